@@ -1,0 +1,141 @@
+// One typed configuration schema: defaults, NCHAT_* environment names, CLI flags,
+// validation and the generated docs/CONFIG.md all come from the table below.
+// Precedence: CLI flag > environment variable > default.
+
+type Kind = 'string' | 'int' | 'bool' | 'list' | 'url';
+
+interface Option<K extends Kind> {
+  kind: K;
+  env: string;
+  flag?: string;
+  default: KindType<K> | undefined;
+  doc: string;
+  min?: number;
+  max?: number;
+  oneOf?: readonly string[];
+  /** Extra rule; returns an error text or undefined. */
+  check?: (v: KindType<K>) => string | undefined;
+}
+type KindType<K extends Kind> = K extends 'int' ? number : K extends 'bool' ? boolean : K extends 'list' ? string[] : string;
+
+function opt<K extends Kind>(o: Option<K>): Option<K> {
+  return o;
+}
+
+export const schema = {
+  port: opt({ kind: 'int', env: 'NCHAT_PORT', flag: '--port', default: 3000, min: 0, max: 65535, doc: 'TCP port the HTTP and WebSocket server listens on (0 = any free port).' }),
+  host: opt({ kind: 'string', env: 'NCHAT_HOST', flag: '--host', default: '0.0.0.0', doc: 'Address to bind.' }),
+  dataDir: opt({ kind: 'string', env: 'NCHAT_DATA_DIR', flag: '--data-dir', default: './data', doc: 'Directory for the embedded SQLite database, the generated secrets and uploaded files. Created on first start.' }),
+  databaseUrl: opt({
+    kind: 'url', env: 'NCHAT_DATABASE_URL', flag: '--database-url', default: undefined,
+    doc: 'postgres://… to run on PostgreSQL instead of the embedded SQLite file.',
+    check: (v) => (/^postgres(ql)?:\/\//.test(v) ? undefined : 'must start with postgres:// or postgresql://'),
+  }),
+  dbPoolSize: opt({ kind: 'int', env: 'NCHAT_DB_POOL_SIZE', flag: '--db-pool-size', default: 20, min: 1, max: 500, doc: 'PostgreSQL connection pool size per node.' }),
+  sqliteSync: opt({ kind: 'string', env: 'NCHAT_SQLITE_SYNC', default: 'normal', oneOf: ['normal', 'full'], doc: 'SQLite `synchronous` in WAL mode. `normal` survives a process crash (kill -9) with every acknowledged write; `full` also survives power loss, at a cost per commit.' }),
+  redisUrl: opt({
+    kind: 'url', env: 'NCHAT_REDIS_URL', flag: '--redis-url', default: undefined,
+    doc: 'redis://… to fan out through Redis so several nodes behave as one server.',
+    check: (v) => (/^rediss?:\/\//.test(v) ? undefined : 'must start with redis:// or rediss://'),
+  }),
+  jwtSecret: opt({ kind: 'string', env: 'NCHAT_JWT_SECRET', default: undefined, doc: 'HMAC secret for access tokens (≥ 32 chars). When unset, one is generated once and kept in the data dir (SQLite) or the database (PostgreSQL), so every node shares it.', check: (v) => (v.length >= 32 ? undefined : 'must be at least 32 characters') }),
+  accessTokenTtlSec: opt({ kind: 'int', env: 'NCHAT_ACCESS_TOKEN_TTL', default: 900, min: 30, max: 86400, doc: 'Access token lifetime in seconds.' }),
+  refreshTokenTtlSec: opt({ kind: 'int', env: 'NCHAT_REFRESH_TOKEN_TTL', default: 30 * 86400, min: 60, max: 365 * 86400, doc: 'Refresh token lifetime in seconds.' }),
+  signinLimitPerAccount: opt({ kind: 'int', env: 'NCHAT_SIGNIN_LIMIT_ACCOUNT', default: 10, min: 1, max: 1_000_000, doc: 'Failed sign-ins allowed per account per 15 minutes before 429.' }),
+  signinLimitPerIp: opt({ kind: 'int', env: 'NCHAT_SIGNIN_LIMIT_IP', default: 50, min: 1, max: 10_000_000, doc: 'Sign-in and sign-up attempts allowed per client IP per 15 minutes before 429. A load test raises this with an explicit allowance.' }),
+  argon2MemoryKiB: opt({ kind: 'int', env: 'NCHAT_ARGON2_MEMORY_KIB', default: 19456, min: 1024, max: 1_048_576, doc: 'argon2id memory cost (KiB). Default follows the OWASP minimum (19 MiB, t=2, p=1).' }),
+  allowedOrigins: opt({ kind: 'list', env: 'NCHAT_ALLOWED_ORIGINS', flag: '--allowed-origins', default: [], doc: 'Comma-separated Origin values allowed to open /ws from a browser, besides the server\'s own origin. Requests without Origin (non-browser clients) are allowed.' }),
+  bodyLimitBytes: opt({ kind: 'int', env: 'NCHAT_BODY_LIMIT', default: 256 * 1024, min: 1024, max: 64 * 1024 * 1024, doc: 'Largest JSON request body in bytes; larger bodies get 413.' }),
+  wsMaxPayload: opt({ kind: 'int', env: 'NCHAT_WS_MAX_PAYLOAD', default: 64 * 1024, min: 1024, max: 4 * 1024 * 1024, doc: 'Largest WebSocket frame a client may send, in bytes.' }),
+  wsMaxBuffered: opt({ kind: 'int', env: 'NCHAT_WS_MAX_BUFFERED', default: 2 * 1024 * 1024, min: 64 * 1024, max: 64 * 1024 * 1024, doc: 'A connection whose unsent bytes exceed this is closed with code 4008 (resume).' }),
+  wsPingIntervalMs: opt({ kind: 'int', env: 'NCHAT_WS_PING_INTERVAL', default: 25_000, min: 100, max: 600_000, doc: 'Server ping interval; a connection that misses two pongs is terminated.' }),
+  wsResumeLimit: opt({ kind: 'int', env: 'NCHAT_WS_RESUME_LIMIT', default: 200, min: 1, max: 10_000, doc: 'Most messages replayed per channel on resume; beyond it the server answers limited:true.' }),
+  wsFramesPerSec: opt({ kind: 'int', env: 'NCHAT_WS_FRAMES_PER_SEC', default: 50, min: 1, max: 100_000, doc: 'Client frames allowed per second per connection (burst = 2×) before error RATE_LIMITED; sustained abuse closes with 1008.' }),
+  notifyChannelMaxMembers: opt({ kind: 'int', env: 'NCHAT_NOTIFY_CHANNEL_MAX', default: 1000, min: 0, max: 1_000_000, doc: '@channel/@here create a notification per member only in channels up to this size (as Slack warns in large channels); the mention still counts.' }),
+  logLevel: opt({ kind: 'string', env: 'NCHAT_LOG_LEVEL', flag: '--log-level', default: 'info', oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'pino log level.' }),
+  shutdownGraceMs: opt({ kind: 'int', env: 'NCHAT_SHUTDOWN_GRACE', default: 10_000, min: 0, max: 600_000, doc: 'On SIGTERM: how long to drain before closing stores.' }),
+  loadtestAllowance: opt({ kind: 'bool', env: 'NCHAT_LOADTEST_ALLOWANCE', default: false, doc: 'Lifts sign-in/sign-up rate limits and per-connection frame limits for a load-test run. Logged loudly at start; never for production.' }),
+} as const;
+
+type Schema = typeof schema;
+export type Config = { [K in keyof Schema]: Schema[K]['default'] extends undefined ? KindType<Schema[K]['kind']> | undefined : KindType<Schema[K]['kind']> };
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super('Invalid configuration:\n' + problems.map((p) => `  - ${p}`).join('\n'));
+  }
+}
+
+function parseValue(kind: Kind, raw: string): { ok: true; value: unknown } | { ok: false; why: string } {
+  switch (kind) {
+    case 'int': {
+      if (!/^-?\d+$/.test(raw.trim())) return { ok: false, why: `expected a whole number, got "${raw}"` };
+      return { ok: true, value: Number(raw) };
+    }
+    case 'bool': {
+      const v = raw.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(v)) return { ok: true, value: true };
+      if (['0', 'false', 'no', 'off', ''].includes(v)) return { ok: true, value: false };
+      return { ok: false, why: `expected true/false, got "${raw}"` };
+    }
+    case 'list':
+      return { ok: true, value: raw.split(',').map((s) => s.trim()).filter(Boolean) };
+    default:
+      return { ok: true, value: raw };
+  }
+}
+
+/**
+ * Builds the config from flags (already split into `--name value` pairs), env and defaults.
+ * Throws ConfigError listing every problem at once, so an operator fixes them in one go.
+ */
+export function loadConfig(flags: Record<string, string> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  const knownFlags = new Set(Object.values(schema).map((o) => (o as Option<Kind>).flag).filter(Boolean));
+  for (const f of Object.keys(flags)) if (!knownFlags.has(f)) problems.push(`unknown option ${f}`);
+  for (const [key, o] of Object.entries(schema) as [string, Option<Kind>][]) {
+    const source = o.flag && flags[o.flag] !== undefined ? o.flag : env[o.env] !== undefined && env[o.env] !== '' ? o.env : undefined;
+    if (!source) {
+      out[key] = o.default;
+      continue;
+    }
+    const raw = source === o.flag ? flags[o.flag!] : env[o.env]!;
+    const parsed = parseValue(o.kind, raw);
+    if (!parsed.ok) {
+      problems.push(`${source}: ${parsed.why}`);
+      continue;
+    }
+    const v = parsed.value as never;
+    if (o.kind === 'int') {
+      if (o.min !== undefined && (v as number) < o.min) problems.push(`${source}: must be ≥ ${o.min}, got ${v}`);
+      if (o.max !== undefined && (v as number) > o.max) problems.push(`${source}: must be ≤ ${o.max}, got ${v}`);
+    }
+    if (o.oneOf && !o.oneOf.includes(v as string)) problems.push(`${source}: must be one of ${o.oneOf.join(', ')}, got "${v}"`);
+    const extra = o.check?.(v);
+    if (extra) problems.push(`${source}: ${extra}`);
+    out[key] = v;
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return out as Config;
+}
+
+/** docs/CONFIG.md, generated from the schema (npm run docs:config). */
+export function configMarkdown(): string {
+  const rows = (Object.entries(schema) as [string, Option<Kind>][]).map(([, o]) => {
+    const def = o.default === undefined ? '—' : Array.isArray(o.default) ? (o.default.length ? o.default.join(',') : '(empty)') : String(o.default);
+    const range = o.kind === 'int' && (o.min !== undefined || o.max !== undefined) ? ` (${o.min ?? ''}–${o.max ?? ''})` : o.oneOf ? ` (${o.oneOf.join(' \\| ')})` : '';
+    return `| \`${o.env}\` | ${o.flag ? `\`${o.flag}\`` : '—'} | ${o.kind}${range} | \`${def}\` | ${o.doc} |`;
+  });
+  return [
+    '# ɳChat configuration',
+    '',
+    'Generated from `src/config.ts` by `npm run docs:config`; do not edit by hand.',
+    'Precedence: command-line flag, then environment variable, then default. A bad value stops startup with a list of every problem.',
+    '',
+    '| env | flag | type | default | meaning |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}

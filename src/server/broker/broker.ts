@@ -1,0 +1,25 @@
+// Every fan-out goes through a Broker, on one node as on many (memory-broker.ts in process,
+// redis-broker.ts across nodes). Services publish only after their write has committed.
+//
+// Contract:
+// - Topics are `ch:<channelId>` (channel events, delivered to the channel's subscribers) and
+//   `u:<userId>` (events for one user's connections on every node).
+// - Per topic, a subscriber sees events in publish order from one publisher node.
+// - Delivery is best effort (a hint): the database stays the truth. A subscriber that may have
+//   missed events (Redis reconnect) is told through onGap so it can repair from the store.
+import type { ChannelEvent, UserEvent } from '../../protocol/events.js';
+
+export type BrokerEvent = ChannelEvent | UserEvent;
+
+export interface Broker {
+  readonly kind: 'memory' | 'redis';
+  publish(topic: string, event: BrokerEvent): void;
+  /** Adds a listener for a topic; returns a function that removes it. */
+  subscribe(topic: string, listener: (event: BrokerEvent) => void): () => void;
+  /** Called when delivery may have been interrupted (e.g. the Redis subscription dropped and came back). */
+  onGap(listener: () => void): void;
+  close(): Promise<void>;
+}
+
+export const channelTopic = (channelId: string) => `ch:${channelId}`;
+export const userTopic = (userId: string) => `u:${userId}`;

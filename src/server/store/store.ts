@@ -1,0 +1,153 @@
+// The storage contract. Two implementations (sqlite/, postgres/) and one contract suite
+// (contract/) that runs unchanged against both. Only the composition root picks one.
+//
+// General rules every implementation keeps:
+// - Every method that writes more than one row does it in one transaction: either all of it
+//   is visible afterwards or none of it.
+// - Unique-constraint violations the caller can cause are thrown as AppError with the codes
+//   named below (USERNAME_TAKEN, EMAIL_TAKEN, CHANNEL_NAME_TAKEN), never as driver errors.
+// - Lookups of missing rows return undefined (or false), they do not throw.
+// - Returned objects are fresh copies; callers may mutate them.
+import type {
+  Channel,
+  ChannelForMember,
+  ChannelPatch,
+  CreateMessageResult,
+  HistoryQuery,
+  Member,
+  MemberRole,
+  Message,
+  NewChannel,
+  NewMessage,
+  NewUser,
+  Notification,
+  Page,
+  RefreshToken,
+  User,
+  UserPatch,
+  UserWithSecret,
+} from './types.js';
+
+export type StoreKind = 'sqlite' | 'postgres';
+
+export interface Store {
+  readonly kind: StoreKind;
+  /** Applies pending migrations (idempotent, safe to call on every start and from several nodes at once). Returns ids applied now. */
+  migrate(): Promise<string[]>;
+  /** Throws when the database cannot answer a trivial query. */
+  ping(): Promise<void>;
+  /** Closes pools / checkpoints the WAL. The store is unusable afterwards. */
+  close(): Promise<void>;
+  /** Pool gauges for /metrics; undefined for the embedded store. */
+  poolStats(): { total: number; idle: number; waiting: number } | undefined;
+
+  users: UserStore;
+  tokens: TokenStore;
+  channels: ChannelStore;
+  messages: MessageStore;
+  notifications: NotificationStore;
+  meta: MetaStore;
+}
+
+export interface UserStore {
+  /** The first user ever created becomes 'owner' when input.role is omitted (atomic with the insert). Throws USERNAME_TAKEN / EMAIL_TAKEN. */
+  create(input: NewUser): Promise<User>;
+  get(id: string): Promise<User | undefined>;
+  getMany(ids: string[]): Promise<User[]>;
+  /** login is matched case-insensitively against email, then username. */
+  getByLogin(login: string): Promise<UserWithSecret | undefined>;
+  /** Case-insensitive; unknown names are simply absent from the result. */
+  getByUsernames(usernames: string[]): Promise<User[]>;
+  /** Prefix match on username or display name (case-insensitive), ordered by username; `after` is a username cursor. */
+  search(prefix: string, limit: number, after?: string): Promise<User[]>;
+  update(id: string, patch: UserPatch): Promise<User | undefined>;
+  count(): Promise<number>;
+}
+
+export interface TokenStore {
+  create(token: Omit<RefreshToken, 'usedAt' | 'revokedAt'>): Promise<void>;
+  findByHash(tokenHash: string): Promise<RefreshToken | undefined>;
+  /** Marks the token spent. Returns true only for the one caller that spent it (compare-and-set on used_at IS NULL). */
+  markUsed(id: string, at: string): Promise<boolean>;
+  /** Revokes every token of the family; returns how many were revoked now. */
+  revokeFamily(familyId: string, at: string): Promise<number>;
+}
+
+export interface ChannelStore {
+  /** Creates the channel and makes `createdBy` its 'owner' member. Throws CHANNEL_NAME_TAKEN. */
+  create(input: NewChannel): Promise<Channel>;
+  /**
+   * The direct (2 people, or 1 for a self-DM) or group (3+) channel for exactly this set of users,
+   * created with all of them as members if it does not exist. Idempotent under concurrency:
+   * the same set always yields the same channel.
+   */
+  getOrCreateDm(userIds: string[], createdBy: string, id: string, at: string): Promise<{ channel: Channel; created: boolean }>;
+  get(id: string): Promise<Channel | undefined>;
+  update(id: string, patch: ChannelPatch): Promise<Channel | undefined>;
+  archive(id: string, at: string): Promise<Channel | undefined>;
+  /** Every channel the user is a member of (archived included), with read state and counts. */
+  listForUser(userId: string): Promise<ChannelForMember[]>;
+  /** Non-archived public channels ordered by name; `after` is a name cursor. */
+  listPublic(limit: number, after?: string): Promise<Channel[]>;
+  getMember(channelId: string, userId: string): Promise<Member | undefined>;
+  /** Adds users that are not members yet; returns the user ids actually added. */
+  addMembers(channelId: string, members: { userId: string; role: MemberRole }[], at: string): Promise<string[]>;
+  /** Returns false when the user was not a member. */
+  removeMember(channelId: string, userId: string): Promise<boolean>;
+  setMemberRole(channelId: string, userId: string, role: MemberRole): Promise<boolean>;
+  /** Members ordered by user id; `after` is a user-id cursor. */
+  listMembers(channelId: string, limit: number, after?: string): Promise<Member[]>;
+  /** Every member's user id (for fan-out and notifications). */
+  memberIds(channelId: string): Promise<string[]>;
+  /** The user's channels with their lastSeq (for the WebSocket hello and subscriptions). */
+  positionsForUser(userId: string): Promise<{ channelId: string; lastSeq: number }[]>;
+  /**
+   * Moves the member's read position to min(seq, channel.lastSeq) if that is higher than the
+   * current one. Returns the resulting readSeq, or undefined when not a member.
+   */
+  markRead(channelId: string, userId: string, seq: number): Promise<number | undefined>;
+}
+
+export interface MessageStore {
+  /**
+   * The whole send in one transaction: idempotency check on (channelId, authorId, clientMsgId),
+   * seq = ++channel.lastSeq, the insert, mention rows, notification rows (see NewMessage.notify),
+   * the parent's replyCount/lastReplyAt, and the author's readSeq moved to the new seq.
+   * A repeated clientMsgId returns the original with created=false and writes nothing.
+   * Implementations may group concurrent calls into one transaction (group commit) as long as
+   * each call's outcome is independent of the others'.
+   */
+  create(input: NewMessage): Promise<CreateMessageResult>;
+  get(id: string): Promise<Message | undefined>;
+  /**
+   * Channel history by seq. Default and `before`: newest first. `after`: oldest first.
+   * Deleted messages are included (text '', deletedAt set) so seq stays gapless for clients.
+   * Thread replies are included: they take channel seqs like any message.
+   */
+  history(channelId: string, q: HistoryQuery): Promise<Message[]>;
+  /** Replies of a root message, oldest first, with seq > afterSeq. */
+  thread(rootId: string, limit: number, afterSeq?: number): Promise<Message[]>;
+  /** Sets text, mentions and editedAt; returns undefined if missing or deleted. */
+  update(id: string, text: string, mentions: NewMessage['mentions'], at: string): Promise<Message | undefined>;
+  /** Soft delete: keeps the row and seq, blanks the text, removes reactions. Idempotent. */
+  softDelete(id: string, at: string): Promise<Message | undefined>;
+  /** Returns false when the reaction was already there (or removal when it was not). */
+  addReaction(messageId: string, userId: string, emoji: string, at: string): Promise<boolean>;
+  removeReaction(messageId: string, userId: string, emoji: string): Promise<boolean>;
+}
+
+export interface NotificationStore {
+  /**
+   * Newest first. Only notifications of channels the user is still a member of.
+   * `cursor` is the last id of the previous page.
+   */
+  list(userId: string, opts: { unreadOnly: boolean; limit: number; cursor?: string }): Promise<Page<Notification>>;
+  /** Marks the given ids (only the user's own) or all of them read; returns how many changed. */
+  markRead(userId: string, ids: string[] | 'all', at: string): Promise<number>;
+}
+
+export interface MetaStore {
+  get(key: string): Promise<string | undefined>;
+  /** Stores value unless the key exists; returns the value now stored (first writer wins, across nodes). */
+  setIfAbsent(key: string, value: string): Promise<string>;
+}

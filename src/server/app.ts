@@ -1,0 +1,122 @@
+// buildApp(deps): the HTTP application without listen(), so tests can inject() or listen on port 0.
+// Edge rules live here once: JSON only, body limit, prototype-poisoning rejected, strict validation,
+// well-formed Unicode, bearer authentication, coded errors, per-route metrics.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { AppError, errorBody } from './errors.js';
+import type { Metrics } from './http/metrics.js';
+import { validatorCompiler } from './http/validation.js';
+import { registerAuthRoutes } from './http/auth.js';
+import { registerUserRoutes } from './http/users.js';
+import { registerChannelRoutes } from './http/channels.js';
+import { registerMessageRoutes } from './http/messages.js';
+import { registerNotificationRoutes } from './http/notifications.js';
+import { registerSystemRoutes, type SystemInfo } from './http/system.js';
+import type { Actor, Services } from './services/index.js';
+import { assertWellFormed } from './services/text.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor | undefined;
+  }
+  interface FastifySchema {
+    /** One line for the OpenAPI document. */
+    summary?: string;
+  }
+  interface FastifyContextConfig {
+    /** Route needs no bearer token. */
+    public?: boolean;
+  }
+}
+
+export interface AppDeps {
+  config: Config;
+  services: Services;
+  metrics: Metrics;
+  logger: Logger;
+  system: SystemInfo;
+}
+
+/** The authenticated caller; routes marked public never call this. */
+export function actorOf(req: FastifyRequest): Actor {
+  if (!req.actor) throw new AppError('UNAUTHENTICATED', 'missing bearer token');
+  return req.actor;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Per-request logs would cost more than the request at load; metrics carry the per-route picture.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: deps.config.bodyLimitBytes,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.decorateRequest('actor', undefined);
+
+  // Only JSON bodies exist in this API so far (uploads will register their own multipart parser).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+
+  app.addHook('onRequest', async (req) => {
+    const h = req.headers.authorization;
+    if (h === undefined || req.routeOptions.config?.public) return;
+    const m = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(h);
+    if (!m) throw new AppError('UNAUTHENTICATED', 'Authorization must be "Bearer <accessToken>"');
+    req.actor = await deps.services.auth.verifyAccessToken(m[1]);
+  });
+  app.addHook('preValidation', async (req) => {
+    if (!req.routeOptions.config?.public && !req.actor && req.routeOptions.url) throw new AppError('UNAUTHENTICATED', 'missing bearer token');
+    assertWellFormed(req.body, 'body');
+    assertWellFormed(req.query, 'query');
+    assertWellFormed(req.params, 'params');
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpRequests.labels(req.method, route, String(reply.statusCode)).inc();
+    deps.metrics.httpDuration.labels(req.method, route).observe(reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = toAppError(err as Error & { code?: string; statusCode?: number });
+    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    reply.status(e.status).send(errorBody(e.code, e.message, e.details));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.status(404).send(errorBody('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
+  });
+
+  registerSystemRoutes(app, deps);
+  registerAuthRoutes(app, deps.services);
+  registerUserRoutes(app, deps.services);
+  registerChannelRoutes(app, deps.services);
+  registerMessageRoutes(app, deps.services);
+  registerNotificationRoutes(app, deps.services);
+  return app;
+}
+
+/** Maps fastify's own errors (parser, limits, validation) to coded 4xx; anything unknown is a 500. */
+function toAppError(err: Error & { code?: string; statusCode?: number; validation?: unknown }): AppError {
+  if (err instanceof AppError) return err;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('PAYLOAD_TOO_LARGE', 'request body is too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', 'send application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new AppError('INVALID_JSON', 'request body is not valid JSON');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new AppError('BAD_REQUEST', 'Content-Length does not match the body');
+  }
+  if (err.validation) return new AppError('VALIDATION_FAILED', err.message);
+  if (err instanceof SyntaxError || /prototype|constructor/i.test(err.message) && err.statusCode === 400) {
+    return new AppError('INVALID_JSON', 'request body is not valid JSON or holds a forbidden key (__proto__ / constructor.prototype)');
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new AppError('BAD_REQUEST', err.message);
+  return new AppError('INTERNAL', 'internal error');
+}

@@ -1,0 +1,85 @@
+// Prometheus metrics: request counts and latency by route, store operation timings, pool gauges,
+// and prom-client's process/event-loop defaults (the load-test samplers read these).
+import client from 'prom-client';
+import type { Store } from '../store/store.js';
+
+export class Metrics {
+  readonly registry = new client.Registry();
+  readonly httpRequests = new client.Counter({ name: 'nchat_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'] as const, registers: [this.registry] });
+  readonly httpDuration = new client.Histogram({
+    name: 'nchat_http_request_duration_seconds',
+    help: 'HTTP request latency by route',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly storeDuration = new client.Histogram({
+    name: 'nchat_store_op_duration_seconds',
+    help: 'Store (database) operation latency by operation',
+    labelNames: ['op'] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    registers: [this.registry],
+  });
+  readonly storeErrors = new client.Counter({ name: 'nchat_store_op_errors_total', help: 'Store operations that threw', labelNames: ['op'] as const, registers: [this.registry] });
+
+  constructor(store: Store, extraGauges: Record<string, { help: string; get: () => number }> = {}) {
+    client.collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    const pool = (k: 'total' | 'idle' | 'waiting') => () => store.poolStats()?.[k] ?? 0;
+    this.gauge('nchat_db_pool_connections', 'Database pool connections', pool('total'));
+    this.gauge('nchat_db_pool_idle', 'Idle database pool connections', pool('idle'));
+    this.gauge('nchat_db_pool_waiting', 'Queries waiting for a pool connection', pool('waiting'));
+    for (const [name, g] of Object.entries(extraGauges)) this.gauge(name, g.help, g.get);
+  }
+
+  gauge(name: string, help: string, get: () => number): void {
+    new client.Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(get());
+      },
+    });
+  }
+}
+
+/**
+ * Wraps every method of the store's repositories with a timer (the Mattermost "timer layer"
+ * pattern): the store itself never knows about metrics.
+ */
+export function timedStore(store: Store, m: Metrics): Store {
+  const wrapRepo = <T extends object>(name: string, repo: T): T => {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(repo).concat(Object.getOwnPropertyNames(Object.getPrototypeOf(repo)))) {
+      const fn = (repo as Record<string, unknown>)[key];
+      if (key === 'constructor' || typeof fn !== 'function') continue;
+      const op = `${name}.${key}`;
+      const end = m.storeDuration.labels(op);
+      out[key] = async (...args: unknown[]) => {
+        const stop = end.startTimer();
+        try {
+          return await (fn as (...a: unknown[]) => Promise<unknown>).apply(repo, args);
+        } catch (e) {
+          m.storeErrors.labels(op).inc();
+          throw e;
+        } finally {
+          stop();
+        }
+      };
+    }
+    return out as T;
+  };
+  return {
+    kind: store.kind,
+    migrate: () => store.migrate(),
+    ping: () => store.ping(),
+    close: () => store.close(),
+    poolStats: () => store.poolStats(),
+    users: wrapRepo('users', store.users),
+    tokens: wrapRepo('tokens', store.tokens),
+    channels: wrapRepo('channels', store.channels),
+    messages: wrapRepo('messages', store.messages),
+    notifications: wrapRepo('notifications', store.notifications),
+    meta: wrapRepo('meta', store.meta),
+  };
+}

@@ -1,0 +1,66 @@
+// Health, Prometheus metrics and the OpenAPI document generated from the very schemas that
+// validate requests (collected as routes register, so the document cannot drift from the code).
+import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { AppDeps } from '../app.js';
+import { ErrorResponse } from '../../protocol/rest.js';
+
+export interface SystemInfo {
+  version: string;
+  store: 'sqlite' | 'postgres';
+  broker: 'memory' | 'redis';
+  /** True while draining for shutdown: health answers 503 so load balancers move away. */
+  draining(): boolean;
+}
+
+const publicRoute = { public: true } as const;
+
+export function registerSystemRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const routes: RouteOptions[] = [];
+  app.addHook('onRoute', (r) => {
+    if (r.url.startsWith('/api/') && r.method !== 'HEAD') routes.push(r);
+  });
+
+  app.get('/api/health', { config: publicRoute }, async (_req, reply) => {
+    const s = deps.system;
+    const body = { status: s.draining() ? 'draining' : 'ok', version: s.version, store: s.store, broker: s.broker };
+    return reply.status(s.draining() ? 503 : 200).send(body);
+  });
+
+  app.get('/metrics', { config: publicRoute }, async (_req, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+
+  let doc: unknown;
+  app.get('/api/openapi.json', { config: publicRoute }, async () => (doc ??= openApi(routes, deps.system.version)));
+}
+
+function openApi(routes: RouteOptions[], version: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const path = r.url.replace(/:([A-Za-z]+)/g, '{$1}');
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    const s = (r.schema ?? {}) as { body?: unknown; querystring?: { properties?: Record<string, unknown> }; params?: { properties?: Record<string, unknown> }; summary?: string };
+    const isPublic = (r.config as { public?: boolean } | undefined)?.public;
+    const parameters = [
+      ...Object.entries(s.params?.properties ?? {}).map(([name, schema]) => ({ name, in: 'path', required: true, schema })),
+      ...Object.entries(s.querystring?.properties ?? {}).map(([name, schema]) => ({ name, in: 'query', required: false, schema })),
+    ];
+    for (const m of methods) {
+      paths[path] ??= {};
+      paths[path][m.toLowerCase()] = {
+        summary: s.summary,
+        security: isPublic ? [] : [{ bearer: [] }],
+        parameters: parameters.length ? parameters : undefined,
+        requestBody: s.body ? { required: true, content: { 'application/json': { schema: s.body } } } : undefined,
+        responses: { default: { description: 'error', content: { 'application/json': { schema: ErrorResponse } } }, '2XX': { description: 'success' } },
+      };
+    }
+  }
+  return {
+    openapi: '3.0.3',
+    info: { title: 'ɳChat API', version },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    paths,
+  };
+}

@@ -1,0 +1,88 @@
+// Composition root: the only place that asks which backend is configured. Picks the store
+// (SQLite file by default, PostgreSQL with a URL), the broker (memory, or Redis with a URL),
+// builds services, the HTTP app and the realtime gateway, and owns graceful shutdown.
+import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { pino, type Logger } from 'pino';
+import type { Config } from '../config.js';
+import { buildApp } from './app.js';
+import type { Broker } from './broker/broker.js';
+import { MemoryBroker } from './broker/memory-broker.js';
+import { createRedisBroker } from './broker/redis-broker.js';
+import { Metrics, timedStore } from './http/metrics.js';
+import { buildServices, type Services } from './services/index.js';
+import { nobodyOnline, type ServiceDeps } from './services/context.js';
+import type { Store } from './store/store.js';
+import { openSqliteStore } from './store/sqlite/index.js';
+import { openPostgresStore } from './store/postgres/index.js';
+import { VERSION } from './version.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  store: Store;
+  services: Services;
+  logger: Logger;
+  /** SIGTERM path: health 503, no new upgrades, flush, close sockets with 1012, close HTTP, broker, store. */
+  drain(): Promise<void>;
+  /** Same as drain(); kept for symmetry with other resources in tests. */
+  close(): Promise<void>;
+}
+
+export async function openStore(config: Config, logger: Logger): Promise<Store> {
+  if (config.databaseUrl) return openPostgresStore({ url: config.databaseUrl, poolSize: config.dbPoolSize });
+  const dir = resolve(config.dataDir);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'nchat.db');
+  logger.debug({ file }, 'opening SQLite');
+  return openSqliteStore({ file, sync: config.sqliteSync as 'normal' | 'full' });
+}
+
+async function openBroker(config: Config, logger: Logger): Promise<Broker> {
+  return config.redisUrl ? createRedisBroker(config.redisUrl, logger) : new MemoryBroker();
+}
+
+/** The JWT secret: from config, else generated once and stored, so every node and restart agrees. */
+async function jwtSecret(config: Config, store: Store): Promise<string> {
+  return config.jwtSecret ?? store.meta.setIfAbsent('jwt_secret', randomBytes(48).toString('base64url'));
+}
+
+export async function startServer(config: Config, opts: { logger?: Logger } = {}): Promise<RunningServer> {
+  const logger = opts.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.password', '*.refreshToken', '*.accessToken'] });
+  if (config.loadtestAllowance) logger.warn('NCHAT_LOADTEST_ALLOWANCE is on: sign-in/sign-up rate limits and WebSocket frame limits are lifted. Never in production.');
+  const rawStore = await openStore(config, logger);
+  const applied = await rawStore.migrate();
+  if (applied.length) logger.info({ applied }, 'migrations applied');
+  const broker = await openBroker(config, logger);
+  const metrics = new Metrics(rawStore);
+  const store = timedStore(rawStore, metrics);
+  const deps: ServiceDeps = { config, store, broker, logger, presence: nobodyOnline, now: () => new Date() };
+  const services = buildServices(deps, await jwtSecret(config, store));
+
+  let draining = false;
+  const app = await buildApp({
+    config,
+    services,
+    metrics,
+    logger,
+    system: { version: VERSION, store: store.kind, broker: broker.kind, draining: () => draining },
+  });
+  await app.listen({ port: config.port, host: config.host });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const drain = () =>
+    (closing ??= (async () => {
+      draining = true;
+      logger.info('draining: health is 503, closing connections');
+      await app.close();
+      await broker.close();
+      await store.close();
+      logger.info('stopped');
+    })());
+  return { url, port, store, services, logger, drain, close: drain };
+}

@@ -1,0 +1,33 @@
+// What every service receives from the composition root, and the caller identity it acts for.
+import type { Logger } from 'pino';
+import type { Config } from '../../config.js';
+import type { Broker } from '../broker/broker.js';
+import type { Store } from '../store/store.js';
+import type { Role } from '../store/types.js';
+
+/** The authenticated caller. Services authorize every call against it. */
+export interface Actor {
+  userId: string;
+  role: Role;
+}
+
+/** Who is connected right now (implemented by the realtime layer); used for @here. */
+export interface PresenceView {
+  onlineUserIds(userIds: string[]): string[];
+}
+
+export interface ServiceDeps {
+  config: Config;
+  store: Store;
+  broker: Broker;
+  logger: Logger;
+  /** Settable after construction: the realtime layer is attached after services exist. */
+  presence: PresenceView;
+  /** Clock, overridable in tests. */
+  now(): Date;
+}
+
+export const nobodyOnline: PresenceView = { onlineUserIds: () => [] };
+
+export const isWorkspaceAdmin = (a: Actor) => a.role === 'owner' || a.role === 'admin';
+export const isModerator = (a: Actor) => isWorkspaceAdmin(a) || a.role === 'moderator';

@@ -1,0 +1,158 @@
+// Messages: authorize → write (one store transaction) → publish after commit.
+// The same `send` serves REST and WebSocket, so both validate and authorize identically.
+import { AppError, notFound } from '../errors.js';
+import { channelTopic, userTopic } from '../broker/broker.js';
+import { newId } from '../ids.js';
+import type { Channel, Message, NewMessage } from '../store/types.js';
+import { type Actor, type ServiceDeps, isModerator } from './context.js';
+import type { ChannelService } from './channels.js';
+import { isDm } from './channels.js';
+import { parseMentions } from './mentions.js';
+import { assertWellFormed, checkMessageText } from './text.js';
+
+export interface SendInput {
+  channelId: string;
+  text: string;
+  clientMsgId?: string;
+  parentId?: string;
+  fileIds?: string[];
+}
+
+const CLIENT_MSG_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export class MessageService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly channels: ChannelService,
+  ) {}
+
+  private get store() {
+    return this.deps.store;
+  }
+
+  async send(actor: Actor, input: SendInput): Promise<{ message: Message; created: boolean }> {
+    const fileIds = input.fileIds ?? [];
+    checkMessageText(input.text, fileIds.length > 0);
+    if (input.clientMsgId !== undefined && !CLIENT_MSG_ID.test(input.clientMsgId)) throw new AppError('VALIDATION_FAILED', 'clientMsgId must be 1–64 chars of A-Z a-z 0-9 . _ : -');
+    if (fileIds.length) throw new AppError('VALIDATION_FAILED', 'file attachments are not supported by this server yet');
+    const { channel } = await this.channels.requireMembership(actor, input.channelId);
+    if (channel.archivedAt) throw new AppError('CHANNEL_ARCHIVED', 'channel is archived');
+    if (input.parentId) await this.requireRoot(input.parentId, channel.id);
+
+    const mentions = await this.resolveMentions(input.text, channel);
+    const explicit = new Set(mentions.userIds);
+    if (mentions.here && channel.memberCount <= this.deps.config.notifyChannelMaxMembers) {
+      const members = await this.store.channels.memberIds(channel.id);
+      for (const id of this.deps.presence.onlineUserIds(members)) explicit.add(id);
+    }
+    const input2: NewMessage = {
+      id: newId(),
+      channelId: channel.id,
+      authorId: actor.userId,
+      text: input.text,
+      clientMsgId: input.clientMsgId ?? null,
+      parentId: input.parentId ?? null,
+      mentions,
+      fileIds,
+      createdAt: this.deps.now().toISOString(),
+      notify: {
+        mentionUserIds: [...explicit],
+        allMembers: isDm(channel) ? 'dm' : mentions.channel && channel.memberCount <= this.deps.config.notifyChannelMaxMembers ? 'mention' : null,
+        threadParticipants: Boolean(input.parentId),
+      },
+    };
+    const result = await this.store.messages.create(input2);
+    if (result.created) {
+      const m = result.message;
+      this.deps.broker.publish(channelTopic(m.channelId), { type: 'message.created', channelId: m.channelId, seq: m.seq, message: m });
+      for (const n of result.notifications) this.deps.broker.publish(userTopic(n.userId), { type: 'notification', notification: n });
+    }
+    return { message: result.message, created: result.created };
+  }
+
+  private async requireRoot(parentId: string, channelId: string): Promise<void> {
+    const parent = await this.store.messages.get(parentId);
+    if (!parent || parent.channelId !== channelId) throw new AppError('VALIDATION_FAILED', 'parentId is not a message of this channel');
+    if (parent.parentId) throw new AppError('VALIDATION_FAILED', 'replies go to the root message of a thread');
+    if (parent.deletedAt) throw new AppError('VALIDATION_FAILED', 'cannot reply to a deleted message');
+  }
+
+  /** Mentioned usernames that exist and are members (a mention never reveals a channel to a non-member). */
+  private async resolveMentions(text: string, channel: Channel): Promise<NewMessage['mentions']> {
+    const parsed = parseMentions(text);
+    if (parsed.usernames.length === 0) return { userIds: [], channel: parsed.channel, here: parsed.here };
+    const users = await this.store.users.getByUsernames(parsed.usernames);
+    const members = await Promise.all(users.map((u) => this.store.channels.getMember(channel.id, u.id)));
+    return { userIds: users.filter((_, i) => members[i]).map((u) => u.id), channel: parsed.channel, here: parsed.here };
+  }
+
+  /** A message the actor may read, or NOT_FOUND (the same answer as for an id that does not exist). */
+  async get(actor: Actor, id: string): Promise<Message> {
+    const m = await this.store.messages.get(id);
+    if (!m) throw notFound('message');
+    await this.readable(actor, m.channelId);
+    return m;
+  }
+
+  private async readable(actor: Actor, channelId: string): Promise<void> {
+    try {
+      await this.channels.visible(actor, channelId);
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'NOT_FOUND') throw notFound('message');
+      throw e;
+    }
+  }
+
+  async history(actor: Actor, channelId: string, q: { before?: number; after?: number; limit: number }): Promise<Message[]> {
+    await this.channels.visible(actor, channelId);
+    if (q.before !== undefined && q.after !== undefined) throw new AppError('VALIDATION_FAILED', 'use before or after, not both');
+    return this.store.messages.history(channelId, q);
+  }
+
+  async thread(actor: Actor, rootId: string, limit: number, after?: number): Promise<{ root: Message; replies: Message[] }> {
+    const root = await this.get(actor, rootId);
+    if (root.parentId) throw new AppError('VALIDATION_FAILED', 'not a thread root');
+    return { root, replies: await this.store.messages.thread(rootId, limit, after) };
+  }
+
+  async edit(actor: Actor, id: string, text: string): Promise<Message> {
+    assertWellFormed(text);
+    const m = await this.get(actor, id);
+    if (m.authorId !== actor.userId) throw new AppError('FORBIDDEN', 'only the author can edit a message');
+    if (m.deletedAt) throw notFound('message');
+    checkMessageText(text, m.files.length > 0);
+    const channel = (await this.store.channels.get(m.channelId))!;
+    if (channel.archivedAt) throw new AppError('CHANNEL_ARCHIVED', 'channel is archived');
+    await this.channels.requireMember(actor, m.channelId);
+    const updated = await this.store.messages.update(id, text, await this.resolveMentions(text, channel), this.deps.now().toISOString());
+    if (!updated) throw notFound('message');
+    this.deps.broker.publish(channelTopic(updated.channelId), { type: 'message.updated', channelId: updated.channelId, seq: updated.seq, message: updated });
+    return updated;
+  }
+
+  async remove(actor: Actor, id: string): Promise<Message> {
+    const m = await this.get(actor, id);
+    if (m.deletedAt) return m;
+    if (m.authorId !== actor.userId && !isModerator(actor)) {
+      const member = await this.store.channels.getMember(m.channelId, actor.userId);
+      if (!(member && (member.role === 'owner' || member.role === 'admin'))) throw new AppError('FORBIDDEN', 'only the author, a channel admin or a moderator can delete');
+    }
+    const deleted = await this.store.messages.softDelete(id, this.deps.now().toISOString());
+    if (!deleted) throw notFound('message');
+    this.deps.broker.publish(channelTopic(deleted.channelId), { type: 'message.deleted', channelId: deleted.channelId, seq: deleted.seq, id, deletedAt: deleted.deletedAt! });
+    return deleted;
+  }
+
+  async react(actor: Actor, id: string, emoji: string, add: boolean): Promise<Message> {
+    const m = await this.get(actor, id);
+    if (m.deletedAt) throw notFound('message');
+    await this.channels.requireMember(actor, m.channelId);
+    const changed = add
+      ? await this.store.messages.addReaction(id, actor.userId, emoji, this.deps.now().toISOString())
+      : await this.store.messages.removeReaction(id, actor.userId, emoji);
+    if (changed) {
+      this.deps.broker.publish(channelTopic(m.channelId), { type: add ? 'reaction.added' : 'reaction.removed', channelId: m.channelId, messageId: id, emoji, userId: actor.userId });
+    }
+    return (await this.store.messages.get(id))!;
+  }
+}

@@ -1,0 +1,40 @@
+// Profiles and the directory. Email addresses are private: only the user and workspace admins see them.
+import { AppError, notFound } from '../errors.js';
+import type { User } from '../store/types.js';
+import type { PatchMeBody } from '../../protocol/rest.js';
+import { type Actor, type ServiceDeps, isWorkspaceAdmin } from './context.js';
+
+export type PublicUser = Omit<User, 'email'> & { email?: string };
+
+export function presentUser(actor: Actor | undefined, u: User): PublicUser {
+  if (actor && (actor.userId === u.id || isWorkspaceAdmin(actor))) return u;
+  const { email: _hidden, ...rest } = u;
+  return rest;
+}
+
+export class UserService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async me(actor: Actor): Promise<User> {
+    const u = await this.deps.store.users.get(actor.userId);
+    if (!u) throw new AppError('UNAUTHENTICATED', 'account no longer exists');
+    return u;
+  }
+
+  async updateMe(actor: Actor, patch: PatchMeBody): Promise<User> {
+    const u = await this.deps.store.users.update(actor.userId, patch);
+    if (!u) throw new AppError('UNAUTHENTICATED', 'account no longer exists');
+    return u;
+  }
+
+  async get(actor: Actor, id: string): Promise<PublicUser> {
+    const u = await this.deps.store.users.get(id);
+    if (!u) throw notFound('user');
+    return presentUser(actor, u);
+  }
+
+  async search(actor: Actor, q: string, limit: number, after?: string): Promise<PublicUser[]> {
+    const users = await this.deps.store.users.search(q.trim().toLowerCase(), limit, after);
+    return users.map((u) => presentUser(actor, u));
+  }
+}

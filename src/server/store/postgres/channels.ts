@@ -1,0 +1,244 @@
+import type pg from 'pg';
+import { AppError } from '../../errors.js';
+import type { ChannelStore } from '../store.js';
+import type { Channel, ChannelForMember, ChannelPatch, Member, MemberRole, NewChannel } from '../types.js';
+import { clampLimit, mapPgError, tx, type PgError } from './db.js';
+import { CHANNEL_COLS, MEMBER_COLS, toChannel, toMember, type ChannelRow, type MemberRow } from './mappers.js';
+
+// Lock order, to stay deadlock-free against messages.create (which locks the channel row, then
+// updates the author's member row): anything that changes both a member row and the channel row
+// either locks the channel row first or only inserts member rows (inserts lock nothing a sender waits on).
+
+interface ChannelForMemberRow extends ChannelRow {
+  member_role: string;
+  read_seq: number;
+  unread_count: number;
+  mention_count: number;
+  dm_user_ids: string[] | null;
+}
+
+const fkMissing = (err: unknown) => (err as PgError)?.code === '23503';
+
+export class PgChannelStore implements ChannelStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async create(input: NewChannel): Promise<Channel> {
+    try {
+      // One statement, so the channel and its owner membership commit together.
+      const r = await this.pool.query<ChannelRow>(
+        `WITH c AS (
+           INSERT INTO channels (id, type, name, description, topic, created_by, created_at, member_count)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, 1) RETURNING *),
+         m AS (
+           INSERT INTO channel_members (channel_id, user_id, role, joined_at)
+           SELECT c.id, c.created_by, 'owner', c.created_at FROM c)
+         SELECT ${CHANNEL_COLS} FROM c`,
+        [input.id, input.type, input.name, input.description ?? '', input.topic ?? '', input.createdBy, input.createdAt],
+      );
+      return toChannel(r.rows[0]);
+    } catch (err) {
+      mapPgError(err);
+    }
+  }
+
+  async getOrCreateDm(userIds: string[], createdBy: string, id: string, at: string): Promise<{ channel: Channel; created: boolean }> {
+    const ids = [...new Set(userIds.map(String))].sort();
+    if (ids.length === 0) throw new AppError('VALIDATION_FAILED', 'a direct channel needs at least one user');
+    const key = ids.join(',');
+    const type = ids.length <= 2 ? 'direct' : 'group';
+    try {
+      const r = await this.pool.query<ChannelRow>(
+        `WITH c AS (
+           INSERT INTO channels (id, type, name, created_by, created_at, member_count, dm_key)
+           VALUES ($1, $2, NULL, $3, $4, $5, $6)
+           ON CONFLICT (dm_key) WHERE dm_key IS NOT NULL DO NOTHING RETURNING *),
+         m AS (
+           INSERT INTO channel_members (channel_id, user_id, role, joined_at)
+           SELECT c.id, u, 'member', c.created_at FROM c, unnest($7::text[]) u)
+         SELECT ${CHANNEL_COLS} FROM c`,
+        [id, type, createdBy, at, ids.length, key, ids],
+      );
+      if (r.rows[0]) return { channel: toChannel(r.rows[0]), created: true };
+    } catch (err) {
+      if (fkMissing(err)) throw new AppError('NOT_FOUND', 'user not found');
+      throw err;
+    }
+    // Lost the race (or it existed): ON CONFLICT waited for the winner to commit, and this new
+    // statement's snapshot sees it.
+    const r = await this.pool.query<ChannelRow>(`SELECT ${CHANNEL_COLS} FROM channels c WHERE c.dm_key = $1`, [key]);
+    if (!r.rows[0]) throw new Error('direct channel vanished after conflict');
+    return { channel: toChannel(r.rows[0]), created: false };
+  }
+
+  async get(id: string): Promise<Channel | undefined> {
+    const r = await this.pool.query<ChannelRow>({
+      name: 'nchat_channel_get',
+      text: `SELECT ${CHANNEL_COLS} FROM channels c WHERE c.id = $1`,
+      values: [id],
+    });
+    return r.rows[0] ? toChannel(r.rows[0]) : undefined;
+  }
+
+  async update(id: string, patch: ChannelPatch): Promise<Channel | undefined> {
+    const sets: string[] = [];
+    const values: unknown[] = [id];
+    const set = (col: string, v: unknown) => {
+      values.push(v);
+      sets.push(`${col} = $${values.length}`);
+    };
+    if (patch.name !== undefined) set('name', patch.name);
+    if (patch.description !== undefined) set('description', patch.description);
+    if (patch.topic !== undefined) set('topic', patch.topic);
+    if (sets.length === 0) return this.get(id);
+    try {
+      const r = await this.pool.query<ChannelRow>(`UPDATE channels c SET ${sets.join(', ')} WHERE c.id = $1 RETURNING ${CHANNEL_COLS}`, values);
+      return r.rows[0] ? toChannel(r.rows[0]) : undefined;
+    } catch (err) {
+      mapPgError(err);
+    }
+  }
+
+  async archive(id: string, at: string): Promise<Channel | undefined> {
+    const r = await this.pool.query<ChannelRow>(
+      `UPDATE channels c SET archived_at = COALESCE(c.archived_at, $2) WHERE c.id = $1 RETURNING ${CHANNEL_COLS}`,
+      [id, at],
+    );
+    return r.rows[0] ? toChannel(r.rows[0]) : undefined;
+  }
+
+  /**
+   * One query: per membership, one range scan of messages (channel_id, seq) > read_seq for both
+   * counts; mentions by name are probed in message_mentions by primary key.
+   */
+  async listForUser(userId: string): Promise<ChannelForMember[]> {
+    const r = await this.pool.query<ChannelForMemberRow>(
+      `SELECT ${CHANNEL_COLS}, m.role AS member_role, m.read_seq, k.unread_count, k.mention_count,
+              CASE WHEN c.type IN ('direct', 'group') THEN
+                ARRAY(SELECT x.user_id FROM channel_members x WHERE x.channel_id = c.id ORDER BY x.user_id)
+              END AS dm_user_ids
+       FROM channel_members m
+       JOIN channels c ON c.id = m.channel_id
+       CROSS JOIN LATERAL (
+         SELECT count(*) AS unread_count,
+                count(*) FILTER (WHERE g.mention_channel OR g.mention_here OR EXISTS (
+                  SELECT 1 FROM message_mentions mm WHERE mm.message_id = g.id AND mm.user_id = $1)) AS mention_count
+         FROM messages g
+         WHERE g.channel_id = c.id AND g.seq > m.read_seq AND g.deleted_at IS NULL AND g.author_id <> $1
+       ) k
+       WHERE m.user_id = $1
+       ORDER BY c.id`,
+      [userId],
+    );
+    return r.rows.map((row) => ({
+      ...toChannel(row),
+      memberRole: row.member_role as MemberRole,
+      readSeq: Number(row.read_seq),
+      unreadCount: Number(row.unread_count),
+      mentionCount: Number(row.mention_count),
+      dmUserIds: row.dm_user_ids ? [...row.dm_user_ids] : null,
+    }));
+  }
+
+  /** Ordered by lower(name) (names are unique case-insensitively), as the SQLite store does. */
+  async listPublic(limit: number, after?: string): Promise<Channel[]> {
+    const r = await this.pool.query<ChannelRow>(
+      `SELECT ${CHANNEL_COLS} FROM channels c
+       WHERE c.type = 'public' AND c.archived_at IS NULL AND ($2::text IS NULL OR lower(c.name) > lower($2))
+       ORDER BY lower(c.name) LIMIT $1`,
+      [clampLimit(limit), after ?? null],
+    );
+    return r.rows.map(toChannel);
+  }
+
+  async getMember(channelId: string, userId: string): Promise<Member | undefined> {
+    const r = await this.pool.query<MemberRow>({
+      name: 'nchat_member_get',
+      text: `SELECT ${MEMBER_COLS} FROM channel_members m WHERE m.channel_id = $1 AND m.user_id = $2`,
+      values: [channelId, userId],
+    });
+    return r.rows[0] ? toMember(r.rows[0]) : undefined;
+  }
+
+  async addMembers(channelId: string, members: { userId: string; role: MemberRole }[], at: string): Promise<string[]> {
+    const seen = new Set<string>();
+    const uniq = members.filter((m) => !seen.has(m.userId) && seen.add(m.userId));
+    if (uniq.length === 0) return [];
+    try {
+      // Insert first, then bump the counter by exactly the rows inserted (ON CONFLICT skips
+      // existing members and waits for in-flight inserts of the same key).
+      const r = await this.pool.query<{ user_id: string }>(
+        `WITH ins AS (
+           INSERT INTO channel_members (channel_id, user_id, role, joined_at)
+           SELECT $1, u.user_id, u.role, $4 FROM unnest($2::text[], $3::text[]) AS u(user_id, role)
+           ON CONFLICT DO NOTHING RETURNING user_id),
+         upd AS (
+           UPDATE channels SET member_count = member_count + (SELECT count(*) FROM ins)
+           WHERE id = $1 AND EXISTS (SELECT 1 FROM ins))
+         SELECT user_id FROM ins`,
+        [channelId, uniq.map((m) => m.userId), uniq.map((m) => m.role), at],
+      );
+      const added = new Set(r.rows.map((x) => x.user_id));
+      return uniq.map((m) => m.userId).filter((u) => added.has(u));
+    } catch (err) {
+      if (fkMissing(err)) throw new AppError('NOT_FOUND', 'channel or user not found');
+      throw err;
+    }
+  }
+
+  async removeMember(channelId: string, userId: string): Promise<boolean> {
+    return tx(this.pool, async (c) => {
+      // Channel row first (see lock order above); the DELETE then runs with a fresh snapshot, so
+      // two concurrent removals decrement the counter once.
+      const ch = await c.query('SELECT 1 FROM channels WHERE id = $1 FOR NO KEY UPDATE', [channelId]);
+      if (ch.rowCount === 0) return false;
+      const d = await c.query('DELETE FROM channel_members WHERE channel_id = $1 AND user_id = $2', [channelId, userId]);
+      if ((d.rowCount ?? 0) === 0) return false;
+      await c.query('UPDATE channels SET member_count = member_count - 1 WHERE id = $1', [channelId]);
+      return true;
+    });
+  }
+
+  async setMemberRole(channelId: string, userId: string, role: MemberRole): Promise<boolean> {
+    const r = await this.pool.query('UPDATE channel_members SET role = $3 WHERE channel_id = $1 AND user_id = $2', [channelId, userId, role]);
+    return (r.rowCount ?? 0) === 1;
+  }
+
+  async listMembers(channelId: string, limit: number, after?: string): Promise<Member[]> {
+    const r = await this.pool.query<MemberRow>(
+      `SELECT ${MEMBER_COLS} FROM channel_members m
+       WHERE m.channel_id = $1 AND ($3::text IS NULL OR m.user_id > $3)
+       ORDER BY m.user_id LIMIT $2`,
+      [channelId, clampLimit(limit), after ?? null],
+    );
+    return r.rows.map(toMember);
+  }
+
+  async memberIds(channelId: string): Promise<string[]> {
+    const r = await this.pool.query<{ user_id: string }>({
+      name: 'nchat_member_ids',
+      text: 'SELECT user_id FROM channel_members WHERE channel_id = $1 ORDER BY user_id',
+      values: [channelId],
+    });
+    return r.rows.map((x) => x.user_id);
+  }
+
+  async positionsForUser(userId: string): Promise<{ channelId: string; lastSeq: number }[]> {
+    const r = await this.pool.query<{ id: string; last_seq: number }>(
+      `SELECT c.id, c.last_seq FROM channel_members m JOIN channels c ON c.id = m.channel_id
+       WHERE m.user_id = $1 ORDER BY c.id`,
+      [userId],
+    );
+    return r.rows.map((x) => ({ channelId: x.id, lastSeq: Number(x.last_seq) }));
+  }
+
+  async markRead(channelId: string, userId: string, seq: number): Promise<number | undefined> {
+    const s = Math.floor(Number(seq));
+    const r = await this.pool.query<{ read_seq: number }>(
+      `UPDATE channel_members m SET read_seq = GREATEST(m.read_seq, LEAST($3::bigint, c.last_seq))
+       FROM channels c WHERE c.id = m.channel_id AND m.channel_id = $1 AND m.user_id = $2
+       RETURNING m.read_seq`,
+      [channelId, userId, Number.isFinite(s) ? Math.max(0, Math.min(s, Number.MAX_SAFE_INTEGER)) : 0],
+    );
+    return r.rows[0] ? Number(r.rows[0].read_seq) : undefined;
+  }
+}

@@ -1,0 +1,97 @@
+// Pool, type parsing, transactions and error mapping shared by the PostgreSQL store modules.
+import pg from 'pg';
+import { AppError } from '../../errors.js';
+
+const INT8_OID = 20;
+const TIMESTAMPTZ_OID = 1184;
+const TIMESTAMP_OID = 1114;
+
+/**
+ * Per-pool parsers (the global pg.types stay untouched):
+ * - int8 (seq, counts) as JS numbers: seqs and counts stay far below 2^53.
+ * - timestamptz as ISO-8601 UTC strings ("2026-01-01T00:00:00.000Z"), the domain's time format.
+ */
+function makeTypes(): pg.CustomTypesConfig {
+  const types = new pg.TypeOverrides();
+  types.setTypeParser(INT8_OID, (v: string) => Number(v));
+  const parseDate = pg.types.getTypeParser(TIMESTAMPTZ_OID) as (v: string) => Date;
+  const iso = (v: string) => parseDate(v).toISOString();
+  types.setTypeParser(TIMESTAMPTZ_OID, iso);
+  types.setTypeParser(TIMESTAMP_OID, iso);
+  return types;
+}
+
+export function createPool(url: string, poolSize: number): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    types: makeTypes(),
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+    application_name: 'nchat',
+  });
+  // An idle client whose connection dies emits 'error' on the pool; unhandled, it would crash
+  // the process. The pool discards that client; the next query reports any lasting failure.
+  pool.on('error', () => {});
+  return pool;
+}
+
+export type Queryable = pg.Pool | pg.PoolClient;
+
+/** Runs fn inside BEGIN/COMMIT on one pooled connection; rolls back on any throw. */
+export async function tx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  let broken = false;
+  try {
+    await c.query('BEGIN');
+    const out = await fn(c);
+    await c.query('COMMIT');
+    return out;
+  } catch (err) {
+    try {
+      await c.query('ROLLBACK');
+    } catch {
+      broken = true; // connection unusable: do not return it to the pool
+    }
+    throw err;
+  } finally {
+    c.release(broken);
+  }
+}
+
+export interface PgError {
+  code?: string;
+  constraint?: string;
+}
+
+export const isUniqueViolation = (err: unknown, constraint?: string): boolean => {
+  const e = err as PgError;
+  return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
+};
+
+/** Unique violations the caller can cause, by constraint (index) name; see migrations.ts. */
+const UNIQUE_CODES: Record<string, [AppError['code'], string]> = {
+  users_username_key: ['USERNAME_TAKEN', 'username is already taken'],
+  users_email_key: ['EMAIL_TAKEN', 'email is already registered'],
+  channels_name_key: ['CHANNEL_NAME_TAKEN', 'a channel with this name already exists'],
+};
+
+/** Re-throws known unique violations as AppError; anything else unchanged. */
+export function mapPgError(err: unknown): never {
+  const e = err as PgError;
+  if (e?.code === '23505' && e.constraint && UNIQUE_CODES[e.constraint]) {
+    const [code, message] = UNIQUE_CODES[e.constraint];
+    throw new AppError(code, message);
+  }
+  throw err;
+}
+
+/** Escapes LIKE wildcards so user input is matched literally (with ESCAPE '\'). */
+export const likeEscape = (s: string) => s.replace(/[\\%_]/g, (m) => '\\' + m);
+
+/** Limits come from validated input, but a bad one must never reach SQL as NaN or negative. */
+export function clampLimit(limit: number, max = 1000): number {
+  const n = Math.floor(Number(limit));
+  if (!Number.isFinite(n) || n < 0) return 0;
+  return Math.min(n, max);
+}

@@ -1,0 +1,142 @@
+import type pg from 'pg';
+import type { MessageStore } from '../store.js';
+import type { CreateMessageResult, HistoryQuery, Message, NewMessage } from '../types.js';
+import { clampLimit } from './db.js';
+import { groupReactions, MESSAGE_COLS, toMessage, type MessageRow } from './mappers.js';
+import { createMessage } from './message-create.js';
+
+const MAX_PAGE = 200;
+const bigintArg = (n: number | undefined, fallback: number) => {
+  const v = Math.floor(Number(n));
+  return Number.isFinite(v) ? Math.max(-1, Math.min(v, Number.MAX_SAFE_INTEGER)) : fallback;
+};
+
+export class PgMessageStore implements MessageStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  create(input: NewMessage): Promise<CreateMessageResult> {
+    return createMessage(this.pool, input, (channelId, authorId, clientMsgId) => this.getByClientMsgId(channelId, authorId, clientMsgId));
+  }
+
+  async get(id: string): Promise<Message | undefined> {
+    const r = await this.pool.query<MessageRow>({
+      name: 'nchat_msg_get',
+      text: `SELECT ${MESSAGE_COLS} FROM messages m WHERE m.id = $1`,
+      values: [id],
+    });
+    return (await this.withReactions(r.rows))[0];
+  }
+
+  private async getByClientMsgId(channelId: string, authorId: string, clientMsgId: string): Promise<Message | undefined> {
+    const r = await this.pool.query<MessageRow>(
+      `SELECT ${MESSAGE_COLS} FROM messages m
+       WHERE m.channel_id = $1 AND m.author_id = $2 AND m.client_msg_id = $3`,
+      [channelId, authorId, clientMsgId],
+    );
+    return (await this.withReactions(r.rows))[0];
+  }
+
+  /**
+   * Range scans of the (channel_id, seq) unique index, in either direction; one more query for
+   * the page's reactions.
+   */
+  async history(channelId: string, q: HistoryQuery): Promise<Message[]> {
+    const limit = Math.min(clampLimit(q.limit), MAX_PAGE);
+    let r: pg.QueryResult<MessageRow>;
+    if (q.after !== undefined && q.after !== null) {
+      r = await this.pool.query<MessageRow>({
+        name: 'nchat_history_after',
+        text: `SELECT ${MESSAGE_COLS} FROM messages m
+               WHERE m.channel_id = $1 AND m.seq > $2 AND m.seq < $3 ORDER BY m.seq ASC LIMIT $4`,
+        values: [channelId, bigintArg(q.after, 0), bigintArg(q.before, Number.MAX_SAFE_INTEGER), limit],
+      });
+    } else {
+      r = await this.pool.query<MessageRow>({
+        name: 'nchat_history_before',
+        text: `SELECT ${MESSAGE_COLS} FROM messages m
+               WHERE m.channel_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`,
+        values: [channelId, bigintArg(q.before, Number.MAX_SAFE_INTEGER), limit],
+      });
+    }
+    return this.withReactions(r.rows);
+  }
+
+  async thread(rootId: string, limit: number, afterSeq?: number): Promise<Message[]> {
+    const r = await this.pool.query<MessageRow>({
+      name: 'nchat_thread',
+      text: `SELECT ${MESSAGE_COLS} FROM messages m
+             WHERE m.parent_id = $1 AND m.seq > $2 ORDER BY m.seq ASC LIMIT $3`,
+      values: [rootId, bigintArg(afterSeq, 0), Math.min(clampLimit(limit), MAX_PAGE * 5)],
+    });
+    return this.withReactions(r.rows);
+  }
+
+  /** Text, mention columns and mention rows change together (one statement). */
+  async update(id: string, text: string, mentions: NewMessage['mentions'], at: string): Promise<Message | undefined> {
+    const ids = [...new Set((mentions?.userIds ?? []).map(String))];
+    const r = await this.pool.query<MessageRow>(
+      `WITH u AS (
+         UPDATE messages m SET text = $2, mention_user_ids = $3::text[], mention_channel = $4,
+                               mention_here = $5, edited_at = $6
+         WHERE m.id = $1 AND m.deleted_at IS NULL
+         RETURNING ${MESSAGE_COLS}),
+       d AS (
+         DELETE FROM message_mentions mm
+         WHERE mm.message_id = $1 AND EXISTS (SELECT 1 FROM u) AND mm.user_id <> ALL ($3::text[])),
+       i AS (
+         INSERT INTO message_mentions (message_id, channel_id, seq, user_id)
+         SELECT DISTINCT u.id, u.channel_id, u.seq, x FROM u, unnest($3::text[]) x
+         ON CONFLICT DO NOTHING)
+       SELECT * FROM u`,
+      [id, text, ids, !!mentions?.channel, !!mentions?.here, at],
+    );
+    return (await this.withReactions(r.rows))[0];
+  }
+
+  /**
+   * Keeps the row and its seq; blanks text, mentions and files (a deleted message shows and
+   * notifies nothing) and removes reactions. A second call changes nothing and returns the same.
+   */
+  async softDelete(id: string, at: string): Promise<Message | undefined> {
+    const r = await this.pool.query<MessageRow>(
+      `WITH r AS (DELETE FROM reactions WHERE message_id = $1),
+       mm AS (DELETE FROM message_mentions WHERE message_id = $1),
+       u AS (
+         UPDATE messages m SET text = '', mention_user_ids = '{}', mention_channel = false,
+                               mention_here = false, file_ids = '{}',
+                               deleted_at = COALESCE(m.deleted_at, $2)
+         WHERE m.id = $1
+         RETURNING ${MESSAGE_COLS})
+       SELECT * FROM u`,
+      [id, at],
+    );
+    return r.rows[0] ? toMessage(r.rows[0], []) : undefined;
+  }
+
+  async addReaction(messageId: string, userId: string, emoji: string, at: string): Promise<boolean> {
+    const r = await this.pool.query(
+      `INSERT INTO reactions (message_id, user_id, emoji, created_at)
+       SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM messages WHERE id = $1 AND deleted_at IS NULL)
+       ON CONFLICT DO NOTHING`,
+      [messageId, userId, emoji, at],
+    );
+    return (r.rowCount ?? 0) === 1;
+  }
+
+  async removeReaction(messageId: string, userId: string, emoji: string): Promise<boolean> {
+    const r = await this.pool.query('DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3', [messageId, userId, emoji]);
+    return (r.rowCount ?? 0) === 1;
+  }
+
+  private async withReactions(rows: MessageRow[]): Promise<Message[]> {
+    if (rows.length === 0) return [];
+    const r = await this.pool.query<{ message_id: string; emoji: string; user_id: string }>({
+      name: 'nchat_reactions_of',
+      text: `SELECT message_id, emoji, user_id FROM reactions
+             WHERE message_id = ANY($1::text[]) ORDER BY message_id, created_at, user_id, emoji`,
+      values: [rows.map((x) => x.id)],
+    });
+    const byMsg = groupReactions(r.rows);
+    return rows.map((row) => toMessage(row, byMsg.get(row.id) ?? []));
+  }
+}

@@ -1,0 +1,144 @@
+// PostgreSQL schema, as an ordered migration history. The ids are shared with the SQLite
+// backend (one history, two dialects): a migration added there gets the same id here.
+//
+// Conventions that the queries rely on:
+// - Ids, usernames and channel names are `COLLATE "C"`: ordering and cursors (`after`) are
+//   byte-wise, the same as SQLite's BINARY collation and JavaScript's default sort, whatever
+//   the database's locale is.
+// - Times are timestamptz; the pool's type parser hands them back as ISO-8601 strings.
+// - Constraint / index names are part of the contract: errors.ts maps unique violations to
+//   AppError codes by these names (users_username_key, users_email_key, channels_name_key,
+//   messages_client_msg_key).
+// - Foreign keys from messages/notifications/mentions to users are deliberately absent: each
+//   one would take a KEY SHARE lock on the author's row on every send (the hot path). Users are
+//   never deleted, so nothing can dangle.
+export const migrations: { id: string; sql: string }[] = [
+  {
+    id: '0001_initial',
+    sql: `
+CREATE TABLE users (
+  id             text COLLATE "C" PRIMARY KEY,
+  username       text COLLATE "C" NOT NULL,
+  email          text COLLATE "C" NOT NULL,
+  display_name   text NOT NULL,
+  password_hash  text NOT NULL,
+  role           text NOT NULL CHECK (role IN ('owner','admin','moderator','member','guest')),
+  status         text,
+  avatar_file_id text,
+  created_at     timestamptz NOT NULL
+);
+CREATE UNIQUE INDEX users_username_key ON users (lower(username));
+CREATE UNIQUE INDEX users_email_key ON users (lower(email));
+-- Prefix search (search()): lower(x) LIKE 'p%' can use these in any locale.
+CREATE INDEX users_username_prefix_idx ON users (lower(username) text_pattern_ops);
+CREATE INDEX users_display_name_prefix_idx ON users (lower(display_name) text_pattern_ops);
+
+CREATE TABLE refresh_tokens (
+  id          text COLLATE "C" PRIMARY KEY,
+  user_id     text COLLATE "C" NOT NULL REFERENCES users(id),
+  family_id   text COLLATE "C" NOT NULL,
+  token_hash  text COLLATE "C" NOT NULL,
+  expires_at  timestamptz NOT NULL,
+  used_at     timestamptz,
+  revoked_at  timestamptz,
+  created_at  timestamptz NOT NULL
+);
+CREATE UNIQUE INDEX refresh_tokens_hash_key ON refresh_tokens (token_hash);
+CREATE INDEX refresh_tokens_family_idx ON refresh_tokens (family_id);
+CREATE INDEX refresh_tokens_user_idx ON refresh_tokens (user_id);
+
+CREATE TABLE channels (
+  id           text COLLATE "C" PRIMARY KEY,
+  type         text NOT NULL CHECK (type IN ('public','private','direct','group')),
+  name         text COLLATE "C",
+  description  text NOT NULL DEFAULT '',
+  topic        text NOT NULL DEFAULT '',
+  created_by   text COLLATE "C" NOT NULL,
+  created_at   timestamptz NOT NULL,
+  archived_at  timestamptz,
+  -- Highest seq assigned; bumped by UPDATE ... RETURNING in the send's transaction, whose row
+  -- lock serialises the writers of one channel (max(seq)+1 would race).
+  last_seq     bigint NOT NULL DEFAULT 0,
+  -- Kept in the same transaction as every membership change (listForUser reads it per row).
+  member_count integer NOT NULL DEFAULT 0,
+  -- Sorted, de-duplicated member ids joined by ',' for direct/group channels: one channel per set.
+  dm_key       text COLLATE "C",
+  CHECK ((type IN ('public','private')) = (name IS NOT NULL))
+);
+CREATE UNIQUE INDEX channels_name_key ON channels (lower(name)) WHERE type IN ('public','private');
+CREATE UNIQUE INDEX channels_dm_key ON channels (dm_key) WHERE dm_key IS NOT NULL;
+CREATE INDEX channels_public_name_idx ON channels (lower(name)) WHERE type = 'public' AND archived_at IS NULL;
+
+CREATE TABLE channel_members (
+  channel_id text COLLATE "C" NOT NULL REFERENCES channels(id),
+  user_id    text COLLATE "C" NOT NULL REFERENCES users(id),
+  role       text NOT NULL CHECK (role IN ('owner','admin','member')),
+  joined_at  timestamptz NOT NULL,
+  read_seq   bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (channel_id, user_id)
+);
+CREATE INDEX channel_members_user_idx ON channel_members (user_id);
+
+CREATE TABLE messages (
+  id               text COLLATE "C" PRIMARY KEY,
+  channel_id       text COLLATE "C" NOT NULL REFERENCES channels(id),
+  seq              bigint NOT NULL,
+  author_id        text COLLATE "C" NOT NULL,
+  text             text NOT NULL,
+  created_at       timestamptz NOT NULL,
+  edited_at        timestamptz,
+  deleted_at       timestamptz,
+  parent_id        text COLLATE "C",
+  reply_count      integer NOT NULL DEFAULT 0,
+  last_reply_at    timestamptz,
+  mention_user_ids text[] NOT NULL DEFAULT '{}',
+  mention_channel  boolean NOT NULL DEFAULT false,
+  mention_here     boolean NOT NULL DEFAULT false,
+  file_ids         text[] NOT NULL DEFAULT '{}',
+  client_msg_id    text COLLATE "C",
+  CONSTRAINT messages_channel_seq_key UNIQUE (channel_id, seq)
+);
+CREATE UNIQUE INDEX messages_client_msg_key ON messages (channel_id, author_id, client_msg_id)
+  WHERE client_msg_id IS NOT NULL;
+CREATE INDEX messages_parent_idx ON messages (parent_id, seq) WHERE parent_id IS NOT NULL;
+
+-- One row per (message, mentioned user): mentionCount of listForUser without scanning arrays.
+CREATE TABLE message_mentions (
+  message_id text COLLATE "C" NOT NULL REFERENCES messages(id),
+  channel_id text COLLATE "C" NOT NULL,
+  seq        bigint NOT NULL,
+  user_id    text COLLATE "C" NOT NULL,
+  PRIMARY KEY (message_id, user_id)
+);
+CREATE INDEX message_mentions_user_idx ON message_mentions (user_id, channel_id, seq);
+
+CREATE TABLE reactions (
+  message_id text COLLATE "C" NOT NULL REFERENCES messages(id),
+  user_id    text COLLATE "C" NOT NULL,
+  emoji      text NOT NULL,
+  created_at timestamptz NOT NULL,
+  PRIMARY KEY (message_id, user_id, emoji)
+);
+
+CREATE TABLE notifications (
+  id         text COLLATE "C" PRIMARY KEY,
+  user_id    text COLLATE "C" NOT NULL,
+  kind       text NOT NULL CHECK (kind IN ('mention','reply','dm')),
+  channel_id text COLLATE "C" NOT NULL,
+  message_id text COLLATE "C" NOT NULL,
+  seq        bigint NOT NULL,
+  actor_id   text COLLATE "C" NOT NULL,
+  created_at timestamptz NOT NULL,
+  read_at    timestamptz
+);
+CREATE INDEX notifications_user_idx ON notifications (user_id, id DESC);
+-- At most one notification per (user, message).
+CREATE UNIQUE INDEX notifications_user_message_key ON notifications (user_id, message_id);
+
+CREATE TABLE meta (
+  key   text COLLATE "C" PRIMARY KEY,
+  value text NOT NULL
+);
+`,
+  },
+];

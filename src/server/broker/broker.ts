@@ -9,7 +9,17 @@
 //   missed events (Redis reconnect) is told through onGap so it can repair from the store.
 import type { ChannelEvent, UserEvent } from '../../protocol/events.js';
 
-export type BrokerEvent = ChannelEvent | UserEvent;
+/**
+ * Node-to-node events on topic `sys:presence` (realtime/presence.ts); never sent to clients.
+ * `presence.node`: one node's local status for a user; `presence.snapshot`: everything a node
+ * has online/away (periodic, and in answer to `presence.sync` from a node that just started).
+ */
+export type ClusterEvent =
+  | { type: 'presence.node'; nodeId: string; userId: string; status: 'online' | 'away' | 'offline' }
+  | { type: 'presence.snapshot'; nodeId: string; online: string[]; away: string[] }
+  | { type: 'presence.sync'; nodeId: string };
+
+export type BrokerEvent = ChannelEvent | UserEvent | ClusterEvent;
 
 export interface Broker {
   readonly kind: 'memory' | 'redis';
@@ -23,3 +33,4 @@ export interface Broker {
 
 export const channelTopic = (channelId: string) => `ch:${channelId}`;
 export const userTopic = (userId: string) => `u:${userId}`;
+export const presenceTopic = 'sys:presence';

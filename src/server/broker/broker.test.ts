@@ -1,0 +1,146 @@
+// One broker contract suite, run unchanged against MemoryBroker and RedisBroker (real Redis).
+// Redis-only extras: delivery across two brokers (two nodes), and onGap after Redis restarts.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import type { Broker, BrokerEvent } from './broker.js';
+import { channelTopic, userTopic } from './broker.js';
+import { MemoryBroker } from './memory-broker.js';
+import { createRedisBroker } from './redis-broker.js';
+import { freshRedis, redisSkip, startRedisServer } from '../../../test/helpers/redis.js';
+
+const logger = pino({ level: 'silent' });
+const typing = (channelId: string, n: number): BrokerEvent => ({ type: 'typing', channelId, userId: `u${n}`, expiresInMs: n });
+
+/** Resolves once `pred()` holds, polling on timers (no fixed sleeps as assertions). */
+async function until(pred: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function contract(name: string, make: () => Promise<{ a: Broker; b: Broker }>, skip: string | false) {
+  describe(`broker contract: ${name}`, { skip }, () => {
+    const opened: Broker[] = [];
+    const open = async () => {
+      const pair = await make();
+      opened.push(pair.a, pair.b);
+      return pair;
+    };
+    after(async () => {
+      await Promise.all(opened.map((b) => b.close()));
+    });
+
+    test('delivers to subscribers of the topic only, in publish order', async () => {
+      const { a } = await open();
+      const got: BrokerEvent[] = [];
+      const other: BrokerEvent[] = [];
+      a.subscribe(channelTopic('c1'), (e) => got.push(e));
+      a.subscribe(channelTopic('c2'), (e) => other.push(e));
+      for (let i = 0; i < 100; i++) a.publish(channelTopic('c1'), typing('c1', i));
+      await until(() => got.length === 100, '100 events');
+      assert.deepEqual(got.map((e) => (e as { expiresInMs: number }).expiresInMs), [...Array(100).keys()]);
+      assert.equal(other.length, 0);
+    });
+
+    test('unsubscribe stops delivery; other listeners of the topic keep theirs', async () => {
+      const { a } = await open();
+      const one: BrokerEvent[] = [];
+      const two: BrokerEvent[] = [];
+      const off = a.subscribe(userTopic('x'), (e) => one.push(e));
+      a.subscribe(userTopic('x'), (e) => two.push(e));
+      a.publish(userTopic('x'), { type: 'channel.read', channelId: 'c', seq: 1 });
+      await until(() => one.length === 1 && two.length === 1, 'first event');
+      off();
+      off(); // idempotent
+      a.publish(userTopic('x'), { type: 'channel.read', channelId: 'c', seq: 2 });
+      await until(() => two.length === 2, 'second event');
+      assert.equal(one.length, 1);
+    });
+
+    test('a throwing listener does not stop the others', async () => {
+      const { a } = await open();
+      const got: BrokerEvent[] = [];
+      a.subscribe(channelTopic('t'), () => {
+        throw new Error('boom');
+      });
+      a.subscribe(channelTopic('t'), (e) => got.push(e));
+      a.publish(channelTopic('t'), typing('t', 1));
+      await until(() => got.length === 1, 'delivery past a throwing listener');
+    });
+
+    test('publish with no subscriber is a no-op', async () => {
+      const { a } = await open();
+      a.publish(channelTopic('nobody'), typing('nobody', 1));
+    });
+
+    if (name === 'redis') {
+      test('two nodes: an event published on one reaches the other exactly once, in order', async () => {
+        const { a, b } = await open();
+        const onA: BrokerEvent[] = [];
+        const onB: BrokerEvent[] = [];
+        a.subscribe(channelTopic('x'), (e) => onA.push(e));
+        b.subscribe(channelTopic('x'), (e) => onB.push(e));
+        // SUBSCRIBE is asynchronous: publish until b sees one, then check order from there.
+        await until(() => {
+          a.publish(channelTopic('x'), typing('x', -1));
+          return onB.length > 0;
+        }, 'b subscribed');
+        onA.length = 0;
+        onB.length = 0;
+        for (let i = 0; i < 200; i++) a.publish(channelTopic('x'), typing('x', i));
+        await until(() => onB.length >= 200, 'b got 200');
+        await new Promise((r) => setTimeout(r, 50));
+        const seq = (l: BrokerEvent[]) => l.map((e) => (e as { expiresInMs: number }).expiresInMs).filter((n) => n >= 0);
+        assert.deepEqual(seq(onB), [...Array(200).keys()]);
+        assert.deepEqual(seq(onA), [...Array(200).keys()], 'own events are delivered locally once, not echoed');
+      });
+    }
+  });
+}
+
+const memory = async () => ({ a: new MemoryBroker(), b: new MemoryBroker() });
+contract('memory', memory, false);
+
+const redisSkipMsg = await redisSkip();
+contract('redis', async () => {
+  const url = freshRedis();
+  return { a: await createRedisBroker(url, logger), b: await createRedisBroker(url, logger) };
+}, redisSkipMsg);
+
+describe('redis broker: gap reporting', { skip: redisSkipMsg }, () => {
+  test('Redis killed and restarted: onGap fires, subscriptions work again', async (t) => {
+    const r = await startRedisServer();
+    if (typeof r === 'string') return t.skip(r);
+    const a = await createRedisBroker(r.url, logger);
+    const b = await createRedisBroker(r.url, logger);
+    try {
+      let gaps = 0;
+      b.onGap(() => gaps++);
+      const got: BrokerEvent[] = [];
+      b.subscribe(channelTopic('g'), (e) => got.push(e));
+      await until(() => {
+        a.publish(channelTopic('g'), typing('g', 0));
+        return got.length > 0;
+      }, 'first delivery');
+      await r.kill();
+      await r.start();
+      await until(() => gaps >= 1, 'onGap after reconnect', 10_000);
+      got.length = 0;
+      await until(() => {
+        a.publish(channelTopic('g'), typing('g', 1));
+        return got.length > 0;
+      }, 'delivery after reconnect', 10_000);
+    } finally {
+      await a.close();
+      await b.close();
+      await r.stop();
+    }
+  });
+
+  test('createRedisBroker rejects when Redis is unreachable', async () => {
+    await assert.rejects(createRedisBroker('redis://127.0.0.1:1', logger));
+  });
+});

@@ -1,0 +1,183 @@
+// Redis broker: fan-out across several nodes through Redis pub/sub (node-redis 6).
+//
+// Contract (see broker.ts), and how it is kept here:
+// - Two connections: `pub` publishes, `sub` holds the SUBSCRIBEs (a subscribed connection cannot
+//   publish). One Redis channel per topic, refcounted: a node subscribes only to the topics its
+//   local connections need, so a message reaches only the nodes that have a recipient.
+// - Local delivery is immediate and in process (like MemoryBroker); the copy that comes back
+//   from Redis carries this node's id and is dropped. So a node's own users never depend on
+//   Redis, and per-topic order from one publisher is the publish order on every node (one pub
+//   connection = one ordered stream into Redis; one sub connection = one ordered stream out).
+// - Redis is a hint, the database the truth. While the pub connection is not ready, publishes
+//   are dropped (not queued without bound); while the sub connection is down, deliveries are
+//   lost. Either way every node's sub connection drops too or comes back later, and on every
+//   reconnect the `onGap` listeners run so the realtime layer re-reads from the store.
+// - Wire format: `<nodeId>|<JSON event>`; the Redis channel is `<prefix><topic>`. The prefix
+//   (default `nchat:`) comes from the URL query `?prefix=` (removed before connecting) so several
+//   deployments or test runs can share one Redis: pub/sub ignores the db index.
+import { randomBytes } from 'node:crypto';
+import { createClient } from 'redis';
+import type pino from 'pino';
+import type { Broker, BrokerEvent } from './broker.js';
+
+type Listener = (e: BrokerEvent) => void;
+type RedisClient = ReturnType<typeof createClient>;
+
+/** Splits `?prefix=` off a redis URL (node-redis rejects unknown query options). */
+export function parseRedisUrl(url: string): { url: string; prefix: string } {
+  const u = new URL(url);
+  const prefix = u.searchParams.get('prefix') ?? 'nchat:';
+  u.searchParams.delete('prefix');
+  return { url: u.toString(), prefix };
+}
+
+class RedisBroker implements Broker {
+  readonly kind = 'redis' as const;
+  readonly nodeId = randomBytes(6).toString('hex');
+  private readonly topics = new Map<string, Set<Listener>>();
+  private readonly gapListeners: (() => void)[] = [];
+  private closed = false;
+  /** Deliveries dropped because the pub connection was not ready (for logs/metrics). */
+  droppedPublishes = 0;
+
+  constructor(
+    private readonly pub: RedisClient,
+    private readonly sub: RedisClient,
+    private readonly prefix: string,
+    private readonly logger: pino.Logger,
+  ) {}
+
+  publish(topic: string, event: BrokerEvent): void {
+    this.deliver(topic, event);
+    if (this.closed) return;
+    if (!this.pub.isReady) {
+      this.droppedPublishes++;
+      return;
+    }
+    this.pub.publish(this.prefix + topic, this.nodeId + '|' + JSON.stringify(event)).catch((err: unknown) => {
+      this.droppedPublishes++;
+      this.logger.warn({ err, topic }, 'redis publish failed (subscribers repair from the store)');
+    });
+  }
+
+  subscribe(topic: string, listener: Listener): () => void {
+    let set = this.topics.get(topic);
+    if (!set) {
+      this.topics.set(topic, (set = new Set()));
+      if (!this.closed) {
+        this.sub.subscribe(this.prefix + topic, this.onRedisMessage).catch((err: unknown) => {
+          // node-redis re-sends SUBSCRIBE for every live listener on reconnect, and the
+          // reconnect raises onGap, so a failure here is repaired like any other gap.
+          this.logger.warn({ err, topic }, 'redis subscribe failed');
+        });
+      }
+    }
+    set.add(listener);
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      set!.delete(listener);
+      if (set!.size === 0 && this.topics.get(topic) === set) {
+        this.topics.delete(topic);
+        if (!this.closed) {
+          this.sub.unsubscribe(this.prefix + topic, this.onRedisMessage).catch((err: unknown) => {
+            this.logger.debug({ err, topic }, 'redis unsubscribe failed');
+          });
+        }
+      }
+    };
+  }
+
+  onGap(listener: () => void): void {
+    this.gapListeners.push(listener);
+  }
+
+  /** Runs the gap listeners (sub connection came back, or a caller knows deliveries were lost). */
+  raiseGap(): void {
+    for (const l of this.gapListeners) {
+      try {
+        l();
+      } catch (err) {
+        this.logger.error({ err }, 'onGap listener failed');
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.topics.clear();
+    await Promise.allSettled([this.pub.close(), this.sub.close()]);
+  }
+
+  private readonly onRedisMessage = (message: string, channel: string): void => {
+    const bar = message.indexOf('|');
+    if (bar < 0 || message.slice(0, bar) === this.nodeId) return;
+    let event: BrokerEvent;
+    try {
+      event = JSON.parse(message.slice(bar + 1)) as BrokerEvent;
+    } catch {
+      this.logger.warn({ channel }, 'unparseable broker message dropped');
+      return;
+    }
+    this.deliver(channel.slice(this.prefix.length), event);
+  };
+
+  private deliver(topic: string, event: BrokerEvent): void {
+    const set = this.topics.get(topic);
+    if (!set) return;
+    for (const l of set) {
+      try {
+        l(event);
+      } catch (err) {
+        // One listener's failure must not stop delivery to the others.
+        this.logger.error({ err, topic }, 'broker listener failed');
+      }
+    }
+  }
+}
+
+/**
+ * Connects both Redis connections (rejects if Redis is unreachable at start: fail fast), then
+ * reconnects forever with capped, jittered backoff. Every reconnect of the sub connection
+ * raises onGap once it is ready again (its SUBSCRIBEs are re-sent by node-redis first).
+ */
+export async function createRedisBroker(url: string, logger: pino.Logger): Promise<Broker & { nodeId: string; raiseGap(): void }> {
+  const { url: clean, prefix } = parseRedisUrl(url);
+  const options = {
+    url: clean,
+    socket: {
+      connectTimeout: 5000,
+      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000) + Math.floor(Math.random() * 100),
+    },
+  };
+  const pub = createClient(options);
+  const sub = createClient(options);
+  let broker: RedisBroker | undefined;
+  let subWasLost = false;
+  for (const [name, c] of [['pub', pub], ['sub', sub]] as const) {
+    c.on('error', (err: unknown) => logger.warn({ err, connection: name }, 'redis connection error'));
+  }
+  sub.on('end', () => (subWasLost = true));
+  sub.on('reconnecting', () => {
+    if (!subWasLost) logger.warn('redis subscription lost; will repair from the store on reconnect');
+    subWasLost = true;
+  });
+  sub.on('ready', () => {
+    if (!subWasLost) return;
+    subWasLost = false;
+    logger.info('redis subscription back; repairing from the store');
+    // node-redis awaits the re-sent SUBSCRIBEs before it emits 'ready', so live delivery is
+    // flowing again when the store is read (subscribe first, then read).
+    broker?.raiseGap();
+  });
+  try {
+    await Promise.all([pub.connect(), sub.connect()]);
+  } catch (err) {
+    await Promise.allSettled([pub.destroy(), sub.destroy()]);
+    throw err;
+  }
+  broker = new RedisBroker(pub as RedisClient, sub as RedisClient, prefix, logger);
+  return broker;
+}

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { newId } from '../../ids.js';
+import { mkChannel, mkUser, mkUsers, newMsg, nextAt, post, seqs, type Ctx } from './fixtures.js';
+
+export function messagesContract(ctx: Ctx): void {
+  describe('messages', () => {
+    it('creates a message with seq 1 and reads it back unchanged', async () => {
+      const s = ctx.store;
+      const [a, b] = await mkUsers(s, 2);
+      const ch = await mkChannel(s, a, { members: [b] });
+      const input = newMsg(ch, a, {
+        text: 'hi @b',
+        clientMsgId: 'client-1',
+        mentions: { userIds: [b.id], channel: false, here: true },
+        fileIds: ['file1', 'file2'],
+      });
+      const r = await s.messages.create(input);
+      assert.equal(r.created, true);
+      assert.deepEqual(r.message, {
+        id: input.id, channelId: ch.id, seq: 1, authorId: a.id, text: 'hi @b', createdAt: input.createdAt,
+        editedAt: null, deletedAt: null, parentId: null, replyCount: 0, lastReplyAt: null, reactions: [],
+        mentions: { userIds: [b.id], channel: false, here: true }, files: ['file1', 'file2'], clientMsgId: 'client-1',
+      });
+      assert.deepEqual(await s.messages.get(input.id), r.message);
+      assert.equal((await s.channels.get(ch.id))!.lastSeq, 1);
+      assert.equal(await s.messages.get(newId()), undefined);
+    });
+
+    it('assigns gapless seqs 1..50 to 50 concurrent creates', async () => {
+      const s = ctx.store;
+      const a = await mkUser(s);
+      const ch = await mkChannel(s, a);
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => s.messages.create(newMsg(ch, a, { text: `n${i}` }))));
+      assert.deepEqual(seqs(results.map((r) => r.message)).sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i + 1));
+      assert.equal((await s.channels.get(ch.id))!.lastSeq, 50);
+      assert.deepEqual(seqs(await s.messages.history(ch.id, { after: 0, limit: 200 })), Array.from({ length: 50 }, (_, i) => i + 1));
+    });
+
+    it('is idempotent on (channel, author, clientMsgId): the original comes back and no seq is used', async () => {
+      const s = ctx.store;
+      const [a, b] = await mkUsers(s, 2);
+      const ch = await mkChannel(s, a, { members: [b] });
+      const other = await mkChannel(s, a);
+      const first = await s.messages.create(newMsg(ch, a, { clientMsgId: 'k1', text: 'original', notify: { mentionUserIds: [b.id], allMembers: null, threadParticipants: false } }));
+      assert.equal(first.notifications.length, 1);
+      const retry = await s.messages.create(newMsg(ch, a, { clientMsgId: 'k1', text: 'retry', notify: { mentionUserIds: [b.id], allMembers: null, threadParticipants: false } }));
+      assert.equal(retry.created, false);
+      assert.deepEqual(retry.message, first.message);
+      assert.deepEqual(retry.notifications, []);
+      assert.equal((await s.notifications.list(b.id, { unreadOnly: false, limit: 10 })).items.length, 1);
+      const next = await s.messages.create(newMsg(ch, a, { clientMsgId: 'k2' }));
+      assert.equal(next.message.seq, 2);
+      // The same clientMsgId from another author or in another channel is a different message.
+      assert.equal((await s.messages.create(newMsg(ch, b, { clientMsgId: 'k1' }))).created, true);
+      assert.equal((await s.messages.create(newMsg(other, a, { clientMsgId: 'k1' }))).created, true);
+      assert.equal((await s.channels.get(ch.id))!.lastSeq, 3);
+    });
+
+    it('is idempotent under concurrent retries of the same clientMsgId', async () => {
+      const s = ctx.store;
+      const a = await mkUser(s);
+      const ch = await mkChannel(s, a);
+      await post(s, ch, a, 1);
+      const results = await Promise.all(Array.from({ length: 8 }, () => s.messages.create(newMsg(ch, a, { clientMsgId: 'same' }))));
+      assert.equal(results.filter((r) => r.created).length, 1);
+      assert.equal(new Set(results.map((r) => r.message.id)).size, 1);
+      assert.deepEqual(new Set(seqs(results.map((r) => r.message))), new Set([2]));
+      assert.equal((await s.channels.get(ch.id))!.lastSeq, 2);
+    });
+
+    it('rejects a message to a missing channel', async () => {
+      const s = ctx.store;
+      const a = await mkUser(s);
+      await assert.rejects(s.messages.create(newMsg(newId(), a)));
+    });
+
+    it('history: newest first by default and with before, oldest first with after', async () => {
+      const s = ctx.store;
+      const a = await mkUser(s);
+      const ch = await mkChannel(s, a);
+      const noise = await mkChannel(s, a);
+      await post(s, ch, a, 10);
+      await post(s, noise, a, 3);
+      assert.deepEqual(seqs(await s.messages.history(ch.id, { limit: 3 })), [10, 9, 8]);
+      assert.deepEqual(seqs(await s.messages.history(ch.id, { before: 8, limit: 3 })), [7, 6, 5]);
+      assert.deepEqual(seqs(await s.messages.history(ch.id, { before: 3, limit: 50 })), [2, 1]);
+      assert.deepEqual(seqs(await s.messages.history(ch.id, { before: 1, limit: 50 })), []);
+      assert.deepEqual(seqs(await s.messages.history(ch.id, { after: 7, limit: 50 })), [8, 9, 10]);
+      assert.deepEqual(seqs(await s.messages.history(ch.id, { after: 0, limit: 2 })), [1, 2]);
+      assert.deepEqual(seqs(await s.messages.history(ch.id, { after: 10, limit: 2 })), []);
+      for (const m of await s.messages.history(ch.id, { limit: 50 })) assert.equal(m.channelId, ch.id);
+      assert.deepEqual(await s.messages.history(newId(), { limit: 10 }), []);
+    });
+
+    it('keeps deleted messages in history with text "" and their seq; softDelete is idempotent', async () => {
+      const s = ctx.store;
+      const [a, b] = await mkUsers(s, 2);
+      const ch = await mkChannel(s, a, { members: [b] });
+      const [m1, m2, m3] = await post(s, ch, a, 3);
+      await s.messages.addReaction(m2.id, b.id, '👍', nextAt());
+      const when = nextAt();
+      const del = await s.messages.softDelete(m2.id, when);
+      assert.equal(del?.id, m2.id);
+      assert.equal(del?.seq, 2);
+      assert.equal(del?.text, '');
+      assert.equal(del?.deletedAt, when);
+      assert.deepEqual(del?.reactions, []);
+      const again = await s.messages.softDelete(m2.id, nextAt());
+      assert.equal(again?.deletedAt, when);
+      assert.equal(again?.text, '');
+      const page = await s.messages.history(ch.id, { after: 0, limit: 10 });
+      assert.deepEqual(seqs(page), [1, 2, 3]);
+      assert.deepEqual([page[0].text, page[1].text, page[2].text], [m1.text, '', m3.text]);
+      assert.equal(page[1].deletedAt, when);
+      assert.deepEqual(page[1].reactions, []);
+      assert.equal(await s.messages.softDelete(newId(), nextAt()), undefined);
+    });
+
+    it('threads: replies take channel seqs, list oldest first, and update replyCount/lastReplyAt', async () => {
+      const s = ctx.store;
+      const [a, b] = await mkUsers(s, 2);
+      const ch = await mkChannel(s, a, { members: [b] });
+      const root = (await s.messages.create(newMsg(ch, a, { text: 'root' }))).message;
+      const r1 = (await s.messages.create(newMsg(ch, b, { parentId: root.id, text: 'r1' }))).message;
+      await post(s, ch, a, 1);
+      const r2 = (await s.messages.create(newMsg(ch, a, { parentId: root.id, text: 'r2' }))).message;
+      const r3 = (await s.messages.create(newMsg(ch, b, { parentId: root.id, text: 'r3' }))).message;
+      assert.deepEqual(seqs([root, r1, r2, r3]), [1, 2, 4, 5]);
+      assert.equal(r1.parentId, root.id);
+      assert.deepEqual((await s.messages.thread(root.id, 50)).map((m) => m.id), [r1.id, r2.id, r3.id]);
+      assert.deepEqual((await s.messages.thread(root.id, 50, r1.seq)).map((m) => m.id), [r2.id, r3.id]);
+      assert.deepEqual((await s.messages.thread(root.id, 1)).map((m) => m.id), [r1.id]);
+      assert.deepEqual(await s.messages.thread(r3.id, 10), []);
+      const got = await s.messages.get(root.id);
+      assert.equal(got?.replyCount, 3);
+      assert.equal(got?.lastReplyAt, r3.createdAt);
+      assert.deepEqual(seqs(await s.messages.history(ch.id, { limit: 10 })), [5, 4, 3, 2, 1]);
+    });
+
+    it('update sets text, mentions and editedAt, and is refused for missing or deleted messages', async () => {
+      const s = ctx.store;
+      const [a, b] = await mkUsers(s, 2);
+      const ch = await mkChannel(s, a, { members: [b] });
+      const [m] = await post(s, ch, a, 1);
+      const mentionsOf = async () => (await s.channels.listForUser(b.id)).find((x) => x.id === ch.id)!.mentionCount;
+      assert.equal(await mentionsOf(), 0);
+      const when = nextAt();
+      const up = await s.messages.update(m.id, 'edited @b', { userIds: [b.id], channel: false, here: false }, when);
+      assert.deepEqual(up, { ...m, text: 'edited @b', editedAt: when, mentions: { userIds: [b.id], channel: false, here: false } });
+      assert.deepEqual(await s.messages.get(m.id), up);
+      assert.equal(await mentionsOf(), 1);
+      await s.messages.update(m.id, 'no mention', { userIds: [], channel: false, here: false }, nextAt());
+      assert.equal(await mentionsOf(), 0);
+      assert.equal(await s.messages.update(newId(), 'x', { userIds: [], channel: false, here: false }, nextAt()), undefined);
+      await s.messages.softDelete(m.id, nextAt());
+      assert.equal(await s.messages.update(m.id, 'x', { userIds: [], channel: false, here: false }, nextAt()), undefined);
+      assert.equal((await s.messages.get(m.id))!.text, '');
+    });
+
+    it('reactions: add/remove are idempotent and summarised per emoji in reaction order', async () => {
+      const s = ctx.store;
+      const [a, b, c] = await mkUsers(s, 3);
+      const ch = await mkChannel(s, a, { members: [b, c] });
+      const [m, other] = await post(s, ch, a, 2);
+      assert.equal(await s.messages.addReaction(m.id, b.id, '👍', nextAt()), true);
+      assert.equal(await s.messages.addReaction(m.id, b.id, '👍', nextAt()), false);
+      assert.equal(await s.messages.addReaction(m.id, c.id, '🎉', nextAt()), true);
+      assert.equal(await s.messages.addReaction(m.id, a.id, '👍', nextAt()), true);
+      assert.equal(await s.messages.addReaction(other.id, c.id, ':shipit:', nextAt()), true);
+      assert.deepEqual((await s.messages.get(m.id))!.reactions, [
+        { emoji: '👍', count: 2, userIds: [b.id, a.id] },
+        { emoji: '🎉', count: 1, userIds: [c.id] },
+      ]);
+      assert.equal(await s.messages.removeReaction(m.id, b.id, '👍'), true);
+      assert.equal(await s.messages.removeReaction(m.id, b.id, '👍'), false);
+      assert.equal(await s.messages.removeReaction(m.id, b.id, '🎉'), false);
+      const page = await s.messages.history(ch.id, { after: 0, limit: 10 });
+      // Emojis are ordered by their earliest remaining reaction: c's 🎉 is now older than a's 👍.
+      assert.deepEqual(page[0].reactions, [
+        { emoji: '🎉', count: 1, userIds: [c.id] },
+        { emoji: '👍', count: 1, userIds: [a.id] },
+      ]);
+      assert.deepEqual(page[1].reactions, [{ emoji: ':shipit:', count: 1, userIds: [c.id] }]);
+    });
+  });
+}

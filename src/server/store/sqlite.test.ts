@@ -1,0 +1,106 @@
+// The store contract against a real SQLite file, plus what only the embedded backend promises.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { newId } from '../ids.js';
+import { runStoreContract } from './contract/index.js';
+import { openSqliteStore } from './sqlite/index.js';
+
+async function tempFile() {
+  const dir = await mkdtemp(join(tmpdir(), 'nchat-sqlite-'));
+  return { dir, file: join(dir, 'data', 'nchat.db'), cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+runStoreContract('sqlite', async () => {
+  const t = await tempFile();
+  const store = await openSqliteStore({ file: t.file, sync: 'normal' });
+  return {
+    store,
+    cleanup: async () => {
+      await store.close();
+      await t.cleanup();
+    },
+  };
+});
+
+describe('SQLite store specifics', () => {
+  it('creates the file and its directory, runs in WAL mode, and applies 0001_initial once', async () => {
+    const t = await tempFile();
+    try {
+      const store = await openSqliteStore({ file: t.file, sync: 'full' });
+      assert.ok(existsSync(t.file));
+      assert.deepEqual(await store.migrate(), ['0001_initial']);
+      assert.deepEqual(await store.migrate(), []);
+      const probe = new Database(t.file, { readonly: true });
+      try {
+        assert.equal(probe.pragma('journal_mode', { simple: true }), 'wal');
+        assert.deepEqual(probe.prepare('SELECT id FROM schema_migrations').pluck().all(), ['0001_initial']);
+      } finally {
+        probe.close();
+      }
+      await store.close();
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('keeps data across close and reopen, and close() leaves no WAL behind', async () => {
+    const t = await tempFile();
+    try {
+      const s1 = await openSqliteStore({ file: t.file, sync: 'normal' });
+      await s1.migrate();
+      const u = await s1.users.create({ id: newId(), username: 'keeper', email: 'k@example.test', displayName: 'K', passwordHash: 'h', createdAt: new Date().toISOString() });
+      const ch = await s1.channels.create({ id: newId(), type: 'public', name: 'general', description: '', topic: '', createdBy: u.id, createdAt: new Date().toISOString() });
+      const sent = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          s1.messages.create({
+            id: newId(), channelId: ch.id, authorId: u.id, text: `m${i}`, clientMsgId: `c${i}`, parentId: null,
+            mentions: { userIds: [], channel: false, here: false }, fileIds: [], createdAt: new Date().toISOString(),
+            notify: { mentionUserIds: [], allMembers: null, threadParticipants: false },
+          }),
+        ),
+      );
+      await s1.meta.setIfAbsent('jwt', 'secret');
+      await s1.close();
+      assert.equal(existsSync(`${t.file}-wal`) ? (await import('node:fs')).statSync(`${t.file}-wal`).size : 0, 0);
+
+      const s2 = await openSqliteStore({ file: t.file, sync: 'normal' });
+      assert.deepEqual(await s2.migrate(), []);
+      assert.equal(u.role, 'owner');
+      assert.deepEqual(await s2.users.get(u.id), u);
+      assert.equal((await s2.channels.get(ch.id))!.lastSeq, 20);
+      const page = await s2.messages.history(ch.id, { after: 0, limit: 50 });
+      assert.deepEqual(page.map((m) => m.id), sent.map((r) => r.message.id));
+      assert.equal(await s2.meta.get('jwt'), 'secret');
+      await s2.close();
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('a create queued before close() is committed, not lost', async () => {
+    const t = await tempFile();
+    try {
+      const s1 = await openSqliteStore({ file: t.file, sync: 'normal' });
+      await s1.migrate();
+      const u = await s1.users.create({ id: newId(), username: 'late', email: 'l@example.test', displayName: 'L', passwordHash: 'h', createdAt: new Date().toISOString() });
+      const ch = await s1.channels.create({ id: newId(), type: 'public', name: 'late', description: '', topic: '', createdBy: u.id, createdAt: new Date().toISOString() });
+      const pending = s1.messages.create({
+        id: newId(), channelId: ch.id, authorId: u.id, text: 'in flight', clientMsgId: null, parentId: null,
+        mentions: { userIds: [], channel: false, here: false }, fileIds: [], createdAt: new Date().toISOString(),
+        notify: { mentionUserIds: [], allMembers: null, threadParticipants: false },
+      });
+      await s1.close();
+      assert.equal((await pending).message.seq, 1);
+      const s2 = await openSqliteStore({ file: t.file, sync: 'normal' });
+      assert.equal((await s2.channels.get(ch.id))!.lastSeq, 1);
+      await s2.close();
+    } finally {
+      await t.cleanup();
+    }
+  });
+});

@@ -1,0 +1,86 @@
+// The embedded store: one SQLite file through better-sqlite3 (synchronous, in-process).
+// Every method does its work synchronously and hands back a settled promise, so calls never
+// interleave inside a transaction; the write lock is taken up front (BEGIN IMMEDIATE) so a second
+// process on the same file waits (busy_timeout) instead of failing mid-transaction.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Store } from '../store.js';
+import { SqliteChannels } from './channels.js';
+import { SqliteMessages } from './messages.js';
+import { SqliteMeta } from './meta.js';
+import { runMigrations } from './migrations.js';
+import { SqliteNotifications } from './notifications.js';
+import { SqliteTokens } from './tokens.js';
+import { SqliteUsers } from './users.js';
+
+export interface SqliteStoreOptions {
+  /** Path of the database file; its directory is created when missing. */
+  file: string;
+  /**
+   * `normal`: in WAL mode a commit is durable against a process crash (kill -9) but the last
+   * commits may be lost on power failure. `full`: fsync on every commit, survives power loss.
+   */
+  sync: 'normal' | 'full';
+  /** How long a writer waits for another process's lock before failing (ms). */
+  busyTimeoutMs?: number;
+}
+
+export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
+  if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
+  const db = new Database(opts.file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${opts.sync === 'full' ? 'FULL' : 'NORMAL'}`);
+    db.pragma('foreign_keys = ON');
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+    // Larger page cache than the 2 MB default; history pages of hot channels stay in memory.
+    db.pragma('cache_size = -32000');
+    db.pragma('temp_store = MEMORY');
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new SqliteStore(db);
+}
+
+class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly users: SqliteUsers;
+  readonly tokens: SqliteTokens;
+  readonly channels: SqliteChannels;
+  readonly messages: SqliteMessages;
+  readonly notifications: SqliteNotifications;
+  readonly meta: SqliteMeta;
+  private readonly pingStmt: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.users = new SqliteUsers(db);
+    this.tokens = new SqliteTokens(db);
+    this.channels = new SqliteChannels(db);
+    this.notifications = new SqliteNotifications(db);
+    this.messages = new SqliteMessages(db, this.notifications);
+    this.meta = new SqliteMeta(db);
+    this.pingStmt = db.prepare('SELECT 1');
+  }
+
+  async migrate(): Promise<string[]> {
+    return runMigrations(this.db);
+  }
+
+  async ping(): Promise<void> {
+    this.pingStmt.get();
+  }
+
+  async close(): Promise<void> {
+    if (!this.db.open) return;
+    this.messages.flushPending();
+    // Fold the WAL back into the main file so the data dir is one self-contained file at rest.
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+
+  poolStats(): undefined {
+    return undefined;
+  }
+}

@@ -1,0 +1,154 @@
+// The SQLite schema history. One history for both backends: postgres/migrations.ts lists the
+// same ids in the same order (checked by store/migrations.test.ts); only the SQL differs.
+// Applied ids are recorded in schema_migrations; a migration is never edited once released,
+// a change is a new entry at the end.
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+const initial = `
+CREATE TABLE users (
+  id             TEXT PRIMARY KEY,
+  username       TEXT NOT NULL COLLATE NOCASE,
+  email          TEXT NOT NULL COLLATE NOCASE,
+  display_name   TEXT NOT NULL COLLATE NOCASE,
+  password_hash  TEXT NOT NULL,
+  role           TEXT NOT NULL CHECK (role IN ('owner','admin','moderator','member','guest')),
+  status         TEXT,
+  avatar_file_id TEXT,
+  created_at     TEXT NOT NULL
+);
+-- NOCASE indexes: case-insensitive uniqueness, and they serve LIKE 'prefix%' lookups.
+CREATE UNIQUE INDEX users_username_key ON users (username);
+CREATE UNIQUE INDEX users_email_key ON users (email);
+CREATE INDEX users_display_name ON users (display_name);
+
+CREATE TABLE refresh_tokens (
+  id          TEXT PRIMARY KEY,
+  user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  family_id   TEXT NOT NULL,
+  token_hash  TEXT NOT NULL,
+  expires_at  TEXT NOT NULL,
+  used_at     TEXT,
+  revoked_at  TEXT,
+  created_at  TEXT NOT NULL
+);
+CREATE UNIQUE INDEX refresh_tokens_hash_key ON refresh_tokens (token_hash);
+CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);
+
+CREATE TABLE channels (
+  id           TEXT PRIMARY KEY,
+  type         TEXT NOT NULL CHECK (type IN ('public','private','direct','group')),
+  name         TEXT,
+  description  TEXT NOT NULL DEFAULT '',
+  topic        TEXT NOT NULL DEFAULT '',
+  created_by   TEXT NOT NULL REFERENCES users (id),
+  created_at   TEXT NOT NULL,
+  archived_at  TEXT,
+  -- Highest seq handed out; bumped with UPDATE ... RETURNING in the insert's transaction.
+  last_seq     INTEGER NOT NULL DEFAULT 0,
+  -- Kept in step with members in the same transactions (cheap sidebar reads).
+  member_count INTEGER NOT NULL DEFAULT 0,
+  -- Sorted member ids joined by ',' for direct/group channels: one channel per set of users.
+  dm_key       TEXT
+);
+CREATE UNIQUE INDEX channels_name_key ON channels (lower(name)) WHERE name IS NOT NULL;
+CREATE UNIQUE INDEX channels_dm_key ON channels (dm_key) WHERE dm_key IS NOT NULL;
+
+CREATE TABLE members (
+  channel_id TEXT NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+  user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  role       TEXT NOT NULL CHECK (role IN ('owner','admin','member')),
+  joined_at  TEXT NOT NULL,
+  read_seq   INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (channel_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX members_user ON members (user_id);
+
+CREATE TABLE messages (
+  id               TEXT PRIMARY KEY,
+  channel_id       TEXT NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+  seq              INTEGER NOT NULL,
+  author_id        TEXT NOT NULL,
+  text             TEXT NOT NULL,
+  created_at       TEXT NOT NULL,
+  edited_at        TEXT,
+  deleted_at       TEXT,
+  parent_id        TEXT,
+  reply_count      INTEGER NOT NULL DEFAULT 0,
+  last_reply_at    TEXT,
+  -- JSON arrays, NULL when empty (most messages): no parse on the read path.
+  mention_user_ids TEXT,
+  mention_channel  INTEGER NOT NULL DEFAULT 0,
+  mention_here     INTEGER NOT NULL DEFAULT 0,
+  file_ids         TEXT,
+  client_msg_id    TEXT
+);
+CREATE UNIQUE INDEX messages_channel_seq ON messages (channel_id, seq);
+CREATE UNIQUE INDEX messages_client_msg ON messages (channel_id, author_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
+CREATE INDEX messages_parent ON messages (parent_id, seq) WHERE parent_id IS NOT NULL;
+
+-- One row per (mentioned user, message), for mentionCount without scanning message text.
+CREATE TABLE message_mentions (
+  user_id    TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  seq        INTEGER NOT NULL,
+  message_id TEXT NOT NULL,
+  PRIMARY KEY (user_id, channel_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX message_mentions_message ON message_mentions (message_id);
+
+CREATE TABLE reactions (
+  message_id TEXT NOT NULL,
+  user_id    TEXT NOT NULL,
+  emoji      TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (message_id, user_id, emoji)
+) WITHOUT ROWID;
+
+CREATE TABLE notifications (
+  id         TEXT PRIMARY KEY,
+  user_id    TEXT NOT NULL,
+  kind       TEXT NOT NULL CHECK (kind IN ('mention','reply','dm')),
+  channel_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  seq        INTEGER NOT NULL,
+  actor_id   TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  read_at    TEXT
+);
+CREATE INDEX notifications_user ON notifications (user_id, id);
+
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+`;
+
+export const migrations: Migration[] = [{ id: '0001_initial', sql: initial }];
+
+/**
+ * Applies pending migrations, each in its own IMMEDIATE transaction (the write lock is taken
+ * before the applied-check, so two processes starting at once cannot both apply one).
+ * Returns the ids applied by this call.
+ */
+export function runMigrations(db: Database.Database, list: Migration[] = migrations): string[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE id = ?').pluck();
+  const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
+  const applied: string[] = [];
+  for (const m of list) {
+    const apply = db.transaction(() => {
+      if (isApplied.get(m.id)) return false;
+      db.exec(m.sql);
+      record.run(m.id, new Date().toISOString());
+      return true;
+    });
+    if (apply.immediate()) applied.push(m.id);
+  }
+  return applied;
+}

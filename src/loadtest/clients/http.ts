@@ -1,0 +1,54 @@
+// HTTP client for the generator: one undici Pool per origin, JSON in and out, timed with
+// performance.now(). A response is "ok" only for a 2xx; callers record latency for ok
+// responses only, so a failed request never becomes a latency sample.
+import { Pool } from 'undici';
+
+export interface HttpResult<T = unknown> {
+  ok: boolean;
+  status: number;
+  /** Parsed JSON body (undefined when empty or not JSON). */
+  body: T;
+  ms: number;
+  /** Error code from the `{error:{code}}` body, or a network error name. */
+  error?: string;
+}
+
+export class HttpClient {
+  readonly pool: Pool;
+  constructor(readonly origin: string, connections = 16) {
+    this.pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 30_000, bodyTimeout: 30_000 });
+  }
+
+  async request<T = unknown>(method: string, path: string, opts: { token?: string; body?: unknown } = {}): Promise<HttpResult<T>> {
+    const headers: Record<string, string> = {};
+    if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+    let payload: string | undefined;
+    if (opts.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(opts.body);
+    }
+    const t0 = performance.now();
+    try {
+      const res = await this.pool.request({ method: method as 'GET', path, headers, body: payload });
+      const text = await res.body.text();
+      const ms = performance.now() - t0;
+      let body: unknown;
+      if (text) { try { body = JSON.parse(text); } catch { body = undefined; } }
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      const code = !ok ? ((body as { error?: { code?: string } } | undefined)?.error?.code ?? `HTTP_${res.statusCode}`) : undefined;
+      return { ok, status: res.statusCode, body: body as T, ms, error: code };
+    } catch (e) {
+      return { ok: false, status: 0, body: undefined as T, ms: performance.now() - t0, error: (e as { code?: string }).code ?? (e as Error).name ?? 'NETWORK' };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.close().catch(() => undefined);
+  }
+}
+
+/** Throws with the status and error code when a setup call fails (setup failures abort the run). */
+export function must<T>(r: HttpResult<T>, what: string): T {
+  if (!r.ok) throw new Error(`${what} failed: HTTP ${r.status} ${r.error ?? ''} ${JSON.stringify(r.body ?? '').slice(0, 300)}`);
+  return r.body;
+}

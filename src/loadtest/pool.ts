@@ -1,0 +1,118 @@
+// Main-thread side of the worker threads: starts one worker per payload, releases them
+// together once all are ready (common start), merges their per-second ticks into a
+// timeline and their totals into an Aggregate. Stop (Ctrl-C) is forwarded; what was
+// measured until then is kept.
+import { Worker } from 'node:worker_threads';
+import { mergeEncoded, summarizeHist, decodeHist, newHist, encodeHist, type Histogram } from './hist.js';
+import type { Aggregate, Scenario, Plan } from './registry.js';
+import type { LoadtestConfig } from './config.js';
+import type { Tick, WorkerInit } from './worker.js';
+
+export interface TimelineRow {
+  t: number;
+  counters: Record<string, number>;
+  gauges: Record<string, number>;
+  /** Per-second latency percentiles (ms) of each histogram with samples in that second. */
+  latency: Record<string, { count: number; p50: number | null; p95: number | null; p99: number | null; max: number | null }>;
+  /** Per-worker thread CPU (fraction of one core) and event-loop utilization. */
+  workers: { cpu: number | null; elu: number }[];
+}
+
+export interface PoolResult {
+  aggregate: Aggregate;
+  timeline: TimelineRow[];
+  errors: string[];
+}
+
+/** Worker threads need tsx's loader too: keep the parent's execArgv and add it when missing. */
+function workerExecArgv(): string[] {
+  const argv = [...process.execArgv];
+  const hasTsx = argv.some((a, i) => (a === '--import' || a === '--loader') && /tsx/.test(argv[i + 1] ?? '')) || argv.some((a) => /^--(import|loader)=.*tsx/.test(a));
+  if (!hasTsx) argv.push('--import', import.meta.resolve('tsx'));
+  return argv;
+}
+
+export async function runWorkers(opts: {
+  scenario: Scenario; plan: Plan; cfg: LoadtestConfig; tag: string; signal: AbortSignal;
+  onSecond?: (row: TimelineRow) => void; log: (m: string) => void;
+}): Promise<PoolResult> {
+  const { scenario, plan, cfg, tag, signal } = opts;
+  const rows = new Map<number, { counters: Record<string, number>; gauges: Map<number, Record<string, number>>; hists: Map<string, Histogram>; workers: { cpu: number | null; elu: number }[]; seen: number }>();
+  const done: { counters: Record<string, number>; gauges: Record<string, number>; hists: Record<string, string>; seconds: number; extra: unknown; error?: string }[] = [];
+  const workers: Worker[] = [];
+  const n = plan.payloads.length;
+  let ready = 0;
+  let lastEmitted = -1;
+  const emitUpTo = (sec: number) => {
+    for (let s = lastEmitted + 1; s <= sec; s++) { if (rows.has(s)) opts.onSecond?.(toRow(s)); lastEmitted = s; }
+  };
+  const toRow = (s: number): TimelineRow => {
+    const r = rows.get(s)!;
+    const gauges: Record<string, number> = {};
+    for (const g of r.gauges.values()) for (const [k, v] of Object.entries(g)) gauges[k] = (gauges[k] ?? 0) + v;
+    const latency: TimelineRow['latency'] = {};
+    for (const [k, h] of r.hists) { const x = summarizeHist(h); latency[k] = { count: x.count, p50: x.p50, p95: x.p95, p99: x.p99, max: x.max }; }
+    return { t: s, counters: r.counters, gauges, latency, workers: r.workers };
+  };
+
+  await new Promise<void>((resolve) => {
+    let finished = 0;
+    const onStop = () => { for (const w of workers) w.postMessage({ type: 'stop' }); };
+    signal.addEventListener('abort', onStop, { once: true });
+    // A worker that dies before its barrier must not hold the others back.
+    const readySet = new Set<number>();
+    const markReady = (i: number) => {
+      if (readySet.has(i)) return;
+      readySet.add(i);
+      if (++ready === n) {
+        const startAtEpoch = Date.now() + 100;
+        for (const x of workers) x.postMessage({ type: 'go', startAtEpoch });
+      }
+    };
+    plan.payloads.forEach((payload, i) => {
+      const init: WorkerInit = { scenario: scenario.name, payload, cfg, workerIndex: i, tag };
+      const w = new Worker(new URL('./worker.ts', import.meta.url), { workerData: init, execArgv: workerExecArgv() });
+      workers.push(w);
+      w.on('message', (m: Tick | { type: 'ready' } | { type: 'log'; msg: string } | (typeof done)[number] & { type: 'done' }) => {
+        if (m.type === 'ready') {
+          markReady(i);
+        } else if (m.type === 'log') {
+          opts.log(`[${scenario.name}#${i}] ${m.msg}`);
+        } else if (m.type === 'tick') {
+          let r = rows.get(m.sec);
+          if (!r) rows.set(m.sec, (r = { counters: {}, gauges: new Map(), hists: new Map(), workers: [], seen: 0 }));
+          for (const [k, v] of Object.entries(m.counters)) r.counters[k] = (r.counters[k] ?? 0) + v;
+          r.gauges.set(i, m.gauges);
+          for (const [k, b] of Object.entries(m.hists)) { let h = r.hists.get(k); if (!h) r.hists.set(k, (h = newHist())); h.add(decodeHist(b)); }
+          r.workers[i] = { cpu: m.cpu, elu: m.elu };
+          r.seen++;
+          if (r.seen >= n) emitUpTo(m.sec);
+        } else if (m.type === 'done') {
+          done.push(m);
+        }
+      });
+      w.on('error', (e) => { done.push({ counters: {}, gauges: {}, hists: {}, seconds: 0, extra: undefined, error: e.stack ?? String(e) }); });
+      w.on('exit', () => { markReady(i); if (++finished === n) { signal.removeEventListener('abort', onStop); resolve(); } });
+    });
+  });
+  emitUpTo(Math.max(-1, ...rows.keys()));
+
+  const counters: Record<string, number> = {};
+  const gauges: Record<string, number> = {};
+  const histLists = new Map<string, string[]>();
+  for (const d of done) {
+    for (const [k, v] of Object.entries(d.counters)) counters[k] = (counters[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(d.gauges)) gauges[k] = (gauges[k] ?? 0) + v;
+    for (const [k, b] of Object.entries(d.hists)) { const l = histLists.get(k) ?? []; l.push(b); histLists.set(k, l); }
+  }
+  const hists: Record<string, string> = {};
+  for (const [k, l] of histLists) hists[k] = encodeHist(mergeEncoded(l));
+  const timeline = [...rows.keys()].sort((a, b) => a - b).map(toRow);
+  const gaugeMax: Record<string, number> = {};
+  for (const row of timeline) for (const [k, v] of Object.entries(row.gauges)) gaugeMax[k] = Math.max(gaugeMax[k] ?? 0, v);
+  return {
+    aggregate: { counters, gauges, gaugeMax, hists, seconds: Math.max(0, ...done.map((d) => d.seconds)), extras: done.map((d) => d.extra), interrupted: signal.aborted },
+    timeline,
+    errors: done.filter((d) => d.error).map((d) => d.error!),
+  };
+}

@@ -1,0 +1,164 @@
+// The runner: target (given or spawned) → health → collectors → per scenario: prepare
+// (bulk fixtures) → worker threads → summarize → run directory. Ctrl-C (signal) stops the
+// scenario in progress, skips the rest and keeps everything measured so far.
+import os from 'node:os';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LoadtestConfig } from './config.js';
+import { SCENARIOS, type ScenarioSummary } from './registry.js';
+import { HttpClient } from './clients/http.js';
+import { Setup } from './setup.js';
+import { runWorkers, type TimelineRow } from './pool.js';
+import { Collector } from './samplers/collector.js';
+import { pidListeningOn, defaultInterface } from './samplers/proc.js';
+import { spawnCluster, LOADTEST_ENV, type SpawnedCluster } from './spawn.js';
+import { RunDir } from './output.js';
+import { evaluateThresholds, type MetricSummary } from './metrics.js';
+import { resourceSummary, saturation, markdown } from './summary.js';
+import { summarizeEncoded } from './hist.js';
+
+export interface RunOptions {
+  cfg: LoadtestConfig;
+  target?: string[];
+  spawn?: { store: 'sqlite' | 'postgres'; redis: boolean; nodes: number; postgresUrl: string; redisUrl: string; keep?: boolean };
+  outDir: string;
+  admin?: { login: string; password: string };
+  /** For collectors on a --target run (the generator cannot know the server's backends otherwise). */
+  databaseUrl?: string;
+  redisUrl?: string;
+  argv: string[];
+  signal: AbortSignal;
+  log: (m: string) => void;
+  /** Print the live progress line (stderr). */
+  progress: boolean;
+}
+
+export interface RunResult { exitCode: number; dir: string; summary: Record<string, unknown> }
+
+function isLocal(origin: string): boolean {
+  const h = new URL(origin).hostname;
+  return h === '127.0.0.1' || h === 'localhost' || h === '::1' || h === '[::1]' || os.networkInterfaces() && Object.values(os.networkInterfaces()).flat().some((i) => i?.address === h);
+}
+
+export async function runLoadtest(o: RunOptions): Promise<RunResult> {
+  const { cfg, log } = o;
+  const started = new Date();
+  const tag = started.getTime().toString(36).slice(-6);
+  const dir = new RunDir(o.outDir);
+  dir.json('config.json', { argv: o.argv, config: cfg, target: o.target ?? null, spawn: o.spawn ?? null, tag });
+  const notices: string[] = [];
+  let cluster: SpawnedCluster | null = null;
+  let nodes: string[];
+  if (o.spawn) {
+    cluster = await spawnCluster({ ...o.spawn, logDir: dir.path('server-logs'), tag, log });
+    nodes = cluster.origins;
+    notices.push(`rate limits: spawned nodes run with NCHAT_LOADTEST_ALLOWANCE=1 (sign-in/sign-up rate limits and per-connection WS frame limits lifted for this run)`);
+    notices.push(`password hashing: NCHAT_ARGON2_MEMORY_KIB=${LOADTEST_ENV.NCHAT_ARGON2_MEMORY_KIB} for fast bulk setup (production default 19456); NCHAT_ACCESS_TOKEN_TTL=${LOADTEST_ENV.NCHAT_ACCESS_TOKEN_TTL}`);
+    if (nodes.length > 1) notices.push(`${nodes.length} nodes, no load balancer: the generator spreads accounts round-robin over the node URLs, so channel members sit on different nodes and every delivery crosses the Redis broker`);
+    if (o.spawn.redis) notices.push('redis: the shared local Redis server is used as is (not flushed); its INFO figures include any other client of that server');
+  } else {
+    nodes = o.target!;
+    notices.push('rate limits: the target\'s configuration is not controlled by the generator; 429 answers are counted as errors and reported apart (api_rate_limited, connect errors by code). Start the target with NCHAT_LOADTEST_ALLOWANCE=1 to lift them for a load test.');
+  }
+  const result: Record<string, unknown> = {};
+  const summaries: Record<string, ScenarioSummary> = {};
+  const timelines: Record<string, TimelineRow[]> = {};
+  const notRun: Record<string, string> = {};
+  const runErrors: string[] = [];
+  let collector: Collector | null = null;
+  try {
+    const http = new HttpClient(nodes[0], 16);
+    const health: Record<string, unknown>[] = [];
+    for (const n of nodes) {
+      const h = await new HttpClient(n, 1).request<Record<string, unknown>>('GET', '/api/health');
+      if (!h.ok) throw new Error(`target ${n} is not healthy: GET /api/health → ${h.status} ${h.error ?? ''}`);
+      health.push({ node: n, ...h.body });
+    }
+    const local = nodes.every(isLocal);
+    const cpus = os.cpus();
+    const pids = cluster ? cluster.pids : nodes.map((n) => (local ? pidListeningOn(Number(new URL(n).port || 80)) : null));
+    const environment = {
+      cpuModel: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryBytes: os.totalmem(), os: `${os.type()} ${os.release()}`, platform: os.platform(), arch: os.arch(),
+      node: process.version, hostname: os.hostname(), loadavgAtStart: os.loadavg(),
+      nchat: health, generator: { workers: cfg.workers, pid: process.pid, sharedMachine: local ? `generator and server share this machine's ${cpus.length} cores` : 'remote target' },
+      spawnedEnv: cluster?.env ?? null,
+    };
+    dir.json('environment.json', environment);
+    const store = String(health[0].store ?? '');
+    const broker = String(health[0].broker ?? '');
+    const databaseUrl = cluster?.databaseUrl ?? o.databaseUrl;
+    const redisUrl = cluster?.redisUrl ?? o.redisUrl;
+    collector = new Collector({ nodes: nodes.map((n, i) => ({ origin: n, pid: pids[i] ?? null })), local, databaseUrl: store === 'postgres' ? databaseUrl : undefined, redisUrl: broker === 'redis' ? redisUrl : undefined, iface: local ? 'lo' : defaultInterface() },
+      (stream, row) => dir.ndjson(join('samples', `${stream}.ndjson`), row), cfg.sampleIntervalMs);
+    if (store === 'postgres' && !databaseUrl) collector.notApplicable.postgres = 'not collected: target runs PostgreSQL but no --database-url was given to the generator';
+    if (broker === 'redis' && !redisUrl) collector.notApplicable.redis = 'not collected: target uses Redis but no --redis-url was given to the generator';
+    await collector.start();
+
+    const setup = new Setup(http, nodes, tag);
+    await setup.init(o.admin);
+    notices.push(...setup.notes);
+    for (const name of cfg.scenarios) {
+      const sc = SCENARIOS[name];
+      if (o.signal.aborted) { notRun[name] = 'not run: interrupted (Ctrl-C)'; continue; }
+      const t0 = performance.now();
+      const plan = await sc.prepare({ cfg, setup, nodes, tag, log });
+      const setupSec = (performance.now() - t0) / 1000;
+      log(`${name}: setup ${setupSec.toFixed(1)} s; running`);
+      const res = await runWorkers({
+        scenario: sc, plan, cfg, tag, signal: o.signal, log,
+        onSecond: (row) => {
+          dir.ndjson(join('timelines', `${name}.ndjson`), row);
+          if (!o.progress) return;
+          const errs = sc.progress.errors.reduce((s, k) => s + (row.counters[k] ?? 0), 0);
+          const lat = row.latency[sc.progress.hist];
+          const cpu = row.workers.map((w) => (w?.cpu === null || w?.cpu === undefined ? '?' : `${Math.round(w.cpu * 100)}%`)).join('/');
+          process.stderr.write(`[${name}] ${String(row.t + 1).padStart(4)}s  ${sc.progress.gauge}=${row.gauges[sc.progress.gauge] ?? 0}  p95(${sc.progress.hist})=${lat?.p95 ?? '-'}ms  errors=${errs}  gen-cpu=${cpu}\n`);
+        },
+      });
+      timelines[name] = res.timeline;
+      runErrors.push(...res.errors.map((e) => `${name}: ${e}`));
+      dir.histograms(name, res.aggregate.hists);
+      const s = sc.summarize(res.aggregate, plan, cfg);
+      s.info.setupSeconds = Math.round(setupSec * 10) / 10;
+      s.info.histogramCounts = Object.fromEntries(Object.entries(res.aggregate.hists).map(([k, b]) => [k, summarizeEncoded(b).count]));
+      s.info.counters = res.aggregate.counters;
+      summaries[name] = s;
+      if (res.aggregate.interrupted) s.notes.push('interrupted (Ctrl-C): figures cover the time until the stop');
+    }
+  } catch (e) {
+    runErrors.push((e as Error).stack ?? String(e));
+    log(`run error: ${(e as Error).message}`);
+  } finally {
+    if (collector) await collector.stop().catch((e) => runErrors.push(`collector: ${(e as Error).message}`));
+    if (cluster) await cluster.stop().catch((e) => runErrors.push(`stopping spawned nodes: ${(e as Error).message}`));
+  }
+
+  const metrics: Record<string, MetricSummary> = {};
+  for (const s of Object.values(summaries)) Object.assign(metrics, s.metrics);
+  const thresholds = evaluateThresholds(cfg.thresholds, metrics);
+  const nodeCount = cluster ? cluster.origins.length : (o.target?.length ?? 1);
+  const procRows = collector?.rows.process ?? [];
+  const gen = saturation(timelines, procRows, os.cpus().length, nodeCount);
+  const failed = thresholds.some((t) => t.verdict === 'fail') || runErrors.length > 0 || Object.keys(summaries).length === 0;
+  const status = o.signal.aborted ? 'INTERRUPTED' : failed ? 'FAILED' : 'PASSED';
+  const ended = new Date();
+  let serverVersion: unknown = null;
+  try { serverVersion = JSON.parse(readFileSync(dir.path('environment.json'), 'utf8')).nchat; } catch { /* no environment: the run failed before health */ }
+  Object.assign(result, {
+    schema: 'nchat-loadtest-summary/1',
+    run: { id: `${started.toISOString()}-${tag}`, tag, profile: cfg.profile, startedAt: started.toISOString(), endedAt: ended.toISOString(), durationSec: Math.round((ended.getTime() - started.getTime()) / 100) / 10, status, interrupted: o.signal.aborted, errors: runErrors },
+    target: { nodes: cluster?.origins ?? o.target, spawned: o.spawn ? { store: o.spawn.store, redis: o.spawn.redis, nodes: cluster?.origins.length ?? o.spawn.nodes } : null, health: serverVersion },
+    notices: [...notices, ...gen.warnings],
+    scenarios: summaries,
+    notRun,
+    thresholds,
+    generator: gen,
+    resources: resourceSummary(collector?.rows ?? {}, nodeCount),
+    postgres: collector?.pgInfo ?? 'not collected',
+    redis: collector?.redisInfo ?? 'not collected',
+    notApplicable: collector?.notApplicable ?? {},
+  });
+  dir.json('summary.json', result);
+  dir.text('summary.md', markdown(result as never));
+  return { exitCode: status === 'PASSED' ? 0 : 1, dir: dir.dir, summary: result };
+}

@@ -1,0 +1,166 @@
+// One sample per interval (1 s by default) of everything around the load: CPU and RSS of
+// every ɳChat node, the PostgreSQL backends, redis-server and the generator itself; the
+// event-loop delay each node exposes on /metrics; network and disk counters; PostgreSQL and
+// Redis statistics. Samples go to NDJSON in the run directory as they are taken; what cannot
+// be collected for this target is recorded once as "not applicable" with the reason.
+import { request } from 'undici';
+import { readProc, pidsByComm, netDev, diskStats, type NetCounters, type DiskCounters } from './proc.js';
+import { PostgresSampler } from './postgres.js';
+import { RedisSampler } from './redis.js';
+
+export interface CollectorTargets {
+  /** Node origins and, when local, their pids. */
+  nodes: { origin: string; pid: number | null }[];
+  /** Local machine processes are visible (target on this host). */
+  local: boolean;
+  databaseUrl?: string;
+  redisUrl?: string;
+  iface: string | null;
+}
+
+type Writer = (stream: string, row: unknown) => void;
+
+/** Prometheus text → first value of each wanted metric name (labels ignored). */
+export function scrapeValues(text: string, names: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line || line[0] === '#') continue;
+    const sp = line.lastIndexOf(' ');
+    const key = line.slice(0, sp).replace(/\{.*\}$/, '');
+    if (names.includes(key) && !(key in out)) out[key] = Number(line.slice(sp + 1));
+  }
+  return out;
+}
+
+const NODE_METRICS = ['nodejs_eventloop_lag_p99_seconds', 'nodejs_eventloop_lag_mean_seconds', 'nodejs_eventloop_lag_max_seconds', 'process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_active_handles_total'];
+
+export class Collector {
+  readonly notApplicable: Record<string, string> = {};
+  private timer: NodeJS.Timeout | null = null;
+  private prevCpu = new Map<number, number>();
+  private prevAt = 0;
+  private prevNet: Record<string, NetCounters> = {};
+  private prevDisk: Record<string, DiskCounters> = {};
+  private prevGen = process.cpuUsage();
+  private pg: PostgresSampler | null = null;
+  private redis: RedisSampler | null = null;
+  private busy = false;
+  pgInfo: Record<string, unknown> | string = 'not applicable';
+  redisInfo: Record<string, unknown> | string = 'not applicable';
+  /** In-memory copy for the summary: stream → rows. */
+  readonly rows: Record<string, Record<string, unknown>[]> = {};
+
+  constructor(readonly targets: CollectorTargets, readonly write: Writer, readonly intervalMs = 1000) {}
+
+  async start(): Promise<void> {
+    const t = this.targets;
+    if (!t.local) {
+      this.notApplicable.processes = 'remote target: its processes are not visible from the generator (only the generator itself is sampled)';
+      this.notApplicable.disk = 'remote target: disk counters of this host would not be the server\'s';
+    } else if (t.nodes.some((n) => n.pid === null)) {
+      this.notApplicable.nodeProcesses = 'a node\'s pid could not be found from its listening port';
+    }
+    if (!t.iface) this.notApplicable.network = 'no interface found for the target';
+    if (t.databaseUrl) {
+      try { this.pg = new PostgresSampler(t.databaseUrl); await this.pg.start(); }
+      catch (e) { this.pg = null; this.pgInfo = `not collected: ${(e as Error).message}`; this.notApplicable.postgres = this.pgInfo; }
+    } else {
+      this.notApplicable.postgres = 'not applicable: the target runs on the embedded SQLite store (or no --database-url was given to the generator)';
+      this.pgInfo = this.notApplicable.postgres;
+    }
+    if (t.redisUrl) {
+      try { this.redis = new RedisSampler(t.redisUrl); await this.redis.start(); }
+      catch (e) { this.redis = null; this.redisInfo = `not collected: ${(e as Error).message}`; this.notApplicable.redis = this.redisInfo; }
+    } else {
+      this.notApplicable.redis = 'not applicable: the target fans out in memory (no Redis, or no --redis-url was given to the generator)';
+      this.redisInfo = this.notApplicable.redis;
+    }
+    this.prevNet = netDev();
+    this.prevDisk = diskStats();
+    this.prevAt = performance.now();
+    this.prevGen = process.cpuUsage();
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+  }
+
+  private push(stream: string, row: Record<string, unknown>): void {
+    (this.rows[stream] ??= []).push(row);
+    this.write(stream, row);
+  }
+
+  private cpuOf(pids: number[], dt: number): { cpu: number; rssBytes: number; count: number } {
+    let cpu = 0;
+    let rss = 0;
+    let count = 0;
+    for (const pid of pids) {
+      const s = readProc(pid);
+      if (!s) continue;
+      count++;
+      rss += s.rssBytes;
+      const prev = this.prevCpu.get(pid);
+      this.prevCpu.set(pid, s.cpuSec);
+      if (prev !== undefined) cpu += (s.cpuSec - prev) / dt;
+    }
+    return { cpu: Math.round(cpu * 1000) / 10, rssBytes: rss, count };
+  }
+
+  async tick(): Promise<void> {
+    if (this.busy) return; // a slow database answer must not pile up samples
+    this.busy = true;
+    try {
+      const now = performance.now();
+      const dt = (now - this.prevAt) / 1000;
+      this.prevAt = now;
+      const ts = Date.now();
+      const t = this.targets;
+      // CPU is % of one core (200% = both cores of a 2-core machine).
+      const gen = process.cpuUsage(this.prevGen);
+      this.prevGen = process.cpuUsage();
+      const proc: Record<string, unknown> = { ts, generator: { cpu: Math.round(((gen.user + gen.system) / 1e4 / dt) * 10) / 10, rssBytes: process.memoryUsage().rss } };
+      if (t.local) {
+        t.nodes.forEach((n, i) => { if (n.pid) proc[`node${i}`] = this.cpuOf([n.pid], dt); });
+        proc.postgres = this.cpuOf(pidsByComm(['postgres']), dt);
+        proc.redis = this.cpuOf(pidsByComm(['redis-server']), dt);
+      }
+      this.push('process', proc);
+      if (t.iface) {
+        const net = netDev();
+        const a = net[t.iface];
+        const b = this.prevNet[t.iface];
+        if (a && b) this.push('network', { ts, iface: t.iface, rxBytesPerSec: (a.rxBytes - b.rxBytes) / dt, txBytesPerSec: (a.txBytes - b.txBytes) / dt, rxPacketsPerSec: (a.rxPackets - b.rxPackets) / dt, txPacketsPerSec: (a.txPackets - b.txPackets) / dt });
+        this.prevNet = net;
+      }
+      if (t.local) {
+        const disk = diskStats();
+        let r = 0, w = 0, rs = 0, ws = 0;
+        for (const [name, d] of Object.entries(disk)) {
+          const p = this.prevDisk[name];
+          if (!p) continue;
+          r += d.reads - p.reads; w += d.writes - p.writes; rs += d.readSectors - p.readSectors; ws += d.writeSectors - p.writeSectors;
+        }
+        this.prevDisk = disk;
+        this.push('disk', { ts, devices: Object.keys(disk), readIops: r / dt, writeIops: w / dt, readBytesPerSec: (rs * 512) / dt, writeBytesPerSec: (ws * 512) / dt });
+      }
+      await Promise.all(t.nodes.map(async (n, i) => {
+        try {
+          const res = await request(`${n.origin}/metrics`, { headersTimeout: 2000, bodyTimeout: 2000 });
+          const text = await res.body.text();
+          if (res.statusCode === 200) this.push('node_metrics', { ts, node: i, ...scrapeValues(text, NODE_METRICS) });
+          else this.push('node_metrics', { ts, node: i, error: `HTTP ${res.statusCode}` });
+        } catch (e) {
+          this.push('node_metrics', { ts, node: i, error: (e as Error).message });
+        }
+      }));
+      if (this.pg) { try { const s = await this.pg.sample(); if (s) this.push('postgres', { ts, ...s }); } catch (e) { this.push('postgres', { ts, error: (e as Error).message }); } }
+      if (this.redis) { try { const s = await this.redis.sample(); if (s) this.push('redis', { ts, ...s }); } catch (e) { this.push('redis', { ts, error: (e as Error).message }); } }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    while (this.busy) await new Promise((r) => setTimeout(r, 20));
+    if (this.pg) this.pgInfo = await this.pg.finish();
+    if (this.redis) this.redisInfo = await this.redis.finish();
+  }
+}

@@ -1,0 +1,116 @@
+// Readers of Linux /proc: per-process CPU and RSS, processes by name or by listening port,
+// network interface counters and block-device counters. Each returns null/empty when the
+// file is unreadable (another OS, a process that just exited) instead of throwing.
+import { readFileSync, readdirSync, readlinkSync, existsSync } from 'node:fs';
+
+export const CLK_TCK = 100;
+
+export interface ProcSample { pid: number; comm: string; cpuSec: number; rssBytes: number }
+
+export function readProc(pid: number): ProcSample | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const open = stat.indexOf('(');
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(open + 1, close);
+    const f = stat.slice(close + 2).split(' ');
+    // Fields after the comm: state(0) … utime(11) stime(12) … rss pages(21).
+    const cpuSec = (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
+    return { pid, comm, cpuSec, rssBytes: m ? Number(m[1]) * 1024 : 0 };
+  } catch {
+    return null;
+  }
+}
+
+export function allPids(): number[] {
+  try {
+    return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Pids whose comm (the kernel's 15-char process name) is one of `names`. */
+export function pidsByComm(names: string[]): number[] {
+  const out: number[] = [];
+  for (const pid of allPids()) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      if (names.includes(comm)) out.push(pid);
+    } catch { /* exited */ }
+  }
+  return out;
+}
+
+/** The pid listening on a local TCP port (IPv4 or IPv6), via the socket inode; null if not found or not visible. */
+export function pidListeningOn(port: number): number | null {
+  const inodes = new Set<string>();
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try { text = readFileSync(file, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10) continue;
+      const localPort = parseInt(f[1].split(':')[1], 16);
+      if (localPort === port && f[3] === '0A') inodes.add(f[9]);
+    }
+  }
+  if (inodes.size === 0) return null;
+  for (const pid of allPids()) {
+    let fds: string[];
+    try { fds = readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    for (const fd of fds) {
+      try {
+        const l = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        const m = /^socket:\[(\d+)\]$/.exec(l);
+        if (m && inodes.has(m[1])) return pid;
+      } catch { /* closed meanwhile */ }
+    }
+  }
+  return null;
+}
+
+export interface NetCounters { rxBytes: number; rxPackets: number; txBytes: number; txPackets: number }
+
+export function netDev(): Record<string, NetCounters> {
+  const out: Record<string, NetCounters> = {};
+  try {
+    for (const line of readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2)) {
+      const [name, rest] = line.split(':');
+      if (!rest) continue;
+      const f = rest.trim().split(/\s+/).map(Number);
+      out[name.trim()] = { rxBytes: f[0], rxPackets: f[1], txBytes: f[8], txPackets: f[9] };
+    }
+  } catch { /* not Linux */ }
+  return out;
+}
+
+/** The interface of the default route (for a remote target); loopback targets use "lo". */
+export function defaultInterface(): string | null {
+  try {
+    for (const line of readFileSync('/proc/net/route', 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[1] === '00000000') return f[0];
+    }
+  } catch { /* not Linux */ }
+  return null;
+}
+
+export interface DiskCounters { reads: number; readSectors: number; writes: number; writeSectors: number }
+
+/** Whole block devices (those under /sys/block), without loop and ram devices. Sectors are 512 bytes. */
+export function diskStats(): Record<string, DiskCounters> {
+  const out: Record<string, DiskCounters> = {};
+  try {
+    for (const line of readFileSync('/proc/diskstats', 'utf8').split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 14) continue;
+      const name = f[2];
+      if (/^(loop|ram|zram)/.test(name) || !existsSync(`/sys/block/${name}`)) continue;
+      out[name] = { reads: Number(f[3]), readSectors: Number(f[5]), writes: Number(f[7]), writeSectors: Number(f[9]) };
+    }
+  } catch { /* not Linux */ }
+  return out;
+}

@@ -1,0 +1,223 @@
+// Scenario 2 — message throughput, open model (k6 constant-arrival-rate): message i is due
+// at start + i/rate whatever the server does, and every latency is measured from that
+// intended time, so a stalled server cannot hide (no coordinated omission). Sends go over
+// REST and WebSocket; every member of the channel is online over WebSocket and each
+// receipt is matched by clientMsgId. A message is delivered when it was accepted (201/ack)
+// and every online member got it. Latency samples of a message are recorded only once its
+// send succeeded, so a failed request never leaves a latency sample behind.
+import type { Scenario, WorkerContext, Plan, Aggregate, ScenarioSummary } from '../registry.js';
+import type { Account } from '../setup.js';
+import { split } from '../setup.js';
+import type { LoadtestConfig } from '../config.js';
+import { NchatSocket, wsUrlOf } from '../clients/ws.js';
+import { HttpClient } from '../clients/http.js';
+import { summarizeEncoded } from '../hist.js';
+import { counter, rate, gauge, round, type MetricSummary } from '../metrics.js';
+import type { ServerEvent } from '../../protocol/events.js';
+
+interface Chan { channelId: string; members: Account[] }
+interface Payload { nodes: string[]; channels: Chan[]; rate: number }
+interface Pending { intended: number; ch: number; expected: Set<number>; expectedCount: number; acked: boolean; failed: boolean; samples: number[]; transport: 'rest' | 'ws' }
+
+async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
+  const m = ctx.cfg.messages;
+  const n = m.channels * m.channelSize;
+  ctx.log(`messages: creating ${n} accounts in ${m.channels} channels of ${m.channelSize}`);
+  const users = await ctx.setup.users('m', n);
+  const chans: Chan[] = new Array(m.channels);
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < m.channels) {
+      const i = next++;
+      const members = users.slice(i * m.channelSize, (i + 1) * m.channelSize);
+      chans[i] = { channelId: await ctx.setup.channel(`msg${i}`, members), members };
+    }
+  }));
+  const workers = Math.max(1, Math.min(ctx.cfg.workers, chans.length));
+  const parts = split(chans, workers);
+  return {
+    payloads: parts.map((p) => ({ nodes: ctx.nodes, channels: p, rate: (m.rate * p.length) / chans.length } satisfies Payload)),
+    notes: [
+      `messages: constant-arrival-rate ${m.rate} msg/s for ${m.duration} s over ${m.channels} channels; fan-out (channel size) ${m.channelSize}, every member online over WebSocket`,
+      `messages: latency from the intended send time (open model); transport weights REST ${m.transport.rest} / WS ${m.transport.ws}; mix text ${m.mix.text} / mention ${m.mix.mention} / code ${m.mix.code} / file ${m.mix.file}`,
+      'messages: "file" messages are plain text naming a file: uploads are not part of this run (no pre-made attachments)',
+      'messages: recipients = every online member of the channel, the sender included (the server sends message.created to the sender too)',
+    ],
+    info: { rate: m.rate, duration: m.duration, channels: m.channels, channelSize: m.channelSize, fanout: m.channelSize, transport: m.transport, mix: m.mix },
+  };
+}
+
+function pick<T extends string>(weights: Record<T, number>): T {
+  const entries = Object.entries(weights) as [T, number][];
+  let r = Math.random() * entries.reduce((s, [, w]) => s + w, 0);
+  for (const [k, w] of entries) { if ((r -= w) < 0) return k; }
+  return entries[entries.length - 1][0];
+}
+
+function textFor(kind: string, n: number, members: Account[]): string {
+  if (kind === 'mention') return `@${members[Math.floor(Math.random() * members.length)].username} load test mention ${n}`;
+  if (kind === 'code') return `load test code ${n}\n\`\`\`ts\nconst answer: number = ${n};\n\`\`\``;
+  if (kind === 'file') return `load test file ${n}: report-${n}.pdf (plain text; uploads not in this run)`;
+  return `load test message ${n} lorem ipsum dolor sit amet`;
+}
+
+async function run(ctx: WorkerContext): Promise<unknown> {
+  const p = ctx.payload as Payload;
+  const cfg = ctx.cfg.messages;
+  const https = p.nodes.map((o) => new HttpClient(o, 64));
+  interface Conn { acc: Account; ch: number; idx: number; sock: NchatSocket }
+  const conns: Conn[] = [];
+  const byCh: Conn[][] = p.channels.map(() => []);
+  p.channels.forEach((c, ci) => c.members.forEach((acc) => { const x = { acc, ch: ci, idx: conns.length, sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken) }; conns.push(x); byCh[ci].push(x); }));
+  const pending = new Map<string, Pending>();
+  let inFlight = 0;
+
+  const finalize = (cid: string, m: Pending) => {
+    pending.delete(cid);
+    for (const s of m.samples) ctx.hists.record('msg_e2e', s);
+    ctx.count('msg_receipts', m.samples.length);
+    ctx.count('msg_expected_receipts', m.expectedCount);
+    if (m.expected.size === 0) ctx.count('msg_delivered');
+    else { ctx.count('msg_delivery_failed'); ctx.count('msg_receipts_missing', m.expected.size); }
+  };
+  const fail = (cid: string, m: Pending, reason: string) => {
+    if (m.failed) return;
+    m.failed = true;
+    pending.delete(cid);
+    ctx.count('msg_send_failed');
+    ctx.count(`msg_send_error:${reason}`);
+    if (m.samples.length) ctx.count('msg_receipts_of_failed_sends', m.samples.length);
+  };
+  const accepted = (cid: string, m: Pending, at: number) => {
+    if (m.acked || m.failed) return;
+    m.acked = true;
+    inFlight--;
+    ctx.count('msg_sent_ok');
+    ctx.count(`msg_transport:${m.transport}`);
+    ctx.hists.record('msg_send', at - m.intended);
+    ctx.hists.record(`msg_send_${m.transport}`, at - m.intended);
+    if (m.expected.size === 0) finalize(cid, m);
+  };
+
+  for (const c of conns) {
+    c.sock.onEvent = (e: ServerEvent, at: number) => {
+      if (e.type === 'message.created') {
+        const cid = e.message?.clientMsgId;
+        if (typeof cid !== 'string' || !cid.startsWith(`${ctx.tag}m`)) return;
+        const m = pending.get(cid);
+        if (m && m.expected.delete(c.idx)) {
+          m.samples.push(at - m.intended);
+          if (m.acked && m.expected.size === 0) finalize(cid, m);
+        } else ctx.count('msg_receipts_unexpected');
+      } else if (e.type === 'ack') {
+        const m = pending.get(e.clientMsgId);
+        if (m) accepted(e.clientMsgId, m, at);
+      } else if (e.type === 'error') {
+        ctx.count('msg_ws_error_events');
+        const m = e.ref ? pending.get(e.ref) : undefined;
+        if (m && !m.acked) { inFlight--; fail(e.ref!, m, e.code ?? 'WS_ERROR'); }
+      }
+    };
+    c.sock.onClose = (_code, intentional) => { if (!intentional) ctx.count('msg_ws_disconnects'); };
+  }
+  // Connect every member before the clock starts (not part of the measured rate).
+  let next = 0;
+  await Promise.all(Array.from({ length: 50 }, async () => {
+    while (next < conns.length) {
+      const c = conns[next++];
+      const r = await c.sock.connect(ctx.cfg.ws.connectTimeoutMs);
+      if (r.ok) ctx.hists.record('msg_setup_connecting', r.connectMs);
+      else ctx.count('msg_setup_connect_errors');
+    }
+  }));
+  ctx.hists.take();
+
+  const start = await ctx.barrier();
+  const interval = 1000 / p.rate;
+  const end = start + cfg.duration * 1000;
+  ctx.gauge('msg_rate_target', p.rate);
+  let i = 0;
+  const fire = (intended: number) => {
+    const n = i;
+    const ci = n % p.channels.length;
+    const online = byCh[ci].filter((c) => c.sock.open);
+    ctx.count('msg_attempted');
+    if (online.length === 0) { ctx.count('msg_no_online_sender'); return; }
+    if (inFlight >= cfg.maxInFlight) { ctx.count('msg_dropped_iterations'); return; }
+    const sender = online[Math.floor(Math.random() * online.length)];
+    const kind = pick(cfg.mix);
+    const transport = pick(cfg.transport);
+    ctx.count(`msg_kind:${kind}`);
+    const cid = `${ctx.tag}m${ctx.workerIndex}.${n}`;
+    const expected = new Set(online.map((c) => c.idx));
+    const m: Pending = { intended, ch: ci, expected, expectedCount: expected.size, acked: false, failed: false, samples: [], transport };
+    pending.set(cid, m);
+    inFlight++;
+    const text = textFor(kind, n, p.channels[ci].members);
+    const sentAt = performance.now();
+    ctx.hists.record('msg_schedule_lag', sentAt - intended);
+    if (transport === 'ws') {
+      if (!sender.sock.send({ op: 'send', channelId: p.channels[ci].channelId, text, clientMsgId: cid })) { inFlight--; fail(cid, m, 'WS_NOT_OPEN'); }
+    } else {
+      void https[sender.acc.node].request('POST', `/api/channels/${p.channels[ci].channelId}/messages`, { token: sender.acc.accessToken, body: { text, clientMsgId: cid } }).then((r) => {
+        if (r.ok) accepted(cid, m, performance.now());
+        else { inFlight--; fail(cid, m, r.error ?? `HTTP_${r.status}`); }
+      });
+    }
+  };
+  while (!ctx.signal.aborted) {
+    const now = performance.now();
+    let due = start + i * interval;
+    if (due >= end) break;
+    while (due <= now && due < end) { fire(due); i++; due = start + i * interval; }
+    ctx.gauge('msg_in_flight', inFlight);
+    await new Promise((r) => setTimeout(r, Math.max(0, Math.min(2, due - performance.now()))));
+  }
+  const drainUntil = performance.now() + cfg.drainMs;
+  while (pending.size > 0 && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
+  for (const [cid, m] of [...pending]) {
+    if (m.acked) finalize(cid, m);
+    else fail(cid, m, 'NO_RESPONSE_IN_DRAIN');
+  }
+  for (const c of conns) c.sock.close();
+  await Promise.all(https.map((h) => h.close()));
+  return { sentUntil: i };
+}
+
+function summarize(agg: Aggregate, plan: Plan, cfg: LoadtestConfig): ScenarioSummary {
+  const c = (k: string) => agg.counters[k] ?? 0;
+  const secs = agg.interrupted ? Math.min(agg.seconds, cfg.messages.duration) : cfg.messages.duration;
+  const sent = c('msg_sent_ok');
+  const metrics: Record<string, MetricSummary> = {
+    msg_rate_target: gauge(cfg.messages.rate, 'msg/s'),
+    msg_rate_achieved: gauge(secs > 0 ? round(sent / secs, 2) : null, 'msg/s'),
+    msg_attempted: counter(c('msg_attempted'), secs),
+    msg_sent: counter(sent, secs),
+    msg_send_failed: counter(c('msg_send_failed'), secs),
+    msg_dropped_iterations: counter(c('msg_dropped_iterations'), secs),
+    msg_delivered: counter(c('msg_delivered'), secs),
+    msg_delivery_failed: counter(c('msg_delivery_failed'), secs),
+    msg_delivery_success: rate(c('msg_delivered'), c('msg_delivery_failed') + c('msg_send_failed') + c('msg_dropped_iterations') + c('msg_no_online_sender')),
+    msg_receipts: counter(c('msg_receipts'), secs),
+    msg_expected_receipts: counter(c('msg_expected_receipts'), secs),
+    msg_receipts_missing: counter(c('msg_receipts_missing'), secs),
+    msg_e2e: summarizeEncoded(agg.hists.msg_e2e),
+    msg_send: summarizeEncoded(agg.hists.msg_send),
+    msg_schedule_lag: summarizeEncoded(agg.hists.msg_schedule_lag),
+    msg_setup_connect_errors: counter(c('msg_setup_connect_errors'), secs),
+    msg_ws_disconnects: counter(c('msg_ws_disconnects'), secs),
+  };
+  const byKind = ['text', 'mention', 'code', 'file'].map((k) => ({ kind: k, count: c(`msg_kind:${k}`) }));
+  const byTransport = (['rest', 'ws'] as const).map((t) => ({ transport: t, accepted: c(`msg_transport:${t}`), ...summarizeEncoded(agg.hists[`msg_send_${t}`]) }));
+  const errors = Object.entries(agg.counters).filter(([k]) => k.startsWith('msg_send_error:')).map(([k, v]) => ({ error: k.slice(15), count: v }));
+  return { name: 'messages', title: 'Message throughput', metrics, tables: { by_kind: byKind, by_transport: byTransport, send_errors: errors }, notes: plan.notes, info: { ...plan.info, seconds: secs } };
+}
+
+export const messagesScenario: Scenario = {
+  name: 'messages',
+  title: 'Message throughput',
+  progress: { gauge: 'msg_rate_target', hist: 'msg_e2e', errors: ['msg_send_failed', 'msg_dropped_iterations', 'msg_delivery_failed'] },
+  prepare,
+  run,
+  summarize,
+};

@@ -1,0 +1,124 @@
+// --spawn: starts ɳChat itself in child processes for the run and stops it after.
+// sqlite: one node, fresh data dir. postgres: a fresh database on the local PostgreSQL,
+// optionally Redis and N nodes (node 0 starts first so migrations run once, then the rest).
+// Children get the load-test allowance and cheap password hashing; the run states both.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, createWriteStream, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+export interface SpawnOptions {
+  store: 'sqlite' | 'postgres';
+  redis: boolean;
+  nodes: number;
+  /** Admin URL of the PostgreSQL server (database part ignored; a fresh database is created). */
+  postgresUrl: string;
+  redisUrl: string;
+  logDir: string;
+  tag: string;
+  log: (m: string) => void;
+  /** Keep the fresh database / data dir after the run (for inspection). */
+  keep?: boolean;
+}
+
+export interface SpawnedCluster {
+  origins: string[];
+  pids: number[];
+  databaseUrl?: string;
+  redisUrl?: string;
+  dataDir: string;
+  /** Environment given to the children (stated in the run's output). */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export const LOADTEST_ENV = { NCHAT_LOADTEST_ALLOWANCE: '1', NCHAT_ARGON2_MEMORY_KIB: '1024', NCHAT_ACCESS_TOKEN_TTL: '86400' } as const;
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function withDatabase(url: string, db: string): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+function startNode(i: number, args: string[], env: NodeJS.ProcessEnv, logDir: string, log: (m: string) => void): Promise<{ child: ChildProcess; origin: string }> {
+  const out = createWriteStream(join(logDir, `node${i}.log`));
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src', 'cli.ts'), 'serve', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr!.pipe(out, { end: false });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    let ready = false;
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`node${i} did not print "listening on" within 60 s (see ${join(logDir, `node${i}.log`)})`)); }, 60_000);
+    const onData = (d: Buffer) => {
+      out.write(d);
+      if (ready) return;
+      buf += d.toString();
+      const m = /listening on (https?:\/\/[\w.\-:[\]]+)/.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        ready = true;
+        buf = '';
+        const origin = m[1].replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1').replace(/\/+$/, '');
+        log(`spawned node${i} pid ${child.pid} at ${origin}`);
+        resolve({ child, origin });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.on('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`node${i} exited (${code ?? sig}) before it was ready; see ${join(logDir, `node${i}.log`)}`)); });
+  });
+}
+
+export async function spawnCluster(o: SpawnOptions): Promise<SpawnedCluster> {
+  mkdirSync(o.logDir, { recursive: true });
+  const dataDir = mkdtempSync(join(tmpdir(), `nchat-lt-${o.tag}-`));
+  const env: Record<string, string> = { ...LOADTEST_ENV, NCHAT_LOG_LEVEL: process.env.NCHAT_LOG_LEVEL && process.env.NCHAT_LOG_LEVEL !== 'silent' ? process.env.NCHAT_LOG_LEVEL : 'info' };
+  let databaseUrl: string | undefined;
+  let dbName: string | undefined;
+  if (o.store === 'postgres') {
+    dbName = `nchat_lt_${o.tag}`;
+    const admin = new pg.Client({ connectionString: o.postgresUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${dbName}`);
+    await admin.end();
+    databaseUrl = withDatabase(o.postgresUrl, dbName);
+    o.log(`created database ${dbName}`);
+  }
+  const children: ChildProcess[] = [];
+  const origins: string[] = [];
+  const stop = async () => {
+    await Promise.all(children.map((c) => new Promise<void>((res) => {
+      if (c.exitCode !== null || c.signalCode !== null) return res();
+      const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
+      c.once('exit', () => { clearTimeout(t); res(); });
+      c.kill('SIGTERM');
+    })));
+    if (!o.keep) rmSync(dataDir, { recursive: true, force: true });
+    if (dbName && !o.keep) {
+      const admin = new pg.Client({ connectionString: o.postgresUrl });
+      try {
+        await admin.connect();
+        await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+      } catch (e) { o.log(`could not drop ${dbName}: ${(e as Error).message}`); }
+      await admin.end().catch(() => undefined);
+    }
+  };
+  try {
+    const nodeCount = o.store === 'postgres' ? o.nodes : 1;
+    for (let i = 0; i < nodeCount; i++) {
+      const args = ['--port', '0', '--host', '127.0.0.1', '--data-dir', join(dataDir, `node${i}`)];
+      if (databaseUrl) args.push('--database-url', databaseUrl);
+      if (o.redis) args.push('--redis-url', o.redisUrl);
+      // Node 0 first and alone: it creates the schema; the others then start in turn.
+      const { child, origin } = await startNode(i, args, { ...process.env, ...env }, o.logDir, o.log);
+      children.push(child);
+      origins.push(origin);
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { origins, pids: children.map((c) => c.pid!), databaseUrl, redisUrl: o.redis ? o.redisUrl : undefined, dataDir, env, stop };
+}

@@ -1,0 +1,151 @@
+// summary.json's derived sections (resources, generator saturation) and summary.md, the
+// readable twin. Every figure is computed from the recorded samples; what was not measured
+// prints as "not measured" (with the reason where one is known), never as 0.
+import type { ScenarioSummary } from './registry.js';
+import type { ThresholdVerdict, MetricSummary } from './metrics.js';
+import type { TimelineRow } from './pool.js';
+
+export interface SeriesStats { avg: number | null; max: number | null; p95: number | null; samples: number }
+
+export function stats(values: (number | null | undefined)[]): SeriesStats {
+  const v = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return { avg: null, max: null, p95: null, samples: 0 };
+  const r = (x: number) => Math.round(x * 1000) / 1000;
+  return { avg: r(v.reduce((s, x) => s + x, 0) / v.length), max: r(v[v.length - 1]), p95: r(v[Math.min(v.length - 1, Math.ceil(0.95 * v.length) - 1)]), samples: v.length };
+}
+
+type Rows = Record<string, Record<string, unknown>[]>;
+const get = (row: Record<string, unknown>, path: string): number | null => {
+  let cur: unknown = row;
+  for (const k of path.split('.')) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined;
+  return typeof cur === 'number' ? cur : null;
+};
+
+/** Resource figures over the whole run from the collector's samples. */
+export function resourceSummary(rows: Rows, nodeCount: number): Record<string, unknown> {
+  const proc = rows.process ?? [];
+  const col = (path: string, scale = 1) => stats(proc.map((r) => { const v = get(r, path); return v === null ? null : v * scale; }));
+  const out: Record<string, unknown> = {
+    unit: { cpu: '% of one core', memory: 'MB', network: 'Mbit/s', disk: 'IOPS and MB/s' },
+    generator: { cpu: col('generator.cpu'), rssMB: col('generator.rssBytes', 1 / 1048576) },
+  };
+  for (let i = 0; i < nodeCount; i++) out[`node${i}`] = { cpu: col(`node${i}.cpu`), rssMB: col(`node${i}.rssBytes`, 1 / 1048576) };
+  out.postgres = { cpu: col('postgres.cpu'), rssMB: col('postgres.rssBytes', 1 / 1048576), processes: col('postgres.count') };
+  out.redis = { cpu: col('redis.cpu'), rssMB: col('redis.rssBytes', 1 / 1048576) };
+  const net = rows.network ?? [];
+  const nc = (k: string, scale: number) => stats(net.map((r) => { const v = get(r, k); return v === null ? null : v * scale; }));
+  out.network = { iface: net[0]?.iface ?? null, inMbps: nc('rxBytesPerSec', 8 / 1e6), outMbps: nc('txBytesPerSec', 8 / 1e6), packetsPerSec: stats(net.map((r) => (get(r, 'rxPacketsPerSec') ?? 0) + (get(r, 'txPacketsPerSec') ?? 0))) };
+  const disk = rows.disk ?? [];
+  const dc = (k: string, scale = 1) => stats(disk.map((r) => { const v = get(r, k); return v === null ? null : v * scale; }));
+  out.disk = { devices: disk[0]?.devices ?? [], readIops: dc('readIops'), writeIops: dc('writeIops'), readMBps: dc('readBytesPerSec', 1 / 1048576), writeMBps: dc('writeBytesPerSec', 1 / 1048576) };
+  const nm = rows.node_metrics ?? [];
+  const loop: Record<string, unknown> = {};
+  for (let i = 0; i < nodeCount; i++) {
+    const mine = nm.filter((r) => r.node === i);
+    loop[`node${i}`] = {
+      lagP99Ms: stats(mine.map((r) => { const v = get(r, 'nodejs_eventloop_lag_p99_seconds'); return v === null ? null : v * 1000; })),
+      lagMeanMs: stats(mine.map((r) => { const v = get(r, 'nodejs_eventloop_lag_mean_seconds'); return v === null ? null : v * 1000; })),
+      scrapeErrors: mine.filter((r) => r.error).length,
+    };
+  }
+  out.eventLoop = loop;
+  const pg = rows.postgres ?? [];
+  if (pg.length) {
+    const pc = (k: string) => stats(pg.map((r) => get(r, k)));
+    out.postgresStats = { activeConnections: pc('active'), idleConnections: pc('idle'), totalConnections: pc('total'), queriesPerSec: pc('queriesPerSec'), transactionsPerSec: pc('xactPerSec'), deadlocks: pg.reduce((s, r) => s + (get(r, 'deadlocks') ?? 0), 0), lockWaits: pc('lockWaits'), cacheHitRatio: pc('cacheHitRatio') };
+  }
+  const rd = rows.redis ?? [];
+  if (rd.length) {
+    const rc = (k: string) => stats(rd.map((r) => get(r, k)));
+    out.redisStats = { commandsPerSec: rc('commandsPerSec'), opsPerSec: rc('opsPerSec'), hitRate: rc('hitRate'), usedMemoryMB: stats(rd.map((r) => { const v = get(r, 'usedMemoryBytes'); return v === null ? null : v / 1048576; })), connectedClients: rc('connectedClients'), pubsubChannels: rc('pubsubChannels'), evictedKeys: rd.length ? get(rd[rd.length - 1], 'evictedKeys') : null, expiredKeys: rd.length ? get(rd[rd.length - 1], 'expiredKeys') : null };
+  }
+  return out;
+}
+
+/**
+ * Was the generator the bottleneck? Per worker thread: share of seconds at ≥ 90% of a core.
+ * Whole process: generator CPU near the cores available. Machine: generator + server near
+ * all cores (they share this machine, so the server's figures are then limited by it too).
+ */
+export function saturation(timelines: Record<string, TimelineRow[]>, proc: Record<string, unknown>[], cores: number, nodeCount: number): { saturated: boolean; machineSaturated: boolean; warnings: string[]; workers: Record<string, unknown> } {
+  const warnings: string[] = [];
+  const workers: Record<string, unknown> = {};
+  let saturated = false;
+  for (const [name, rows] of Object.entries(timelines)) {
+    const n = Math.max(0, ...rows.map((r) => r.workers.length));
+    const per: unknown[] = [];
+    for (let w = 0; w < n; w++) {
+      const cpu = rows.map((r) => r.workers[w]?.cpu ?? null);
+      const elu = rows.map((r) => r.workers[w]?.elu ?? null);
+      const s = stats(cpu);
+      const hot = cpu.filter((c) => c !== null && c >= 0.9).length;
+      const hotShare = rows.length ? hot / rows.length : 0;
+      per.push({ worker: w, cpuCore: s, elu: stats(elu), secondsAt90: hot, seconds: rows.length });
+      if (hotShare >= 0.2 || (s.avg ?? 0) >= 0.9) {
+        saturated = true;
+        warnings.push(`GENERATOR SATURATED: scenario ${name}, worker ${w} used ≥ 90% of a core in ${hot} of ${rows.length} s (avg ${Math.round((s.avg ?? 0) * 100)}%): its figures are the generator's limit, not the server's`);
+      }
+    }
+    workers[name] = per;
+  }
+  const gen = stats(proc.map((r) => get(r, 'generator.cpu')));
+  if ((gen.p95 ?? 0) >= cores * 100 * 0.9) {
+    saturated = true;
+    warnings.push(`GENERATOR SATURATED: the generator process used ${gen.p95}% (p95) of ${cores * 100}% available`);
+  }
+  const total = proc.map((r) => {
+    let s = get(r, 'generator.cpu') ?? 0;
+    for (let i = 0; i < nodeCount; i++) s += get(r, `node${i}.cpu`) ?? 0;
+    s += (get(r, 'postgres.cpu') ?? 0) + (get(r, 'redis.cpu') ?? 0);
+    return s;
+  });
+  const t = stats(total);
+  const machineSaturated = (t.p95 ?? 0) >= cores * 100 * 0.9;
+  if (machineSaturated) warnings.push(`MACHINE CPU SATURATED: generator + server used ${t.p95}% (p95) of ${cores * 100}%: they share ${cores} cores, so latency includes waiting for CPU`);
+  return { saturated, machineSaturated, warnings, workers: { ...workers, process: gen, generatorPlusServer: t } };
+}
+
+const f = (v: unknown, unit = ''): string => (v === null || v === undefined ? 'not measured' : typeof v === 'number' ? `${Math.round(v * 100) / 100}${unit}` : String(v));
+const pct = (v: number | null | undefined): string => (v === null || v === undefined ? 'not measured' : `${Math.round(v * 10000) / 100}%`);
+
+function metricLine(name: string, m: MetricSummary | undefined): string {
+  if (!m) return `| ${name} | not measured | |`;
+  if (m.type === 'trend') return `| ${name} | avg ${f(m.avg)} · p50 ${f(m.p50)} · p95 ${f(m.p95)} · p99 ${f(m.p99)} · max ${f(m.max)} ms | ${m.count} samples |`;
+  if (m.type === 'counter') return `| ${name} | ${m.count} | ${m.rate === null ? '' : `${m.rate}/s`} |`;
+  if (m.type === 'rate') return `| ${name} | ${pct(m.rate)} | ${m.passes} / ${m.passes + m.fails} |`;
+  return `| ${name} | ${f(m.value)}${m.unit ? ` ${m.unit}` : ''} | |`;
+}
+
+function table(rows: Record<string, unknown>[]): string[] {
+  if (!rows.length) return ['(none)'];
+  const cols = Object.keys(rows[0]).filter((c) => c !== 'type' && c !== 'unit');
+  return [`| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${cols.map((c) => f(r[c])).join(' | ')} |`)];
+}
+
+export function markdown(s: {
+  run: Record<string, unknown>; target: Record<string, unknown>; notices: string[]; scenarios: Record<string, ScenarioSummary>;
+  thresholds: ThresholdVerdict[]; generator: { warnings: string[]; saturated: boolean; machineSaturated: boolean }; resources: Record<string, unknown>;
+  notApplicable: Record<string, string>; postgres: unknown; redis: unknown; notRun: Record<string, string>;
+}): string {
+  const L: string[] = [];
+  const status = String(s.run.status);
+  L.push(`# ɳChat load test — ${s.run.profile} — ${status === 'PASSED' ? '✅ PASSED' : status === 'INTERRUPTED' ? '⚠️ INTERRUPTED' : '❌ FAILED'}`, '');
+  L.push(`Run ${s.run.id}, ${s.run.startedAt} → ${s.run.endedAt} (${f(s.run.durationSec, ' s')}).`, '');
+  L.push(`Target: ${JSON.stringify(s.target)}`, '');
+  if (s.generator.warnings.length) { L.push('## ⚠️ Generator / machine', ''); for (const w of s.generator.warnings) L.push(`- **${w}**`); L.push(''); }
+  L.push('## Notices', '', ...s.notices.map((n) => `- ${n}`), '');
+  L.push('## Thresholds', '', '| metric | threshold | actual | verdict |', '|---|---|---|---|');
+  for (const t of s.thresholds) L.push(`| ${t.metric} | ${t.expression} | ${f(t.actual)} | ${t.verdict === 'pass' ? '✅ pass' : t.verdict === 'fail' ? `❌ fail${t.reason ? ` (${t.reason})` : ''}` : `— ${t.reason ?? ''}`} |`);
+  L.push('');
+  for (const [name, why] of Object.entries(s.notRun)) L.push(`- scenario ${name}: ${why}`);
+  for (const sc of Object.values(s.scenarios)) {
+    L.push(`## ${sc.title} (${sc.name})`, '', ...sc.notes.map((n) => `- ${n}`), '', '| metric | value | |', '|---|---|---|');
+    for (const [k, m] of Object.entries(sc.metrics)) L.push(metricLine(k, m));
+    L.push('');
+    for (const [tname, rows] of Object.entries(sc.tables)) { L.push(`### ${tname}`, '', ...table(rows), ''); }
+  }
+  L.push('## Resources', '', '```json', JSON.stringify(s.resources, null, 1), '```', '');
+  L.push('## PostgreSQL', '', '```json', JSON.stringify(s.postgres, null, 1), '```', '', '## Redis', '', '```json', JSON.stringify(s.redis, null, 1), '```', '');
+  if (Object.keys(s.notApplicable).length) { L.push('## Not collected', ''); for (const [k, v] of Object.entries(s.notApplicable)) L.push(`- ${k}: ${v}`); L.push(''); }
+  return L.join('\n');
+}

@@ -37,6 +37,7 @@ export const PatchMeBody = Type.Object(
   },
   { ...Strict, minProperties: 1 },
 );
+export const RoleBody = Type.Object({ role: Type.Union(['owner', 'admin', 'moderator', 'member', 'guest'].map((r) => Type.Literal(r))) }, Strict);
 export const UsersQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 64, pattern: SAFE_TEXT })), limit: Type.Optional(Limit(100, 20)), after: Type.Optional(Type.String({ maxLength: 64 })) }, Strict);
 
 export const ChannelsQuery = Type.Object({ browse: Type.Optional(Type.Literal('public')), limit: Type.Optional(Limit(200, 100)), after: Type.Optional(Type.String({ maxLength: 80 })) }, Strict);

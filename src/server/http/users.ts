@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../app.js';
 import type { Services } from '../services/index.js';
-import { IdParams, PatchMeBody, UsersQuery } from '../../protocol/rest.js';
+import { IdParams, PatchMeBody, RoleBody, UsersQuery } from '../../protocol/rest.js';
+import type { Role } from '../store/types.js';
 
 export function registerUserRoutes(app: FastifyInstance, s: Services): void {
   app.get('/api/users/me', { schema: { summary: "The caller's profile" } }, async (req) => s.users.me(actorOf(req)));
@@ -15,4 +16,8 @@ export function registerUserRoutes(app: FastifyInstance, s: Services): void {
     const q = req.query;
     return { users: await s.users.search(actorOf(req), q.q ?? '', q.limit ?? 20, q.after) };
   });
+
+  app.patch<{ Params: { id: string }; Body: { role: Role } }>('/api/admin/users/:id', { schema: { summary: "Change a user's workspace role (owner/admin)", params: IdParams, body: RoleBody } }, async (req) =>
+    s.users.setRole(actorOf(req), req.params.id, req.body.role),
+  );
 }

@@ -1,6 +1,6 @@
 // Profiles and the directory. Email addresses are private: only the user and workspace admins see them.
 import { AppError, notFound } from '../errors.js';
-import type { User } from '../store/types.js';
+import type { Role, User } from '../store/types.js';
 import type { PatchMeBody } from '../../protocol/rest.js';
 import { type Actor, type ServiceDeps, isWorkspaceAdmin } from './context.js';
 
@@ -31,6 +31,21 @@ export class UserService {
     const u = await this.deps.store.users.get(id);
     if (!u) throw notFound('user');
     return presentUser(actor, u);
+  }
+
+  /**
+   * Workspace roles: the owner may grant any role; admins may grant moderator, member or guest
+   * to accounts that are not owners or admins. Nobody changes their own role (no lock-out).
+   */
+  async setRole(actor: Actor, id: string, role: Role): Promise<User> {
+    if (!isWorkspaceAdmin(actor)) throw new AppError('FORBIDDEN', 'only workspace owners and admins can change roles');
+    if (id === actor.userId) throw new AppError('FORBIDDEN', 'you cannot change your own role');
+    const target = await this.deps.store.users.get(id);
+    if (!target) throw notFound('user');
+    if (actor.role !== 'owner' && (target.role === 'owner' || target.role === 'admin' || role === 'owner' || role === 'admin')) {
+      throw new AppError('FORBIDDEN', 'only the owner can grant or change owner and admin roles');
+    }
+    return (await this.deps.store.users.update(id, { role }))!;
   }
 
   async search(actor: Actor, q: string, limit: number, after?: string): Promise<PublicUser[]> {

@@ -1,0 +1,120 @@
+// npm run bench:store [-- --messages N --concurrency K --backends sqlite,postgres]
+//
+// For each backend: messages persisted per second through the full service send path
+// (validation, authorization, seq, mention resolution, notifications, publish), first one at a
+// time, then with K sends in flight (the store groups what arrives in one turn into one
+// transaction); then history page reads per second with p50/p95/p99.
+// Not a test: it prints figures for docs/PERFORMANCE.md. PostgreSQL runs on a fresh database.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config.js';
+import { MemoryBroker } from '../src/server/broker/memory-broker.js';
+import { buildServices } from '../src/server/services/index.js';
+import { nobodyOnline, type Actor } from '../src/server/services/context.js';
+import { openPostgresStore } from '../src/server/store/postgres/index.js';
+import { openSqliteStore } from '../src/server/store/sqlite/index.js';
+import type { Store } from '../src/server/store/store.js';
+import { freshPostgres } from '../test/helpers/postgres.js';
+
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
+const N = Number(args.get('messages') ?? 20000);
+const K = Number(args.get('concurrency') ?? 64);
+const backends = (args.get('backends') ?? 'sqlite,postgres').split(',');
+const CHANNELS = 100;
+const MEMBERS = 10;
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function bench(kind: string, store: Store) {
+  await store.migrate();
+  const config = loadConfig({}, { NCHAT_ARGON2_MEMORY_KIB: '1024', NCHAT_LOG_LEVEL: 'silent', NCHAT_SIGNIN_LIMIT_IP: '10000000' });
+  const services = buildServices({ config, store, broker: new MemoryBroker(), logger: pino({ level: 'silent' }), presence: nobodyOnline, now: () => new Date() }, 'x'.repeat(48));
+
+  // Setup: 100 channels of 10 members (1,000 users), as in the throughput scenario.
+  const run = Date.now().toString(36);
+  const users: { actor: Actor; username: string }[] = [];
+  for (let i = 0; i < CHANNELS * MEMBERS; i++) {
+    const s = await services.auth.signup({ username: `b${run}u${i}`, email: `b${run}u${i}@bench.test`, password: 'bench-password' }, '127.0.0.1');
+    users.push({ actor: { userId: s.user.id, role: s.user.role }, username: s.user.username });
+  }
+  const channels: { id: string; members: typeof users }[] = [];
+  for (let c = 0; c < CHANNELS; c++) {
+    const members = users.slice(c * MEMBERS, (c + 1) * MEMBERS);
+    const ch = await services.channels.create(members[0].actor, { name: `bench-${run}-${c}`, type: 'public' });
+    await services.channels.addMembers(members[0].actor, ch.id, members.slice(1).map((m) => m.actor.userId));
+    channels.push({ id: ch.id, members });
+  }
+
+  // The template's mix: text 60%, mentions 20%, code 10%, (files 10% → plain text until uploads exist).
+  let n = 0;
+  const nextSend = () => {
+    const i = n++;
+    const ch = channels[i % CHANNELS];
+    const author = ch.members[i % MEMBERS];
+    const r = i % 10;
+    const text = r < 6 || r === 9 ? `message ${i} about the release plan` : r < 8 ? `@${ch.members[(i + 1) % MEMBERS].username} can you look at ${i}?` : '```ts\nconst x = ' + i + ';\n```';
+    return services.messages.send(author.actor, { channelId: ch.id, text, clientMsgId: `b-${i}` });
+  };
+
+  const oneAtATimeN = Math.max(1000, Math.floor(N / 4));
+  let t0 = performance.now();
+  for (let i = 0; i < oneAtATimeN; i++) await nextSend();
+  const serialRate = oneAtATimeN / ((performance.now() - t0) / 1000);
+
+  t0 = performance.now();
+  let started = 0;
+  await Promise.all(
+    Array.from({ length: K }, async () => {
+      while (started++ < N) await nextSend();
+    }),
+  );
+  const concurrentRate = N / ((performance.now() - t0) / 1000);
+
+  // History: newest page of 50 and a page in the middle, from random channels, as members.
+  const lat: number[] = [];
+  const pages = 5000;
+  t0 = performance.now();
+  for (let i = 0; i < pages; i++) {
+    const ch = channels[i % CHANNELS];
+    const q = i % 2 === 0 ? { limit: 50 } : { limit: 50, before: 100 };
+    const s = performance.now();
+    await services.messages.history(ch.members[i % MEMBERS].actor, ch.id, q);
+    lat.push(performance.now() - s);
+  }
+  const histRate = pages / ((performance.now() - t0) / 1000);
+  lat.sort((a, b) => a - b);
+  return { kind, serialN: oneAtATimeN, serialRate, concurrentN: N, concurrentRate, histRate, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99) };
+}
+
+const rows = [];
+for (const kind of backends) {
+  if (kind === 'sqlite') {
+    const dir = await mkdtemp(join(tmpdir(), 'nchat-bench-'));
+    const store = await openSqliteStore({ file: join(dir, 'bench.db'), sync: 'normal' });
+    rows.push(await bench('sqlite (WAL, synchronous=NORMAL)', store));
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  } else if (kind === 'postgres') {
+    const db = await freshPostgres();
+    if (!db) {
+      console.log('postgres: not measured (PostgreSQL not reachable)');
+      continue;
+    }
+    const store = await openPostgresStore({ url: db.url, poolSize: 20 });
+    rows.push(await bench('postgres (pool 20, same host)', store));
+    await store.close();
+    await db.drop();
+  }
+}
+
+const f = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+console.log(`\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${f(totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}; bench and database share the cores`);
+console.log('send path: validation + authorization + seq + mentions + notifications + publish (template mix: 60% text, 20% mention, 10% code, 10% text)\n');
+console.log('| backend | one at a time (msg/s) | ' + `${K} in flight (msg/s)` + ' | history pages/s | page p50 ms | page p95 ms | page p99 ms |');
+console.log('|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  console.log(`| ${r.kind} | ${f(r.serialRate)} (n=${f(r.serialN)}) | ${f(r.concurrentRate)} (n=${f(r.concurrentN)}) | ${f(r.histRate)} | ${f(r.p50, 2)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} |`);
+}

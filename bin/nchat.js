@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Entry point for the `nchat` command: loads the TypeScript CLI through tsx's ESM loader,
+// Entry point for the `nchat` command: registers tsx's loader, then runs the TypeScript CLI,
 // so there is no separate build step and no stale compiled output.
-import { register } from 'node:module';
+import { register } from 'tsx/esm/api';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
+
+register();
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-register('tsx/esm', pathToFileURL(join(root, 'package.json')));
 await import(pathToFileURL(join(root, 'src', 'cli.ts')).href);

@@ -28,6 +28,12 @@ export interface Broker {
   subscribe(topic: string, listener: (event: BrokerEvent) => void): () => void;
   /** Called when delivery may have been interrupted (e.g. the Redis subscription dropped and came back). */
   onGap(listener: () => void): void;
+  /**
+   * Resolves once every subscribe() issued so far is effective (events published from now on
+   * reach it). Optional: in-process subscriptions are effective at once. Readers use it to
+   * "subscribe first, then read the store" without a window.
+   */
+  whenSubscribed?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -37,6 +37,7 @@ class RedisBroker implements Broker {
   private readonly topics = new Map<string, Set<Listener>>();
   private readonly gapListeners: (() => void)[] = [];
   private closed = false;
+  private readonly pendingSubscribes = new Set<Promise<void>>();
   /** Deliveries dropped because the pub connection was not ready (for logs/metrics). */
   droppedPublishes = 0;
 
@@ -65,11 +66,15 @@ class RedisBroker implements Broker {
     if (!set) {
       this.topics.set(topic, (set = new Set()));
       if (!this.closed) {
-        this.sub.subscribe(this.prefix + topic, this.onRedisMessage).catch((err: unknown) => {
-          // node-redis re-sends SUBSCRIBE for every live listener on reconnect, and the
-          // reconnect raises onGap, so a failure here is repaired like any other gap.
-          this.logger.warn({ err, topic }, 'redis subscribe failed');
-        });
+        const p: Promise<void> = this.sub
+          .subscribe(this.prefix + topic, this.onRedisMessage)
+          .catch((err: unknown) => {
+            // node-redis re-sends SUBSCRIBE for every live listener on reconnect, and the
+            // reconnect raises onGap, so a failure here is repaired like any other gap.
+            this.logger.warn({ err, topic }, 'redis subscribe failed');
+          })
+          .finally(() => this.pendingSubscribes.delete(p));
+        this.pendingSubscribes.add(p);
       }
     }
     set.add(listener);
@@ -87,6 +92,10 @@ class RedisBroker implements Broker {
         }
       }
     };
+  }
+
+  async whenSubscribed(): Promise<void> {
+    await Promise.all([...this.pendingSubscribes]);
   }
 
   onGap(listener: () => void): void {

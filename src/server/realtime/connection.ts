@@ -1,0 +1,280 @@
+// One authenticated WebSocket: client frames in (ops), frames out through the hub's outbox.
+//
+// Client ops (one JSON object a frame; see docs/API.md):
+//   send {channelId, text, clientMsgId, parentId?, fileIds?} → ack {clientMsgId, id, seq, channelId}
+//   typing {channelId} · read {channelId, seq} · resume {positions:{channelId: lastSeq}}
+//   ping {t?} → pong {t} · presence {status:"away"|"online"}
+// Every refused frame gets `{type:"error", code, message, ref}`; `ref` is the frame's `ref` field
+// when given, else its clientMsgId, else the channelId, else the op. The socket stays open.
+// Abuse closes it: frames beyond the rate limit get RATE_LIMITED, and more than
+// ABUSE_FACTOR × the per-second limit refused within one window, or more than
+// MAX_INVALID malformed frames within one window, close with 1008.
+// Slow consumer: when the unsent bytes would pass config.wsMaxBuffered the socket is closed
+// with 4008 ("resume"); nothing is buffered without bound.
+import type { WebSocket, RawData } from 'ws';
+import type { Logger } from 'pino';
+import type { Config } from '../../config.js';
+import { AppError } from '../errors.js';
+import { channelTopic } from '../broker/broker.js';
+import type { Broker } from '../broker/broker.js';
+import { CloseCodes, type ServerEvent } from '../../protocol/events.js';
+import type { Actor, Services } from '../services/index.js';
+import type { Hub, HubConnection } from './hub.js';
+import type { Presence } from './presence.js';
+import { replay } from './resume.js';
+
+const WINDOW_MS = 10_000;
+const ABUSE_FACTOR = 5;
+const MAX_INVALID = 20;
+const MAX_RESUME_CHANNELS = 2000;
+export const TYPING_EXPIRES_MS = 6000;
+export const TYPING_THROTTLE_MS = 3000;
+
+export interface ConnectionDeps {
+  config: Config;
+  hub: Hub;
+  services: Services;
+  broker: Broker;
+  presence: Presence;
+  logger: Logger;
+  /** Shared per-node throttle: `${userId}|${channelId}` → last typing publish (ms). */
+  typingSeen: Map<string, number>;
+  onClosed(conn: Connection): void;
+}
+
+export class Connection implements HubConnection {
+  readonly channels = new Set<string>();
+  _tick: HubConnection['_tick'] = null;
+  _own: ServerEvent[] = [];
+  ready = false;
+  away = false;
+  missedPongs = 0;
+  private preHello: (string | Buffer)[] = [];
+  private tokens: number;
+  private last = Date.now();
+  private windowStart = Date.now();
+  private refused = 0;
+  private invalid = 0;
+  private rateErrorSent = false;
+  private expiryTimer?: NodeJS.Timeout;
+  private closedAlready = false;
+
+  constructor(
+    readonly id: string,
+    readonly actor: Actor,
+    readonly ws: WebSocket,
+    private readonly d: ConnectionDeps,
+    tokenExpiresAtMs: number | undefined,
+  ) {
+    this.tokens = 2 * d.config.wsFramesPerSec;
+    ws.on('message', (data, isBinary) => this.onFrame(data, isBinary));
+    ws.on('pong', () => (this.missedPongs = 0));
+    ws.on('close', () => this.onClose());
+    ws.on('error', (err) => d.logger.debug({ err, connection: id }, 'websocket error'));
+    if (tokenExpiresAtMs !== undefined) {
+      const ms = Math.max(0, Math.min(tokenExpiresAtMs - Date.now(), 2 ** 31 - 1));
+      this.expiryTimer = setTimeout(() => this.close(CloseCodes.TOKEN_EXPIRED, 'token expired'), ms).unref();
+    }
+  }
+
+  get userId(): string {
+    return this.actor.userId;
+  }
+
+  /** Called by the hub's flush. Frames before hello are held so hello is always the first frame. */
+  sendFrame(frame: string | Buffer): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (!this.ready) {
+      this.preHello.push(frame);
+      if (this.preHello.length > 1000) this.close(CloseCodes.RESUME, 'slow consumer');
+      return;
+    }
+    this.write(frame);
+  }
+
+  private write(frame: string | Buffer): void {
+    if (this.ws.bufferedAmount + frame.length > this.d.config.wsMaxBuffered) {
+      this.d.logger.info({ connection: this.id, buffered: this.ws.bufferedAmount }, 'slow consumer closed');
+      slowConsumerCloses++;
+      this.close(CloseCodes.RESUME, 'slow consumer: reconnect and resume');
+      return;
+    }
+    this.ws.send(frame, { binary: false });
+  }
+
+  /** Sends hello (first frame), then anything that arrived while connecting. */
+  hello(channels: { channelId: string; lastSeq: number }[], heartbeatMs: number): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.ready = true;
+    this.write(JSON.stringify([{ type: 'hello', userId: this.userId, connectionId: this.id, channels, heartbeatMs } satisfies ServerEvent]));
+    const held = this.preHello;
+    this.preHello = [];
+    for (const f of held) this.write(f);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === this.ws.CLOSED || this.ws.readyState === this.ws.CLOSING) return;
+    this.ws.close(code, reason);
+    // A peer that does not read will not complete the closing handshake either.
+    setTimeout(() => this.ws.terminate(), 2000).unref();
+  }
+
+  private emit(e: ServerEvent): void {
+    this.d.hub.sendTo(this, e);
+  }
+
+  private error(code: string, message: string, ref?: string): void {
+    this.emit(ref === undefined ? { type: 'error', code, message } : { type: 'error', code, message, ref });
+  }
+
+  private onClose(): void {
+    if (this.closedAlready) return;
+    this.closedAlready = true;
+    clearTimeout(this.expiryTimer);
+    this.d.onClosed(this);
+  }
+
+  // ---- inbound ------------------------------------------------------------------------------
+
+  private allowFrame(): boolean {
+    const now = Date.now();
+    if (now - this.windowStart > WINDOW_MS) {
+      this.windowStart = now;
+      this.refused = 0;
+      this.invalid = 0;
+      this.rateErrorSent = false;
+    }
+    if (this.d.config.loadtestAllowance) return true;
+    const rate = this.d.config.wsFramesPerSec;
+    this.tokens = Math.min(2 * rate, this.tokens + ((now - this.last) / 1000) * rate);
+    this.last = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
+    this.refused++;
+    if (this.refused > ABUSE_FACTOR * rate) {
+      this.close(CloseCodes.POLICY_VIOLATION, 'frame flood');
+    } else if (!this.rateErrorSent) {
+      this.rateErrorSent = true; // one error per window, so the answer cannot become a flood itself
+      this.error('RATE_LIMITED', `more than ${rate} frames per second`);
+    }
+    return false;
+  }
+
+  private bad(code: string, message: string, ref?: string): void {
+    this.error(code, message, ref);
+    if (++this.invalid > MAX_INVALID) this.close(CloseCodes.POLICY_VIOLATION, 'too many invalid frames');
+  }
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    if (!this.allowFrame()) return;
+    if (isBinary) return this.bad('INVALID_JSON', 'frames must be JSON text');
+    let frame: unknown;
+    try {
+      frame = JSON.parse(data.toString());
+    } catch {
+      return this.bad('INVALID_JSON', 'frame is not valid JSON');
+    }
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return this.bad('VALIDATION_FAILED', 'frame must be a JSON object');
+    const f = frame as Record<string, unknown>;
+    const ref = str(f.ref) ?? str(f.clientMsgId) ?? str(f.channelId) ?? str(f.op);
+    const op = f.op;
+    const run = (p: Promise<void>) =>
+      p.catch((err: unknown) => {
+        if (err instanceof AppError) this.error(err.code, err.message, ref);
+        else {
+          this.d.logger.error({ err, op, connection: this.id }, 'websocket op failed');
+          this.error('INTERNAL', 'internal error', ref);
+        }
+      });
+    switch (op) {
+      case 'ping':
+        return this.emit(f.t === undefined ? { type: 'pong' } : { type: 'pong', t: f.t });
+      case 'send':
+        return void run(this.opSend(f, ref));
+      case 'typing':
+        return this.opTyping(f, ref);
+      case 'read':
+        return void run(this.opRead(f, ref));
+      case 'resume':
+        return void run(this.opResume(f, ref));
+      case 'presence':
+        return this.opPresence(f, ref);
+      default:
+        return this.bad(typeof op === 'string' ? 'UNKNOWN_OP' : 'VALIDATION_FAILED', typeof op === 'string' ? `unknown op "${op.slice(0, 40)}"` : 'missing "op"', ref);
+    }
+  }
+
+  private async opSend(f: Record<string, unknown>, ref: string | undefined): Promise<void> {
+    const channelId = str(f.channelId);
+    const text = f.text;
+    const clientMsgId = str(f.clientMsgId);
+    if (!channelId || typeof text !== 'string' || !clientMsgId) return this.bad('VALIDATION_FAILED', 'send needs channelId, text and clientMsgId (strings)', ref);
+    if (f.parentId !== undefined && typeof f.parentId !== 'string') return this.bad('VALIDATION_FAILED', 'parentId must be a string', ref);
+    if (f.fileIds !== undefined && !(Array.isArray(f.fileIds) && f.fileIds.every((x) => typeof x === 'string'))) return this.bad('VALIDATION_FAILED', 'fileIds must be an array of strings', ref);
+    const { message } = await this.d.services.messages.send(this.actor, {
+      channelId,
+      text,
+      clientMsgId,
+      parentId: f.parentId as string | undefined,
+      fileIds: f.fileIds as string[] | undefined,
+    });
+    this.emit({ type: 'ack', clientMsgId, id: message.id, seq: message.seq, channelId: message.channelId });
+  }
+
+  private opTyping(f: Record<string, unknown>, ref: string | undefined): void {
+    const channelId = str(f.channelId);
+    if (!channelId) return this.bad('VALIDATION_FAILED', 'typing needs channelId', ref);
+    if (!this.channels.has(channelId)) return this.error('NOT_A_MEMBER', 'not a member of this channel', ref);
+    const key = `${this.userId}|${channelId}`;
+    const now = Date.now();
+    const last = this.d.typingSeen.get(key);
+    if (last !== undefined && now - last < TYPING_THROTTLE_MS) return; // throttled: silently coalesced
+    this.d.typingSeen.set(key, now);
+    this.d.broker.publish(channelTopic(channelId), { type: 'typing', channelId, userId: this.userId, expiresInMs: TYPING_EXPIRES_MS });
+  }
+
+  private async opRead(f: Record<string, unknown>, ref: string | undefined): Promise<void> {
+    const channelId = str(f.channelId);
+    if (!channelId || !isSeq(f.seq)) return this.bad('VALIDATION_FAILED', 'read needs channelId and seq (integer ≥ 0)', ref);
+    await this.d.services.channels.markRead(this.actor, channelId, f.seq);
+  }
+
+  private async opResume(f: Record<string, unknown>, ref: string | undefined): Promise<void> {
+    const positions = f.positions;
+    if (typeof positions !== 'object' || positions === null || Array.isArray(positions)) return this.bad('VALIDATION_FAILED', 'resume needs positions {channelId: lastSeq}', ref);
+    const entries = Object.entries(positions as Record<string, unknown>);
+    if (entries.length > MAX_RESUME_CHANNELS) return this.bad('VALIDATION_FAILED', `at most ${MAX_RESUME_CHANNELS} channels per resume`, ref);
+    for (const [channelId, seq] of entries) {
+      if (!isSeq(seq)) {
+        this.bad('VALIDATION_FAILED', 'lastSeq must be an integer ≥ 0', channelId);
+        continue;
+      }
+      if (!this.channels.has(channelId)) {
+        this.error('NOT_A_MEMBER', 'not a member of this channel', channelId);
+        continue;
+      }
+      try {
+        await replay(this.d.services, this.actor, channelId, seq, this.d.config.wsResumeLimit, (e) => this.emit(e));
+      } catch (err) {
+        if (err instanceof AppError) this.error(err.code, err.message, channelId);
+        else throw err;
+      }
+      if (this.ws.readyState !== this.ws.OPEN) return;
+    }
+  }
+
+  private opPresence(f: Record<string, unknown>, ref: string | undefined): void {
+    if (f.status !== 'away' && f.status !== 'online') return this.bad('VALIDATION_FAILED', 'status must be "away" or "online"', ref);
+    const away = f.status === 'away';
+    if (away === this.away) return;
+    this.away = away;
+    this.d.presence.setAway(this.userId, away);
+  }
+}
+
+export let slowConsumerCloses = 0;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : undefined);
+const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;

@@ -1,0 +1,349 @@
+// The hub: which local connection listens to which topic, and the per-tick outbox.
+//
+// Fan-out contract:
+// - One broker subscription per topic per node (refcounted over local connections): `ch:<id>`
+//   while any local connection is in the channel, `u:<id>` while any connection of the user is here.
+// - Events are not sent as they arrive. Every event of one event-loop turn is queued, and one
+//   setImmediate flush sends each connection ONE frame (a JSON array). Each channel's (and each
+//   user's) event list is serialized once per tick and the same Buffer is handed to every local
+//   recipient; a connection with several sources in one tick gets the pieces spliced into one
+//   array. Sending per event per socket cost ~20× more CPU (stack.md).
+// - Within a frame a connection's own events (ack, error, replay, resumed, pong) come first, so an
+//   `ack` precedes the `message.created` it acknowledges when both leave in the same tick.
+// - `subscription` events (user topic) move every local connection of that user at once, on every
+//   node (each node hears `u:<id>`). They are also forwarded to the client so it can update its
+//   channel list. Unsubscribes take effect after the tick's flush, so a `member.left` published
+//   just before still reaches the leaver.
+// - Redis is a hint: per channel the hub remembers the highest `message.created` seq it delivered.
+//   A seq jump, a new subscription, or a broker gap (onGap) triggers a re-read from the store
+//   through services.messages.history; duplicates are allowed (same seq, clients drop them).
+import type { Logger } from 'pino';
+import type { Broker, BrokerEvent } from '../broker/broker.js';
+import { channelTopic, userTopic } from '../broker/broker.js';
+import type { ServerEvent } from '../../protocol/events.js';
+import type { Actor, Services } from '../services/index.js';
+import type { Message } from '../store/types.js';
+
+/** What the hub needs of a connection (connection.ts implements it). */
+export interface HubConnection {
+  readonly id: string;
+  readonly actor: Actor;
+  /** Channels this connection is subscribed to. Owned by the hub. */
+  readonly channels: Set<string>;
+  /** Writes one complete frame (JSON array text), applying the slow-consumer bound. */
+  sendFrame(frame: string | Buffer): void;
+  /** @internal per-tick outbox state, owned by the hub. */
+  _tick: Chunk[] | null;
+  /** @internal events addressed to this connection only, queued for the next flush. */
+  _own: ServerEvent[];
+}
+
+interface Chunk {
+  /** JSON array text. */
+  json: string;
+  buf?: Buffer;
+}
+
+interface ChannelSub {
+  conns: Set<HubConnection>;
+  off: () => void;
+  /** Highest message seq this node delivered or knows the client was told about (hello/subscription). */
+  lastSeq: number;
+  repairing: boolean;
+  repairAgain: boolean;
+}
+
+const REPAIR_DELAY_MS = 100;
+const REPAIR_PAGE = 200;
+const REPAIR_MAX = 2000;
+
+export class Hub {
+  private readonly channelSubs = new Map<string, ChannelSub>();
+  private readonly userSubs = new Map<string, { conns: Set<HubConnection>; off: () => void }>();
+  private readonly pendingChannel = new Map<string, BrokerEvent[]>();
+  private readonly pendingUser = new Map<string, BrokerEvent[]>();
+  private readonly pendingOwn = new Set<HubConnection>();
+  /** Presence events per subject this tick, with the set of local recipients (deduplicated across shared channels). */
+  private readonly pendingPresence = new Map<string, { event: BrokerEvent; to: Set<HubConnection> }>();
+  private afterFlush: (() => void)[] = [];
+  private scheduled = false;
+  readonly counters = { frames: 0, events: 0, bytes: 0, repairs: 0, repairedMessages: 0 };
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly services: Services,
+    private readonly logger: Logger,
+  ) {
+    broker.onGap(() => this.onGap());
+  }
+
+  get channelCount(): number {
+    return this.channelSubs.size;
+  }
+
+  // ---- subscriptions ------------------------------------------------------------------------
+
+  addUser(conn: HubConnection): void {
+    const userId = conn.actor.userId;
+    let s = this.userSubs.get(userId);
+    if (!s) {
+      const conns = new Set<HubConnection>();
+      s = { conns, off: this.broker.subscribe(userTopic(userId), (e) => this.onUserEvent(userId, e)) };
+      this.userSubs.set(userId, s);
+    }
+    s.conns.add(conn);
+  }
+
+  /** Subscribes the connection to a channel; `knownSeq` is a seq the client is (or will be) told about. */
+  subscribe(conn: HubConnection, channelId: string, knownSeq: number): void {
+    let s = this.channelSubs.get(channelId);
+    if (!s) {
+      s = { conns: new Set(), off: () => {}, lastSeq: knownSeq, repairing: false, repairAgain: false };
+      const sub = s;
+      s.off = this.broker.subscribe(channelTopic(channelId), (e) => this.onChannelEvent(channelId, sub, e));
+      this.channelSubs.set(channelId, s);
+    } else if (knownSeq > s.lastSeq) s.lastSeq = knownSeq;
+    s.conns.add(conn);
+    conn.channels.add(channelId);
+  }
+
+  unsubscribe(conn: HubConnection, channelId: string): void {
+    conn.channels.delete(channelId);
+    const s = this.channelSubs.get(channelId);
+    if (!s || !s.conns.delete(conn) || s.conns.size) return;
+    s.off();
+    this.channelSubs.delete(channelId);
+  }
+
+  /** Drops every subscription of a closed connection. */
+  remove(conn: HubConnection): void {
+    for (const ch of [...conn.channels]) this.unsubscribe(conn, ch);
+    this.pendingOwn.delete(conn);
+    const userId = conn.actor.userId;
+    const s = this.userSubs.get(userId);
+    if (s && s.conns.delete(conn) && s.conns.size === 0) {
+      s.off();
+      this.userSubs.delete(userId);
+    }
+  }
+
+  /** Every local connection of a user (for presence and reconciliation). */
+  connectionsOf(userId: string): Iterable<HubConnection> {
+    return this.userSubs.get(userId)?.conns ?? [];
+  }
+
+  /** Resolves when the broker has made every subscription issued so far effective. */
+  async subscriptionsActive(): Promise<void> {
+    await this.broker.whenSubscribed?.();
+  }
+
+  // ---- outbox -------------------------------------------------------------------------------
+
+  /** Queues an event for one connection only (ack, error, replayed message, resumed, pong, hello). */
+  sendTo(conn: HubConnection, event: ServerEvent): void {
+    conn._own.push(event);
+    this.pendingOwn.add(conn);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  }
+
+  /** Sends everything queued: one frame per connection. Also called directly by drain. */
+  readonly flush = (): void => {
+    this.scheduled = false;
+    const touched: HubConnection[] = [];
+    const add = (c: HubConnection, chunk: Chunk) => {
+      if (c._tick === null) {
+        c._tick = [];
+        touched.push(c);
+      }
+      c._tick.push(chunk);
+    };
+    // Own events first (see the ordering contract above).
+    for (const c of this.pendingOwn) {
+      if (!c._own.length) continue;
+      add(c, { json: JSON.stringify(c._own) });
+      c._own = [];
+    }
+    this.pendingOwn.clear();
+    for (const [userId, events] of this.pendingUser) {
+      const s = this.userSubs.get(userId);
+      if (!s) continue;
+      const chunk = { json: JSON.stringify(events) };
+      this.counters.events += events.length * s.conns.size;
+      for (const c of s.conns) add(c, chunk);
+    }
+    this.pendingUser.clear();
+    for (const [channelId, events] of this.pendingChannel) {
+      const s = this.channelSubs.get(channelId);
+      if (!s) continue;
+      const chunk = { json: JSON.stringify(events) };
+      this.counters.events += events.length * s.conns.size;
+      for (const c of s.conns) add(c, chunk);
+    }
+    this.pendingChannel.clear();
+    for (const { event, to } of this.pendingPresence.values()) {
+      const chunk = { json: '[' + JSON.stringify(event) + ']' };
+      this.counters.events += to.size;
+      for (const c of to) add(c, chunk);
+    }
+    this.pendingPresence.clear();
+    for (const c of touched) {
+      const t = c._tick!;
+      c._tick = null;
+      let frame: string | Buffer;
+      if (t.length === 1) frame = t[0].buf ??= Buffer.from(t[0].json);
+      else frame = '[' + t.map((x) => x.json.slice(1, -1)).join(',') + ']';
+      this.counters.frames++;
+      this.counters.bytes += frame.length;
+      try {
+        c.sendFrame(frame);
+      } catch (err) {
+        this.logger.warn({ err, connection: c.id }, 'send failed');
+      }
+    }
+    const after = this.afterFlush;
+    this.afterFlush = [];
+    for (const fn of after) fn();
+  };
+
+  // ---- broker events ------------------------------------------------------------------------
+
+  private onChannelEvent(channelId: string, s: ChannelSub, e: BrokerEvent): void {
+    if (e.type === 'presence') {
+      // Presence goes out on the subject's channel topics; a recipient sharing several channels
+      // with the subject still gets it once per tick.
+      let p = this.pendingPresence.get(e.userId);
+      if (!p || (p.event as { status: string }).status !== e.status) this.pendingPresence.set(e.userId, (p = { event: e, to: new Set() }));
+      for (const c of s.conns) p.to.add(c);
+      this.schedule();
+      return;
+    }
+    if (e.type === 'message.created') {
+      if (e.seq > s.lastSeq + 1) this.scheduleRepair(channelId, REPAIR_DELAY_MS);
+      if (e.seq > s.lastSeq) s.lastSeq = e.seq;
+    }
+    this.queueChannel(channelId, e);
+  }
+
+  private queueChannel(channelId: string, e: BrokerEvent): void {
+    const list = this.pendingChannel.get(channelId);
+    if (list) list.push(e);
+    else this.pendingChannel.set(channelId, [e]);
+    this.schedule();
+  }
+
+  private onUserEvent(userId: string, e: BrokerEvent): void {
+    if (e.type === 'subscription') this.applySubscription(userId, e.channelId, e.subscribed, e.lastSeq);
+    const list = this.pendingUser.get(userId);
+    if (list) list.push(e);
+    else this.pendingUser.set(userId, [e]);
+    this.schedule();
+  }
+
+  private applySubscription(userId: string, channelId: string, subscribed: boolean, lastSeq: number): void {
+    const conns = [...this.connectionsOf(userId)];
+    if (!conns.length) return;
+    if (subscribed) {
+      const fresh = !this.channelSubs.has(channelId);
+      for (const c of conns) this.subscribe(c, channelId, lastSeq);
+      // Messages sent between the membership commit and this subscribe (Redis SUBSCRIBE is a
+      // round trip) are read back from the store once the subscription is live.
+      if (fresh) void this.subscriptionsActive().then(() => this.scheduleRepair(channelId, 0, lastSeq));
+    } else {
+      this.afterFlush.push(() => {
+        for (const c of conns) this.unsubscribe(c, channelId);
+      });
+      this.schedule();
+    }
+  }
+
+  // ---- repair from the store ----------------------------------------------------------------
+
+  private onGap(): void {
+    this.logger.info({ channels: this.channelSubs.size, users: this.userSubs.size }, 'broker gap: repairing from the store');
+    for (const channelId of this.channelSubs.keys()) this.scheduleRepair(channelId, 0);
+    void this.reconcileAll();
+  }
+
+  /**
+   * Re-reads messages after the channel's last known seq and delivers them to every local
+   * subscriber as `message.created` (duplicates allowed). One repair per channel at a time; a
+   * request during a repair runs it once more afterwards.
+   */
+  scheduleRepair(channelId: string, delayMs: number, fromSeq?: number): void {
+    const s = this.channelSubs.get(channelId);
+    if (!s) return;
+    if (s.repairing) {
+      s.repairAgain = true;
+      return;
+    }
+    s.repairing = true;
+    const start = fromSeq ?? s.lastSeq;
+    setTimeout(() => {
+      this.repair(channelId, s, start)
+        .catch((err: unknown) => this.logger.warn({ err, channelId }, 'repair from the store failed'))
+        .finally(() => {
+          s.repairing = false;
+          if (s.repairAgain) {
+            s.repairAgain = false;
+            this.scheduleRepair(channelId, REPAIR_DELAY_MS);
+          }
+        });
+    }, delayMs).unref();
+  }
+
+  private async repair(channelId: string, s: ChannelSub, after: number): Promise<void> {
+    this.counters.repairs++;
+    let cursor = after;
+    for (let read = 0; read < REPAIR_MAX; ) {
+      const reader = s.conns.values().next().value;
+      if (!reader || this.channelSubs.get(channelId) !== s) return;
+      const page: Message[] = await this.services.messages.history(reader.actor, channelId, { after: cursor, limit: REPAIR_PAGE });
+      for (const m of page) {
+        this.queueChannel(channelId, { type: 'message.created', channelId, seq: m.seq, message: m });
+        if (m.seq > s.lastSeq) s.lastSeq = m.seq;
+        cursor = m.seq;
+      }
+      read += page.length;
+      this.counters.repairedMessages += page.length;
+      if (page.length < REPAIR_PAGE) return;
+    }
+  }
+
+  /** After a broker gap: subscription events may have been lost too; re-read every local user's channels. */
+  private async reconcileAll(): Promise<void> {
+    const users = [...this.userSubs.keys()];
+    let next = 0;
+    const worker = async () => {
+      while (next < users.length) {
+        const userId = users[next++];
+        const conns = [...this.connectionsOf(userId)];
+        if (!conns.length) continue;
+        try {
+          const positions = await this.services.channels.positions(conns[0].actor);
+          const want = new Map(positions.map((p) => [p.channelId, p.lastSeq]));
+          for (const c of conns) {
+            for (const [channelId, lastSeq] of want) {
+              if (c.channels.has(channelId)) continue;
+              this.subscribe(c, channelId, lastSeq);
+              this.sendTo(c, { type: 'subscription', channelId, subscribed: true, lastSeq });
+            }
+            for (const channelId of [...c.channels]) {
+              if (want.has(channelId)) continue;
+              this.unsubscribe(c, channelId);
+              this.sendTo(c, { type: 'subscription', channelId, subscribed: false, lastSeq: 0 });
+            }
+          }
+        } catch (err) {
+          this.logger.warn({ err, userId }, 'reconcile after gap failed');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+  }
+}

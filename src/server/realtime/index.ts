@@ -1,0 +1,178 @@
+// The realtime layer's entry point: GET /ws on the given HTTP server, the hub, presence,
+// heartbeats and graceful drain. main.ts calls attachRealtime once, after services exist.
+//
+// Connection start-up order ("subscribe first, then read"):
+//   user topic u:<id> → read positions → subscribe those channels → wait until the broker has
+//   them → read positions again → hello with that second read.
+// Every message with seq ≤ hello's lastSeq is in the store (the client resumes/fetches it);
+// every message after it is delivered live. Frames that arrive before hello are held.
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config } from '../../config.js';
+import type { Broker } from '../broker/broker.js';
+import { CloseCodes } from '../../protocol/events.js';
+import { newId } from '../ids.js';
+import type { PresenceView, Services } from '../services/index.js';
+import { Connection, slowConsumerCloses, TYPING_THROTTLE_MS } from './connection.js';
+import { Gateway, type Upgraded } from './gateway.js';
+import { Hub } from './hub.js';
+import { Presence, defaultPresenceTiming, type PresenceTiming } from './presence.js';
+
+export interface RealtimeStats {
+  connections: number;
+  users: number;
+  channels: number;
+  framesSent: number;
+  eventsSent: number;
+  bytesSent: number;
+  slowConsumerCloses: number;
+  upgradesRejected: number;
+  repairs: number;
+  repairedMessages: number;
+}
+
+export interface Realtime {
+  presence: PresenceView;
+  /** SIGTERM: refuse new upgrades (503), flush outboxes, close every socket with 1012 and reason JSON {retryInMs} (jittered), resolve when all are closed. */
+  drain(): Promise<void>;
+  stats(): RealtimeStats;
+}
+
+export interface RealtimeDeps {
+  config: Config;
+  broker: Broker;
+  services: Services;
+  logger: Logger;
+  /** Tests may shorten presence debounces; production uses the defaults in presence.ts. */
+  presenceTiming?: Partial<PresenceTiming>;
+}
+
+/** Largest jittered reconnect hint sent on drain; clients add their own backoff on top. */
+const RETRY_MIN_MS = 1000;
+const RETRY_SPREAD_MS = 5000;
+
+export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
+  const { config, broker, services, logger } = deps;
+  const log = logger.child({ component: 'realtime' });
+  const hub = new Hub(broker, services, log);
+  const conns = new Set<Connection>();
+  const nodeId = (broker as { nodeId?: string }).nodeId ?? randomBytes(6).toString('hex');
+  const presence = new Presence(broker, nodeId, (userId) => channelsOf(userId), { ...defaultPresenceTiming, ...deps.presenceTiming });
+  const typingSeen = new Map<string, number>();
+
+  function channelsOf(userId: string): string[] {
+    const out = new Set<string>();
+    for (const c of hub.connectionsOf(userId)) for (const ch of c.channels) out.add(ch);
+    return [...out];
+  }
+
+  const connDeps = {
+    config,
+    hub,
+    services,
+    broker,
+    presence,
+    logger: log,
+    typingSeen,
+    onClosed(conn: Connection) {
+      conns.delete(conn);
+      const channels = [...conn.channels];
+      hub.remove(conn);
+      presence.disconnected(conn.userId, conn.away, channels);
+    },
+  };
+
+  async function setup(conn: Connection): Promise<void> {
+    await hub.subscriptionsActive();
+    const first = await services.channels.positions(conn.actor);
+    if (!conns.has(conn)) return;
+    for (const p of first) hub.subscribe(conn, p.channelId, p.lastSeq);
+    await hub.subscriptionsActive();
+    const positions = await services.channels.positions(conn.actor);
+    if (!conns.has(conn)) return;
+    const now = new Set(positions.map((p) => p.channelId));
+    for (const p of positions) hub.subscribe(conn, p.channelId, p.lastSeq);
+    for (const p of first) if (!now.has(p.channelId)) hub.unsubscribe(conn, p.channelId);
+    await hub.subscriptionsActive();
+    if (!conns.has(conn)) return;
+    conn.hello(positions, config.wsPingIntervalMs);
+  }
+
+  const gateway = new Gateway(server, {
+    config,
+    services,
+    logger: log,
+    onConnection({ ws, actor, expiresAtMs }: Upgraded) {
+      const conn = new Connection(newId(), actor, ws, connDeps, expiresAtMs);
+      conns.add(conn);
+      hub.addUser(conn);
+      presence.connected(actor.userId);
+      setup(conn).catch((err: unknown) => {
+        log.error({ err, connection: conn.id }, 'connection setup failed');
+        conn.close(1011, 'setup failed');
+      });
+    },
+  });
+
+  // Heartbeat: one timer for all sockets. A socket that left two pings unanswered is terminated.
+  const heartbeat = setInterval(() => {
+    for (const c of conns) {
+      if (c.missedPongs >= 2) {
+        log.debug({ connection: c.id }, 'heartbeat missed twice: terminating');
+        c.ws.terminate();
+        continue;
+      }
+      c.missedPongs++;
+      try {
+        c.ws.ping();
+      } catch {
+        // socket already closing
+      }
+    }
+    const old = Date.now() - TYPING_THROTTLE_MS;
+    for (const [k, t] of typingSeen) if (t < old) typingSeen.delete(k);
+  }, config.wsPingIntervalMs).unref();
+
+  let draining: Promise<void> | undefined;
+  const drain = () =>
+    (draining ??= (async () => {
+      gateway.draining = true;
+      hub.flush();
+      const closed = [...conns].map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.ws.readyState === c.ws.CLOSED) return resolve();
+            c.ws.once('close', () => resolve());
+            const retryInMs = RETRY_MIN_MS + Math.floor(Math.random() * RETRY_SPREAD_MS);
+            c.close(CloseCodes.SERVICE_RESTART, JSON.stringify({ retryInMs }));
+          }),
+      );
+      const grace = Math.min(config.shutdownGraceMs, 5000);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(closed), new Promise((r) => (timer = setTimeout(r, grace)))]);
+      clearTimeout(timer);
+      for (const c of conns) c.ws.terminate();
+      clearInterval(heartbeat);
+      presence.stop();
+      gateway.detach();
+      log.info('realtime drained');
+    })());
+
+  return {
+    presence,
+    drain,
+    stats: () => ({
+      connections: conns.size,
+      users: new Set([...conns].map((c) => c.userId)).size,
+      channels: hub.channelCount,
+      framesSent: hub.counters.frames,
+      eventsSent: hub.counters.events,
+      bytesSent: hub.counters.bytes,
+      slowConsumerCloses,
+      upgradesRejected: gateway.rejected,
+      repairs: hub.counters.repairs,
+      repairedMessages: hub.counters.repairedMessages,
+    }),
+  };
+}

@@ -54,13 +54,35 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
+    // Router-level failures (a path parameter over maxParamLength, bad percent-encoding) bypass
+    // setErrorHandler; without this they answer fastify's own body shape (and 414), not the contract's.
+    frameworkErrors: (err, _req, reply) => {
+      const e =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new AppError('VALIDATION_FAILED', 'a path parameter is too long')
+          : err.code === 'FST_ERR_BAD_URL'
+            ? new AppError('BAD_REQUEST', 'the URL is not valid (bad percent-encoding)')
+            : new AppError('INTERNAL', 'internal error');
+      reply.status(e.status).send(errorBody(e.code, e.message));
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.decorateRequest('actor', undefined);
 
   // Only JSON bodies exist in this API so far (uploads will register their own multipart parser).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // Bodies are read as bytes and decoded strictly: invalid UTF-8 is a 400 INVALID_UNICODE, not
+  // text silently mangled into U+FFFD and stored.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    let text: string;
+    try {
+      text = strictUtf8.decode(body as Buffer);
+    } catch {
+      return done(new AppError('INVALID_UNICODE', 'request body is not valid UTF-8'), undefined);
+    }
+    parseJson(req, text, done);
+  });
 
   app.addHook('onRequest', async (req) => {
     const h = req.headers.authorization;
@@ -73,6 +95,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (!req.routeOptions.config?.public && !req.actor && req.routeOptions.url) throw new AppError('UNAUTHENTICATED', 'missing bearer token');
     assertWellFormed(req.body, 'body');
     assertWellFormed(req.query, 'query');
+    // The query parser decodes leniently (invalid UTF-8 percent-escapes become U+FFFD or stay raw).
+    const q = req.url.indexOf('?');
+    if (q >= 0 && !wellEncoded(req.url.slice(q + 1))) throw new AppError('INVALID_UNICODE', 'query string is not valid percent-encoded UTF-8');
     assertWellFormed(req.params, 'params');
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -97,6 +122,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerMessageRoutes(app, deps.services);
   registerNotificationRoutes(app, deps.services);
   return app;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function wellEncoded(query: string): boolean {
+  try {
+    decodeURIComponent(query);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Maps fastify's own errors (parser, limits, validation) to coded 4xx; anything unknown is a 500. */

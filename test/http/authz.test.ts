@@ -68,9 +68,9 @@ await forEachBackend('authz', (ctx) => {
       for (const [what, attempt] of attempts) assertError(await attempt(), 404, 'NOT_FOUND', `${label}: ${what}`);
       // The same answer as for an id that was never issued, so existence cannot be probed.
       const ghost = '0000000000000000000000';
-      const a = await bob.api.get(`/api/channels/${ghost}`);
-      const b = await bob.api.get(c);
-      assert.deepEqual([a.status, a.body.error.code], [b.status, b.body.error.code]);
+      assert.deepEqual((await bob.api.get(c)).body, (await bob.api.get(`/api/channels/${ghost}`)).body, `${label}: channel answer differs from a ghost's`);
+      assert.deepEqual((await bob.api.get(m)).body, (await bob.api.get(`/api/messages/${ghost}`)).body, `${label}: message answer differs from a ghost's`);
+      assert.deepEqual((await bob.api.post(`${c}/messages`, { text: 'x' })).body, (await bob.api.post(`/api/channels/${ghost}/messages`, { text: 'x' })).body);
 
       assert.deepEqual(await snapshot(channelId, messageId), beforeState, `${label}: a refused request changed something`);
       const mine = ok(await bob.api.get('/api/channels')).channels.map((x: any) => x.id);
@@ -119,6 +119,10 @@ await forEachBackend('authz', (ctx) => {
     await send(ann.api, dm.id, `psst @${bob.username}`);
     assert.equal(ok(await bob.api.get('/api/notifications')).notifications.length, 0);
     assert.equal(ok(await cat.api.get('/api/notifications?unread=true')).notifications.filter((n: any) => n.channelId === dm.id && n.kind === 'dm').length, 1);
+
+    // Nobody can mark someone else's notifications read.
+    assert.equal(ok(await bob.api.post('/api/notifications/read', { ids: catN.map((n: any) => n.id) })).updated, 0);
+    assert.equal(ok(await cat.api.get('/api/notifications?unread=true')).notifications.filter((n: any) => n.id === catN[0].id).length, 1, "bob marked cat's notification read");
 
     // After leaving, the private channel's notifications disappear and its routes answer 404.
     assert.equal((await cat.api.post(`/api/channels/${priv.id}/leave`)).status, 204);

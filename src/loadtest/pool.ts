@@ -2,7 +2,8 @@
 // together once all are ready (common start), merges their per-second ticks into a
 // timeline and their totals into an Aggregate. Stop (Ctrl-C) is forwarded; what was
 // measured until then is kept.
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mergeEncoded, summarizeHist, decodeHist, newHist, encodeHist, type Histogram } from './hist.js';
 import type { Aggregate, Scenario, Plan } from './registry.js';
 import type { LoadtestConfig } from './config.js';
@@ -24,12 +25,9 @@ export interface PoolResult {
   errors: string[];
 }
 
-/** Worker threads need tsx's loader too: keep the parent's execArgv and add it when missing. */
+/** Workers are TypeScript run through tsx, whichever way the CLI itself was started. */
 function workerExecArgv(): string[] {
-  const argv = [...process.execArgv];
-  const hasTsx = argv.some((a, i) => (a === '--import' || a === '--loader') && /tsx/.test(argv[i + 1] ?? '')) || argv.some((a) => /^--(import|loader)=.*tsx/.test(a));
-  if (!hasTsx) argv.push('--import', import.meta.resolve('tsx'));
-  return argv;
+  return ['--import', import.meta.resolve('tsx')];
 }
 
 export async function runWorkers(opts: {
@@ -39,7 +37,7 @@ export async function runWorkers(opts: {
   const { scenario, plan, cfg, tag, signal } = opts;
   const rows = new Map<number, { counters: Record<string, number>; gauges: Map<number, Record<string, number>>; hists: Map<string, Histogram>; workers: { cpu: number | null; elu: number }[]; seen: number }>();
   const done: { counters: Record<string, number>; gauges: Record<string, number>; hists: Record<string, string>; seconds: number; extra: unknown; error?: string }[] = [];
-  const workers: Worker[] = [];
+  const workers: ChildProcess[] = [];
   const n = plan.payloads.length;
   let ready = 0;
   let lastEmitted = -1;
@@ -57,7 +55,8 @@ export async function runWorkers(opts: {
 
   await new Promise<void>((resolve) => {
     let finished = 0;
-    const onStop = () => { for (const w of workers) w.postMessage({ type: 'stop' }); };
+    const send = (w: ChildProcess, m: unknown) => { if (w.connected) w.send(m as never); };
+    const onStop = () => { for (const w of workers) send(w, { type: 'stop' }); };
     signal.addEventListener('abort', onStop, { once: true });
     // A worker that dies before its barrier must not hold the others back.
     const readySet = new Set<number>();
@@ -66,15 +65,18 @@ export async function runWorkers(opts: {
       readySet.add(i);
       if (++ready === n) {
         const startAtEpoch = Date.now() + 100;
-        for (const x of workers) x.postMessage({ type: 'go', startAtEpoch });
+        for (const x of workers) send(x, { type: 'go', startAtEpoch });
       }
     };
     plan.payloads.forEach((payload, i) => {
       const init: WorkerInit = { scenario: scenario.name, payload, cfg, workerIndex: i, tag };
-      const w = new Worker(new URL('./worker.ts', import.meta.url), { workerData: init, execArgv: workerExecArgv() });
+      const w = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [], { execArgv: workerExecArgv(), serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       workers.push(w);
-      w.on('message', (m: Tick | { type: 'ready' } | { type: 'log'; msg: string } | (typeof done)[number] & { type: 'done' }) => {
-        if (m.type === 'ready') {
+
+      w.on('message', (m: Tick | { type: 'ready' } | { type: 'hello' } | { type: 'log'; msg: string } | (typeof done)[number] & { type: 'done' }) => {
+        if (m.type === 'hello') {
+          send(w, { type: 'init', init });
+        } else if (m.type === 'ready') {
           markReady(i);
         } else if (m.type === 'log') {
           opts.log(`[${scenario.name}#${i}] ${m.msg}`);
@@ -91,8 +93,11 @@ export async function runWorkers(opts: {
           done.push(m);
         }
       });
+      let gotDone = false;
+      w.on('message', (m: { type: string }) => { if (m.type === 'done') gotDone = true; });
       w.on('error', (e) => { done.push({ counters: {}, gauges: {}, hists: {}, seconds: 0, extra: undefined, error: e.stack ?? String(e) }); });
-      w.on('exit', () => { markReady(i); if (++finished === n) { signal.removeEventListener('abort', onStop); resolve(); } });
+      w.on('exit', (code, sig) => {
+        if (!gotDone) done.push({ counters: {}, gauges: {}, hists: {}, seconds: 0, extra: undefined, error: `worker ${i} exited (${code ?? sig}) without its results` }); markReady(i); if (++finished === n) { signal.removeEventListener('abort', onStop); resolve(); } });
     });
   });
   emitUpTo(Math.max(-1, ...rows.keys()));

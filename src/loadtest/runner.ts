@@ -48,29 +48,32 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
   dir.json('config.json', { argv: o.argv, config: cfg, target: o.target ?? null, spawn: o.spawn ?? null, tag });
   const notices: string[] = [];
   let cluster: SpawnedCluster | null = null;
-  let nodes: string[];
-  if (o.spawn) {
-    cluster = await spawnCluster({ ...o.spawn, logDir: dir.path('server-logs'), tag, log });
-    nodes = cluster.origins;
-    notices.push(`rate limits: spawned nodes run with NCHAT_LOADTEST_ALLOWANCE=1 (sign-in/sign-up rate limits and per-connection WS frame limits lifted for this run)`);
-    notices.push(`password hashing: NCHAT_ARGON2_MEMORY_KIB=${LOADTEST_ENV.NCHAT_ARGON2_MEMORY_KIB} for fast bulk setup (production default 19456); NCHAT_ACCESS_TOKEN_TTL=${LOADTEST_ENV.NCHAT_ACCESS_TOKEN_TTL}`);
-    if (nodes.length > 1) notices.push(`${nodes.length} nodes, no load balancer: the generator spreads accounts round-robin over the node URLs, so channel members sit on different nodes and every delivery crosses the Redis broker`);
-    if (o.spawn.redis) notices.push('redis: the shared local Redis server is used as is (not flushed); its INFO figures include any other client of that server');
-  } else {
-    nodes = o.target!;
-    notices.push('rate limits: the target\'s configuration is not controlled by the generator; 429 answers are counted as errors and reported apart (api_rate_limited, connect errors by code). Start the target with NCHAT_LOADTEST_ALLOWANCE=1 to lift them for a load test.');
-  }
+  let nodes: string[] = o.target ?? [];
   const result: Record<string, unknown> = {};
   const summaries: Record<string, ScenarioSummary> = {};
   const timelines: Record<string, TimelineRow[]> = {};
   const notRun: Record<string, string> = {};
   const runErrors: string[] = [];
   let collector: Collector | null = null;
+  let http: HttpClient | null = null;
   try {
-    const http = new HttpClient(nodes[0], 16);
+    if (o.spawn) {
+      cluster = await spawnCluster({ ...o.spawn, logDir: dir.path('server-logs'), tag, log });
+      nodes = cluster.origins;
+      notices.push(`rate limits: spawned nodes run with NCHAT_LOADTEST_ALLOWANCE=1 (sign-in/sign-up rate limits and per-connection WS frame limits lifted for this run)`);
+      notices.push(`password hashing: NCHAT_ARGON2_MEMORY_KIB=${LOADTEST_ENV.NCHAT_ARGON2_MEMORY_KIB} for fast bulk setup (production default 19456); NCHAT_ACCESS_TOKEN_TTL=${LOADTEST_ENV.NCHAT_ACCESS_TOKEN_TTL}`);
+      if (nodes.length > 1) notices.push(`${nodes.length} nodes, no load balancer: the generator spreads accounts round-robin over the node URLs, so channel members sit on different nodes and every delivery crosses the Redis broker`);
+      if (o.spawn.redis) notices.push('redis: the shared local Redis server, with a pub/sub prefix of this run (nchat-lt-<tag>:); not flushed, so its INFO figures include any other client of that server');
+    } else {
+      nodes = o.target!;
+      notices.push('rate limits: the target\'s configuration is not controlled by the generator; 429 answers are counted as errors and reported apart (api_rate_limited, connect errors by code). Start the target with NCHAT_LOADTEST_ALLOWANCE=1 to lift them for a load test.');
+    }
+    http = new HttpClient(nodes[0], 16);
     const health: Record<string, unknown>[] = [];
     for (const n of nodes) {
-      const h = await new HttpClient(n, 1).request<Record<string, unknown>>('GET', '/api/health');
+      const hc = new HttpClient(n, 1);
+      const h = await hc.request<Record<string, unknown>>('GET', '/api/health');
+      await hc.close();
       if (!h.ok) throw new Error(`target ${n} is not healthy: GET /api/health → ${h.status} ${h.error ?? ''}`);
       health.push({ node: n, ...h.body });
     }
@@ -88,7 +91,7 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
     const broker = String(health[0].broker ?? '');
     const databaseUrl = cluster?.databaseUrl ?? o.databaseUrl;
     const redisUrl = cluster?.redisUrl ?? o.redisUrl;
-    collector = new Collector({ nodes: nodes.map((n, i) => ({ origin: n, pid: pids[i] ?? null })), local, databaseUrl: store === 'postgres' ? databaseUrl : undefined, redisUrl: broker === 'redis' ? redisUrl : undefined, iface: local ? 'lo' : defaultInterface() },
+    collector = new Collector({ nodes: nodes.map((n, i) => ({ origin: n, pid: pids[i] ?? null })), local, databaseUrl: store === 'postgres' ? databaseUrl : undefined, redisUrl: broker === 'redis' ? redisUrl : undefined, pgProcesses: store === 'postgres', redisProcesses: broker === 'redis', iface: local ? 'lo' : defaultInterface() },
       (stream, row) => dir.ndjson(join('samples', `${stream}.ndjson`), row), cfg.sampleIntervalMs);
     if (store === 'postgres' && !databaseUrl) collector.notApplicable.postgres = 'not collected: target runs PostgreSQL but no --database-url was given to the generator';
     if (broker === 'redis' && !redisUrl) collector.notApplicable.redis = 'not collected: target uses Redis but no --redis-url was given to the generator';
@@ -129,6 +132,7 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
     runErrors.push((e as Error).stack ?? String(e));
     log(`run error: ${(e as Error).message}`);
   } finally {
+    await http?.close();
     if (collector) await collector.stop().catch((e) => runErrors.push(`collector: ${(e as Error).message}`));
     if (cluster) await cluster.stop().catch((e) => runErrors.push(`stopping spawned nodes: ${(e as Error).message}`));
   }

@@ -110,7 +110,8 @@ export async function spawnCluster(o: SpawnOptions): Promise<SpawnedCluster> {
     for (let i = 0; i < nodeCount; i++) {
       const args = ['--port', '0', '--host', '127.0.0.1', '--data-dir', join(dataDir, `node${i}`)];
       if (databaseUrl) args.push('--database-url', databaseUrl);
-      if (o.redis) args.push('--redis-url', o.redisUrl);
+      // A pub/sub prefix of this run's own (read by the Redis broker) keeps it apart from anyone else on the shared Redis.
+      if (o.redis) { const u = new URL(o.redisUrl); u.searchParams.set('prefix', `nchat-lt-${o.tag}:`); args.push('--redis-url', u.toString()); }
       // Node 0 first and alone: it creates the schema; the others then start in turn.
       const { child, origin } = await startNode(i, args, { ...process.env, ...env }, o.logDir, o.log);
       children.push(child);

@@ -1,8 +1,11 @@
-// Worker-thread entry: runs one scenario's share of the load and streams a tick every
-// second (counter deltas, gauges, interval histograms, this thread's CPU and event-loop
-// utilization) so the main thread can build per-second timelines and spot a saturated generator.
-import { parentPort, workerData } from 'node:worker_threads';
-import { readFileSync } from 'node:fs';
+// Generator worker entry (a child process forked by pool.ts): runs one scenario's share of the
+// load and streams a tick every second (counter deltas, gauges, interval histograms, this
+// process's CPU and event-loop utilization) so the main process can build per-second
+// timelines and spot a saturated generator.
+// Why processes, not worker_threads: on Node 20, tsx's loader cannot be registered reliably in
+// worker threads (with --import tsx in the parent the worker's hooks registration fails), while a
+// forked process with `--import tsx` works in every way the CLI is started. A process per worker
+// also gives an exact per-worker CPU figure.
 import { performance } from 'node:perf_hooks';
 import { HistSet } from './hist.js';
 import { SCENARIOS, type WorkerContext } from './registry.js';
@@ -16,26 +19,24 @@ export interface Tick {
   counters: Record<string, number>;
   gauges: Record<string, number>;
   hists: Record<string, string>;
-  /** This thread's CPU over the tick as a fraction of one core (from /proc/thread-self/stat), null if unreadable. */
+  /** This worker's CPU over the tick as a fraction of one core. */
   cpu: number | null;
   elu: number;
 }
 
-const CLK_TCK = 100;
-/** utime+stime of the calling thread in seconds; readFileSync runs on this thread, so thread-self is this worker. */
-function threadCpuSec(): number | null {
-  try {
-    const s = readFileSync('/proc/thread-self/stat', 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
+const cpuSec = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+
+interface Port { postMessage(m: unknown): void; on(fn: (m: { type: string; startAtEpoch?: number }) => void): void }
 
 async function main(): Promise<void> {
-  const port = parentPort!;
-  const init = workerData as WorkerInit;
+  const port: Port = { postMessage: (m) => { process.send?.(m); }, on: (fn) => { process.on('message', fn as never); } };
+  // Ctrl-C reaches the whole process group: the parent forwards a stop message instead.
+  process.on('SIGINT', () => undefined);
+  process.on('disconnect', () => process.exit(0));
+  // Ask for the payload only once listening, so it cannot arrive before there is a listener.
+  const initP = new Promise<WorkerInit>((resolve) => process.once('message', (m: { type: string; init: WorkerInit }) => resolve(m.init)));
+  process.send?.({ type: 'hello' });
+  const init = await initP;
   const scenario = SCENARIOS[init.scenario];
   const ac = new AbortController();
   const hists = new HistSet();
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
   let goResolve: (t: number) => void = () => undefined;
   const go = new Promise<number>((r) => (goResolve = r));
 
-  port.on('message', (m: { type: string; startAtEpoch?: number }) => {
+  port.on((m) => {
     if (m.type === 'stop') ac.abort();
     if (m.type === 'go') {
       // The common start is given in epoch ms; convert to this thread's performance clock.
@@ -56,13 +57,13 @@ async function main(): Promise<void> {
     }
   });
 
-  let lastCpu = threadCpuSec();
+  let lastCpu = cpuSec();
   let lastElu = performance.eventLoopUtilization();
   let lastTickAt = performance.now();
   const tick = (sec: number) => {
     const now = performance.now();
-    const cpuNow = threadCpuSec();
-    const cpu = cpuNow !== null && lastCpu !== null ? (cpuNow - lastCpu) / ((now - lastTickAt) / 1000) : null;
+    const cpuNow = cpuSec();
+    const cpu = (cpuNow - lastCpu) / ((now - lastTickAt) / 1000);
     const elu = performance.eventLoopUtilization(lastElu);
     lastCpu = cpuNow;
     lastElu = performance.eventLoopUtilization();
@@ -116,6 +117,8 @@ async function main(): Promise<void> {
     extra,
     error,
   });
+  // Let the IPC channel flush the final message, then leave.
+  setTimeout(() => process.disconnect?.(), 50);
 }
 
 void main();

@@ -4,7 +4,7 @@
 // Redis statistics. Samples go to NDJSON in the run directory as they are taken; what cannot
 // be collected for this target is recorded once as "not applicable" with the reason.
 import { request } from 'undici';
-import { readProc, pidsByComm, netDev, diskStats, type NetCounters, type DiskCounters } from './proc.js';
+import { readProc, pidsByComm, childPids, netDev, diskStats, type NetCounters, type DiskCounters } from './proc.js';
 import { PostgresSampler } from './postgres.js';
 import { RedisSampler } from './redis.js';
 
@@ -15,6 +15,9 @@ export interface CollectorTargets {
   local: boolean;
   databaseUrl?: string;
   redisUrl?: string;
+  /** Sample the local postgres / redis-server processes (only when the target uses them). */
+  pgProcesses: boolean;
+  redisProcesses: boolean;
   iface: string | null;
 }
 
@@ -60,6 +63,8 @@ export class Collector {
     } else if (t.nodes.some((n) => n.pid === null)) {
       this.notApplicable.nodeProcesses = 'a node\'s pid could not be found from its listening port';
     }
+    if (t.local && !t.pgProcesses) this.notApplicable.postgresProcesses = 'not applicable: the target does not run on PostgreSQL';
+    if (t.local && !t.redisProcesses) this.notApplicable.redisProcesses = 'not applicable: the target does not use Redis';
     if (!t.iface) this.notApplicable.network = 'no interface found for the target';
     if (t.databaseUrl) {
       try { this.pg = new PostgresSampler(t.databaseUrl); await this.pg.start(); }
@@ -113,13 +118,19 @@ export class Collector {
       const ts = Date.now();
       const t = this.targets;
       // CPU is % of one core (200% = both cores of a 2-core machine).
+      // The generator = this process + its worker processes (children that are not spawned nodes).
+      const nodePids = new Set(t.nodes.map((n) => n.pid));
+      const workers = childPids(process.pid).filter((p) => !nodePids.has(p));
       const gen = process.cpuUsage(this.prevGen);
       this.prevGen = process.cpuUsage();
-      const proc: Record<string, unknown> = { ts, generator: { cpu: Math.round(((gen.user + gen.system) / 1e4 / dt) * 10) / 10, rssBytes: process.memoryUsage().rss } };
+      const w = this.cpuOf(workers, dt);
+      const mainCpu = Math.round(((gen.user + gen.system) / 1e4 / dt) * 10) / 10;
+      const proc: Record<string, unknown> = { ts, generator: { cpu: Math.round((mainCpu + w.cpu) * 10) / 10, mainCpu, workersCpu: w.cpu, workers: w.count, rssBytes: process.memoryUsage().rss + w.rssBytes } };
       if (t.local) {
         t.nodes.forEach((n, i) => { if (n.pid) proc[`node${i}`] = this.cpuOf([n.pid], dt); });
-        proc.postgres = this.cpuOf(pidsByComm(['postgres']), dt);
-        proc.redis = this.cpuOf(pidsByComm(['redis-server']), dt);
+        // Our database's backends + background processes when the sampler knows them; else every postgres process.
+        if (t.pgProcesses) proc.postgres = this.cpuOf(this.pg?.pids.length ? this.pg.pids : pidsByComm(['postgres']), dt);
+        if (t.redisProcesses) proc.redis = this.cpuOf(pidsByComm(['redis-server']), dt);
       }
       this.push('process', proc);
       if (t.iface) {

@@ -23,6 +23,8 @@ export class PostgresSampler {
   statementsReason = '';
   private startStatements = new Map<string, { calls: number; total: number }>();
   info: Record<string, unknown> = {};
+  /** Server pids of this database's backends plus the shared background processes, from the last sample. */
+  pids: number[] = [];
 
   constructor(readonly url: string) {
     this.client = new pg.Client({ connectionString: url, application_name: 'nchat-loadtest-sampler' });
@@ -63,6 +65,9 @@ export class PostgresSampler {
     const cur = Object.fromEntries(Object.entries(db.rows[0]).map(([k, v]) => [k, Number(v)])) as unknown as DbCounters;
     const act = await this.client.query<{ state: string | null; n: string }>(
       `SELECT state, count(*)::text AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() GROUP BY state`);
+    const pids = await this.client.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() OR backend_type <> 'client backend'`);
+    this.pids = pids.rows.map((r) => Number(r.pid));
     const locks = await this.client.query<{ waiting: string; total: string }>(
       `SELECT count(*) FILTER (WHERE NOT granted)::text AS waiting, count(*)::text AS total FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE d.datname = current_database()`);
     let calls: number | null = null;

@@ -114,3 +114,16 @@ export function diskStats(): Record<string, DiskCounters> {
   } catch { /* not Linux */ }
   return out;
 }
+
+/** Pids of the direct children of `ppid` (the generator's worker processes and any spawned nodes). */
+export function childPids(ppid: number): number[] {
+  const out: number[] = [];
+  for (const pid of allPids()) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[1]) === ppid) out.push(pid);
+    } catch { /* exited */ }
+  }
+  return out;
+}

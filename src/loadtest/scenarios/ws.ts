@@ -14,7 +14,7 @@ import type { ServerEvent } from '../../protocol/events.js';
 
 interface Group { channelId: string; members: Account[] }
 interface Payload { nodes: string[]; groups: Group[]; churn: Account[]; totalUsers: number }
-interface Conn { acc: Account; group: number; idx: number; sock: NchatSocket; state: 'idle' | 'connecting' | 'open'; everOpened: boolean; retryAt: number }
+interface Conn { acc: Account; group: number; idx: number; sock: NchatSocket; state: 'idle' | 'connecting' | 'open'; everOpened: boolean; retryAt: number; failures: number }
 interface Pending { intended: number; group: number; expected: Set<number> }
 
 async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
@@ -52,7 +52,7 @@ async function run(ctx: WorkerContext): Promise<unknown> {
   const p = ctx.payload as Payload;
   const w = ctx.cfg.ws;
   const conns: Conn[] = [];
-  p.groups.forEach((g, gi) => g.members.forEach((acc) => conns.push({ acc, group: gi, idx: conns.length, sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken), state: 'idle', everOpened: false, retryAt: 0 })));
+  p.groups.forEach((g, gi) => g.members.forEach((acc) => conns.push({ acc, group: gi, idx: conns.length, sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken), state: 'idle', everOpened: false, retryAt: 0, failures: 0 })));
   const byGroup: Conn[][] = p.groups.map(() => []);
   for (const c of conns) byGroup[c.group].push(c);
   const share = conns.length / Math.max(1, p.totalUsers);
@@ -105,11 +105,14 @@ async function run(ctx: WorkerContext): Promise<unknown> {
     if (r.ok) {
       c.state = 'open';
       c.everOpened = true;
+      c.failures = 0;
       if (again) { ctx.count('ws_reconnects'); ctx.hists.record('ws_reconnecting', r.connectMs); }
       else { ctx.count('ws_sessions'); ctx.hists.record('ws_connecting', r.connectMs); }
     } else {
       c.state = 'idle';
-      c.retryAt = performance.now() + 500;
+      // Exponential backoff with full jitter (0.5 s … 8 s), as a real client would.
+      c.failures++;
+      c.retryAt = performance.now() + Math.random() * Math.min(8000, 500 * 2 ** c.failures);
       ctx.count(again ? 'ws_reconnect_errors' : 'ws_connect_errors');
       ctx.count(`ws_connect_error:${r.error}`);
     }

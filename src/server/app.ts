@@ -1,7 +1,7 @@
 // buildApp(deps): the HTTP application without listen(), so tests can inject() or listen on port 0.
 // Edge rules live here once: JSON only, body limit, prototype-poisoning rejected, strict validation,
 // well-formed Unicode, bearer authentication, coded errors, per-route metrics.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { AppError, errorBody } from './errors.js';
@@ -63,7 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           : err.code === 'FST_ERR_BAD_URL'
             ? new AppError('BAD_REQUEST', 'the URL is not valid (bad percent-encoding)')
             : new AppError('INTERNAL', 'internal error');
-      reply.status(e.status).send(errorBody(e.code, e.message));
+      (reply as unknown as FastifyReply).status(e.status).send(errorBody(e.code, e.message));
     },
   });
   app.setValidatorCompiler(validatorCompiler);

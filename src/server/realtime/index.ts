@@ -79,7 +79,7 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
       conns.delete(conn);
       const channels = [...conn.channels];
       hub.remove(conn);
-      presence.disconnected(conn.userId, conn.away, channels);
+      if (conn.ready) presence.disconnected(conn.userId, conn.away, channels);
     },
   };
 
@@ -97,6 +97,8 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
     await hub.subscriptionsActive();
     if (!conns.has(conn)) return;
     conn.hello(positions, config.wsPingIntervalMs);
+    // Counted once its channels are known, so the "online" announcement reaches them.
+    if (conn.ready) presence.connected(conn.userId);
   }
 
   const gateway = new Gateway(server, {
@@ -107,7 +109,6 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
       const conn = new Connection(newId(), actor, ws, connDeps, expiresAtMs);
       conns.add(conn);
       hub.addUser(conn);
-      presence.connected(actor.userId);
       setup(conn).catch((err: unknown) => {
         log.error({ err, connection: conn.id }, 'connection setup failed');
         conn.close(1011, 'setup failed');

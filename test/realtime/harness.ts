@@ -1,0 +1,224 @@
+// Real servers and real WebSocket clients for the realtime tests (not a test file itself).
+//
+// startNode() runs one ɳChat node on a real port: the real store (SQLite file, or PostgreSQL when
+// databaseUrl is given), real services, the real HTTP app and attachRealtime(), with the memory
+// broker or a Redis broker. It composes the same parts as src/server/main.ts does, so the tests
+// can also reach the node's Realtime handle (stats, drain) and shorten presence debounces.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { pino } from 'pino';
+import WebSocket from 'ws';
+import { loadConfig, type Config } from '../../src/config.js';
+import { buildApp } from '../../src/server/app.js';
+import type { Broker } from '../../src/server/broker/broker.js';
+import { MemoryBroker } from '../../src/server/broker/memory-broker.js';
+import { createRedisBroker } from '../../src/server/broker/redis-broker.js';
+import { Metrics } from '../../src/server/http/metrics.js';
+import { openStore } from '../../src/server/main.js';
+import { buildServices, type Services } from '../../src/server/services/index.js';
+import { nobodyOnline, type ServiceDeps } from '../../src/server/services/context.js';
+import { attachRealtime, type Realtime } from '../../src/server/realtime/index.js';
+import { Api, unique } from '../helpers/server.js';
+
+export const SECRET = 'realtime-tests-secret-0123456789-abcdefghijklmnop';
+
+export interface Node {
+  url: string;
+  port: number;
+  config: Config;
+  realtime: Realtime;
+  services: Services;
+  broker: Broker;
+  api: Api;
+  stop(): Promise<void>;
+}
+
+export interface NodeOptions {
+  databaseUrl?: string;
+  dataDir?: string;
+  redisUrl?: string;
+  env?: Record<string, string>;
+  presenceTiming?: { offlineGraceMs?: number; awayDebounceMs?: number; snapshotMs?: number };
+}
+
+export async function startNode(o: NodeOptions = {}): Promise<Node> {
+  const ownDir = o.dataDir ? undefined : await mkdtemp(join(tmpdir(), 'nchat-rt-'));
+  const config = loadConfig({}, {
+    NCHAT_PORT: '0',
+    NCHAT_HOST: '127.0.0.1',
+    NCHAT_DATA_DIR: o.dataDir ?? ownDir!,
+    NCHAT_LOG_LEVEL: process.env.NCHAT_TEST_LOG ?? 'silent',
+    NCHAT_ARGON2_MEMORY_KIB: '1024',
+    NCHAT_SIGNIN_LIMIT_IP: '100000',
+    NCHAT_JWT_SECRET: SECRET,
+    ...(o.databaseUrl ? { NCHAT_DATABASE_URL: o.databaseUrl, NCHAT_DB_POOL_SIZE: '5' } : {}),
+    ...(o.redisUrl ? { NCHAT_REDIS_URL: o.redisUrl } : {}),
+    ...o.env,
+  });
+  const logger = pino({ level: config.logLevel });
+  const store = await openStore(config, logger);
+  await store.migrate();
+  const broker = config.redisUrl ? await createRedisBroker(config.redisUrl, logger) : new MemoryBroker();
+  const deps: ServiceDeps = { config, store, broker, logger, presence: nobodyOnline, now: () => new Date() };
+  const services = buildServices(deps, SECRET);
+  const app = await buildApp({
+    config,
+    services,
+    metrics: new Metrics(store),
+    logger,
+    system: { version: 'test', store: store.kind, broker: broker.kind, draining: () => false },
+  });
+  const realtime = attachRealtime(app.server as Server, { config, broker, services, logger, presenceTiming: o.presenceTiming });
+  deps.presence = realtime.presence;
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as { port: number }).port;
+  const url = `http://127.0.0.1:${port}`;
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    config,
+    realtime,
+    services,
+    broker,
+    api: new Api(url),
+    stop: () =>
+      (stopped ??= (async () => {
+        await realtime.drain();
+        await app.close();
+        await broker.close();
+        await store.close();
+        if (ownDir) await rm(ownDir, { recursive: true, force: true });
+      })()),
+  };
+}
+
+export interface User {
+  id: string;
+  username: string;
+  token: string;
+  api: Api;
+}
+
+export async function signup(node: Node, prefix = 'u'): Promise<User> {
+  const username = unique(prefix);
+  const r = await node.api.post('/api/auth/signup', { email: `${username}@example.test`, username, password: 'correct horse battery' });
+  if (r.status !== 201) throw new Error(`signup failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return { id: r.body.user.id, username, token: r.body.accessToken, api: node.api.as(r.body.accessToken) };
+}
+
+export async function ok<T = any>(p: Promise<{ status: number; body: T }>, status = 200): Promise<T> {
+  const r = await p;
+  if (r.status !== status) throw new Error(`expected ${status}, got ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** A WebSocket client that records every event and can wait for one. */
+export class Client {
+  readonly events: any[] = [];
+  frames = 0;
+  closed: { code: number; reason: string } | undefined;
+  hello: any;
+  private waiters: (() => void)[] = [];
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.frames++;
+      const arr = JSON.parse(data.toString());
+      if (!Array.isArray(arr)) throw new Error('frame is not an array');
+      for (const e of arr) {
+        if (e.type === 'hello') this.hello = e;
+        this.events.push(e);
+      }
+      this.wake();
+    });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      this.wake();
+    });
+    ws.on('error', () => {});
+  }
+
+  private wake() {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /** Connects and waits for hello. */
+  static async open(node: { url: string }, token: string, opts: { viaQuery?: boolean; headers?: Record<string, string> } = {}): Promise<Client> {
+    const base = node.url.replace(/^http/, 'ws') + '/ws';
+    const ws = opts.viaQuery
+      ? new WebSocket(`${base}?token=${encodeURIComponent(token)}`, { headers: opts.headers })
+      : new WebSocket(base, ['nchat.v1', `bearer.${token}`], { headers: opts.headers });
+    const c = new Client(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })));
+      ws.once('error', reject);
+    });
+    await c.waitFor((e) => e.type === 'hello');
+    return c;
+  }
+
+  send(obj: unknown): void {
+    this.ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj));
+  }
+
+  /** Resolves with the first recorded event matching pred (from `from` on). */
+  async waitFor(pred: (e: any) => boolean, ms = 5000, from = 0): Promise<any> {
+    const end = Date.now() + ms;
+    for (;;) {
+      for (let i = from; i < this.events.length; i++) if (pred(this.events[i])) return this.events[i];
+      if (this.closed && pred === undefined) throw new Error('closed');
+      const left = end - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for event; got ${JSON.stringify(this.events.slice(-5))}${this.closed ? ` closed ${this.closed.code}` : ''}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  async waitClosed(ms = 5000): Promise<{ code: number; reason: string }> {
+    const end = Date.now() + ms;
+    while (!this.closed) {
+      if (Date.now() > end) throw new Error('socket did not close');
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 50);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    return this.closed;
+  }
+
+  of(type: string, channelId?: string): any[] {
+    return this.events.filter((e) => e.type === type && (channelId === undefined || e.channelId === channelId));
+  }
+
+  /** Distinct message seqs received for a channel (message.created, live or replayed). */
+  seqs(channelId: string): Set<number> {
+    return new Set(this.of('message.created', channelId).map((e) => e.seq));
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** Polls until pred holds (for state that is not an event, e.g. stats). */
+export async function until(pred: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -28,7 +28,7 @@ Load:
   --scenarios ws,messages,api  which scenarios, in order (default all)
   --config FILE           JSON overrides, deep-merged onto the profile (e.g. {"messages":{"rate":500}})
   --set KEY=VALUE         one override by dotted path, repeatable (e.g. --set ws.stages='[{"duration":"30s","target":500}]')
-  --users N               ws.users                --rate N          messages.rate (msg/s)
+  --users N               ws.users (stage targets scale with it)   --rate N   messages.rate (msg/s)
   --vus N                 api.vus                 --duration D      messages.duration and api.duration (e.g. 90s, 5m)
   --channel-size N        ws.channelSize and messages.channelSize (fan-out)
   --workers N             generator worker threads per scenario (default 2)
@@ -81,7 +81,12 @@ export function parseArgs(argv: string[]): Parsed {
     const patches: Record<string, unknown>[] = [];
     if (single['--scenarios']) patches.push({ scenarios: single['--scenarios'].split(',').map((s) => s.trim()).filter(Boolean) });
     if (single['--workers']) patches.push({ workers: single['--workers'] });
-    if (single['--users']) patches.push({ ws: { users: single['--users'] } });
+    if (single['--users']) {
+      // The shorthand keeps the profile's stage shape: targets scale with the new user count.
+      const n = Number(single['--users']);
+      const scale = Number.isFinite(n) && n > 0 ? n / cfg.ws.users : 1;
+      patches.push({ ws: { users: single['--users'], stages: cfg.ws.stages.map((s) => ({ duration: s.duration, target: Math.min(n, Math.round(s.target * scale)) })) } });
+    }
     if (single['--rate']) patches.push({ messages: { rate: single['--rate'] } });
     if (single['--vus']) patches.push({ api: { vus: single['--vus'] } });
     if (single['--duration']) patches.push({ messages: { duration: single['--duration'] }, api: { duration: single['--duration'] } });

@@ -60,7 +60,8 @@ export function summarizeHist(h: Histogram): TrendSummary {
     p90: r3(h.getValueAtPercentile(90)),
     p95: r3(h.getValueAtPercentile(95)),
     p99: r3(h.getValueAtPercentile(99)),
-    max: r3(h.maxValue),
+    // Percentile 100 (the bucket's highest equivalent value), so a summary is the same before and after encode/merge.
+    max: r3(h.getValueAtPercentile(100)),
   };
 }
 

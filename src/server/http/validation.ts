@@ -24,6 +24,11 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   return (data: unknown) => {
     if (validate(data)) return { value: data };
     const e = validate.errors?.[0];
+    // Message text over the schema's code-point cap is the same failure the service reports for
+    // the byte cap (and the WebSocket send path reports for both): one code for "too long".
+    if (httpPart === 'body' && e?.keyword === 'maxLength' && e.instancePath === '/text') {
+      return { error: new AppError('TEXT_TOO_LONG', 'body.text is over 16384 bytes', { field: 'body.text', keyword: 'maxLength' }) };
+    }
     const where = httpPart === 'body' ? 'body' : httpPart === 'querystring' ? 'query' : httpPart ?? 'input';
     const field = e?.instancePath ? `${where}${e.instancePath.replace(/\//g, '.')}` : where;
     const detail =

@@ -76,6 +76,17 @@ await forEachBackend('authz', (ctx) => {
       const mine = ok(await bob.api.get('/api/channels')).channels.map((x: any) => x.id);
       assert.ok(!mine.includes(channelId), `${label} is listed for a non-member`);
     }
+    // Private means members only, even for the workspace owner.
+    assertError(await owner.api.get(`/api/channels/${priv.id}`), 404, 'NOT_FOUND', 'workspace owner GET private');
+    assertError(await owner.api.get(`/api/messages/${root.id}`), 404, 'NOT_FOUND', 'workspace owner GET private message');
+    assertError(await owner.api.get(`/api/channels/${dm.id}/messages`), 404, 'NOT_FOUND', 'workspace owner reads a DM');
+    // A reply from a channel the caller is in cannot point into one it is not in, and the refusal
+    // reads the same as for an id that does not exist.
+    const open = await createChannel(bob.api, unique('open'));
+    const intoPrivate = await bob.api.post(`/api/channels/${open.id}/messages`, { text: 'reply', parentId: root.id });
+    assertError(intoPrivate, 400, 'VALIDATION_FAILED', 'parentId in a private channel');
+    assert.deepEqual(intoPrivate.body, (await bob.api.post(`/api/channels/${open.id}/messages`, { text: 'reply', parentId: '0000000000000000000000' })).body);
+    assert.equal(ok(await ann.api.get(`/api/messages/${root.id}`)).replyCount, 1);
     const browse = ok(await bob.api.get('/api/channels?browse=public')).channels.map((x: any) => x.id);
     assert.ok(!browse.includes(priv.id) && !browse.includes(dm.id), 'browse=public lists a private channel or DM');
   });
@@ -165,6 +176,32 @@ await forEachBackend('authz', (ctx) => {
     assert.equal(ok(await g.api.get(`/api/channels/${pub.id}`)).id, pub.id);
     assertError(await g.api.get(`/api/channels/${other.id}`), 404, 'NOT_FOUND', 'guest get other public');
     assertError(await g.api.post(`/api/channels/${priv.id}/members`, { userIds: [ann.id] }), 403, 'FORBIDDEN', 'guest adds members');
+  });
+
+  it('workspace roles and e-mail addresses: only owners/admins change roles or bulk-create; e-mail is private', async () => {
+    const srv = ctx.server();
+    const [ann, bob] = [await srv.user('ann'), await srv.user('bob')];
+    assertError(await ann.api.patch(`/api/admin/users/${ann.id}`, { role: 'owner' }), 403, 'FORBIDDEN', 'member makes themselves owner');
+    assertError(await ann.api.patch(`/api/admin/users/${bob.id}`, { role: 'guest' }), 403, 'FORBIDDEN', 'member demotes another');
+    assertError(await owner.api.patch(`/api/admin/users/${owner.id}`, { role: 'member' }), 403, 'FORBIDDEN', 'owner changes own role');
+    const name = unique('bulk');
+    assertError(
+      await ann.api.post('/api/admin/users/bulk', { users: [{ email: `${name}@example.test`, username: name, password: 'correct horse battery' }] }),
+      403,
+      'FORBIDDEN',
+      'member bulk-creates',
+    );
+    assertError(await srv.api.post('/api/auth/signin', { login: name, password: 'correct horse battery' }), 401, 'INVALID_CREDENTIALS', 'bulk user exists');
+    // A moderator cannot grant roles either.
+    const mod = await withRole(srv, owner, await srv.user('mod'), 'moderator');
+    assertError(await mod.api.patch(`/api/admin/users/${bob.id}`, { role: 'moderator' }), 403, 'FORBIDDEN', 'moderator grants a role');
+    assert.equal(ok(await owner.api.get(`/api/users/${bob.id}`)).role, 'member');
+    assert.equal(ok(await owner.api.get(`/api/users/${ann.id}`)).role, 'member');
+    // E-mail: shown to the user and to workspace admins, never to other members.
+    assert.equal(ok(await bob.api.get(`/api/users/${ann.id}`)).email, undefined);
+    assert.ok(!ok(await bob.api.get(`/api/users?q=${ann.username}`)).users.some((u: any) => 'email' in u), 'directory leaks e-mail');
+    assert.equal(ok(await ann.api.get('/api/users/me')).email, `${ann.username}@example.test`);
+    assert.equal(ok(await owner.api.get(`/api/users/${ann.id}`)).email, `${ann.username}@example.test`);
   });
 
   it('edit is author-only; delete by author, channel admin/owner or workspace moderator, refused to others', async () => {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { before, it } from 'node:test';
+import { SignJWT } from 'jose';
 import { forEachBackend, unique, type TestUser } from '../helpers/server.js';
 import { assertError, createChannel, ok, send, withRole } from './util.js';
 
@@ -301,6 +302,35 @@ await forEachBackend('authz', (ctx) => {
       assertError(await srv.api.as(t).post(`/api/channels/${ch.id}/messages`, { text: 'forged' }), 401, 'TOKEN_INVALID', `${what} (send)`);
     }
     assert.equal(ok(await ann.api.get(`/api/channels/${ch.id}`)).lastSeq, 0, 'a refused send wrote a message');
+
+    // Signed with the server's own key: algorithm, issuer, audience and expiry are still pinned.
+    const secret = await srv.running.store.meta.get('jwt_secret'); // the test server sets no NCHAT_JWT_SECRET
+    assert.ok(secret, 'no JWT secret found');
+    const key = new TextEncoder().encode(secret);
+    const now = Math.floor(Date.now() / 1000);
+    const mint = (o: { alg?: string; iss?: string; aud?: string; exp?: number; role?: string | null; sub?: string } = {}) => {
+      const claims: Record<string, unknown> = o.role === null ? {} : { role: o.role ?? 'owner' };
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: o.alg ?? 'HS256' })
+        .setSubject(o.sub ?? ann.id)
+        .setIssuer(o.iss ?? 'nchat')
+        .setAudience(o.aud ?? 'nchat')
+        .setIssuedAt(now - 60)
+        .setExpirationTime(o.exp ?? now + 300)
+        .sign(key);
+    };
+    assert.equal(ok(await srv.api.as(await mint({ role: 'member' })).get('/api/users/me')).id, ann.id, 'control: a well-formed token is accepted');
+    for (const [what, t, code] of [
+      ['HS512', await mint({ alg: 'HS512' }), 'TOKEN_INVALID'],
+      ['HS384', await mint({ alg: 'HS384' }), 'TOKEN_INVALID'],
+      ['other issuer', await mint({ iss: 'evil' }), 'TOKEN_INVALID'],
+      ['other audience', await mint({ aud: 'evil' }), 'TOKEN_INVALID'],
+      ['no role claim', await mint({ role: null }), 'TOKEN_INVALID'],
+      ['expired', await mint({ exp: now - 10 }), 'TOKEN_EXPIRED'],
+    ] as const) {
+      assertError(await srv.api.as(t).get('/api/users/me'), 401, code, what);
+    }
+
     assert.equal(ok(await ann.api.get('/api/users/me')).id, ann.id);
   });
 });

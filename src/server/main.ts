@@ -16,6 +16,7 @@ import { nobodyOnline, type ServiceDeps } from './services/context.js';
 import type { Store } from './store/store.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import { openPostgresStore } from './store/postgres/index.js';
+import { attachRealtime } from './realtime/index.js';
 import { VERSION } from './version.js';
 
 export interface RunningServer {
@@ -68,6 +69,14 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     logger,
     system: { version: VERSION, store: store.kind, broker: broker.kind, draining: () => draining },
   });
+  const realtime = attachRealtime(app.server, { config, broker, services, logger });
+  deps.presence = realtime.presence;
+  metrics.gauge('nchat_ws_connections', 'Open WebSocket connections on this node', () => realtime.stats().connections);
+  metrics.gauge('nchat_ws_users', 'Distinct users connected to this node', () => realtime.stats().users);
+  metrics.gauge('nchat_ws_frames_sent', 'WebSocket frames sent since start (counter semantics)', () => realtime.stats().framesSent);
+  metrics.gauge('nchat_ws_events_sent', 'Events sent in frames since start (counter semantics)', () => realtime.stats().eventsSent);
+  metrics.gauge('nchat_ws_bytes_sent', 'WebSocket payload bytes sent since start (counter semantics)', () => realtime.stats().bytesSent);
+  metrics.gauge('nchat_ws_slow_consumer_closes', 'Connections closed for a full send buffer (counter semantics)', () => realtime.stats().slowConsumerCloses);
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
@@ -79,6 +88,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     (closing ??= (async () => {
       draining = true;
       logger.info('draining: health is 503, closing connections');
+      await realtime.drain();
       await app.close();
       await broker.close();
       await store.close();

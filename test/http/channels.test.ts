@@ -249,6 +249,31 @@ await forEachBackend('channels', (ctx) => {
     assert.ok(!ids(ok(await ann.api.get('/api/channels?browse=public&limit=200')).channels).includes(d1.id), 'a DM is browsable');
   });
 
+  it('races: concurrent DM opens give one channel; concurrent creates of one name give one 201 and 409s; concurrent joins count once', async () => {
+    const srv = ctx.server();
+    const [ann, bob, cat] = [await srv.user('ann'), await srv.user('bob'), await srv.user('cat')];
+    const opens = await Promise.all([
+      ...Array.from({ length: 4 }, () => ann.api.post('/api/dms', { userIds: [bob.id, cat.id] })),
+      ...Array.from({ length: 4 }, () => bob.api.post('/api/dms', { userIds: [cat.id, ann.id] })),
+      ...Array.from({ length: 4 }, () => cat.api.post('/api/dms', { userIds: [ann.id, bob.id] })),
+    ]);
+    for (const r of opens) ok(r, 200, 'concurrent DM open');
+    assert.equal(new Set(opens.map((r) => r.body.id)).size, 1, 'concurrent opens created several channels');
+    assert.equal(ok(await ann.api.get(`/api/channels/${opens[0].body.id}/members`)).members.length, 3);
+    assert.equal(ok(await ann.api.get('/api/channels')).channels.filter((c: any) => c.type === 'group').length, 1);
+
+    const name = unique('race');
+    const creates = await Promise.all([ann, bob, cat, ann, bob, cat].map((u) => u.api.post('/api/channels', { name, type: 'public' })));
+    assert.deepEqual(creates.map((r) => r.status).sort(), [201, 409, 409, 409, 409, 409]);
+    for (const r of creates.filter((x) => x.status === 409)) assertError(r, 409, 'CHANNEL_NAME_TAKEN', 'concurrent create');
+    const ch = creates.find((r) => r.status === 201)!.body;
+    const others = [ann, bob, cat].filter((u) => u.id !== ch.createdBy);
+    const joins = await Promise.all([...others, ...others, ...others].map((u) => u.api.post(`/api/channels/${ch.id}/join`)));
+    for (const r of joins) ok(r, 200, 'concurrent join');
+    assert.equal(ok(await ann.api.get(`/api/channels/${ch.id}`)).memberCount, 3);
+    assert.equal(ok(await ann.api.get(`/api/channels/${ch.id}/members`)).members.length, 3);
+  });
+
   it('read positions: POST read moves readSeq forward, never backwards, capped at lastSeq', async () => {
     const srv = ctx.server();
     const [ann, bob] = [await srv.user('ann'), await srv.user('bob')];

@@ -114,6 +114,7 @@ export class Connection implements HubConnection {
 
   close(code: number, reason: string): void {
     if (this.ws.readyState === this.ws.CLOSED || this.ws.readyState === this.ws.CLOSING) return;
+    if (code !== CloseCodes.RESUME) this.d.hub.flushOwn(this);
     this.ws.close(code, reason);
     // A peer that does not read will not complete the closing handshake either.
     setTimeout(() => this.ws.terminate(), 2000).unref();

@@ -146,6 +146,15 @@ export class Hub {
     this.schedule();
   }
 
+  /** Sends this connection's queued own events now (before a close, so the error that explains it arrives). */
+  flushOwn(conn: HubConnection): void {
+    if (!conn._own.length) return;
+    const json = JSON.stringify(conn._own);
+    conn._own = [];
+    this.pendingOwn.delete(conn);
+    conn.sendFrame(json);
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;

@@ -156,7 +156,7 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
       for (const c of conns) c.ws.terminate();
       clearInterval(heartbeat);
       presence.stop();
-      gateway.detach();
+      // The gateway stays attached: upgrades keep getting 503 until the HTTP server closes.
       log.info('realtime drained');
     })());
 

@@ -124,6 +124,9 @@ export class ChannelService {
     const { channel, member } = await this.visible(actor, channelId);
     if (isDm(channel)) throw new AppError('BAD_REQUEST', 'people cannot be removed from direct messages');
     if (!this.canAdminister(actor, member)) throw new AppError('FORBIDDEN', 'only channel admins can remove members');
+    // Like their role, the owner's membership is not the admins' to take (they may leave themselves).
+    const target = await this.store.channels.getMember(channelId, userId);
+    if (target?.role === 'owner') throw new AppError('FORBIDDEN', 'the channel owner cannot be removed');
     if (await this.store.channels.removeMember(channelId, userId)) this.announceRemoval(channel, userId);
   }
 

@@ -175,6 +175,15 @@ await forEachBackend('channels', (ctx) => {
     assertError(await bob.api.patch(`/api/channels/${ch.id}/members/${ann.id}`, { role: 'member' }), 403, 'FORBIDDEN', "change the owner's role");
     assert.equal(await roleOf(ann.id), 'owner');
     assertError(await ann.api.patch(`/api/channels/${ch.id}/members/${ann.id}`, { role: 'admin' }), 403, 'FORBIDDEN', 'owner demotes themselves');
+    // Nor can an admin (or the workspace owner) remove the channel owner.
+    assertError(await bob.api.del(`/api/channels/${ch.id}/members/${ann.id}`), 403, 'FORBIDDEN', 'admin removes the owner');
+    assertError(await srv.owner.api.del(`/api/channels/${ch.id}/members/${ann.id}`), 403, 'FORBIDDEN', 'workspace owner removes the channel owner');
+    assert.equal(await roleOf(ann.id), 'owner');
+    // An admin may remove another member.
+    const dan = await srv.user('dan');
+    ok(await bob.api.post(`/api/channels/${ch.id}/members`, { userIds: [dan.id] }));
+    assert.equal((await bob.api.del(`/api/channels/${ch.id}/members/${dan.id}`)).status, 204);
+    assert.equal(await roleOf(dan.id), undefined);
     assertError(await ann.api.patch(`/api/channels/${ch.id}/members/${'0000000000000000000000'}`, { role: 'admin' }), 404, 'NOT_FOUND', 'promote a non-member');
     assertError(await ann.api.patch(`/api/channels/${ch.id}/members/${cat.id}`, { role: 'owner' }), 400, 'VALIDATION_FAILED', 'grant owner');
     // Demoted, bob can no longer change the channel.

@@ -14,7 +14,8 @@ import { pidListeningOn, defaultInterface } from './samplers/proc.js';
 import { spawnCluster, LOADTEST_ENV, type SpawnedCluster } from './spawn.js';
 import { RunDir } from './output.js';
 import { evaluateThresholds, type MetricSummary } from './metrics.js';
-import { resourceSummary, saturation, markdown } from './summary.js';
+import { resourceSummary, saturation } from './summary.js';
+import { markdown } from './markdown.js';
 import { summarizeEncoded } from './hist.js';
 
 export interface RunOptions {

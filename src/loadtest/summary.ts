@@ -1,8 +1,6 @@
 // summary.json's derived sections (resources, generator saturation) and summary.md, the
 // readable twin. Every figure is computed from the recorded samples; what was not measured
 // prints as "not measured" (with the reason where one is known), never as 0.
-import type { ScenarioSummary } from './registry.js';
-import type { ThresholdVerdict, MetricSummary } from './metrics.js';
 import type { TimelineRow } from './pool.js';
 
 export interface SeriesStats { avg: number | null; max: number | null; p95: number | null; samples: number }
@@ -30,6 +28,7 @@ export function resourceSummary(rows: Rows, nodeCount: number): Record<string, u
     generator: { cpu: col('generator.cpu'), rssMB: col('generator.rssBytes', 1 / 1048576) },
   };
   for (let i = 0; i < nodeCount; i++) out[`node${i}`] = { cpu: col(`node${i}.cpu`), rssMB: col(`node${i}.rssBytes`, 1 / 1048576) };
+  out.machine = { cpu: col('machine.cpu'), othersCpu: col('machine.others'), note: 'othersCpu = machine CPU not used by the generator or the target: other work on this host during the run' };
   out.postgres = { cpu: col('postgres.cpu'), rssMB: col('postgres.rssBytes', 1 / 1048576), processes: col('postgres.count') };
   out.redis = { cpu: col('redis.cpu'), rssMB: col('redis.rssBytes', 1 / 1048576) };
   const net = rows.network ?? [];
@@ -100,52 +99,10 @@ export function saturation(timelines: Record<string, TimelineRow[]>, proc: Recor
     return s;
   });
   const t = stats(total);
-  const machineSaturated = (t.p95 ?? 0) >= cores * 100 * 0.9;
-  if (machineSaturated) warnings.push(`MACHINE CPU SATURATED: generator + server used ${t.p95}% (p95) of ${cores * 100}%: they share ${cores} cores, so latency includes waiting for CPU`);
-  return { saturated, machineSaturated, warnings, workers: { ...workers, process: gen, generatorPlusServer: t } };
-}
-
-const f = (v: unknown, unit = ''): string => (v === null || v === undefined ? 'not measured' : typeof v === 'number' ? `${Math.round(v * 100) / 100}${unit}` : String(v));
-const pct = (v: number | null | undefined): string => (v === null || v === undefined ? 'not measured' : `${Math.round(v * 10000) / 100}%`);
-
-function metricLine(name: string, m: MetricSummary | undefined): string {
-  if (!m) return `| ${name} | not measured | |`;
-  if (m.type === 'trend') return `| ${name} | avg ${f(m.avg)} · p50 ${f(m.p50)} · p95 ${f(m.p95)} · p99 ${f(m.p99)} · max ${f(m.max)} ms | ${m.count} samples |`;
-  if (m.type === 'counter') return `| ${name} | ${m.count} | ${m.rate === null ? '' : `${m.rate}/s`} |`;
-  if (m.type === 'rate') return `| ${name} | ${pct(m.rate)} | ${m.passes} / ${m.passes + m.fails} |`;
-  return `| ${name} | ${f(m.value)}${m.unit ? ` ${m.unit}` : ''} | |`;
-}
-
-function table(rows: Record<string, unknown>[]): string[] {
-  if (!rows.length) return ['(none)'];
-  const cols = Object.keys(rows[0]).filter((c) => c !== 'type' && c !== 'unit');
-  return [`| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${cols.map((c) => f(r[c])).join(' | ')} |`)];
-}
-
-export function markdown(s: {
-  run: Record<string, unknown>; target: Record<string, unknown>; notices: string[]; scenarios: Record<string, ScenarioSummary>;
-  thresholds: ThresholdVerdict[]; generator: { warnings: string[]; saturated: boolean; machineSaturated: boolean }; resources: Record<string, unknown>;
-  notApplicable: Record<string, string>; postgres: unknown; redis: unknown; notRun: Record<string, string>;
-}): string {
-  const L: string[] = [];
-  const status = String(s.run.status);
-  L.push(`# ɳChat load test — ${s.run.profile} — ${status === 'PASSED' ? '✅ PASSED' : status === 'INTERRUPTED' ? '⚠️ INTERRUPTED' : '❌ FAILED'}`, '');
-  L.push(`Run ${s.run.id}, ${s.run.startedAt} → ${s.run.endedAt} (${f(s.run.durationSec, ' s')}).`, '');
-  L.push(`Target: ${JSON.stringify(s.target)}`, '');
-  if (s.generator.warnings.length) { L.push('## ⚠️ Generator / machine', ''); for (const w of s.generator.warnings) L.push(`- **${w}**`); L.push(''); }
-  L.push('## Notices', '', ...s.notices.map((n) => `- ${n}`), '');
-  L.push('## Thresholds', '', '| metric | threshold | actual | verdict |', '|---|---|---|---|');
-  for (const t of s.thresholds) L.push(`| ${t.metric} | ${t.expression} | ${f(t.actual)} | ${t.verdict === 'pass' ? '✅ pass' : t.verdict === 'fail' ? `❌ fail${t.reason ? ` (${t.reason})` : ''}` : `— ${t.reason ?? ''}`} |`);
-  L.push('');
-  for (const [name, why] of Object.entries(s.notRun)) L.push(`- scenario ${name}: ${why}`);
-  for (const sc of Object.values(s.scenarios)) {
-    L.push(`## ${sc.title} (${sc.name})`, '', ...sc.notes.map((n) => `- ${n}`), '', '| metric | value | |', '|---|---|---|');
-    for (const [k, m] of Object.entries(sc.metrics)) L.push(metricLine(k, m));
-    L.push('');
-    for (const [tname, rows] of Object.entries(sc.tables)) { L.push(`### ${tname}`, '', ...table(rows), ''); }
-  }
-  L.push('## Resources', '', '```json', JSON.stringify(s.resources, null, 1), '```', '');
-  L.push('## PostgreSQL', '', '```json', JSON.stringify(s.postgres, null, 1), '```', '', '## Redis', '', '```json', JSON.stringify(s.redis, null, 1), '```', '');
-  if (Object.keys(s.notApplicable).length) { L.push('## Not collected', ''); for (const [k, v] of Object.entries(s.notApplicable)) L.push(`- ${k}: ${v}`); L.push(''); }
-  return L.join('\n');
+  const machine = stats(proc.map((r) => get(r, 'machine.cpu')));
+  const others = stats(proc.map((r) => get(r, 'machine.others')));
+  const machineSaturated = (t.p95 ?? 0) >= cores * 100 * 0.9 || (machine.p95 ?? 0) >= cores * 100 * 0.9;
+  if (machineSaturated) warnings.push(`MACHINE CPU SATURATED: the machine was at ${machine.p95 ?? t.p95}% (p95) of ${cores * 100}% (generator + server ${t.p95}%): they share ${cores} cores, so latency includes waiting for CPU`);
+  if ((others.avg ?? 0) >= 25) warnings.push(`OTHER LOAD ON THE HOST: processes outside this run used ${others.avg}% of a core on average (max ${others.max}%): figures include that interference`);
+  return { saturated, machineSaturated, warnings, workers: { ...workers, process: gen, generatorPlusServer: t, machine, others } };
 }

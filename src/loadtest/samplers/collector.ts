@@ -4,7 +4,7 @@
 // Redis statistics. Samples go to NDJSON in the run directory as they are taken; what cannot
 // be collected for this target is recorded once as "not applicable" with the reason.
 import { request } from 'undici';
-import { readProc, pidsByComm, childPids, netDev, diskStats, type NetCounters, type DiskCounters } from './proc.js';
+import { readProc, pidsByComm, childPids, machineCpu, netDev, diskStats, type NetCounters, type DiskCounters } from './proc.js';
 import { PostgresSampler } from './postgres.js';
 import { RedisSampler } from './redis.js';
 
@@ -45,6 +45,7 @@ export class Collector {
   private prevNet: Record<string, NetCounters> = {};
   private prevDisk: Record<string, DiskCounters> = {};
   private prevGen = process.cpuUsage();
+  private prevMachine = machineCpu();
   private pg: PostgresSampler | null = null;
   private redis: RedisSampler | null = null;
   private busy = false;
@@ -132,6 +133,16 @@ export class Collector {
         if (t.pgProcesses) proc.postgres = this.cpuOf(this.pg?.pids.length ? this.pg.pids : pidsByComm(['postgres']), dt);
         if (t.redisProcesses) proc.redis = this.cpuOf(pidsByComm(['redis-server']), dt);
       }
+      // Whole machine (% of one core, all cores summed) and what is left for processes outside this run.
+      const m = machineCpu();
+      if (m && this.prevMachine && m.total > this.prevMachine.total) {
+        const cores = Math.max(1, (await import('node:os')).cpus().length);
+        const busy = ((m.busy - this.prevMachine.busy) / (m.total - this.prevMachine.total)) * cores * 100;
+        let ours = (proc.generator as { cpu: number }).cpu;
+        for (const [k, v] of Object.entries(proc)) if (k !== 'generator' && k !== 'ts' && v && typeof v === 'object') ours += (v as { cpu: number }).cpu ?? 0;
+        proc.machine = { cpu: Math.round(busy * 10) / 10, others: Math.max(0, Math.round((busy - ours) * 10) / 10), cores };
+      }
+      this.prevMachine = m;
       this.push('process', proc);
       if (t.iface) {
         const net = netDev();

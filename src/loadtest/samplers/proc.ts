@@ -127,3 +127,16 @@ export function childPids(ppid: number): number[] {
   }
   return out;
 }
+
+/** Machine-wide CPU time from /proc/stat: busy and total jiffies over all cores (null off Linux). */
+export function machineCpu(): { busy: number; total: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = f[3] + (f[4] ?? 0);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,58 @@
+// CI: the smoke profile against a spawned server — SQLite, then PostgreSQL + Redis with two
+// nodes — checking the run's data, not only its exit status (see check-run.ts). Latency
+// thresholds depend on the machine and are reported, not asserted; correctness is asserted:
+// no run error, every message delivered to every online recipient, no failed connection,
+// no failed API request, histogram counts equal to request counts.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { profileConfig } from '../../src/loadtest/config.js';
+import { runLoadtest } from '../../src/loadtest/runner.js';
+import { checkRun } from './check-run.js';
+import { pgSkipReason, adminUrl } from '../helpers/postgres.js';
+import { redisSkip, TEST_REDIS_URL } from '../helpers/redis.js';
+
+const SCENARIOS = ['ws', 'messages', 'api'];
+const CORRECTNESS = new Set(['ws_connect_errors', 'ws_connect_success', 'msg_delivery_success', 'msg_rate_achieved', 'api_req_failed']);
+
+async function smoke(spawn: { store: 'sqlite' | 'postgres'; redis: boolean; nodes: number }) {
+  const out = mkdtempSync(join(tmpdir(), `lt-smoke-${spawn.store}-`));
+  const logs: string[] = [];
+  const t0 = Date.now();
+  const r = await runLoadtest({
+    cfg: profileConfig('smoke'),
+    spawn: { ...spawn, postgresUrl: adminUrl(), redisUrl: TEST_REDIS_URL },
+    outDir: out, argv: ['(test)'], signal: new AbortController().signal, log: (m) => logs.push(m), progress: false,
+  });
+  const seconds = (Date.now() - t0) / 1000;
+  const { problems, summary } = checkRun(r.dir, SCENARIOS);
+  const verdicts = (summary.thresholds as { metric: string; expression: string; actual: number | null; verdict: string }[]);
+  // Printed so a CI log shows the figures whichever way the run went.
+  console.log(`smoke ${spawn.store}${spawn.redis ? '+redis' : ''} x${spawn.nodes}: ${seconds.toFixed(1)} s, status ${summary.run.status}\n` +
+    verdicts.map((v) => `  ${v.metric} ${v.expression}: ${v.verdict} (${v.actual})`).join('\n') + `\n  notices: ${summary.notices.join(' | ')}`);
+  assert.deepEqual(problems, [], `data problems (run dir ${r.dir}); log:\n${logs.join('\n')}`);
+  for (const v of verdicts) if (CORRECTNESS.has(v.metric)) assert.equal(v.verdict, 'pass', `${v.metric} ${v.expression}: actual ${v.actual}`);
+  assert.ok(summary.notices.some((n: string) => /NCHAT_LOADTEST_ALLOWANCE=1/.test(n)), 'rate-limit handling is stated');
+  assert.equal(summary.target.health[0].store, spawn.store);
+  assert.ok(seconds < 90, `smoke profile took ${seconds} s (must stay under 90 s)`);
+  rmSync(out, { recursive: true, force: true });
+  return summary;
+}
+
+test('smoke profile, spawned SQLite server: the data adds up', async () => {
+  await smoke({ store: 'sqlite', redis: false, nodes: 1 });
+});
+
+test('smoke profile, spawned PostgreSQL + Redis, two nodes: the data adds up', async (t) => {
+  const pgSkip = await pgSkipReason();
+  if (pgSkip) return t.skip(pgSkip);
+  const rSkip = await redisSkip();
+  if (rSkip) return t.skip(rSkip);
+  const s = await smoke({ store: 'postgres', redis: true, nodes: 2 });
+  assert.equal(s.target.health.length, 2);
+  assert.equal(s.target.health[0].broker, 'redis');
+  assert.ok(typeof s.postgres === 'object', 'PostgreSQL statistics collected');
+  assert.ok(typeof s.redis === 'object', 'Redis INFO collected');
+});

@@ -176,6 +176,18 @@ await forEachBackend('authz', (ctx) => {
     await send(g.api, priv.id, 'hello from a guest');
     assert.equal(ok(await g.api.get(`/api/channels/${pub.id}`)).id, pub.id);
     assertError(await g.api.get(`/api/channels/${other.id}`), 404, 'NOT_FOUND', 'guest get other public');
+    // Messages of a public channel the guest was not added to do not exist for the guest either.
+    const otherMsg = await send(ann.api, other.id, `hello @${g.username} and @channel`);
+    for (const [what, run] of [
+      ['GET message', () => g.api.get(`/api/messages/${otherMsg.id}`)],
+      ['GET thread', () => g.api.get(`/api/messages/${otherMsg.id}/thread`)],
+      ['PUT reaction', () => g.api.put(`/api/messages/${otherMsg.id}/reactions/thumbsup`)],
+      ['GET members', () => g.api.get(`/api/channels/${other.id}/members`)],
+      ['POST read', () => g.api.post(`/api/channels/${other.id}/read`, { seq: 1 })],
+    ] as const) {
+      assertError(await run(), 404, 'NOT_FOUND', `guest ${what} in a public channel`);
+    }
+    assert.equal(ok(await g.api.get('/api/notifications')).notifications.filter((n: any) => n.channelId === other.id).length, 0, 'guest notified from a channel they are not in');
     assertError(await g.api.post(`/api/channels/${priv.id}/members`, { userIds: [ann.id] }), 403, 'FORBIDDEN', 'guest adds members');
   });
 

@@ -151,7 +151,7 @@ await forEachBackend('bad input', (ctx) => {
     assert.equal(ok(await ann.api.patch('/api/users/me', { displayName: 'd'.repeat(64) })).displayName, 'd'.repeat(64));
   });
 
-  it('invalid Unicode (lone surrogates, invalid UTF-8) in body and query → 400 INVALID_UNICODE', async () => {
+  it('invalid Unicode (lone surrogates, invalid UTF-8) in body, query and path → 400 with a code', async () => {
     await rejectSends([
       ['lone high surrogate in text', () => ann.api.post(msgs(), { text: 'hi \uD800 there' }), 400, 'INVALID_UNICODE'],
       ['lone low surrogate in text', () => ann.api.post(msgs(), { text: '\uDC00' }), 400, 'INVALID_UNICODE'],
@@ -169,6 +169,14 @@ await forEachBackend('bad input', (ctx) => {
     // A surrogate pair encoded as two 3-byte sequences (CESU-8) is not UTF-8 either.
     assertError(await ann.api.get('/api/users?q=%ED%A0%BD%ED%B8%80'), 400, 'INVALID_UNICODE', 'CESU-8 query');
     assert.equal(ok(await ann.api.get(`/api/users?q=${encodeURIComponent('é😀')}`)).users.length, 0, 'valid UTF-8 query accepted');
+    // In a path parameter the router refuses it before any handler: 400 BAD_REQUEST, contract shape.
+    await rejectSends([
+      ['surrogate in emoji param', () => ann.api.put(`/api/messages/${root.id}/reactions/%ED%A0%80`), 400, 'BAD_REQUEST'],
+      ['0xFF in emoji param', () => ann.api.put(`/api/messages/${root.id}/reactions/%FF`), 400, 'BAD_REQUEST'],
+      ['U+202E as emoji', () => ann.api.put(`/api/messages/${root.id}/reactions/%E2%80%AE`), 400, 'VALIDATION_FAILED'],
+      ['surrogate in channel id', () => ann.api.post('/api/channels/%ED%A0%80/messages', { text: 'x' }), 400, 'BAD_REQUEST'],
+    ]);
+    assert.deepEqual(ok(await ann.api.get(`/api/messages/${root.id}`)).reactions, []);
     // Invalid UTF-8 bytes in a body are refused, not stored as U+FFFD.
     const bytes = (parts: Array<string | number[]>) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
     const post = (body: Buffer) =>

@@ -52,7 +52,8 @@ export class SqliteChannels extends SqliteModule implements ChannelStore {
                   (SELECT count(*) FROM messages x
                     WHERE x.channel_id = c.id AND x.seq > m.read_seq AND x.deleted_at IS NULL AND x.author_id <> m.user_id
                       AND (x.mention_channel = 1 OR x.mention_here = 1))
-                  + (SELECT count(*) FROM message_mentions mm JOIN messages x ON x.id = mm.message_id
+                  + (SELECT count(*) FROM message_mentions mm
+                    JOIN messages x ON x.channel_id = mm.channel_id AND x.seq = mm.seq
                     WHERE mm.user_id = m.user_id AND mm.channel_id = c.id AND mm.seq > m.read_seq
                       AND x.deleted_at IS NULL AND x.author_id <> m.user_id
                       AND x.mention_channel = 0 AND x.mention_here = 0)

@@ -3,7 +3,7 @@ import type { MessageStore } from '../store.js';
 import type { CreateMessageResult, HistoryQuery, Mentions, Message, NewMessage, ReactionSummary } from '../types.js';
 import { clampLimit, lazy, SqliteModule, type Db } from './db.js';
 import type { SqliteNotifications } from './notifications.js';
-import { MESSAGE_COLS, encodeList, groupReactions, toMessage, type MessageRow, type ReactionRow } from './rows.js';
+import { M, MESSAGE_COLS, encodeList, groupReactions, toMessage, type MessageRow, type ReactionRow } from './rows.js';
 
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
@@ -15,7 +15,6 @@ interface Pending {
   resolve: (r: CreateMessageResult) => void;
   reject: (err: unknown) => void;
 }
-type Outcome = { ok: true; value: CreateMessageResult } | { ok: false; error: unknown };
 
 const uniq = (ids: readonly string[]) => [...new Set(ids)];
 
@@ -25,7 +24,7 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
     return {
       byClient: db.prepare(
         `SELECT ${MESSAGE_COLS} FROM messages WHERE channel_id = ? AND author_id = ? AND client_msg_id = ?`,
-      ),
+      ).raw(),
       nextSeq: db.prepare('UPDATE channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq').pluck(),
       insert: db.prepare(
         `INSERT INTO messages (id, channel_id, seq, author_id, text, created_at, parent_id,
@@ -35,22 +34,26 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
       insertMention: db.prepare(
         'INSERT OR IGNORE INTO message_mentions (user_id, channel_id, seq, message_id) VALUES (?, ?, ?, ?)',
       ),
-      deleteMentions: db.prepare('DELETE FROM message_mentions WHERE message_id = ?'),
+      // By the message's own mention list (JSON), through the primary key.
+      deleteMentions: db.prepare(
+        `DELETE FROM message_mentions
+         WHERE user_id IN (SELECT value FROM json_each(?)) AND channel_id = ? AND seq = ?`,
+      ),
       bumpParent: db.prepare('UPDATE messages SET reply_count = reply_count + 1, last_reply_at = ? WHERE id = ?'),
       authorRead: db.prepare(
         'UPDATE members SET read_seq = max(read_seq, ?) WHERE channel_id = ? AND user_id = ?',
       ),
-      get: db.prepare(`SELECT ${MESSAGE_COLS} FROM messages WHERE id = ?`),
-      // Both history shapes are range scans of the unique (channel_id, seq) index.
+      get: db.prepare(`SELECT ${MESSAGE_COLS} FROM messages WHERE id = ?`).raw(),
+      // Both history shapes are range scans of the (channel_id, seq) primary key (clustered).
       newest: db.prepare(
         `SELECT ${MESSAGE_COLS} FROM messages WHERE channel_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
-      ),
+      ).raw(),
       oldest: db.prepare(
         `SELECT ${MESSAGE_COLS} FROM messages WHERE channel_id = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?`,
-      ),
+      ).raw(),
       thread: db.prepare(
         `SELECT ${MESSAGE_COLS} FROM messages WHERE parent_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?`,
-      ),
+      ).raw(),
       reactionsOf: db.prepare(
         'SELECT message_id, user_id, emoji FROM reactions WHERE message_id = ? ORDER BY created_at, user_id, emoji',
       ),
@@ -61,14 +64,14 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
       ),
       edit: db.prepare(
         `UPDATE messages SET text = ?, mention_user_ids = ?, mention_channel = ?, mention_here = ?, edited_at = ?
-         WHERE id = ? AND deleted_at IS NULL RETURNING ${MESSAGE_COLS}`,
-      ),
+         WHERE channel_id = ? AND seq = ? RETURNING ${MESSAGE_COLS}`,
+      ).raw(),
       // Deleting blanks everything that carried content (text, mentions, files) but keeps seq.
       softDelete: db.prepare(
         `UPDATE messages SET text = '', deleted_at = ?, mention_user_ids = NULL, mention_channel = 0, mention_here = 0,
            file_ids = NULL
-         WHERE id = ? AND deleted_at IS NULL RETURNING ${MESSAGE_COLS}`,
-      ),
+         WHERE channel_id = ? AND seq = ? RETURNING ${MESSAGE_COLS}`,
+      ).raw(),
       deleteReactions: db.prepare('DELETE FROM reactions WHERE message_id = ?'),
       addReaction: db.prepare(
         `INSERT INTO reactions (message_id, user_id, emoji, created_at)
@@ -79,7 +82,8 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
     };
   });
 
-  private readonly createTx = this.db.transaction((input: NewMessage): CreateMessageResult => {
+  /** The body of one send. Runs inside a transaction opened by the caller. */
+  private createOne(input: NewMessage): CreateMessageResult {
     const q = this.q();
     if (input.clientMsgId !== null) {
       const existing = q.byClient.get(input.channelId, input.authorId, input.clientMsgId) as MessageRow | undefined;
@@ -124,47 +128,52 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
       clientMsgId: input.clientMsgId,
     };
     return { message, created: true, notifications };
-  });
+  }
+
+  private readonly createTx = this.db.transaction((input: NewMessage) => this.createOne(input));
 
   private readonly updateTx = this.db.transaction(
     (id: string, text: string, mentions: Mentions, at: string): Message | undefined => {
       const q = this.q();
+      const old = q.get.get(id) as MessageRow | undefined;
+      if (!old || old[M.deletedAt] !== null) return undefined;
       const mentionIds = uniq(mentions.userIds);
-      const row = q.edit.get(text, encodeList(mentionIds), mentions.channel ? 1 : 0, mentions.here ? 1 : 0, at, id) as
-        | MessageRow
-        | undefined;
-      if (!row) return undefined;
-      q.deleteMentions.run(id);
-      for (const u of mentionIds) q.insertMention.run(u, row.channel_id, row.seq, id);
+      if (old[M.mentionUserIds]) q.deleteMentions.run(old[M.mentionUserIds], old[M.channelId], old[M.seq]);
+      const row = q.edit.get(
+        text,
+        encodeList(mentionIds),
+        mentions.channel ? 1 : 0,
+        mentions.here ? 1 : 0,
+        at,
+        old[M.channelId],
+        old[M.seq],
+      ) as MessageRow;
+      for (const u of mentionIds) q.insertMention.run(u, row[M.channelId], row[M.seq], id);
       return this.withReactions(row);
     },
   );
 
   private readonly deleteTx = this.db.transaction((id: string, at: string): Message | undefined => {
     const q = this.q();
-    const row = q.softDelete.get(at, id) as MessageRow | undefined;
-    if (!row) {
-      // Missing, or already deleted (idempotent: return it as it is).
-      const current = q.get.get(id) as MessageRow | undefined;
-      return current && toMessage(current, []);
-    }
+    const old = q.get.get(id) as MessageRow | undefined;
+    if (!old) return undefined;
+    // Already deleted: idempotent, returned as it is.
+    if (old[M.deletedAt] !== null) return toMessage(old, []);
+    if (old[M.mentionUserIds]) q.deleteMentions.run(old[M.mentionUserIds], old[M.channelId], old[M.seq]);
     q.deleteReactions.run(id);
-    q.deleteMentions.run(id);
-    return toMessage(row, []);
+    return toMessage(q.softDelete.get(at, old[M.channelId], old[M.seq]) as MessageRow, []);
   });
 
   private pending: Pending[] = [];
   private flushScheduled = false;
 
-  private readonly batchTx = this.db.transaction((batch: Pending[]): Outcome[] =>
-    batch.map((p): Outcome => {
-      try {
-        // Nested transaction function: better-sqlite3 runs it as a SAVEPOINT.
-        return { ok: true, value: this.createTx(p.input) };
-      } catch (error) {
-        return { ok: false, error };
-      }
-    }),
+  /**
+   * A batch runs without savepoints (they cost as much as the inserts): if any send in it throws,
+   * the whole transaction rolls back and every send of the batch is retried in its own
+   * transaction, so one bad send never takes the others down and never leaves partial writes.
+   */
+  private readonly batchTx = this.db.transaction((batch: Pending[]): CreateMessageResult[] =>
+    batch.map((p) => this.createOne(p.input)),
   );
 
   constructor(
@@ -175,21 +184,21 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
   }
 
   private withReactions(row: MessageRow): Message {
-    const rows = this.q().reactionsOf.all(row.id) as ReactionRow[];
-    return toMessage(row, rows.length ? (groupReactions(rows).get(row.id) ?? []) : []);
+    const rows = this.q().reactionsOf.all(row[M.id]) as ReactionRow[];
+    return toMessage(row, rows.length ? (groupReactions(rows).get(row[M.id]) ?? []) : []);
   }
 
   private withReactionsMany(rows: MessageRow[]): Message[] {
     if (rows.length === 0) return [];
-    const reactionRows = this.q().reactionsOfMany.all(JSON.stringify(rows.map((r) => r.id))) as ReactionRow[];
+    const reactionRows = this.q().reactionsOfMany.all(JSON.stringify(rows.map((r) => r[M.id]))) as ReactionRow[];
     const byMessage = reactionRows.length ? groupReactions(reactionRows) : undefined;
-    return rows.map((r) => toMessage(r, byMessage?.get(r.id) ?? ([] as ReactionSummary[])));
+    return rows.map((r) => toMessage(r, byMessage?.get(r[M.id]) ?? ([] as ReactionSummary[])));
   }
 
   /**
    * Group commit: calls made before the event loop's next check phase share one transaction
-   * (one WAL append instead of one per message). Each call runs in its own savepoint, so one
-   * call's failure rolls back only its own writes; seqs follow call order.
+   * (one WAL append instead of one per message); seqs follow call order. A failing send fails
+   * alone (see batchTx).
    */
   create(input: NewMessage): Promise<CreateMessageResult> {
     return new Promise<CreateMessageResult>((resolve, reject) => {
@@ -215,15 +224,24 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
         }
         continue;
       }
-      let outcomes: Outcome[];
+      let results: CreateMessageResult[] | undefined;
       try {
-        outcomes = this.batchTx.immediate(batch);
-      } catch (err) {
-        for (const p of batch) p.reject(err);
+        results = this.batchTx.immediate(batch);
+      } catch {
+        results = undefined;
+      }
+      if (results) {
+        // Settled only after COMMIT: nobody hears of a message that could still roll back.
+        for (let i = 0; i < batch.length; i++) batch[i].resolve(results[i]);
         continue;
       }
-      // Settled only after COMMIT: nobody hears of a message that could still roll back.
-      outcomes.forEach((o, i) => (o.ok ? batch[i].resolve(o.value) : batch[i].reject(o.error)));
+      for (const p of batch) {
+        try {
+          p.resolve(this.createTx.immediate(p.input));
+        } catch (err) {
+          p.reject(err);
+        }
+      }
     }
   };
 

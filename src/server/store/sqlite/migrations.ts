@@ -69,10 +69,14 @@ CREATE TABLE members (
 ) WITHOUT ROWID;
 CREATE INDEX members_user ON members (user_id);
 
+-- Clustered by (channel_id, seq): a history page is one contiguous range of the table itself,
+-- and an insert touches one B-tree fewer than a rowid table with a (channel_id, seq) index.
+-- No foreign key to channels: the send transaction bumps channels.last_seq first, which already
+-- proves the channel exists, and channels are archived, never deleted.
 CREATE TABLE messages (
-  id               TEXT PRIMARY KEY,
-  channel_id       TEXT NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+  channel_id       TEXT NOT NULL,
   seq              INTEGER NOT NULL,
+  id               TEXT NOT NULL,
   author_id        TEXT NOT NULL,
   text             TEXT NOT NULL,
   created_at       TEXT NOT NULL,
@@ -86,13 +90,16 @@ CREATE TABLE messages (
   mention_channel  INTEGER NOT NULL DEFAULT 0,
   mention_here     INTEGER NOT NULL DEFAULT 0,
   file_ids         TEXT,
-  client_msg_id    TEXT
-);
-CREATE UNIQUE INDEX messages_channel_seq ON messages (channel_id, seq);
+  client_msg_id    TEXT,
+  PRIMARY KEY (channel_id, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX messages_id_key ON messages (id);
 CREATE UNIQUE INDEX messages_client_msg ON messages (channel_id, author_id, client_msg_id) WHERE client_msg_id IS NOT NULL;
 CREATE INDEX messages_parent ON messages (parent_id, seq) WHERE parent_id IS NOT NULL;
 
 -- One row per (mentioned user, message), for mentionCount without scanning message text.
+-- Rows are found again through the message's own mention_user_ids (edit, delete), so the
+-- table needs no second index.
 CREATE TABLE message_mentions (
   user_id    TEXT NOT NULL,
   channel_id TEXT NOT NULL,
@@ -100,7 +107,6 @@ CREATE TABLE message_mentions (
   message_id TEXT NOT NULL,
   PRIMARY KEY (user_id, channel_id, seq)
 ) WITHOUT ROWID;
-CREATE INDEX message_mentions_message ON message_mentions (message_id);
 
 CREATE TABLE reactions (
   message_id TEXT NOT NULL,

@@ -31,7 +31,7 @@ Load:
   --users N               ws.users (stage targets scale with it)   --rate N   messages.rate (msg/s)
   --vus N                 api.vus                 --duration D      messages.duration and api.duration (e.g. 90s, 5m)
   --channel-size N        ws.channelSize and messages.channelSize (fan-out)
-  --workers N             generator worker threads per scenario (default 2)
+  --workers N             generator worker processes per scenario (default 2)
   --threshold M=EXPRS     replace a metric's thresholds, e.g. --threshold 'msg_e2e=p(95)<25,p(99)<50'
 
 Output:

@@ -59,7 +59,7 @@ export interface ApiScenarioConfig {
 export interface LoadtestConfig {
   profile: 'smoke' | 'quick' | 'full';
   scenarios: string[];
-  /** Generator worker threads per scenario. */
+  /** Generator worker processes per scenario. */
   workers: number;
   sampleIntervalMs: number;
   thresholds: Record<string, string[]>;

@@ -1,5 +1,5 @@
 // Latency histograms for the load generator: HDR histograms recorded in microseconds,
-// mergeable across worker threads and stored in the run directory as compressed base64
+// mergeable across worker processes and stored in the run directory as compressed base64
 // (the HdrHistogram interchange encoding, readable by any HdrHistogram implementation).
 import * as hdr from 'hdr-histogram-js';
 

@@ -1,4 +1,5 @@
-// Main-thread side of the worker threads: starts one worker per payload, releases them
+// Main-process side of the generator workers (child processes, see worker.ts for why not
+// threads): starts one worker per payload, releases them
 // together once all are ready (common start), merges their per-second ticks into a
 // timeline and their totals into an Aggregate. Stop (Ctrl-C) is forwarded; what was
 // measured until then is kept.
@@ -15,7 +16,7 @@ export interface TimelineRow {
   gauges: Record<string, number>;
   /** Per-second latency percentiles (ms) of each histogram with samples in that second. */
   latency: Record<string, { count: number; p50: number | null; p95: number | null; p99: number | null; max: number | null }>;
-  /** Per-worker thread CPU (fraction of one core) and event-loop utilization. */
+  /** Per-worker process CPU (fraction of one core) and event-loop utilization. */
   workers: { cpu: number | null; elu: number }[];
 }
 

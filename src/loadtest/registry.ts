@@ -1,7 +1,7 @@
 // The scenario registry: one module per scenario, each with the same three parts.
-//   prepare()   main thread: creates its accounts/channels in bulk and splits them into one payload per worker
-//   run()       inside a worker thread: drives the load, records into ctx (counters, gauges, histograms)
-//   summarize() main thread: turns the merged worker totals into summary.json metrics and tables
+//   prepare()   main process: creates its accounts/channels in bulk and splits them into one payload per worker
+//   run()       inside a worker process: drives the load, records into ctx (counters, gauges, histograms)
+//   summarize() main process: turns the merged worker totals into summary.json metrics and tables
 // The upload and search scenarios join by adding a module and a line to SCENARIOS below.
 import type { LoadtestConfig } from './config.js';
 import type { MetricSummary } from './metrics.js';
@@ -37,12 +37,12 @@ export interface WorkerContext {
   hists: HistSet;
   count(name: string, n?: number): void;
   gauge(name: string, v: number): void;
-  /** Tells the main thread this worker is ready and waits for the common start; returns its time as performance.now(). */
+  /** Tells the main process this worker is ready and waits for the common start; returns its time as performance.now(). */
   barrier(): Promise<number>;
   log(msg: string): void;
 }
 
-/** What the main thread has after a scenario: sums over workers. */
+/** What the main process has after a scenario: sums over workers. */
 export interface Aggregate {
   counters: Record<string, number>;
   /** Last value of each gauge, summed over workers, and its maximum over the timeline. */

@@ -1,5 +1,5 @@
 // The runner: target (given or spawned) → health → collectors → per scenario: prepare
-// (bulk fixtures) → worker threads → summarize → run directory. Ctrl-C (signal) stops the
+// (bulk fixtures) → worker processes → summarize → run directory. Ctrl-C (signal) stops the
 // scenario in progress, skips the rest and keeps everything measured so far.
 import os from 'node:os';
 import { readFileSync } from 'node:fs';

@@ -62,7 +62,7 @@ export function resourceSummary(rows: Rows, nodeCount: number): Record<string, u
 }
 
 /**
- * Was the generator the bottleneck? Per worker thread: share of seconds at ≥ 90% of a core.
+ * Was the generator the bottleneck? Per worker process: share of seconds at ≥ 90% of a core.
  * Whole process: generator CPU near the cores available. Machine: generator + server near
  * all cores (they share this machine, so the server's figures are then limited by it too).
  */

@@ -3,7 +3,7 @@ import type { MessageStore } from '../store.js';
 import type { CreateMessageResult, HistoryQuery, Message, NewMessage } from '../types.js';
 import { clampLimit } from './db.js';
 import { groupReactions, MESSAGE_COLS, toMessage, type MessageRow } from './mappers.js';
-import { createMessage } from './message-create.js';
+import { MessageWriter } from './message-create.js';
 
 const MAX_PAGE = 200;
 const bigintArg = (n: number | undefined, fallback: number) => {
@@ -12,10 +12,19 @@ const bigintArg = (n: number | undefined, fallback: number) => {
 };
 
 export class PgMessageStore implements MessageStore {
-  constructor(private readonly pool: pg.Pool) {}
+  private readonly writer: MessageWriter;
 
+  /** @param sendPool the group-commit writer's own pool; its size is the number of batches in flight. */
+  constructor(
+    private readonly pool: pg.Pool,
+    sendPool: pg.Pool,
+  ) {
+    this.writer = new MessageWriter(sendPool, (c, a, k) => this.getByClientMsgId(c, a, k), sendPool.options.max ?? 1);
+  }
+
+  /** Group-committed; see message-create.ts and nchat_create_messages in migrations.ts. */
   create(input: NewMessage): Promise<CreateMessageResult> {
-    return createMessage(this.pool, input, (channelId, authorId, clientMsgId) => this.getByClientMsgId(channelId, authorId, clientMsgId));
+    return this.writer.create(input);
   }
 
   async get(id: string): Promise<Message | undefined> {

@@ -139,6 +139,7 @@ CREATE TABLE meta (
   key   text COLLATE "C" PRIMARY KEY,
   value text NOT NULL
 );
+
 `,
   },
 ];

@@ -3,10 +3,11 @@
 // Each test database is created fresh and dropped; skipped when PostgreSQL is unreachable
 // (fails instead under CI=true / NCHAT_REQUIRE_SERVICES=1).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { describePostgres, freshPostgres, type FreshPostgres } from '../../../test/helpers/postgres.js';
+import { after, before, describe, test } from 'node:test';
+import { describePostgres, freshPostgres, pgSkipReason, type FreshPostgres } from '../../../test/helpers/postgres.js';
 import { AppError } from '../errors.js';
 import { newId } from '../ids.js';
+import { runStoreContract } from './contract/index.js';
 import { migrations, openPostgresStore } from './postgres/index.js';
 import type { Store } from './store.js';
 import type { NewMessage } from './types.js';
@@ -53,6 +54,15 @@ function msg(channelId: string, authorId: string, over: Partial<NewMessage> = {}
     notify: { mentionUserIds: [], allMembers: null, threadParticipants: false },
     ...over,
   };
+}
+
+const skip = await pgSkipReason();
+if (skip) describe('Store contract: postgres', { skip }, () => {});
+else {
+  runStoreContract('postgres', async () => {
+    const { store, cleanup } = await openFresh();
+    return { store, cleanup };
+  });
 }
 
 await describePostgres('postgres store', () => {

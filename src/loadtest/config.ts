@@ -94,7 +94,7 @@ function base(): Omit<LoadtestConfig, 'profile'> {
       users: 10_000, channelSize: 10, msgPerUserPerMin: 1, churnUsers: 200, churnPerSec: 5, connectConcurrency: 200, connectTimeoutMs: 10_000,
       stages: [{ duration: 300, target: 1000 }, { duration: 300, target: 5000 }, { duration: 300, target: 10_000 }, { duration: 1800, target: 10_000 }, { duration: 600, target: 0 }],
     },
-    messages: { rate: 1000, duration: 600, channels: 100, channelSize: 10, transport: { rest: 50, ws: 50 }, mix: { ...MIX_TEMPLATE }, maxInFlight: 10_000, drainMs: 5000 },
+    messages: { rate: 1000, duration: 600, channels: 100, channelSize: 10, transport: { rest: 50, ws: 50 }, mix: { ...MIX_TEMPLATE }, maxInFlight: 10_000, drainMs: 10_000 },
     api: { vus: 100, duration: 300, rampUp: 10, thinkTimeMs: 0, channels: 10, seedMessages: 500, mix: { ...API_MIX } },
   };
 }
@@ -107,7 +107,7 @@ export function profileConfig(name: LoadtestConfig['profile']): LoadtestConfig {
     // Each scenario small; the whole run (spawn + setup + three scenarios) stays under 90 s. CI runs it.
     c.ws = { ...c.ws, users: 40, channelSize: 10, msgPerUserPerMin: 6, churnUsers: 10, churnPerSec: 2, connectConcurrency: 20,
       stages: [{ duration: 4, target: 20 }, { duration: 4, target: 40 }, { duration: 8, target: 40 }, { duration: 3, target: 0 }] };
-    c.messages = { ...c.messages, rate: 50, duration: 10, channels: 5, channelSize: 10, drainMs: 3000 };
+    c.messages = { ...c.messages, rate: 50, duration: 10, channels: 5, channelSize: 10, drainMs: 10_000 };
     c.api = { ...c.api, vus: 10, duration: 10, rampUp: 2, channels: 3, seedMessages: 50 };
     c.thresholds.msg_rate_achieved = ['value>=45'];
   } else if (name === 'quick') {

@@ -60,7 +60,13 @@ test('PostgreSQL sampler: transactions, activity, locks; pg_stat_statements reco
     await c.end();
     const fin = await s.finish();
     assert.ok((fin.run as { commits: number }).commits >= 50);
-    if (s.statementsAvailable) assert.ok(typeof fin.statements === 'object');
+    if (s.statementsAvailable) {
+      const st = fin.statements as { top: { query: string; calls: number }[]; slow: unknown[]; totalCalls: number };
+      const ins = st.top.find((q) => /INSERT INTO t/i.test(q.query));
+      assert.ok(ins && ins.calls === 50, 'the run\'s INSERTs are among the top statements, counted over the run only');
+      assert.ok(Array.isArray(st.slow));
+      assert.ok(sample!.queriesPerSec !== null, 'query rate from pg_stat_statements');
+    }
     else assert.equal(fin.statements, 'not collected: pg_stat_statements not in shared_preload_libraries');
   } finally {
     await db.drop();

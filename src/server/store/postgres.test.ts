@@ -170,6 +170,64 @@ await describePostgres('postgres store', () => {
     assert.deepEqual(all.map((m) => m.seq), [1, 2, 3, 4, 5]);
   });
 
+  test('group commit: one bad call or missing channel in a batch does not affect the others', async () => {
+    const a = await user(store, 'gc_a');
+    const ch = await store.channels.create({ id: newId(), type: 'public', name: 'gc', description: '', topic: '', createdBy: a.id, createdAt: now() });
+    // Issued in the same event-loop turn: one batch. NUL cannot be stored in PostgreSQL text.
+    const calls = [
+      store.messages.create(msg(ch.id, a.id, { text: 'one' })),
+      store.messages.create(msg(ch.id, a.id, { text: 'bad\u0000text' })),
+      store.messages.create(msg(newId(), a.id, { text: 'no such channel' })),
+      store.messages.create(msg(ch.id, a.id, { text: 'two' })),
+    ];
+    const out = await Promise.allSettled(calls);
+    assert.equal(out[0].status, 'fulfilled');
+    assert.equal(out[1].status, 'rejected');
+    assert.equal(out[2].status, 'rejected');
+    assert.ok(out[2].status === 'rejected' && out[2].reason instanceof AppError && out[2].reason.code === 'NOT_FOUND');
+    assert.equal(out[3].status, 'fulfilled');
+    const got = await store.messages.history(ch.id, { limit: 10, after: 0 });
+    assert.deepEqual(got.map((m) => [m.seq, m.text]), [[1, 'one'], [2, 'two']]);
+  });
+
+  test('concurrent duplicates from two nodes (two pools) resolve to one message each, no seq gap', async () => {
+    const other = await openPostgresStore({ url: ctx.db.url, poolSize: 4 });
+    try {
+      const a = await user(store, 'nodes_a');
+      const ch = await store.channels.create({ id: newId(), type: 'public', name: 'nodes', description: '', topic: '', createdBy: a.id, createdAt: now() });
+      const keys = Array.from({ length: 20 }, (_, i) => `k${i}`);
+      const results = await Promise.all(
+        keys.flatMap((k) => [store, other, store, other].map((s) => s.messages.create(msg(ch.id, a.id, { clientMsgId: k })))),
+      );
+      for (const k of keys) {
+        const mine = results.filter((r) => r.message.clientMsgId === k);
+        assert.equal(mine.filter((r) => r.created).length, 1, k);
+        assert.equal(new Set(mine.map((r) => r.message.seq)).size, 1, k);
+      }
+      assert.equal((await store.channels.get(ch.id))?.lastSeq, keys.length);
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('thread replies in one batch: an earlier reply of the batch counts as a participant', async () => {
+    const [a, b, c] = await Promise.all(['tb_a', 'tb_b', 'tb_c'].map((n) => user(store, n)));
+    const ch = await store.channels.create({ id: newId(), type: 'public', name: 'tbatch', description: '', topic: '', createdBy: a.id, createdAt: now() });
+    await store.channels.addMembers(ch.id, [b, c].map((u) => ({ userId: u.id, role: 'member' as const })), now());
+    const root = (await store.messages.create(msg(ch.id, a.id))).message;
+    const thread = { mentionUserIds: [], allMembers: null, threadParticipants: true };
+    const [rb, rc] = await Promise.all([
+      store.messages.create(msg(ch.id, b.id, { parentId: root.id, notify: thread })),
+      store.messages.create(msg(ch.id, c.id, { parentId: root.id, notify: thread })),
+    ]);
+    assert.deepEqual(rb.notifications.map((n) => [n.userId, n.kind]), [[a.id, 'reply']]);
+    assert.deepEqual(rc.notifications.map((n) => n.userId).sort(), [a.id, b.id].sort());
+    const parent = await store.messages.get(root.id);
+    assert.equal(parent?.replyCount, 2);
+    assert.equal(parent?.lastReplyAt, rc.message.createdAt > rb.message.createdAt ? rc.message.createdAt : rb.message.createdAt);
+    assert.deepEqual((await store.messages.thread(root.id, 10)).map((m) => m.id), [rb.message.id, rc.message.id]);
+  });
+
   test('notifications: members only, never the author, one per user, mention > reply > dm', async () => {
     const [a, b, c, d, outsider] = await Promise.all(['n_a', 'n_b', 'n_c', 'n_d', 'n_out'].map((n) => user(store, n)));
     const { channel } = await store.channels.getOrCreateDm([a.id, b.id, c.id, d.id], a.id, newId(), now());

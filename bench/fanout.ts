@@ -1,0 +1,233 @@
+// npm run bench:fanout [-- --users 10000 --channel-size 10 --rate 1000[,2000,...] --duration 10
+//                         --connect-concurrency 200 --database-url postgres://… --skip-baseline]
+//
+// Server and generator in separate processes. The ɳChat server (`nchat serve`, SQLite in a temp
+// dir unless --database-url) is spawned with the load-test allowance (NCHAT_LOADTEST_ALLOWANCE=1:
+// frame limits lifted) and cheap argon2 (NCHAT_ARGON2_MEMORY_KIB=1024) so setting up 10,000
+// accounts takes seconds; the output says so. Then the same load runs against a bare `ws`
+// broadcast server (bench/bare-ws-server.ts: no persistence, no auth) as the baseline.
+// Per target and rate: connect-time percentiles, deliveries/s, end-to-end latency (send →
+// receipt at every recipient) p50/p95/p99, lost deliveries, server CPU and RSS (from /proc),
+// memory per idle connection, generator CPU; then the nChat / bare ratios.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Load, type Histogram, type RunResult, type Target } from './fanout-load.js';
+import { cpuPercent, sampleProc, type ProcSample } from './proc.js';
+
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i];
+  if (!a.startsWith('--')) continue;
+  const next = process.argv[i + 1];
+  if (next === undefined || next.startsWith('--')) args.set(a.slice(2), 'true');
+  else args.set(a.slice(2), next), i++;
+}
+const USERS = Number(args.get('users') ?? 10_000);
+const SIZE = Number(args.get('channel-size') ?? 10);
+const RATES = (args.get('rate') ?? '1000').split(',').map(Number);
+const DURATION = Number(args.get('duration') ?? 10);
+const CONC = Number(args.get('connect-concurrency') ?? 200);
+const DB = args.get('database-url');
+const SKIP_BASELINE = args.has('skip-baseline');
+const CHANNELS = Math.ceil(USERS / SIZE);
+const root = new URL('..', import.meta.url).pathname;
+
+const channelOf = (i: number) => Math.floor(i / SIZE);
+const membersOf = (() => {
+  const cache: number[][] = [];
+  return (c: number) => (cache[c] ??= Array.from({ length: Math.min(SIZE, USERS - c * SIZE) }, (_, k) => c * SIZE + k));
+})();
+
+function log(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+/** Spawns a server script; resolves with its URL once it prints `listening on <url>`. */
+async function spawnServer(script: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err = (err + d.toString()).slice(-4000)));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${err}`)));
+  });
+  child.stdout!.resume();
+  return { child, url };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(t);
+}
+
+async function http(url: string, method: string, path: string, body?: unknown, token?: string): Promise<any> {
+  const res = await fetch(url + path, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+async function pool<T>(n: number, conc: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(n);
+  let next = 0;
+  await Promise.all(Array.from({ length: conc }, async () => { while (next < n) { const i = next++; out[i] = await fn(i); } }));
+  return out;
+}
+
+/** Accounts and channels through the public API: owner signup, bulk users, channels + members. */
+async function setupNchat(url: string): Promise<{ tokens: string[]; channelIds: string[] }> {
+  const run = Date.now().toString(36);
+  const owner = await http(url, 'POST', '/api/auth/signup', { username: `owner${run}`, email: `owner${run}@bench.test`, password: 'bench-password' });
+  const batches = Math.ceil(USERS / 1000);
+  const t0 = performance.now();
+  const created = await pool(batches, 2, (b) =>
+    http(url, 'POST', '/api/admin/users/bulk', {
+      users: Array.from({ length: Math.min(1000, USERS - b * 1000) }, (_, k) => {
+        const i = b * 1000 + k;
+        return { username: `f${run}u${i}`, email: `f${run}u${i}@bench.test`, password: 'bench-password' };
+      }),
+    }, owner.accessToken),
+  );
+  const sessions = created.flatMap((r) => r.users);
+  log(`${sessions.length} accounts in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const t1 = performance.now();
+  const channelIds = await pool(CHANNELS, 16, async (c) => {
+    const ch = await http(url, 'POST', '/api/channels', { name: `f${run}c${c}`, type: 'public' }, owner.accessToken);
+    await http(url, 'POST', `/api/channels/${ch.id}/members`, { userIds: membersOf(c).map((i) => sessions[i].user.id) }, owner.accessToken);
+    return ch.id as string;
+  });
+  log(`${CHANNELS} channels of ${SIZE} in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+  return { tokens: sessions.map((s: any) => s.accessToken), channelIds };
+}
+
+interface TargetResult {
+  name: string;
+  connect: { p50: number; p95: number; p99: number; max: number; failed: number; wallMs: number };
+  idleRss?: number;
+  perConnKB?: number;
+  runs: (RunResult & { serverCpuPct: number; serverRssMB: number })[];
+}
+
+async function measure(name: string, pid: number, target: Target): Promise<TargetResult> {
+  const load = new Load(target);
+  log(`${name}: connecting ${USERS} clients (${CONC} at a time)`);
+  // Two halves: memory per idle connection = RSS growth over the second half / its size, so
+  // garbage left by setup (collected at some point during the first half) does not skew it.
+  const half = Math.floor(USERS / 2);
+  const c = await load.connectAll(CONC, 0, half);
+  await new Promise((r) => setTimeout(r, 2000));
+  const before = sampleProc(pid);
+  const c2 = await load.connectAll(CONC, half, USERS);
+  c.connectMs.add(c2.connectMs);
+  c.failed += c2.failed;
+  c.wallMs += c2.wallMs;
+  const ms = (h: Histogram, p: number) => h.getValueAtPercentile(p) / 1000;
+  log(`${name}: connected in ${(c.wallMs / 1000).toFixed(1)} s, ${c.failed} failed`);
+  await new Promise((r) => setTimeout(r, 2000));
+  const idle = sampleProc(pid);
+  const res: TargetResult = {
+    name,
+    connect: { p50: ms(c.connectMs, 50), p95: ms(c.connectMs, 95), p99: ms(c.connectMs, 99), max: c.connectMs.maxValue / 1000, failed: c.failed, wallMs: c.wallMs },
+    idleRss: idle?.rssBytes,
+    perConnKB: before && idle ? (idle.rssBytes - before.rssBytes) / 1024 / (USERS - half - c2.failed) : undefined,
+    runs: [],
+  };
+  for (const rate of RATES) {
+    log(`${name}: ${rate} msg/s for ${DURATION} s`);
+    const s0: ProcSample | undefined = sampleProc(pid);
+    const r = await load.run(rate, DURATION);
+    const s1 = sampleProc(pid);
+    res.runs.push({ ...r, serverCpuPct: cpuPercent(s0, s1), serverRssMB: (s1?.rssBytes ?? NaN) / 1048576 });
+  }
+  load.closeAll();
+  return res;
+}
+
+const f = (n: number | undefined, d = 1) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(d));
+
+function print(results: TargetResult[]): void {
+  const lines: string[] = [];
+  lines.push(`bench:fanout — ${USERS} users, channels of ${SIZE} (${CHANNELS} channels), ${DURATION} s per rate, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`);
+  lines.push(`nChat server: nchat serve, ${DB ? 'PostgreSQL' : 'SQLite (temp dir)'}, memory broker, NCHAT_LOADTEST_ALLOWANCE=1 (frame limits lifted), NCHAT_ARGON2_MEMORY_KIB=1024 (cheap hashing for setup only)`);
+  lines.push('');
+  for (const t of results) {
+    lines.push(`## ${t.name}`);
+    lines.push(`connect (to hello): p50 ${f(t.connect.p50)} ms, p95 ${f(t.connect.p95)} ms, p99 ${f(t.connect.p99)} ms, max ${f(t.connect.max)} ms; ${t.connect.failed} failed; all in ${f(t.connect.wallMs / 1000)} s`);
+    lines.push(`idle server RSS ${f((t.idleRss ?? NaN) / 1048576)} MB; memory per idle connection ${f(t.perConnKB)} KB`);
+    lines.push('| rate msg/s | sent | acks | errors | deliveries/s | expected | lost | e2e p50 ms | p95 ms | p99 ms | max ms | server CPU % | server RSS MB | generator CPU % |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of t.runs) {
+      lines.push(`| ${r.rate} | ${r.sent} | ${r.acks} | ${r.errors}${r.errors ? ' ' + JSON.stringify(r.errorCodes) : ''} | ${f(r.deliveriesPerSec, 0)} | ${r.expected} | ${r.lost} | ${f(r.p50, 2)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} | ${f(r.max, 1)} | ${f(r.serverCpuPct)} | ${f(r.serverRssMB)} | ${f(r.generatorCpuPct)} |`);
+    }
+    lines.push('');
+  }
+  const [n, b] = results;
+  if (n && b) {
+    lines.push('## nChat / bare ws ratio (same load)');
+    lines.push('| rate msg/s | deliveries/s | e2e p95 | e2e p99 | server CPU | memory per connection |');
+    lines.push('|---|---|---|---|---|---|');
+    n.runs.forEach((r, i) => {
+      const base = b.runs[i];
+      lines.push(`| ${r.rate} | ${f(r.deliveriesPerSec / base.deliveriesPerSec, 2)} | ${f(r.p95 / base.p95, 2)} | ${f(r.p99 / base.p99, 2)} | ${f(r.serverCpuPct / base.serverCpuPct, 2)} | ${f((n.perConnKB ?? NaN) / (b.perConnKB ?? NaN), 2)} |`);
+    });
+  } else if (SKIP_BASELINE) lines.push('baseline: not measured (--skip-baseline)');
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+async function main(): Promise<void> {
+  const results: TargetResult[] = [];
+  const dir = await mkdtemp(join(tmpdir(), 'nchat-bench-'));
+  const env: Record<string, string> = {
+    NCHAT_PORT: '0',
+    NCHAT_HOST: '127.0.0.1',
+    NCHAT_DATA_DIR: dir,
+    NCHAT_LOADTEST_ALLOWANCE: '1',
+    NCHAT_ARGON2_MEMORY_KIB: '1024',
+    NCHAT_LOG_LEVEL: 'warn',
+    ...(DB ? { NCHAT_DATABASE_URL: DB } : {}),
+  };
+  const nchat = await spawnServer(['src/cli.ts', 'serve'], env);
+  try {
+    log(`nChat server pid ${nchat.child.pid} at ${nchat.url}`);
+    const { tokens, channelIds } = await setupNchat(nchat.url);
+    const ws = nchat.url.replace(/^http/, 'ws') + '/ws';
+    results.push(await measure('nChat (nchat serve)', nchat.child.pid!, { name: 'nchat', users: USERS, channelIds, channelOf, membersOf, url: () => ws, protocols: (i) => ['nchat.v1', `bearer.${tokens[i]}`] }));
+  } finally {
+    await stopServer(nchat.child);
+    await rm(dir, { recursive: true, force: true });
+  }
+  if (!SKIP_BASELINE) {
+    const bare = await spawnServer(['bench/bare-ws-server.ts'], {});
+    try {
+      const ws = bare.url.replace(/^http/, 'ws');
+      const channelIds = Array.from({ length: CHANNELS }, (_, c) => `c${c}`);
+      results.push(await measure('bare ws broadcast (baseline)', bare.child.pid!, { name: 'bare', users: USERS, channelIds, channelOf, membersOf, url: (i) => `${ws}/?u=${i}&c=c${channelOf(i)}`, protocols: () => undefined }));
+    } finally {
+      await stopServer(bare.child);
+    }
+  }
+  print(results);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

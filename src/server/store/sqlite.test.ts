@@ -82,10 +82,10 @@ describe('SQLite store specifics', () => {
     }
   });
 
-  it('a create queued before close() is committed, not lost', async () => {
+  it('a create queued before close() is committed, not lost (without the checkpoint worker)', async () => {
     const t = await tempFile();
     try {
-      const s1 = await openSqliteStore({ file: t.file, sync: 'normal' });
+      const s1 = await openSqliteStore({ file: t.file, sync: 'normal', checkpointIntervalMs: 0 });
       await s1.migrate();
       const u = await s1.users.create({ id: newId(), username: 'late', email: 'l@example.test', displayName: 'L', passwordHash: 'h', createdAt: new Date().toISOString() });
       const ch = await s1.channels.create({ id: newId(), type: 'public', name: 'late', description: '', topic: '', createdBy: u.id, createdAt: new Date().toISOString() });

@@ -69,6 +69,25 @@ export function messagesContract(ctx: Ctx): void {
       assert.equal((await s.channels.get(ch.id))!.lastSeq, 2);
     });
 
+    it('a failing send among concurrent ones fails alone and leaves no gap', async () => {
+      const s = ctx.store;
+      const a = await mkUser(s);
+      const ch = await mkChannel(s, a);
+      const [first] = await post(s, ch, a, 1);
+      const results = await Promise.allSettled([
+        s.messages.create(newMsg(ch, a, { text: 'ok1' })),
+        s.messages.create(newMsg(newId(), a)), // missing channel
+        s.messages.create(newMsg(ch, a, { text: 'ok2' })),
+        s.messages.create(newMsg(ch, a, { id: first.id, text: 'duplicate id' })), // fails at the insert
+        s.messages.create(newMsg(ch, a, { text: 'ok3' })),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+      const page = await s.messages.history(ch.id, { after: 0, limit: 10 });
+      assert.deepEqual(seqs(page), [1, 2, 3, 4]);
+      assert.deepEqual(page.map((m) => m.text), [first.text, 'ok1', 'ok2', 'ok3']);
+      assert.equal((await s.channels.get(ch.id))!.lastSeq, 4);
+    });
+
     it('rejects a message to a missing channel', async () => {
       const s = ctx.store;
       const a = await mkUser(s);

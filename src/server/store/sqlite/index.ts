@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Store } from '../store.js';
 import { SqliteChannels } from './channels.js';
+import { startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { SqliteMessages } from './messages.js';
 import { SqliteMeta } from './meta.js';
 import { runMigrations } from './migrations.js';
@@ -24,7 +25,12 @@ export interface SqliteStoreOptions {
   sync: 'normal' | 'full';
   /** How long a writer waits for another process's lock before failing (ms). */
   busyTimeoutMs?: number;
+  /** Interval of the background WAL checkpoints (checkpointer.ts); 0 leaves them to SQLite. Default 200. */
+  checkpointIntervalMs?: number;
 }
+
+/** Auto-checkpoint threshold of the main connection while the worker checkpoints (pages, ~40 MB). */
+const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
 
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> {
   if (opts.file !== ':memory:') mkdirSync(dirname(opts.file), { recursive: true });
@@ -37,11 +43,19 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<Store> 
     // Larger page cache than the 2 MB default; history pages of hot channels stay in memory.
     db.pragma('cache_size = -32000');
     db.pragma('temp_store = MEMORY');
+    // A WAL that grew under load is cut back to this size when it restarts.
+    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   } catch (err) {
     db.close();
     throw err;
   }
-  return new SqliteStore(db);
+  const interval = Math.floor(opts.checkpointIntervalMs ?? 200);
+  let checkpointer: Checkpointer | undefined;
+  if (opts.file !== ':memory:' && interval > 0) {
+    db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+    checkpointer = startCheckpointer(opts.file, interval);
+  }
+  return new SqliteStore(db, checkpointer);
 }
 
 class SqliteStore implements Store {
@@ -54,7 +68,10 @@ class SqliteStore implements Store {
   readonly meta: SqliteMeta;
   private readonly pingStmt: Database.Statement;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly checkpointer: Checkpointer | undefined,
+  ) {
     this.users = new SqliteUsers(db);
     this.tokens = new SqliteTokens(db);
     this.channels = new SqliteChannels(db);
@@ -75,6 +92,8 @@ class SqliteStore implements Store {
   async close(): Promise<void> {
     if (!this.db.open) return;
     this.messages.flushPending();
+    await this.checkpointer?.stop();
+    if (!this.db.open) return;
     // Fold the WAL back into the main file so the data dir is one self-contained file at rest.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();

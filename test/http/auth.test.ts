@@ -100,6 +100,18 @@ await forEachBackend(
       assert.equal((await b.api.get('/api/users/00000000000000000000zz')).status, 404);
     });
 
+    it('a role change applies to existing access tokens at once', async () => {
+      const srv = ctx.server();
+      const u = await srv.user('demote');
+      assert.equal((await u.api.get('/api/channels?browse=public')).status, 200);
+      const r = await srv.owner.api.patch(`/api/admin/users/${u.id}`, { role: 'guest' });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.role, 'guest');
+      const refused = await u.api.get('/api/channels?browse=public');
+      assert.equal(refused.status, 403);
+      assert.equal(refused.body.error.code, 'FORBIDDEN');
+    });
+
     it('bulk account creation is for workspace admins only', async () => {
       const srv = ctx.server();
       const owner = srv.owner;

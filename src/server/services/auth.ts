@@ -6,7 +6,7 @@ import { hash as argonHash, verify as argonVerify, Algorithm } from '@node-rs/ar
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { AppError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { User } from '../store/types.js';
+import type { Role, User } from '../store/types.js';
 import type { Actor, ServiceDeps } from './context.js';
 import { isWorkspaceAdmin } from './context.js';
 import { SlidingWindowLimiter } from './rate-limit.js';
@@ -15,6 +15,8 @@ import type { BulkUsersBody, SigninBody, SignupBody } from '../../protocol/rest.
 const ISSUER = 'nchat';
 const AUDIENCE = 'nchat';
 const WINDOW_MS = 15 * 60_000;
+/** How long a node trusts its cached copy of a user's workspace role. */
+const ROLE_TTL_MS = 5_000;
 
 export interface Session {
   user: User;
@@ -112,15 +114,41 @@ export class AuthService {
     if (row) await this.deps.store.tokens.revokeFamily(row.familyId, this.deps.now().toISOString());
   }
 
+  /**
+   * The token proves who the caller is; the role comes from the store (cached for ROLE_TTL_MS per
+   * node), so a demotion (member → guest) takes effect within seconds, not at token expiry.
+   */
   async verifyAccessToken(token: string): Promise<Actor> {
+    let userId: string;
     try {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
       if (typeof payload.sub !== 'string' || typeof payload.role !== 'string') throw new Error('claims');
-      return { userId: payload.sub, role: payload.role as Actor['role'] };
+      userId = payload.sub;
     } catch (e) {
       if (e instanceof joseErrors.JWTExpired) throw new AppError('TOKEN_EXPIRED', 'access token expired');
       throw new AppError('TOKEN_INVALID', 'access token is not valid');
     }
+    const role = await this.currentRole(userId);
+    if (!role) throw new AppError('TOKEN_INVALID', 'access token is not valid');
+    return { userId, role };
+  }
+
+  private readonly roles = new Map<string, { role: Role; at: number }>();
+
+  private async currentRole(userId: string): Promise<Role | undefined> {
+    const now = Date.now();
+    const hit = this.roles.get(userId);
+    if (hit && now - hit.at < ROLE_TTL_MS) return hit.role;
+    const user = await this.deps.store.users.get(userId);
+    if (!user) return undefined;
+    if (this.roles.size >= 200_000) this.roles.clear(); // bounded memory; a refill costs one query per user
+    this.roles.set(userId, { role: user.role, at: now });
+    return user.role;
+  }
+
+  /** Called after a role change on this node so it applies at once here (other nodes: within ROLE_TTL_MS). */
+  forgetRole(userId: string): void {
+    this.roles.delete(userId);
   }
 
   private async issue(user: User, familyId: string): Promise<Session> {

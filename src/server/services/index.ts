@@ -19,9 +19,12 @@ export interface Services {
 /** `jwtSecret` comes from config or is generated once and shared through the store (see main.ts). */
 export function buildServices(deps: ServiceDeps, jwtSecret: string): Services {
   const channels = new ChannelService(deps);
+  const auth = new AuthService(deps, jwtSecret);
+  const users = new UserService(deps);
+  users.onRoleChanged = (userId) => auth.forgetRole(userId);
   return {
-    auth: new AuthService(deps, jwtSecret),
-    users: new UserService(deps),
+    auth,
+    users,
     channels,
     messages: new MessageService(deps, channels),
     notifications: new NotificationService(deps),

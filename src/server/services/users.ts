@@ -13,6 +13,9 @@ export function presentUser(actor: Actor | undefined, u: User): PublicUser {
 }
 
 export class UserService {
+  /** Set by buildServices: drops the auth layer's cached role so the change applies at once. */
+  onRoleChanged?: (userId: string) => void;
+
   constructor(private readonly deps: ServiceDeps) {}
 
   async me(actor: Actor): Promise<User> {
@@ -45,7 +48,9 @@ export class UserService {
     if (actor.role !== 'owner' && (target.role === 'owner' || target.role === 'admin' || role === 'owner' || role === 'admin')) {
       throw new AppError('FORBIDDEN', 'only the owner can grant or change owner and admin roles');
     }
-    return (await this.deps.store.users.update(id, { role }))!;
+    const updated = (await this.deps.store.users.update(id, { role }))!;
+    this.onRoleChanged?.(id);
+    return updated;
   }
 
   async search(actor: Actor, q: string, limit: number, after?: string): Promise<PublicUser[]> {

@@ -15,7 +15,7 @@ export { migrations } from './migrations.js';
 
 export interface PostgresStoreOptions {
   url: string;
-  /** Connections per node (config dbPoolSize) for everything but messages.create. */
+  /** Connections per node (config dbPoolSize), send pool included. */
   poolSize: number;
   /** Connections (= concurrent group-commit batches) for messages.create; see defaultSendSlots. */
   sendSlots?: number;
@@ -81,15 +81,17 @@ class PgStore implements Store {
  * Fails fast when the server cannot be reached, so startup reports a bad URL immediately.
  */
 export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Store> {
-  const pool = createPool(opts.url, opts.poolSize);
+  // messages.create has its own small pool, carved out of poolSize (so a node opens at most
+  // poolSize connections, or 2 when poolSize is 1): its batches never queue behind reads, and
+  // its sessions use generic plans (see createPool).
+  const sendSlots = Math.max(1, Math.floor(opts.sendSlots ?? defaultSendSlots(opts.poolSize)));
+  const pool = createPool(opts.url, Math.max(1, opts.poolSize - sendSlots));
   try {
     await pool.query('SELECT 1');
   } catch (err) {
     await pool.end().catch(() => {});
     throw err;
   }
-  // messages.create has its own small pool: its batches never queue behind reads, and its
-  // sessions use generic plans (see createPool).
-  const sendPool = createPool(opts.url, opts.sendSlots ?? defaultSendSlots(opts.poolSize), true);
+  const sendPool = createPool(opts.url, sendSlots, true);
   return new PgStore(pool, sendPool);
 }

@@ -106,9 +106,9 @@ export function profileConfig(name: LoadtestConfig['profile']): LoadtestConfig {
   if (name === 'smoke') {
     // Each scenario small; the whole run (spawn + setup + three scenarios) stays under 90 s. CI runs it.
     c.ws = { ...c.ws, users: 40, channelSize: 10, msgPerUserPerMin: 6, churnUsers: 10, churnPerSec: 2, connectConcurrency: 20,
-      stages: [{ duration: 4, target: 20 }, { duration: 4, target: 40 }, { duration: 8, target: 40 }, { duration: 3, target: 0 }] };
-    c.messages = { ...c.messages, rate: 50, duration: 10, channels: 5, channelSize: 10, drainMs: 10_000 };
-    c.api = { ...c.api, vus: 10, duration: 10, rampUp: 2, channels: 3, seedMessages: 50 };
+      stages: [{ duration: 3, target: 20 }, { duration: 3, target: 40 }, { duration: 6, target: 40 }, { duration: 2, target: 0 }] };
+    c.messages = { ...c.messages, rate: 50, duration: 8, channels: 5, channelSize: 10, drainMs: 10_000 };
+    c.api = { ...c.api, vus: 10, duration: 8, rampUp: 2, channels: 3, seedMessages: 50 };
     c.thresholds.msg_rate_achieved = ['value>=45'];
   } else if (name === 'quick') {
     // The full shape at a size that finishes in ~10 minutes on one 2-core machine, 10,000 users included;

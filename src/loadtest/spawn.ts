@@ -107,16 +107,21 @@ export async function spawnCluster(o: SpawnOptions): Promise<SpawnedCluster> {
   };
   try {
     const nodeCount = o.store === 'postgres' ? o.nodes : 1;
-    for (let i = 0; i < nodeCount; i++) {
+    const argsOf = (i: number) => {
       const args = ['--port', '0', '--host', '127.0.0.1', '--data-dir', join(dataDir, `node${i}`)];
       if (databaseUrl) args.push('--database-url', databaseUrl);
       // A pub/sub prefix of this run's own (read by the Redis broker) keeps it apart from anyone else on the shared Redis.
       if (o.redis) { const u = new URL(o.redisUrl); u.searchParams.set('prefix', `nchat-lt-${o.tag}:`); args.push('--redis-url', u.toString()); }
-      // Node 0 first and alone: it creates the schema; the others then start in turn.
-      const { child, origin } = await startNode(i, args, { ...process.env, ...env }, o.logDir, o.log);
-      children.push(child);
-      origins.push(origin);
-    }
+      return args;
+    };
+    // Node 0 first and alone: it creates the schema; the others then start together.
+    const started = [await startNode(0, argsOf(0), { ...process.env, ...env }, o.logDir, o.log)];
+    children.push(started[0].child);
+    const rest = await Promise.allSettled(Array.from({ length: nodeCount - 1 }, (_, k) => startNode(k + 1, argsOf(k + 1), { ...process.env, ...env }, o.logDir, o.log)));
+    for (const r of rest) if (r.status === 'fulfilled') { children.push(r.value.child); started.push(r.value); }
+    const failed = rest.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    for (const s of started) origins.push(s.origin);
   } catch (e) {
     await stop();
     throw e;

@@ -107,12 +107,18 @@ export class PgChannelStore implements ChannelStore {
   }
 
   /**
-   * One query: per membership, one range scan of messages (channel_id, seq) > read_seq for both
-   * counts; mentions by name are probed in message_mentions by primary key.
+   * One query. Per membership: one index-only range scan of messages_channel_seq_key past
+   * read_seq counts unread and @channel/@here messages; mentions by name come from
+   * message_mentions (user_id, channel_id, seq), skipping messages already counted.
    */
   async listForUser(userId: string): Promise<ChannelForMember[]> {
     const r = await this.pool.query<ChannelForMemberRow>(
-      `SELECT ${CHANNEL_COLS}, m.role AS member_role, m.read_seq, k.unread_count, k.mention_count,
+      `SELECT ${CHANNEL_COLS}, m.role AS member_role, m.read_seq, k.unread_count,
+              k.broadcast_count + (
+                SELECT count(*) FROM message_mentions mm JOIN messages x ON x.id = mm.message_id
+                WHERE mm.user_id = $1 AND mm.channel_id = c.id AND mm.seq > m.read_seq
+                  AND x.deleted_at IS NULL AND x.author_id <> $1 AND NOT x.mention_channel AND NOT x.mention_here
+              ) AS mention_count,
               CASE WHEN c.type IN ('direct', 'group') THEN
                 ARRAY(SELECT x.user_id FROM channel_members x WHERE x.channel_id = c.id ORDER BY x.user_id)
               END AS dm_user_ids
@@ -120,8 +126,7 @@ export class PgChannelStore implements ChannelStore {
        JOIN channels c ON c.id = m.channel_id
        CROSS JOIN LATERAL (
          SELECT count(*) AS unread_count,
-                count(*) FILTER (WHERE g.mention_channel OR g.mention_here OR EXISTS (
-                  SELECT 1 FROM message_mentions mm WHERE mm.message_id = g.id AND mm.user_id = $1)) AS mention_count
+                count(*) FILTER (WHERE g.mention_channel OR g.mention_here) AS broadcast_count
          FROM messages g
          WHERE g.channel_id = c.id AND g.seq > m.read_seq AND g.deleted_at IS NULL AND g.author_id <> $1
        ) k

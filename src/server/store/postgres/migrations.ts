@@ -96,7 +96,10 @@ CREATE TABLE messages (
   mention_here     boolean NOT NULL DEFAULT false,
   file_ids         text[] NOT NULL DEFAULT '{}',
   client_msg_id    text COLLATE "C",
+  -- History is a range scan of this index. INCLUDE lets listForUser count unread messages
+  -- (deleted_at, author_id) and @channel/@here mentions with an index-only scan.
   CONSTRAINT messages_channel_seq_key UNIQUE (channel_id, seq)
+    INCLUDE (author_id, deleted_at, mention_channel, mention_here)
 );
 CREATE UNIQUE INDEX messages_client_msg_key ON messages (channel_id, author_id, client_msg_id)
   WHERE client_msg_id IS NOT NULL;

@@ -120,6 +120,10 @@ export function usersContract(ctx: Ctx): void {
       const page2 = await s.users.search(p, 2, page1[1].username);
       assert.deepEqual(page2.map((u) => u.id), [c.id, byDisplay.id]);
       assert.deepEqual(await s.users.search(p, 2, byDisplay.username), []);
+      // Case folding is not limited to ASCII.
+      const accented = await mk(uniq('x'), `Év${p.toUpperCase()} Ünal`);
+      assert.deepEqual((await s.users.search(`év${p}`, 50)).map((u) => u.id), [accented.id]);
+      assert.deepEqual((await s.users.search(`ÉV${p.toUpperCase()} Ü`, 50)).map((u) => u.id), [accented.id]);
       // LIKE wildcards in the input are literal characters.
       assert.deepEqual(await s.users.search(`${p}_`, 50), []);
       assert.deepEqual(await s.users.search(`${p}%`, 50), []);

@@ -14,17 +14,21 @@ CREATE TABLE users (
   id             TEXT PRIMARY KEY,
   username       TEXT NOT NULL COLLATE NOCASE,
   email          TEXT NOT NULL COLLATE NOCASE,
-  display_name   TEXT NOT NULL COLLATE NOCASE,
+  display_name   TEXT NOT NULL,
+  -- displayName.toLowerCase() from JS: SQLite's own case folding (NOCASE, lower(), LIKE) only
+  -- knows ASCII, and "ann é" must find "Ann Émile".
+  display_name_fold TEXT NOT NULL,
   password_hash  TEXT NOT NULL,
   role           TEXT NOT NULL CHECK (role IN ('owner','admin','moderator','member','guest')),
   status         TEXT,
   avatar_file_id TEXT,
   created_at     TEXT NOT NULL
 );
--- NOCASE indexes: case-insensitive uniqueness, and they serve LIKE 'prefix%' lookups.
+-- NOCASE indexes: case-insensitive uniqueness (services store these lower-cased already), and
+-- they serve LIKE 'prefix%' lookups.
 CREATE UNIQUE INDEX users_username_key ON users (username);
 CREATE UNIQUE INDEX users_email_key ON users (email);
-CREATE INDEX users_display_name ON users (display_name);
+CREATE INDEX users_display_name_fold ON users (display_name_fold);
 
 CREATE TABLE refresh_tokens (
   id          TEXT PRIMARY KEY,

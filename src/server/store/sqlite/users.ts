@@ -5,13 +5,15 @@ import { USER_COLS, toUser, toUserWithSecret, type UserRow } from './rows.js';
 
 /** Escapes LIKE wildcards so a search for "a_b" matches only "a_b…". */
 const likePrefix = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+/** Unicode-aware case folding for display-name search (see the users table). */
+const fold = (s: string) => s.toLowerCase();
 
 export class SqliteUsers extends SqliteModule implements UserStore {
   private readonly q = lazy(() => ({
     // One statement, so "first account becomes owner" is atomic with the insert.
     insert: this.db.prepare(
-      `INSERT INTO users (id, username, email, display_name, password_hash, role, status, avatar_file_id, created_at)
-       VALUES (@id, @username, @email, @displayName, @passwordHash,
+      `INSERT INTO users (id, username, email, display_name, display_name_fold, password_hash, role, status, avatar_file_id, created_at)
+       VALUES (@id, @username, @email, @displayName, @displayNameFold, @passwordHash,
                COALESCE(@role, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'member' ELSE 'owner' END),
                NULL, NULL, @createdAt)
        RETURNING ${USER_COLS}`,
@@ -23,13 +25,14 @@ export class SqliteUsers extends SqliteModule implements UserStore {
     byUsernames: this.db.prepare(`SELECT ${USER_COLS} FROM users WHERE username IN (SELECT value FROM json_each(?))`),
     search: this.db.prepare(
       `SELECT ${USER_COLS} FROM users
-       WHERE (username LIKE @p ESCAPE '\\' OR display_name LIKE @p ESCAPE '\\')
+       WHERE (username LIKE @p ESCAPE '\\' OR (display_name_fold >= @fold AND display_name_fold < @foldEnd))
          AND (@after IS NULL OR username > @after)
        ORDER BY username LIMIT @limit`,
     ),
     update: this.db.prepare(
       `UPDATE users SET
          display_name   = CASE WHEN @setDisplayName THEN @displayName ELSE display_name END,
+         display_name_fold = CASE WHEN @setDisplayName THEN @displayNameFold ELSE display_name_fold END,
          status         = CASE WHEN @setStatus THEN @status ELSE status END,
          avatar_file_id = CASE WHEN @setAvatar THEN @avatarFileId ELSE avatar_file_id END,
          role           = CASE WHEN @setRole THEN @role ELSE role END
@@ -45,6 +48,7 @@ export class SqliteUsers extends SqliteModule implements UserStore {
         username: input.username,
         email: input.email,
         displayName: input.displayName,
+        displayNameFold: fold(input.displayName),
         passwordHash: input.passwordHash,
         role: input.role ?? null,
         createdAt: input.createdAt,
@@ -77,7 +81,15 @@ export class SqliteUsers extends SqliteModule implements UserStore {
   }
 
   async search(prefix: string, limit: number, after?: string): Promise<User[]> {
-    const rows = this.q().search.all({ p: likePrefix(prefix), after: after ?? null, limit: clampLimit(limit) }) as UserRow[];
+    const f = fold(prefix);
+    const rows = this.q().search.all({
+      p: likePrefix(prefix),
+      fold: f,
+      // Upper bound of the prefix range: BINARY collation compares UTF-8 bytes, i.e. code points.
+      foldEnd: f + '\u{10FFFF}',
+      after: after ?? null,
+      limit: clampLimit(limit),
+    }) as UserRow[];
     return rows.map(toUser);
   }
 
@@ -86,6 +98,7 @@ export class SqliteUsers extends SqliteModule implements UserStore {
       id,
       setDisplayName: patch.displayName !== undefined ? 1 : 0,
       displayName: patch.displayName ?? null,
+      displayNameFold: patch.displayName !== undefined ? fold(patch.displayName) : null,
       setStatus: patch.status !== undefined ? 1 : 0,
       status: patch.status ?? null,
       setAvatar: patch.avatarFileId !== undefined ? 1 : 0,

@@ -1,9 +1,11 @@
 // The store contract against a real SQLite file, plus what only the embedded backend promises.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { newId } from '../ids.js';
@@ -99,6 +101,80 @@ describe('SQLite store specifics', () => {
       const s2 = await openSqliteStore({ file: t.file, sync: 'normal' });
       assert.equal((await s2.channels.get(ch.id))!.lastSeq, 1);
       await s2.close();
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
+// The child writes through the real store (group commit, checkpoint worker) and prints each
+// clientMsgId once its create() has resolved, i.e. once the write was acknowledged.
+const crashWriter = (file: string) => `
+import { openSqliteStore } from ${JSON.stringify(pathToFileURL(join(import.meta.dirname, 'sqlite', 'index.ts')).href)};
+const store = await openSqliteStore({ file: ${JSON.stringify(file)}, sync: 'normal' });
+await store.migrate();
+const now = () => new Date().toISOString();
+const u = await store.users.create({ id: 'u'.repeat(22), username: 'crash', email: 'c@example.test', displayName: 'C', passwordHash: 'h', createdAt: now() });
+const ch = await store.channels.create({ id: 'c'.repeat(22), type: 'public', name: 'crash', description: '', topic: '', createdBy: u.id, createdAt: now() });
+let n = 0;
+for (;;) {
+  const batch = Array.from({ length: 25 }, () => {
+    const k = 'k' + n++;
+    return store.messages.create({ id: k.padStart(22, '0'), channelId: ch.id, authorId: u.id, text: 'x'.repeat(200), clientMsgId: k, parentId: null,
+      mentions: { userIds: [], channel: false, here: false }, fileIds: [], createdAt: now(),
+      notify: { mentionUserIds: [], allMembers: null, threadParticipants: false } }).then((r) => process.stdout.write('ack ' + r.message.clientMsgId + '\\n'));
+  });
+  await Promise.all(batch);
+}
+`;
+
+describe('SQLite durability', () => {
+  it('kill -9 mid-write loses no acknowledged message and leaves seqs gapless', async (tc) => {
+    const t = await tempFile();
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', crashWriter(t.file)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const acked = new Set<string>();
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      await new Promise<void>((resolve, reject) => {
+        let buf = '';
+        child.stdout.on('data', (d) => {
+          buf += d;
+          const lines = buf.split('\n');
+          buf = lines.pop()!;
+          for (const l of lines) if (l.startsWith('ack ')) acked.add(l.slice(4));
+          if (acked.size >= 2000) {
+            child.kill('SIGKILL');
+            resolve();
+          }
+        });
+        child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`writer exited early (${code}): ${stderr}`))));
+      });
+      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
+
+      const store = await openSqliteStore({ file: t.file, sync: 'normal' });
+      try {
+        const ch = await store.channels.get('c'.repeat(22));
+        assert.ok(ch && ch.lastSeq >= acked.size, `lastSeq ${ch?.lastSeq} < acknowledged ${acked.size}`);
+        const found = new Set<string>();
+        let after = 0;
+        for (;;) {
+          const page = await store.messages.history(ch.id, { after, limit: 200 });
+          if (page.length === 0) break;
+          for (const m of page) {
+            assert.equal(m.seq, ++after, 'seq gap');
+            found.add(m.clientMsgId!);
+          }
+        }
+        assert.equal(after, ch.lastSeq);
+        const lost = [...acked].filter((k) => !found.has(k));
+        assert.deepEqual(lost, []);
+        tc.diagnostic(`acknowledged ${acked.size}, persisted ${ch.lastSeq}`);
+      } finally {
+        await store.close();
+      }
     } finally {
       await t.cleanup();
     }

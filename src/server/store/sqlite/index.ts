@@ -1,7 +1,10 @@
 // The embedded store: one SQLite file through better-sqlite3 (synchronous, in-process).
-// Every method does its work synchronously and hands back a settled promise, so calls never
-// interleave inside a transaction; the write lock is taken up front (BEGIN IMMEDIATE) so a second
-// process on the same file waits (busy_timeout) instead of failing mid-transaction.
+// Every method does its work synchronously inside the call and hands back a settled promise, so
+// calls never interleave inside a transaction. The one exception is messages.create, which
+// queues the send and commits everything queued in one turn of the event loop as one
+// transaction (group commit, messages.ts). Write transactions take the lock up front
+// (BEGIN IMMEDIATE) so a second process on the same file waits (busy_timeout) instead of failing
+// mid-transaction. WAL checkpoints run on a worker thread (checkpointer.ts).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';

@@ -42,8 +42,14 @@ export class HttpClient {
     }
   }
 
+  /** Graceful: waits for requests in flight. */
   close(): Promise<void> {
     return this.pool.close().catch(() => undefined);
+  }
+
+  /** Ends now: requests still queued or in flight fail (their callers count them as errors). */
+  destroy(): Promise<void> {
+    return this.pool.destroy().catch(() => undefined);
   }
 }
 

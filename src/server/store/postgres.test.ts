@@ -269,6 +269,12 @@ await describePostgres('postgres store', () => {
     assert.equal(await store.messages.addReaction(m.id, b.id, '👍', now()), true);
     const got = await store.messages.get(m.id);
     assert.deepEqual(got?.reactions, [{ emoji: '👍', count: 2, userIds: [a.id, b.id] }]);
+    const many = await Promise.all(Array.from({ length: 8 }, (_, i) => user(store, `r_many${i}`)));
+    const adds = await Promise.all(many.flatMap((u) => [store.messages.addReaction(m.id, u.id, '🎉', now()), store.messages.addReaction(m.id, u.id, '🎉', now())]));
+    assert.equal(adds.filter(Boolean).length, 8);
+    assert.equal((await store.messages.get(m.id))?.reactions.find((x) => x.emoji === '🎉')?.count, 8);
+    await Promise.all(many.map((u) => store.messages.removeReaction(m.id, u.id, '🎉')));
+    assert.deepEqual((await store.messages.history(ch.id, { limit: 1 }))[0].reactions, [{ emoji: '👍', count: 2, userIds: [a.id, b.id] }]);
     const edited = await store.messages.update(m.id, 'hi @r_b', { userIds: [b.id], channel: false, here: false }, now());
     assert.equal(edited?.text, 'hi @r_b');
     assert.ok(edited?.editedAt);

@@ -113,7 +113,8 @@ export const toMember = (r: MemberRow): Member => ({
 
 export const MESSAGE_COLS =
   'm.id, m.channel_id, m.seq, m.author_id, m.text, m.created_at, m.edited_at, m.deleted_at, m.parent_id, ' +
-  'm.reply_count, m.last_reply_at, m.mention_user_ids, m.mention_channel, m.mention_here, m.file_ids, m.client_msg_id';
+  'm.reply_count, m.last_reply_at, m.mention_user_ids, m.mention_channel, m.mention_here, m.file_ids, m.client_msg_id, ' +
+  'm.reaction_count';
 
 export interface MessageRow {
   id: string;
@@ -132,6 +133,7 @@ export interface MessageRow {
   mention_here: boolean;
   file_ids: string[];
   client_msg_id: string | null;
+  reaction_count: number;
 }
 
 export const toMessage = (r: MessageRow, reactions: ReactionSummary[] = []): Message => ({

@@ -47,7 +47,7 @@ export class PgMessageStore implements MessageStore {
 
   /**
    * Range scans of the (channel_id, seq) unique index, in either direction; one more query for
-   * the page's reactions.
+   * the page's reactions when any of its messages has some.
    */
   async history(channelId: string, q: HistoryQuery): Promise<Message[]> {
     const limit = Math.min(clampLimit(q.limit), MAX_PAGE);
@@ -112,7 +112,7 @@ export class PgMessageStore implements MessageStore {
        mm AS (DELETE FROM message_mentions WHERE message_id = $1),
        u AS (
          UPDATE messages m SET text = '', mention_user_ids = '{}', mention_channel = false,
-                               mention_here = false, file_ids = '{}',
+                               mention_here = false, file_ids = '{}', reaction_count = 0,
                                deleted_at = COALESCE(m.deleted_at, $2)
          WHERE m.id = $1
          RETURNING ${MESSAGE_COLS})
@@ -122,28 +122,44 @@ export class PgMessageStore implements MessageStore {
     return r.rows[0] ? toMessage(r.rows[0], []) : undefined;
   }
 
+  /**
+   * The reaction row and the message's reaction_count change in one statement. The count is
+   * only bumped while the message is not deleted (re-checked on the latest row version), so a
+   * reaction racing a soft delete stays invisible.
+   */
   async addReaction(messageId: string, userId: string, emoji: string, at: string): Promise<boolean> {
     const r = await this.pool.query(
-      `INSERT INTO reactions (message_id, user_id, emoji, created_at)
-       SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM messages WHERE id = $1 AND deleted_at IS NULL)
-       ON CONFLICT DO NOTHING`,
+      `WITH i AS (
+         INSERT INTO reactions (message_id, user_id, emoji, created_at)
+         SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM messages WHERE id = $1 AND deleted_at IS NULL)
+         ON CONFLICT DO NOTHING RETURNING message_id)
+       UPDATE messages SET reaction_count = reaction_count + 1
+       WHERE id = $1 AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM i)`,
       [messageId, userId, emoji, at],
     );
     return (r.rowCount ?? 0) === 1;
   }
 
   async removeReaction(messageId: string, userId: string, emoji: string): Promise<boolean> {
-    const r = await this.pool.query('DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3', [messageId, userId, emoji]);
+    const r = await this.pool.query(
+      `WITH d AS (
+         DELETE FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3 RETURNING message_id)
+       UPDATE messages SET reaction_count = GREATEST(reaction_count - 1, 0)
+       WHERE id = $1 AND EXISTS (SELECT 1 FROM d)`,
+      [messageId, userId, emoji],
+    );
     return (r.rowCount ?? 0) === 1;
   }
 
+  /** One query for the reactions of the rows that have any (usually none: no query at all). */
   private async withReactions(rows: MessageRow[]): Promise<Message[]> {
-    if (rows.length === 0) return [];
+    const ids = rows.filter((x) => Number(x.reaction_count) > 0).map((x) => x.id);
+    if (ids.length === 0) return rows.map((row) => toMessage(row, []));
     const r = await this.pool.query<{ message_id: string; emoji: string; user_id: string }>({
       name: 'nchat_reactions_of',
       text: `SELECT message_id, emoji, user_id FROM reactions
              WHERE message_id = ANY($1::text[]) ORDER BY message_id, created_at, user_id, emoji`,
-      values: [rows.map((x) => x.id)],
+      values: [ids],
     });
     const byMsg = groupReactions(r.rows);
     return rows.map((row) => toMessage(row, byMsg.get(row.id) ?? []));

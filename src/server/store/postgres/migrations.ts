@@ -96,6 +96,9 @@ CREATE TABLE messages (
   mention_here     boolean NOT NULL DEFAULT false,
   file_ids         text[] NOT NULL DEFAULT '{}',
   client_msg_id    text COLLATE "C",
+  -- Rows in reactions for this message, kept in the same statement as every reaction change:
+  -- history/get skip the reactions query for pages without any.
+  reaction_count   integer NOT NULL DEFAULT 0,
   -- History is a range scan of this index. INCLUDE lets listForUser count unread messages
   -- (deleted_at, author_id) and @channel/@here mentions with an index-only scan.
   CONSTRAINT messages_channel_seq_key UNIQUE (channel_id, seq)

@@ -14,7 +14,7 @@ import type { ServerEvent } from '../../protocol/events.js';
 
 interface Group { channelId: string; members: Account[] }
 interface Payload { nodes: string[]; groups: Group[]; churn: Account[]; totalUsers: number }
-interface Conn { acc: Account; group: number; idx: number; sock: NchatSocket; state: 'idle' | 'connecting' | 'open'; everOpened: boolean; retryAt: number; failures: number }
+interface Conn { acc: Account; group: number; idx: number; sock: NchatSocket; state: 'idle' | 'connecting' | 'open'; everOpened: boolean; retryAt: number; failures: number; lastSeq: number }
 interface Pending { intended: number; group: number; expected: Set<number> }
 
 async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
@@ -42,6 +42,7 @@ async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
     notes: [
       `ws: ${users.length} steady accounts in ${groups.length} channels of ${w.channelSize}; stages ${w.stages.map((s) => `${s.duration}s→${s.target}`).join(', ')}`,
       `ws: chat while held at ${w.msgPerUserPerMin} msg/user/min (Poisson); recipients = every online member of the channel, the sender included; chat pauses in ramp-down stages`,
+      'ws: an unexpected close reconnects with jittered backoff and sends op:"resume" from the last seq seen, so its expected messages still count when replayed; an intentional close (ramp-down) removes the recipient (ws_msgs_recipient_left)',
       `ws: churn apart from the steady set: ${churn.length} accounts, ${w.churnPerSec} connects/s, each held 1–3 s`,
     ],
     info: { users: users.length, channels: groups.length, channelSize: w.channelSize, churnUsers: churn.length, stages: w.stages },
@@ -52,7 +53,7 @@ async function run(ctx: WorkerContext): Promise<unknown> {
   const p = ctx.payload as Payload;
   const w = ctx.cfg.ws;
   const conns: Conn[] = [];
-  p.groups.forEach((g, gi) => g.members.forEach((acc) => conns.push({ acc, group: gi, idx: conns.length, sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken), state: 'idle', everOpened: false, retryAt: 0, failures: 0 })));
+  p.groups.forEach((g, gi) => g.members.forEach((acc) => conns.push({ acc, group: gi, idx: conns.length, sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken), state: 'idle', everOpened: false, retryAt: 0, failures: 0, lastSeq: 0 })));
   const byGroup: Conn[][] = p.groups.map(() => []);
   for (const c of conns) byGroup[c.group].push(c);
   const share = conns.length / Math.max(1, p.totalUsers);
@@ -70,7 +71,13 @@ async function run(ctx: WorkerContext): Promise<unknown> {
     }
   };
   const onEvent = (c: Conn) => (e: ServerEvent, at: number) => {
-    if (e.type === 'message.created') {
+    if (e.type === 'hello') {
+      if (!c.everOpened) c.lastSeq = e.channels?.find((x) => x.channelId === p.groups[c.group].channelId)?.lastSeq ?? 0;
+    } else if (e.type === 'resumed') {
+      ctx.count('ws_resumed_channels');
+      if (e.limited) ctx.count('ws_resume_limited');
+    } else if (e.type === 'message.created') {
+      if (typeof e.seq === 'number' && e.seq > c.lastSeq) c.lastSeq = e.seq;
       const cid = e.message?.clientMsgId;
       if (typeof cid !== 'string' || !cid.startsWith(`${ctx.tag}w`)) return;
       const m = pending.get(cid);
@@ -89,8 +96,10 @@ async function run(ctx: WorkerContext): Promise<unknown> {
     c.sock.onEvent = onEvent(c);
     c.sock.onClose = (_code, intentional) => {
       c.state = 'idle';
-      dropExpected(c, 'ws_msgs_recipient_left');
-      if (!intentional && !stopped) {
+      // An intentional close (ramp-down) leaves the channel; an unexpected one keeps its expected
+      // messages: the reconnect resumes from the last seq seen, as a real client does.
+      if (intentional || stopped) dropExpected(c, 'ws_msgs_recipient_left');
+      else {
         ctx.count('ws_disconnects');
         c.retryAt = performance.now() + 250 + Math.random() * 1000; // reconnect with jitter
       }
@@ -106,7 +115,11 @@ async function run(ctx: WorkerContext): Promise<unknown> {
       c.state = 'open';
       c.everOpened = true;
       c.failures = 0;
-      if (again) { ctx.count('ws_reconnects'); ctx.hists.record('ws_reconnecting', r.connectMs); }
+      if (again) {
+        ctx.count('ws_reconnects');
+        ctx.hists.record('ws_reconnecting', r.connectMs);
+        c.sock.send({ op: 'resume', positions: { [p.groups[c.group].channelId]: c.lastSeq } });
+      }
       else { ctx.count('ws_sessions'); ctx.hists.record('ws_connecting', r.connectMs); }
     } else {
       c.state = 'idle';
@@ -218,6 +231,8 @@ function summarize(agg: Aggregate, plan: Plan, cfg: LoadtestConfig): ScenarioSum
     ws_reconnects: counter(c('ws_reconnects'), secs),
     ws_reconnect_errors: counter(c('ws_reconnect_errors'), secs),
     ws_reconnecting: trend(agg, 'ws_reconnecting'),
+    ws_resumed_channels: counter(c('ws_resumed_channels'), secs),
+    ws_resume_limited: counter(c('ws_resume_limited'), secs),
     ws_msgs_sent: counter(c('ws_msgs_sent'), secs),
     ws_msgs_acked: counter(c('ws_msgs_acked'), secs),
     ws_msgs_expected: counter(c('ws_msgs_expected'), secs),

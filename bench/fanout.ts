@@ -46,7 +46,9 @@ function log(msg: string): void {
 
 /** Spawns a server script; resolves with its URL once it prints `listening on <url>`. */
 async function spawnServer(script: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // NCHAT_BENCH_SERVER_NODE_ARGS: extra node flags for the servers (e.g. --cpu-prof for profiling).
+  const extra = (process.env.NCHAT_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', ...script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err = (err + d.toString()).slice(-4000)));
   const url = await new Promise<string>((resolve, reject) => {

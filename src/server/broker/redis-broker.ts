@@ -154,11 +154,15 @@ class RedisBroker implements Broker {
  */
 export async function createRedisBroker(url: string, logger: pino.Logger): Promise<Broker & { nodeId: string; raiseGap(): void }> {
   const { url: clean, prefix } = parseRedisUrl(url);
+  // Before the first successful connect a failure is final (startup fails fast with the cause);
+  // afterwards the connections retry forever.
+  let started = false;
   const options = {
     url: clean,
     socket: {
       connectTimeout: 5000,
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), 2000) + Math.floor(Math.random() * 100),
+      reconnectStrategy: (retries: number, cause: Error) =>
+        started ? Math.min(50 * 2 ** Math.min(retries, 6), 2000) + Math.floor(Math.random() * 100) : new Error(`Redis unreachable at ${clean}: ${cause.message}`),
     },
   };
   const pub = createClient(options);
@@ -183,6 +187,7 @@ export async function createRedisBroker(url: string, logger: pino.Logger): Promi
   });
   try {
     await Promise.all([pub.connect(), sub.connect()]);
+    started = true;
   } catch (err) {
     await Promise.allSettled([pub.destroy(), sub.destroy()]);
     throw err;

@@ -50,6 +50,8 @@ export class Connection implements HubConnection {
   away = false;
   missedPongs = 0;
   private preHello: (string | Buffer)[] = [];
+  /** Client frames received before hello: handled once the subscriptions exist. */
+  private inbox: [RawData, boolean][] | null = [];
   private tokens: number;
   private last = Date.now();
   private windowStart = Date.now();
@@ -112,6 +114,13 @@ export class Connection implements HubConnection {
     for (const f of held) this.write(f);
   }
 
+  /** Handles the frames that arrived before hello (call after presence has counted this connection). */
+  start(): void {
+    const inbox = this.inbox ?? [];
+    this.inbox = null;
+    for (const [data, isBinary] of inbox) this.onFrame(data, isBinary);
+  }
+
   close(code: number, reason: string): void {
     if (this.ws.readyState === this.ws.CLOSED || this.ws.readyState === this.ws.CLOSING) return;
     if (code !== CloseCodes.RESUME) this.d.hub.flushOwn(this);
@@ -169,6 +178,11 @@ export class Connection implements HubConnection {
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
+    if (this.inbox) {
+      if (this.inbox.length >= 100) this.close(CloseCodes.POLICY_VIOLATION, 'too many frames before hello');
+      else this.inbox.push([data, isBinary]);
+      return;
+    }
     if (!this.allowFrame()) return;
     if (isBinary) return this.bad('INVALID_JSON', 'frames must be JSON text');
     let frame: unknown;

@@ -66,6 +66,8 @@ export class Hub {
   /** Presence events per subject this tick, with the set of local recipients (deduplicated across shared channels). */
   private readonly pendingPresence = new Map<string, { event: BrokerEvent; to: Set<HubConnection> }>();
   private afterFlush: (() => void)[] = [];
+  /** Latest `subscription` state per `${userId}|${channelId}` while an unsubscribe waits for the flush. */
+  private readonly wanted = new Map<string, boolean>();
   private scheduled = false;
   readonly counters = { frames: 0, events: 0, bytes: 0, repairs: 0, repairedMessages: 0 };
 
@@ -257,6 +259,8 @@ export class Hub {
   private applySubscription(userId: string, channelId: string, subscribed: boolean, lastSeq: number): void {
     const conns = [...this.connectionsOf(userId)];
     if (!conns.length) return;
+    const key = `${userId}|${channelId}`;
+    if (this.wanted.has(key)) this.wanted.set(key, subscribed);
     if (subscribed) {
       const fresh = !this.channelSubs.has(channelId);
       for (const c of conns) this.subscribe(c, channelId, lastSeq);
@@ -264,8 +268,12 @@ export class Hub {
       // round trip) are read back from the store once the subscription is live.
       if (fresh) void this.subscriptionsActive().then(() => this.scheduleRepair(channelId, 0, lastSeq));
     } else {
+      this.wanted.set(key, false);
       this.afterFlush.push(() => {
-        for (const c of conns) this.unsubscribe(c, channelId);
+        // A re-join in the same tick wins over the leave.
+        const still = this.wanted.get(key) === false;
+        this.wanted.delete(key);
+        if (still) for (const c of this.connectionsOf(userId)) this.unsubscribe(c, channelId);
       });
       this.schedule();
     }

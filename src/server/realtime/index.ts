@@ -97,8 +97,10 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
     await hub.subscriptionsActive();
     if (!conns.has(conn)) return;
     conn.hello(positions, config.wsPingIntervalMs);
+    if (!conn.ready) return;
     // Counted once its channels are known, so the "online" announcement reaches them.
-    if (conn.ready) presence.connected(conn.userId);
+    presence.connected(conn.userId);
+    conn.start();
   }
 
   const gateway = new Gateway(server, {

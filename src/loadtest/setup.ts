@@ -45,6 +45,15 @@ export class Setup {
     }
   }
 
+  /** A request as the owner; an expired access token is refreshed once and the request retried. */
+  private async asOwner<T>(method: string, path: string, body: unknown) {
+    let r = await this.http.request<T>(method, path, { token: this.owner.accessToken, body });
+    if (r.status === 401 && r.error === 'TOKEN_EXPIRED' && (await refreshAccount(this.http, this.owner))) {
+      r = await this.http.request<T>(method, path, { token: this.owner.accessToken, body });
+    }
+    return r;
+  }
+
   private assignNode(): number {
     const n = this.nextNode;
     this.nextNode = (this.nextNode + 1) % this.nodes.length;
@@ -58,7 +67,7 @@ export class Setup {
     if (this.mode === 'bulk') {
       for (let at = 0; at < count; at += 1000) {
         const batch = Array.from({ length: Math.min(1000, count - at) }, (_, k) => spec(at + k));
-        const r = must(await this.http.request<{ users: AuthBody[] }>('POST', '/api/admin/users/bulk', { token: this.owner.accessToken, body: { users: batch } }), 'bulk user creation');
+        const r = must(await this.asOwner<{ users: AuthBody[] }>('POST', '/api/admin/users/bulk', { users: batch }), 'bulk user creation');
         for (const u of r.users) out.push({ id: u.user.id, username: u.user.username, accessToken: u.accessToken, refreshToken: u.refreshToken, node: this.assignNode() });
       }
       return out;
@@ -77,11 +86,11 @@ export class Setup {
 
   /** A public channel named lt<tag>-<name> with the given members (the owner is a member too, never online). */
   async channel(name: string, members: Account[]): Promise<string> {
-    const ch = must(await this.http.request<{ id: string }>('POST', '/api/channels', { token: this.owner.accessToken, body: { name: `lt${this.tag}-${name}`, type: 'public' } }), 'channel creation');
+    const ch = must(await this.asOwner<{ id: string }>('POST', '/api/channels', { name: `lt${this.tag}-${name}`, type: 'public' }), 'channel creation');
     if (this.mode === 'bulk') {
       for (let at = 0; at < members.length; at += 1000) {
         const ids = members.slice(at, at + 1000).map((m) => m.id);
-        must(await this.http.request('POST', `/api/channels/${ch.id}/members`, { token: this.owner.accessToken, body: { userIds: ids } }), 'adding channel members');
+        must(await this.asOwner('POST', `/api/channels/${ch.id}/members`, { userIds: ids }), 'adding channel members');
       }
     } else {
       for (const m of members) must(await this.http.request('POST', `/api/channels/${ch.id}/join`, { token: m.accessToken }), 'joining a channel');
@@ -95,4 +104,25 @@ export function split<T>(items: T[], n: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < n; i++) out.push(items.slice(Math.floor((i * items.length) / n), Math.floor(((i + 1) * items.length) / n)));
   return out;
+}
+
+/**
+ * Rotates an account's tokens (POST /api/auth/refresh) after the server said its access token
+ * expired (HTTP 401 TOKEN_EXPIRED, or WebSocket close 4001). Concurrent callers share one refresh,
+ * since a reused refresh token would revoke the whole family.
+ */
+const refreshing = new WeakMap<Account, Promise<boolean>>();
+export function refreshAccount(http: { request: HttpClient['request'] }, acc: Account): Promise<boolean> {
+  let p = refreshing.get(acc);
+  if (!p) {
+    p = http.request<{ accessToken: string; refreshToken: string }>('POST', '/api/auth/refresh', { body: { refreshToken: acc.refreshToken } }).then((r) => {
+      refreshing.delete(acc);
+      if (!r.ok || !r.body?.accessToken) return false;
+      acc.accessToken = r.body.accessToken;
+      acc.refreshToken = r.body.refreshToken;
+      return true;
+    });
+    refreshing.set(acc, p);
+  }
+  return p;
 }

@@ -5,7 +5,7 @@
 // reported "not measured" with the reason, instead of being counted as errors.
 import type { Scenario, WorkerContext, Plan, Aggregate, ScenarioSummary } from '../registry.js';
 import type { Account } from '../setup.js';
-import { split } from '../setup.js';
+import { split, refreshAccount } from '../setup.js';
 import type { LoadtestConfig, ApiScenarioConfig } from '../config.js';
 import { HttpClient } from '../clients/http.js';
 import { summarizeEncoded } from '../hist.js';
@@ -108,6 +108,8 @@ async function run(ctx: WorkerContext): Promise<unknown> {
         ctx.count(`api_errors:${ep}`);
         ctx.count(`api_error:${ep}:${r.error ?? r.status}`);
         if (r.status === 429) ctx.count('api_rate_limited');
+        // The access token ran out (target's TTL shorter than the run): refresh so the VU goes on.
+        if (r.status === 401 && r.error === 'TOKEN_EXPIRED' && ep !== 'auth_refresh') await refreshAccount(http, acc);
       }
       if (a.thinkTimeMs > 0) await new Promise((res) => setTimeout(res, a.thinkTimeMs));
     }

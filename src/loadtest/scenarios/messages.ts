@@ -7,7 +7,7 @@
 // send succeeded, so a failed request never leaves a latency sample behind.
 import type { Scenario, WorkerContext, Plan, Aggregate, ScenarioSummary } from '../registry.js';
 import type { Account } from '../setup.js';
-import { split } from '../setup.js';
+import { split, refreshAccount } from '../setup.js';
 import type { LoadtestConfig } from '../config.js';
 import { NchatSocket, wsUrlOf } from '../clients/ws.js';
 import { HttpClient } from '../clients/http.js';
@@ -165,7 +165,10 @@ async function run(ctx: WorkerContext): Promise<unknown> {
     } else {
       void https[sender.acc.node].request('POST', `/api/channels/${p.channels[ci].channelId}/messages`, { token: sender.acc.accessToken, body: { text, clientMsgId: cid } }).then((r) => {
         if (r.ok) accepted(cid, m, performance.now());
-        else fail(cid, m, r.error ?? `HTTP_${r.status}`);
+        else {
+          fail(cid, m, r.error ?? `HTTP_${r.status}`);
+          if (r.status === 401 && r.error === 'TOKEN_EXPIRED') void refreshAccount(https[sender.acc.node], sender.acc);
+        }
       });
     }
   };

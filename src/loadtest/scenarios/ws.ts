@@ -5,16 +5,17 @@
 // send time share one clock. Churn uses separate accounts and is reported apart.
 import type { Scenario, WorkerContext, Plan, Aggregate, ScenarioSummary } from '../registry.js';
 import type { Account } from '../setup.js';
-import { split } from '../setup.js';
+import { split, refreshAccount } from '../setup.js';
+import { HttpClient } from '../clients/http.js';
 import { targetAt, stagesDuration, type LoadtestConfig } from '../config.js';
 import { NchatSocket, wsUrlOf } from '../clients/ws.js';
 import { summarizeEncoded } from '../hist.js';
 import { counter, rate, gauge, type MetricSummary } from '../metrics.js';
-import type { ServerEvent } from '../../protocol/events.js';
+import { CloseCodes, type ServerEvent } from '../../protocol/events.js';
 
 interface Group { channelId: string; members: Account[] }
 interface Payload { nodes: string[]; groups: Group[]; churn: Account[]; totalUsers: number }
-interface Conn { acc: Account; group: number; idx: number; sock: NchatSocket; state: 'idle' | 'connecting' | 'open'; everOpened: boolean; retryAt: number; failures: number; lastSeq: number }
+interface Conn { acc: Account; group: number; idx: number; sock: NchatSocket; state: 'idle' | 'connecting' | 'open'; everOpened: boolean; retryAt: number; failures: number; lastSeq: number; expired: boolean }
 interface Pending { intended: number; group: number; expected: Set<number> }
 
 async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
@@ -53,7 +54,7 @@ async function run(ctx: WorkerContext): Promise<unknown> {
   const p = ctx.payload as Payload;
   const w = ctx.cfg.ws;
   const conns: Conn[] = [];
-  p.groups.forEach((g, gi) => g.members.forEach((acc) => conns.push({ acc, group: gi, idx: conns.length, sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken), state: 'idle', everOpened: false, retryAt: 0, failures: 0, lastSeq: 0 })));
+  p.groups.forEach((g, gi) => g.members.forEach((acc) => conns.push({ acc, group: gi, idx: conns.length, sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken), state: 'idle', everOpened: false, retryAt: 0, failures: 0, lastSeq: 0, expired: false })));
   const byGroup: Conn[][] = p.groups.map(() => []);
   for (const c of conns) byGroup[c.group].push(c);
   const share = conns.length / Math.max(1, p.totalUsers);
@@ -94,8 +95,9 @@ async function run(ctx: WorkerContext): Promise<unknown> {
   };
   for (const c of conns) {
     c.sock.onEvent = onEvent(c);
-    c.sock.onClose = (_code, intentional) => {
+    c.sock.onClose = (code, intentional) => {
       c.state = 'idle';
+      if (code === CloseCodes.TOKEN_EXPIRED) { c.expired = true; ctx.count('ws_token_expired'); }
       // An intentional close (ramp-down) leaves the channel; an unexpected one keeps its expected
       // messages: the reconnect resumes from the last seq seen, as a real client does.
       if (intentional || stopped) dropExpected(c, 'ws_msgs_recipient_left');
@@ -105,10 +107,17 @@ async function run(ctx: WorkerContext): Promise<unknown> {
       }
     };
   }
+  const https = new Map<number, HttpClient>();
+  const httpOf = (node: number) => { let h = https.get(node); if (!h) https.set(node, (h = new HttpClient(p.nodes[node], 4))); return h; };
   const connect = async (c: Conn) => {
     c.state = 'connecting';
     inFlight++;
     const again = c.everOpened;
+    if (c.expired) {
+      // Closed with 4001: refresh the access token first, as a real client does.
+      c.expired = false;
+      if (await refreshAccount(httpOf(c.acc.node), c.acc)) { c.sock.token = c.acc.accessToken; ctx.count('ws_token_refreshes'); }
+    }
     const r = await c.sock.connect(w.connectTimeoutMs);
     inFlight--;
     if (r.ok) {
@@ -212,6 +221,7 @@ async function run(ctx: WorkerContext): Promise<unknown> {
   ctx.gauge('ws_open', conns.filter((c) => c.state === 'open').length);
   for (const c of conns) c.sock.close();
   for (const c of churn) c.sock.close();
+  await Promise.all([...https.values()].map((h) => h.destroy()));
   await new Promise((r) => setTimeout(r, 200));
   return undefined;
 }

@@ -1,7 +1,9 @@
 // GET /ws on one node (SQLite, memory broker): real server on a real port, real ws clients.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Client, ok, signup, startNode, until, type Node, type User } from './harness.js';
+import { SignJWT } from 'jose';
+import { CloseCodes } from '../../src/protocol/events.js';
+import { Client, ok, SECRET, signup, startNode, until, type Node, type User } from './harness.js';
 import { unique } from '../helpers/server.js';
 
 const channel = async (u: User, type: 'public' | 'private' = 'public') => ok(u.api.post('/api/channels', { name: unique('c'), type }), 201);
@@ -12,8 +14,8 @@ describe('realtime: one node', () => {
   let bob: User;
   let carol: User;
   const clients: Client[] = [];
-  const open = async (u: User, opts?: Parameters<typeof Client.open>[2]) => {
-    const c = await Client.open(node, u.token, opts);
+  const open = async (u: User, opts?: Parameters<typeof Client.open>[2] & { token?: string }) => {
+    const c = await Client.open(node, opts?.token ?? u.token, opts);
     clients.push(c);
     return c;
   };
@@ -198,5 +200,22 @@ describe('realtime: one node', () => {
     c.send({ op: 'ping', t: 1 });
     await c.waitFor((e) => e.type === 'pong');
     assert.equal(c.of('typing', ch.id).length, 1);
+  });
+
+  test('a socket whose access token expires is closed with 4001', async () => {
+    // The shortest configurable TTL is 30 s; a token signed here with the node's secret expires in 1 s.
+    const token = await new SignJWT({ role: 'member' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(bob.id)
+      .setIssuer('nchat')
+      .setAudience('nchat')
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 1)
+      .sign(new TextEncoder().encode(SECRET));
+    const c = await open(bob, { token } as never);
+    const closed = await c.waitClosed(5000);
+    assert.equal(closed.code, CloseCodes.TOKEN_EXPIRED);
+    await new Promise((r) => setTimeout(r, 1100));
+    await assert.rejects(Client.open(node, token), (e: any) => e.status === 401, 'an expired token is refused at upgrade');
   });
 });

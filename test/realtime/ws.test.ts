@@ -172,6 +172,11 @@ describe('realtime: one node', () => {
     const a = await open(pa);
     await b.waitFor((e) => e.type === 'presence' && e.userId === pa.id && e.status === 'online', 5000, from);
     assert.deepEqual(node.realtime.presence.onlineUserIds([pa.id, loner.id, 'nobody']), [pa.id, loner.id]);
+    // A client opening the channel asks who is there now.
+    b.send({ op: 'presence.query', channelId: ch.id });
+    await b.waitFor((e) => e.type === 'presence' && e.userId === pb.id && e.status === 'online', 5000, from);
+    l.send({ op: 'presence.query', channelId: ch.id });
+    await l.waitFor((e) => e.type === 'error' && e.code === 'NOT_A_MEMBER');
     a.send({ op: 'presence', status: 'away' });
     await b.waitFor((e) => e.type === 'presence' && e.userId === pa.id && e.status === 'away', 5000, from);
     a.close();

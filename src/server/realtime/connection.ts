@@ -4,6 +4,7 @@
 //   send {channelId, text, clientMsgId, parentId?, fileIds?} → ack {clientMsgId, id, seq, channelId}
 //   typing {channelId} · read {channelId, seq} · resume {positions:{channelId: lastSeq}}
 //   ping {t?} → pong {t} · presence {status:"away"|"online"}
+//   presence.query {channelId} → one presence event per member not offline
 // Every refused frame gets `{type:"error", code, message, ref}`; `ref` is the frame's `ref` field
 // when given, else its clientMsgId, else the channelId, else the op. The socket stays open.
 // Abuse closes it: frames beyond the rate limit get RATE_LIMITED, and more than
@@ -27,6 +28,8 @@ const WINDOW_MS = 10_000;
 const ABUSE_FACTOR = 5;
 const MAX_INVALID = 20;
 const MAX_RESUME_CHANNELS = 2000;
+/** presence.query reads at most this many pages of 1,000 members. */
+const PRESENCE_QUERY_PAGES = 5;
 export const TYPING_EXPIRES_MS = 6000;
 export const TYPING_THROTTLE_MS = 3000;
 
@@ -216,6 +219,8 @@ export class Connection implements HubConnection {
         return void run(this.opResume(f, ref));
       case 'presence':
         return this.opPresence(f, ref);
+      case 'presence.query':
+        return void run(this.opPresenceQuery(f, ref));
       default:
         return this.bad(typeof op === 'string' ? 'UNKNOWN_OP' : 'VALIDATION_FAILED', typeof op === 'string' ? `unknown op "${op.slice(0, 40)}"` : 'missing "op"', ref);
     }
@@ -277,6 +282,23 @@ export class Connection implements HubConnection {
         else throw err;
       }
       if (this.ws.readyState !== this.ws.OPEN) return;
+    }
+  }
+
+  /** Current presence of a channel's members (those not offline), for a client opening the channel. */
+  private async opPresenceQuery(f: Record<string, unknown>, ref: string | undefined): Promise<void> {
+    const channelId = str(f.channelId);
+    if (!channelId) return this.bad('VALIDATION_FAILED', 'presence.query needs channelId', ref);
+    if (!this.channels.has(channelId)) return this.error('NOT_A_MEMBER', 'not a member of this channel', ref);
+    let after: string | undefined;
+    for (let page = 0; page < PRESENCE_QUERY_PAGES; page++) {
+      const members = await this.d.services.channels.members(this.actor, channelId, 1000, after);
+      for (const m of members) {
+        const status = this.d.presence.status(m.userId);
+        if (status !== 'offline') this.emit({ type: 'presence', userId: m.userId, status });
+      }
+      if (members.length < 1000) return;
+      after = members[members.length - 1].userId;
     }
   }
 

@@ -147,8 +147,9 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
   // An open model only holds if sends leave on time: a late generator inflates the server's latency.
   const lag = summaries.messages?.metrics.msg_schedule_lag;
   if (lag && lag.type === 'trend' && (lag.p99 ?? 0) > 20) {
+    const why = gen.saturated ? 'its workers were saturated' : gen.machineSaturated ? 'its workers were not busy but the machine\'s CPUs were full (waiting to be scheduled)' : 'cause unknown';
+    gen.warnings.push(`GENERATOR LATE: in messages, sends left up to ${lag.p99} ms (p99) after their intended time (${why}); that delay is inside msg_e2e and msg_send and is not the server's`);
     gen.saturated = true;
-    gen.warnings.push(`GENERATOR LATE: in messages, sends left up to ${lag.p99} ms (p99) after their intended time; that delay is inside msg_e2e and msg_send and is the generator's, not the server's`);
   }
   if (!cluster) (collector?.notApplicable ?? {}).serverLogs = 'not collected: --target run (the server\'s logs are wherever it was started)';
   const failed = thresholds.some((t) => t.verdict === 'fail') || runErrors.length > 0 || Object.keys(summaries).length === 0;

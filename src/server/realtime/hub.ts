@@ -30,8 +30,11 @@ export interface HubConnection {
   readonly actor: Actor;
   /** Channels this connection is subscribed to. Owned by the hub. */
   readonly channels: Set<string>;
-  /** Writes one complete frame (JSON array text), applying the slow-consumer bound. */
-  sendFrame(frame: string | Buffer): void;
+  /**
+   * Writes one frame (JSON array text), applying the slow-consumer bound. `framed`, when given,
+   * is the same frame already encoded as a WebSocket text frame, shared by every recipient.
+   */
+  sendFrame(frame: string | Buffer, framed?: () => Buffer): void;
   /** @internal per-tick outbox state, owned by the hub. */
   _tick: Chunk[] | null;
   /** @internal events addressed to this connection only, queued for the next flush. */
@@ -42,6 +45,8 @@ interface Chunk {
   /** JSON array text. */
   json: string;
   buf?: Buffer;
+  /** The complete WebSocket frame (header + payload), built once and written to every recipient. */
+  framed?: Buffer;
 }
 
 interface ChannelSub {
@@ -51,6 +56,25 @@ interface ChannelSub {
   lastSeq: number;
   repairing: boolean;
   repairAgain: boolean;
+}
+
+/** An unmasked, final, uncompressed WebSocket text frame (RFC 6455 §5.2) carrying `payload`. */
+export function encodeTextFrame(payload: Buffer): Buffer {
+  const n = payload.length;
+  const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(head + n);
+  out[0] = 0x81; // FIN + opcode 1 (text)
+  if (n < 126) out[1] = n;
+  else if (n < 65536) {
+    out[1] = 126;
+    out.writeUInt16BE(n, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(0, 2);
+    out.writeUInt32BE(n, 6);
+  }
+  payload.copy(out, head);
+  return out;
 }
 
 const REPAIR_DELAY_MS = 100;
@@ -207,12 +231,16 @@ export class Hub {
       const t = c._tick!;
       c._tick = null;
       let frame: string | Buffer;
-      if (t.length === 1) frame = t[0].buf ??= Buffer.from(t[0].json);
-      else frame = '[' + t.map((x) => x.json.slice(1, -1)).join(',') + ']';
+      let framed: (() => Buffer) | undefined;
+      if (t.length === 1) {
+        const chunk = t[0];
+        frame = chunk.buf ??= Buffer.from(chunk.json);
+        framed = () => (chunk.framed ??= encodeTextFrame(chunk.buf!));
+      } else frame = '[' + t.map((x) => x.json.slice(1, -1)).join(',') + ']';
       this.counters.frames++;
       this.counters.bytes += frame.length;
       try {
-        c.sendFrame(frame);
+        c.sendFrame(frame, framed);
       } catch (err) {
         this.logger.warn({ err, connection: c.id }, 'send failed');
       }

@@ -5,7 +5,7 @@
 // no failed API request, histogram counts equal to request counts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { profileConfig } from '../../src/loadtest/config.js';
@@ -55,4 +55,26 @@ test('smoke profile, spawned PostgreSQL + Redis, two nodes: the data adds up', a
   assert.equal(s.target.health[0].broker, 'redis');
   assert.ok(typeof s.postgres === 'object', 'PostgreSQL statistics collected');
   assert.ok(typeof s.redis === 'object', 'Redis INFO collected');
+});
+
+test('Ctrl-C (abort) stops cleanly and keeps what was measured', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'lt-abort-'));
+  const ac = new AbortController();
+  const cfg = profileConfig('smoke');
+  cfg.ws.stages = [{ duration: 3, target: 20 }, { duration: 60, target: 20 }];
+  const timer = setInterval(() => {
+    // Abort once the ws scenario has run a few seconds (its timeline has rows).
+    try { if (readFileSync(join(out, 'timelines', 'ws.ndjson'), 'utf8').split('\n').length > 4) { ac.abort(); clearInterval(timer); } } catch { /* not yet */ }
+  }, 200);
+  const r = await runLoadtest({ cfg, spawn: { store: 'sqlite', redis: false, nodes: 1, postgresUrl: adminUrl(), redisUrl: TEST_REDIS_URL }, outDir: out, argv: ['(test)'], signal: ac.signal, log: () => undefined, progress: false });
+  clearInterval(timer);
+  assert.equal(r.exitCode, 1);
+  const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  assert.equal(s.run.status, 'INTERRUPTED');
+  assert.deepEqual(Object.keys(s.notRun).sort(), ['api', 'messages']);
+  assert.ok(s.scenarios.ws.metrics.ws_sessions.count > 0, 'what was measured before the stop is kept');
+  assert.ok(s.scenarios.ws.info.seconds < 30, 'stopped well before the 63 s of stages');
+  const { problems } = checkRun(out, ['ws']);
+  assert.deepEqual(problems, []);
+  rmSync(out, { recursive: true, force: true });
 });

@@ -22,6 +22,8 @@ export class Setup {
   private nextNode = 0;
   readonly password: string;
   readonly notes: string[] = [];
+  /** Time spent per kind of setup call (ms), reported with each scenario's setup time. */
+  readonly timings = { usersMs: 0, channelsMs: 0, users: 0, channels: 0 };
 
   constructor(readonly http: HttpClient, readonly nodes: string[], readonly tag: string) {
     this.password = `lt-${tag}-pw-Secret1`;
@@ -64,12 +66,25 @@ export class Setup {
   async users(prefix: string, count: number): Promise<Account[]> {
     const out: Account[] = [];
     const spec = (i: number) => ({ username: `lt${this.tag}${prefix}${i}`, email: `lt${this.tag}${prefix}${i}@loadtest.invalid`, password: this.password, displayName: `LT ${prefix}${i}` });
+    const t0 = performance.now();
     if (this.mode === 'bulk') {
-      for (let at = 0; at < count; at += 1000) {
-        const batch = Array.from({ length: Math.min(1000, count - at) }, (_, k) => spec(at + k));
-        const r = must(await this.asOwner<{ users: AuthBody[] }>('POST', '/api/admin/users/bulk', { users: batch }), 'bulk user creation');
-        for (const u of r.users) out.push({ id: u.user.id, username: u.user.username, accessToken: u.accessToken, refreshToken: u.refreshToken, node: this.assignNode() });
-      }
+      // Two bulk calls in flight: the server hashes passwords of one batch while it answers the other.
+      const batches: number[] = [];
+      for (let at = 0; at < count; at += 1000) batches.push(at);
+      const results: Account[][] = new Array(batches.length);
+      let next = 0;
+      await Promise.all(Array.from({ length: Math.min(2, batches.length) }, async () => {
+        while (next < batches.length) {
+          const b = next++;
+          const at = batches[b];
+          const batch = Array.from({ length: Math.min(1000, count - at) }, (_, k) => spec(at + k));
+          const r = must(await this.asOwner<{ users: AuthBody[] }>('POST', '/api/admin/users/bulk', { users: batch }), 'bulk user creation');
+          results[b] = r.users.map((u) => ({ id: u.user.id, username: u.user.username, accessToken: u.accessToken, refreshToken: u.refreshToken, node: 0 }));
+        }
+      }));
+      for (const a of results.flat()) { a.node = this.assignNode(); out.push(a); }
+      this.timings.usersMs += performance.now() - t0;
+      this.timings.users += count;
       return out;
     }
     const results: Account[] = new Array(count);
@@ -81,11 +96,23 @@ export class Setup {
         results[i] = { id: u.user.id, username: u.user.username, accessToken: u.accessToken, refreshToken: u.refreshToken, node: this.assignNode() };
       }
     }));
+    this.timings.usersMs += performance.now() - t0;
+    this.timings.users += count;
     return results;
   }
 
   /** A public channel named lt<tag>-<name> with the given members (the owner is a member too, never online). */
   async channel(name: string, members: Account[]): Promise<string> {
+    const t0 = performance.now();
+    try {
+      return await this.channelInner(name, members);
+    } finally {
+      this.timings.channelsMs += performance.now() - t0;
+      this.timings.channels++;
+    }
+  }
+
+  private async channelInner(name: string, members: Account[]): Promise<string> {
     const ch = must(await this.asOwner<{ id: string }>('POST', '/api/channels', { name: `lt${this.tag}-${name}`, type: 'public' }), 'channel creation');
     if (this.mode === 'bulk') {
       for (let at = 0; at < members.length; at += 1000) {

@@ -22,8 +22,9 @@ export class ChannelService {
 
   /** The channel if the actor may see it, with the actor's membership (if any). */
   async visible(actor: Actor, channelId: string): Promise<{ channel: Channel; member: Member | undefined }> {
-    const [channel, member] = await Promise.all([this.store.channels.get(channelId), this.store.channels.getMember(channelId, actor.userId)]);
-    if (!channel) throw notFound('channel');
+    const found = await this.store.channels.getWithMember(channelId, actor.userId);
+    if (!found) throw notFound('channel');
+    const { channel, member } = found;
     if (!member && (channel.type !== 'public' || actor.role === 'guest')) throw notFound('channel');
     return { channel, member };
   }

@@ -90,6 +90,8 @@ export interface ChannelStore {
   /** Non-archived public channels ordered by name; `after` is a name cursor. */
   listPublic(limit: number, after?: string): Promise<Channel[]>;
   getMember(channelId: string, userId: string): Promise<Member | undefined>;
+  /** get() and getMember() in one read (the authorization check on every send and read). */
+  getWithMember(channelId: string, userId: string): Promise<{ channel: Channel; member: Member | undefined } | undefined>;
   /** Adds users that are not members yet; returns the user ids actually added. */
   addMembers(channelId: string, members: { userId: string; role: MemberRole }[], at: string): Promise<string[]>;
   /** Returns false when the user was not a member. */

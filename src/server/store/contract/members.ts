@@ -21,6 +21,18 @@ export function membersContract(ctx: Ctx): void {
       assert.deepEqual(sorted(await s.channels.memberIds(ch.id)), sorted([owner.id, u1.id, u2.id, u3.id]));
     });
 
+    it('getWithMember equals get() plus getMember(), member undefined for outsiders', async () => {
+      const s = ctx.store;
+      const [owner, u1, outsider] = await mkUsers(s, 3);
+      const ch = await mkChannel(s, owner, { members: [u1] });
+      await s.channels.markRead(ch.id, u1.id, 0);
+      const inside = await s.channels.getWithMember(ch.id, u1.id);
+      assert.deepEqual(inside, { channel: await s.channels.get(ch.id), member: await s.channels.getMember(ch.id, u1.id) });
+      const outside = await s.channels.getWithMember(ch.id, outsider.id);
+      assert.deepEqual(outside, { channel: await s.channels.get(ch.id), member: undefined });
+      assert.equal(await s.channels.getWithMember(newId(), u1.id), undefined);
+    });
+
     it('removeMember and setMemberRole report whether the user was a member', async () => {
       const s = ctx.store;
       const [owner, u1, outsider] = await mkUsers(s, 3);

@@ -164,6 +164,24 @@ export class PgChannelStore implements ChannelStore {
     return r.rows[0] ? toMember(r.rows[0]) : undefined;
   }
 
+  async getWithMember(channelId: string, userId: string): Promise<{ channel: Channel; member: Member | undefined } | undefined> {
+    // One round trip instead of two: this runs before every send and every read of a channel.
+    const r = await this.pool.query<ChannelRow & { m_role: string | null; m_joined_at: string | null; m_read_seq: number | null }>({
+      name: 'nchat_channel_get_with_member',
+      text: `SELECT ${CHANNEL_COLS}, m.role AS m_role, m.joined_at AS m_joined_at, m.read_seq AS m_read_seq
+             FROM channels c LEFT JOIN channel_members m ON m.channel_id = c.id AND m.user_id = $2
+             WHERE c.id = $1`,
+      values: [channelId, userId],
+    });
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const member =
+      row.m_role === null
+        ? undefined
+        : toMember({ channel_id: row.id, user_id: userId, role: row.m_role, joined_at: row.m_joined_at!, read_seq: row.m_read_seq! } as MemberRow);
+    return { channel: toChannel(row), member };
+  }
+
   async addMembers(channelId: string, members: { userId: string; role: MemberRole }[], at: string): Promise<string[]> {
     const seen = new Set<string>();
     const uniq = members.filter((m) => !seen.has(m.userId) && seen.add(m.userId));

@@ -215,6 +215,12 @@ export class SqliteChannels extends SqliteModule implements ChannelStore {
     return row && toMember(row);
   }
 
+  async getWithMember(channelId: string, userId: string): Promise<{ channel: Channel; member: Member | undefined } | undefined> {
+    // Two prepared point lookups on one synchronous connection: nothing to gain from a join.
+    const channel = await this.get(channelId);
+    return channel && { channel, member: await this.getMember(channelId, userId) };
+  }
+
   async addMembers(channelId: string, members: { userId: string; role: MemberRole }[], at: string): Promise<string[]> {
     if (members.length === 0) return [];
     return this.addMembersTx.immediate(channelId, members, at);

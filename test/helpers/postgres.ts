@@ -36,7 +36,7 @@ function describeUrl(url: string): string {
 export const skipMessage = (url = adminUrl()) => `PostgreSQL not reachable at ${describeUrl(url)}: skipped`;
 
 async function withAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: adminUrl(), connectionTimeoutMillis: 3000 });
+  const c = new pg.Client({ connectionString: adminUrl(), connectionTimeoutMillis: 15_000 }); // generous: a loaded 2-core box can take seconds to fork a backend
   c.on('error', () => {});
   await c.connect();
   try {

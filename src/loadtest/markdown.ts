@@ -33,7 +33,8 @@ export function markdown(s: Summary): string {
   L.push(`# ɳChat load test — profile ${s.run.profile} — ${status === 'PASSED' ? '✅ PASSED' : status === 'INTERRUPTED' ? '⚠️ INTERRUPTED' : '❌ FAILED'}`, '');
   L.push(`Run ${s.run.id}: ${s.run.startedAt} → ${s.run.endedAt} (${n(s.run.durationSec, ' s')}). Target: ${JSON.stringify(s.target.nodes)}${s.target.spawned ? ` spawned ${JSON.stringify(s.target.spawned)}` : ''}.`, '');
   if (s.generator.warnings.length) L.push('## ⚠️ Read this first', '', ...s.generator.warnings.map((w) => `- **${w}**`), '');
-  L.push('## Notices', '', ...s.notices.map((x) => `- ${x}`), ...Object.entries(s.notRun).map(([k, v]) => `- scenario ${k}: ${v}`), '');
+  const warned = new Set(s.generator.warnings);
+  L.push('## Notices', '', ...s.notices.filter((x) => !warned.has(x)).map((x) => `- ${x}`), ...Object.entries(s.notRun).map(([k, v]) => `- scenario ${k}: ${v}`), '');
   const apiReqs = cnt('api', 'api_reqs');
   L.push('## Quick metrics', '', ...table(['Metric', 'Actual', 'Thresholds'], [
     ['Concurrent users (max WS connections)', gv('ws', 'ws_max_concurrent'), verdicts('ws_max_concurrent')],

@@ -2,7 +2,7 @@
 // JSON patch, --set or the shorthand flags; bad values are usage errors (exit 2), never a crash.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { profileConfig, applyPatch, setToPatch, parseDuration, targetAt, stagesDuration } from '../../src/loadtest/config.js';
@@ -106,6 +106,7 @@ test('command line: flags, JSON file, shorthands and usage errors', () => {
     ['--spawn', 'sqlite', '--bogus'], ['--spawn', 'sqlite', '--rate'], ['--spawn', 'sqlite', '--profile', 'huge'], ['--spawn', 'sqlite', '--config', join(dir, 'missing.json')], ['--spawn', 'sqlite', '--admin', 'nocolon']]) {
     assert.throws(() => parseArgs(bad), (e: Error) => e.constructor.name === 'UsageError', `usage error for ${bad.join(' ')}`);
   }
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('loadtestCommand: --help is 0, a usage error is 2', async () => {

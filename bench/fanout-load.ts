@@ -24,6 +24,7 @@ interface Pending {
   t: number;
   expected: number;
   got: number;
+  acked: boolean;
 }
 
 export class Load {
@@ -106,8 +107,11 @@ export class Load {
         this.deliveries++;
         this.lastReceipt = now;
         this.latency.recordValue(Math.max(1, Math.round((now - p.t) * 1000)));
-      } else if (e.type === 'ack') this.acks++;
-      else if (e.type === 'error') {
+      } else if (e.type === 'ack') {
+        this.acks++;
+        const p = this.pending.get(e.clientMsgId);
+        if (p) p.acked = true;
+      } else if (e.type === 'error') {
         this.errors++;
         this.errorCodes.set(e.code, (this.errorCodes.get(e.code) ?? 0) + 1);
       }
@@ -124,6 +128,8 @@ export class Load {
     const text = 'x'.repeat(textBytes);
     const channels = this.target.channelIds.length;
     let sent = 0;
+    let slot = 0;
+    let skipped = 0;
     let expected = 0;
     const run = Math.random().toString(36).slice(2, 8);
     const start = performance.now();
@@ -133,23 +139,24 @@ export class Load {
       const tick = setInterval(() => {
         const elapsed = performance.now() - start;
         const due = Math.min(Math.floor((elapsed / 1000) * rate), rate * seconds);
-        while (sent < due) {
+        while (slot < due) {
+          slot++;
           const c = Math.floor(Math.random() * channels);
           const members = this.target.membersOf(c);
           const from = members[Math.floor(Math.random() * members.length)];
           const ws = this.clients[from];
           if (!ws || ws.readyState !== ws.OPEN) {
-            sent++;
+            skipped++;
             continue;
           }
           const clientMsgId = `${run}-${sent}`;
           const live = members.filter((m) => this.clients[m]?.readyState === WebSocket.OPEN).length;
-          this.pending.set(clientMsgId, { t: performance.now(), expected: live, got: 0 });
+          this.pending.set(clientMsgId, { t: performance.now(), expected: live, got: 0, acked: false });
           expected += live;
           ws.send(JSON.stringify({ op: 'send', channelId: this.target.channelIds[c], text, clientMsgId }));
           sent++;
         }
-        if (sent >= rate * seconds) {
+        if (slot >= rate * seconds) {
           clearInterval(tick);
           resolve();
         }
@@ -157,22 +164,31 @@ export class Load {
     });
     const sendWindowMs = performance.now() - start;
     const drainEnd = performance.now() + drainMs;
-    while (this.deliveries < expected && performance.now() < drainEnd) await new Promise((r) => setTimeout(r, 50));
+    while ((this.deliveries < expected || this.acks + this.errors < sent) && performance.now() < drainEnd) await new Promise((r) => setTimeout(r, 50));
     const cpu = process.cpuUsage(cpu0);
     const wallMs = performance.now() - start;
     this.recording = false;
+    // Lost = deliveries missing for messages the server acknowledged (a refused send is an error, not a loss).
+    let expectedAcked = 0;
+    let gotAcked = 0;
+    for (const p of this.pending.values()) {
+      if (!p.acked) continue;
+      expectedAcked += p.expected;
+      gotAcked += Math.min(p.got, p.expected);
+    }
     const h = this.latency;
     const ms = (p: number) => h.getValueAtPercentile(p) / 1000;
     return {
       rate,
       seconds,
       sent,
+      skipped,
       acks: this.acks,
       errors: this.errors,
       errorCodes: Object.fromEntries(this.errorCodes),
-      expected,
+      expected: expectedAcked,
       deliveries: this.deliveries,
-      lost: expected - this.deliveries,
+      lost: expectedAcked - gotAcked,
       deliveriesPerSec: this.deliveries / (Math.max(this.lastReceipt - this.firstSend, sendWindowMs) / 1000),
       p50: ms(50),
       p95: ms(95),

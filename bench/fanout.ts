@@ -10,6 +10,7 @@
 // receipt at every recipient) p50/p95/p99, lost deliveries, server CPU and RSS (from /proc),
 // memory per idle connection, generator CPU; then the nChat / bare ratios.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -50,7 +51,12 @@ async function spawnServer(script: string[], env: Record<string, string>): Promi
   const extra = (process.env.NCHAT_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...extra, '--import', 'tsx', ...script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (d) => (err = (err + d.toString()).slice(-4000)));
+  // NCHAT_BENCH_SERVER_LOG=<file>: keep the server's log (stderr) for a look afterwards.
+  const logTo = process.env.NCHAT_BENCH_SERVER_LOG ? createWriteStream(process.env.NCHAT_BENCH_SERVER_LOG, { flags: 'a' }) : undefined;
+  child.stderr!.on('data', (d) => {
+    err = (err + d.toString()).slice(-4000);
+    logTo?.write(d);
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
@@ -171,6 +177,7 @@ function print(results: TargetResult[]): void {
     lines.push(`## ${t.name}`);
     lines.push(`connect (to hello): p50 ${f(t.connect.p50)} ms, p95 ${f(t.connect.p95)} ms, p99 ${f(t.connect.p99)} ms, max ${f(t.connect.max)} ms; ${t.connect.failed} failed; all in ${f(t.connect.wallMs / 1000)} s`);
     lines.push(`idle server RSS ${f((t.idleRss ?? NaN) / 1048576)} MB; memory per idle connection ${f(t.perConnKB)} KB`);
+    lines.push('expected/lost count deliveries of acknowledged messages to every connected member (the sender included)');
     lines.push('| rate msg/s | sent | acks | errors | deliveries/s | expected | lost | e2e p50 ms | p95 ms | p99 ms | max ms | server CPU % | server RSS MB | generator CPU % |');
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of t.runs) {

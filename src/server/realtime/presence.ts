@@ -63,7 +63,15 @@ export class Presence implements PresenceView {
   ) {
     this.off = broker.subscribe(presenceTopic, (e) => this.onCluster(e as ClusterEvent));
     this.ticker = setInterval(() => this.tick(), timing.snapshotMs).unref();
-    broker.publish(presenceTopic, { type: 'presence.sync', nodeId });
+    // Ask the other nodes for their state once our subscription is live (their answers would be
+    // missed before); again after a broker gap, with our own state, since events may have been lost.
+    const sync = () => {
+      if (this.stopped) return;
+      this.publishSnapshot();
+      broker.publish(presenceTopic, { type: 'presence.sync', nodeId });
+    };
+    void (broker.whenSubscribed?.() ?? Promise.resolve()).then(sync);
+    broker.onGap(sync);
   }
 
   onlineUserIds(userIds: string[]): string[] {

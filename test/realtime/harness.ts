@@ -17,6 +17,7 @@ import { MemoryBroker } from '../../src/server/broker/memory-broker.js';
 import { createRedisBroker } from '../../src/server/broker/redis-broker.js';
 import { Metrics } from '../../src/server/http/metrics.js';
 import { openStore } from '../../src/server/main.js';
+import type { Store } from '../../src/server/store/store.js';
 import { buildServices, type Services } from '../../src/server/services/index.js';
 import { nobodyOnline, type ServiceDeps } from '../../src/server/services/context.js';
 import { attachRealtime, type Realtime } from '../../src/server/realtime/index.js';
@@ -31,6 +32,7 @@ export interface Node {
   realtime: Realtime;
   services: Services;
   broker: Broker;
+  store: Store;
   api: Api;
   stop(): Promise<void>;
 }
@@ -83,6 +85,7 @@ export async function startNode(o: NodeOptions = {}): Promise<Node> {
     realtime,
     services,
     broker,
+    store,
     api: new Api(url),
     stop: () =>
       (stopped ??= (async () => {

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
 import { CloseCodes } from '../../src/protocol/events.js';
+import { newId } from '../../src/server/ids.js';
 import { Client, ok, SECRET, signup, startNode, until, type Node, type User } from './harness.js';
 import { unique } from '../helpers/server.js';
 
@@ -222,5 +223,23 @@ describe('realtime: one node', () => {
     assert.equal(closed.code, CloseCodes.TOKEN_EXPIRED);
     await new Promise((r) => setTimeout(r, 1100));
     await assert.rejects(Client.open(node, token), (e: any) => e.status === 401, 'an expired token is refused at upgrade');
+  });
+
+  test('a seq gap seen live is repaired from the store', async () => {
+    const ch = await channel(alice);
+    const a = await open(alice);
+    // Two messages committed without any publish (as when a node's broker delivery was lost)…
+    for (const text of ['unseen 1', 'unseen 2']) {
+      await node.store.messages.create({
+        id: newId(), channelId: ch.id, authorId: alice.id, text, clientMsgId: null, parentId: null,
+        mentions: { userIds: [], channel: false, here: false }, fileIds: [], createdAt: new Date().toISOString(),
+        notify: { mentionUserIds: [], allMembers: null, threadParticipants: false },
+      });
+    }
+    // …then a normal send: seq 3 arrives live, the hub sees 1–2 missing and reads them back.
+    await ok(alice.api.post(`/api/channels/${ch.id}/messages`, { text: 'seen 3' }), 201);
+    await until(() => [1, 2, 3].every((s) => a.seqs(ch.id).has(s)), 'seqs 1..3 at the client');
+    assert.equal(a.of('message.created', ch.id).find((e) => e.seq === 1).message.text, 'unseen 1');
+    assert.ok(node.realtime.stats().repairs >= 1);
   });
 });

@@ -118,9 +118,23 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
     },
   });
 
-  // Heartbeat: one timer for all sockets. A socket that left two pings unanswered is terminated.
+  // Heartbeat: each socket is pinged once per interval and terminated when it left two pings
+  // unanswered. The pings are spread over the interval in small slices: pinging 10,000 sockets in
+  // one go is a burst of 10,000 writes that stalls every delivery behind it.
+  const SLICES = Math.max(1, Math.min(50, Math.floor(config.wsPingIntervalMs / 100)));
+  let cycle: Connection[] = [];
+  let cursor = 0;
   const heartbeat = setInterval(() => {
-    for (const c of conns) {
+    if (cursor >= cycle.length) {
+      cycle = [...conns];
+      cursor = 0;
+      const old = Date.now() - TYPING_THROTTLE_MS;
+      for (const [k, t] of typingSeen) if (t < old) typingSeen.delete(k);
+    }
+    const end = Math.min(cycle.length, cursor + Math.ceil(cycle.length / SLICES));
+    for (; cursor < end; cursor++) {
+      const c = cycle[cursor];
+      if (!conns.has(c)) continue;
       if (c.missedPongs >= 2) {
         log.debug({ connection: c.id }, 'heartbeat missed twice: terminating');
         c.ws.terminate();
@@ -133,9 +147,7 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
         // socket already closing
       }
     }
-    const old = Date.now() - TYPING_THROTTLE_MS;
-    for (const [k, t] of typingSeen) if (t < old) typingSeen.delete(k);
-  }, config.wsPingIntervalMs).unref();
+  }, config.wsPingIntervalMs / SLICES).unref();
 
   let draining: Promise<void> | undefined;
   const drain = () =>

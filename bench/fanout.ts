@@ -1,5 +1,6 @@
 // npm run bench:fanout [-- --users 10000 --channel-size 10 --rate 1000[,2000,...] --duration 10
-//                         --connect-concurrency 200 --database-url postgres://… --skip-baseline]
+//                         --connect-concurrency 200 --database-url postgres://… --redis-url redis://…
+//                         --skip-baseline]
 //
 // Server and generator in separate processes. The ɳChat server (`nchat serve`, SQLite in a temp
 // dir unless --database-url) is spawned with the load-test allowance (NCHAT_LOADTEST_ALLOWANCE=1:
@@ -31,6 +32,7 @@ const RATES = (args.get('rate') ?? '1000').split(',').map(Number);
 const DURATION = Number(args.get('duration') ?? 10);
 const CONC = Number(args.get('connect-concurrency') ?? 200);
 const DB = args.get('database-url');
+const REDIS = args.get('redis-url');
 const SKIP_BASELINE = args.has('skip-baseline');
 const CHANNELS = Math.ceil(USERS / SIZE);
 const root = new URL('..', import.meta.url).pathname;
@@ -174,7 +176,7 @@ const f = (n: number | undefined, d = 1) => (n === undefined || Number.isNaN(n) 
 function print(results: TargetResult[]): void {
   const lines: string[] = [];
   lines.push(`bench:fanout — ${USERS} users, channels of ${SIZE} (${CHANNELS} channels), ${DURATION} s per rate, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`);
-  lines.push(`nChat server: nchat serve, ${DB ? 'PostgreSQL' : 'SQLite (temp dir)'}, memory broker, NCHAT_LOADTEST_ALLOWANCE=1 (frame limits lifted), NCHAT_ARGON2_MEMORY_KIB=1024 (cheap hashing for setup only)`);
+  lines.push(`nChat server: nchat serve, ${DB ? 'PostgreSQL' : 'SQLite (temp dir)'}, ${REDIS ? 'Redis broker' : 'memory broker'}, NCHAT_LOADTEST_ALLOWANCE=1 (frame limits lifted), NCHAT_ARGON2_MEMORY_KIB=1024 (cheap hashing for setup only)`);
   lines.push('');
   for (const t of results) {
     lines.push(`## ${t.name}`);
@@ -212,6 +214,7 @@ async function main(): Promise<void> {
     NCHAT_ARGON2_MEMORY_KIB: '1024',
     NCHAT_LOG_LEVEL: 'warn',
     ...(DB ? { NCHAT_DATABASE_URL: DB } : {}),
+    ...(REDIS ? { NCHAT_REDIS_URL: REDIS } : {}),
   };
   const nchat = await spawnServer(['src/cli.ts', 'serve'], env);
   try {

@@ -84,6 +84,11 @@ describe('realtime: two nodes, PostgreSQL + Redis', { skip: skip || false }, () 
       await ok(alice.api.post(`/api/channels/${priv.id}/messages`, { text: 'psst carol' }), 201);
       await c.waitFor((e) => e.type === 'message.created' && e.message.text === 'psst carol');
       assert.ok(!c.events.some((e) => e.type === 'presence' && e.userId === alice.id && e.status === 'online' && c.events.indexOf(e) < c.events.findIndex((x) => x.type === 'subscription')), 'no presence before sharing a channel');
+      // @here on node A notifies bob, who is online on node B only: presence is cluster-wide.
+      await ok(alice.api.post(`/api/channels/${ch.id}/messages`, { text: '@here standup' }), 201);
+      const n = await b.waitFor((e) => e.type === 'notification');
+      assert.equal(n.notification.kind, 'mention');
+      assert.equal(n.notification.channelId, ch.id);
       // typing crosses nodes too
       a.send({ op: 'typing', channelId: ch.id });
       await b.waitFor((e) => e.type === 'typing' && e.userId === alice.id);

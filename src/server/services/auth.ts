@@ -1,7 +1,7 @@
 // Accounts and sessions: argon2id passwords, short-lived JWT access tokens (HS256, issuer and
 // audience pinned) and rotating refresh tokens stored as SHA-256 hashes. Presenting a refresh
 // token that was already rotated means it leaked: the whole family is revoked.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { hash as argonHash, verify as argonVerify, Algorithm } from '@node-rs/argon2';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { AppError } from '../errors.js';
@@ -30,7 +30,7 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 let decoyHash: Promise<string> | undefined;
 
 export class AuthService {
-  private readonly key: Uint8Array;
+  private readonly key: KeyObject;
   private readonly perIp: SlidingWindowLimiter;
   private readonly perAccount: SlidingWindowLimiter;
 
@@ -38,7 +38,8 @@ export class AuthService {
     private readonly deps: ServiceDeps,
     secret: string,
   ) {
-    this.key = new TextEncoder().encode(secret);
+    // A KeyObject, not raw bytes: jose would otherwise re-import the raw key on every verify.
+    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
     const unlimited = deps.config.loadtestAllowance;
     this.perIp = new SlidingWindowLimiter(unlimited ? Number.MAX_SAFE_INTEGER : deps.config.signinLimitPerIp, WINDOW_MS);
     this.perAccount = new SlidingWindowLimiter(unlimited ? Number.MAX_SAFE_INTEGER : deps.config.signinLimitPerAccount, WINDOW_MS);

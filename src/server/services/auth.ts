@@ -3,7 +3,8 @@
 // token that was already rotated means it leaked: the whole family is revoked.
 import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { hash as argonHash, verify as argonVerify, Algorithm } from '@node-rs/argon2';
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { SignJWT } from 'jose';
+import { verifyHs256 } from './jwt-hs256.js';
 import { AppError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Role, User } from '../store/types.js';
@@ -120,15 +121,11 @@ export class AuthService {
    * node), so a demotion (member → guest) takes effect within seconds, not at token expiry.
    */
   async verifyAccessToken(token: string): Promise<Actor> {
-    let userId: string;
-    try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
-      if (typeof payload.sub !== 'string' || typeof payload.role !== 'string') throw new Error('claims');
-      userId = payload.sub;
-    } catch (e) {
-      if (e instanceof joseErrors.JWTExpired) throw new AppError('TOKEN_EXPIRED', 'access token expired');
-      throw new AppError('TOKEN_INVALID', 'access token is not valid');
-    }
+    const r = verifyHs256(token, this.key, ISSUER, AUDIENCE);
+    if (!r.ok) throw r.expired ? new AppError('TOKEN_EXPIRED', 'access token expired') : new AppError('TOKEN_INVALID', 'access token is not valid');
+    const { sub, role: claimedRole } = r.payload;
+    if (typeof sub !== 'string' || typeof claimedRole !== 'string') throw new AppError('TOKEN_INVALID', 'access token is not valid');
+    const userId = sub;
     const role = await this.currentRole(userId);
     if (!role) throw new AppError('TOKEN_INVALID', 'access token is not valid');
     return { userId, role };

@@ -1,117 +1,13 @@
 // Row shapes as SQLite returns them, and their mapping to domain records (always fresh objects).
-import type {
-  Channel,
-  ChannelType,
-  Member,
-  MemberRole,
-  Message,
-  Notification,
-  NotificationKind,
-  ReactionSummary,
-  RefreshToken,
-  Role,
-  User,
-  UserWithSecret,
-} from '../types.js';
+import type { Message, ReactionSummary } from '../types.js';
 
-export interface UserRow {
-  id: string;
-  username: string;
-  email: string;
-  display_name: string;
-  password_hash: string;
-  role: string;
-  status: string | null;
-  avatar_file_id: string | null;
-  created_at: string;
-}
+// Shared row shapes and mappers (users, tokens, channels, members, notifications, reactions).
+export * from '../rows.js';
 
 export const USER_COLS = 'id, username, email, display_name, password_hash, role, status, avatar_file_id, created_at';
 
-export function toUser(r: UserRow): User {
-  return {
-    id: r.id,
-    username: r.username,
-    email: r.email,
-    displayName: r.display_name,
-    role: r.role as Role,
-    status: r.status,
-    avatarFileId: r.avatar_file_id,
-    createdAt: r.created_at,
-  };
-}
-
-export function toUserWithSecret(r: UserRow): UserWithSecret {
-  return { ...toUser(r), passwordHash: r.password_hash };
-}
-
-export interface TokenRow {
-  id: string;
-  user_id: string;
-  family_id: string;
-  token_hash: string;
-  expires_at: string;
-  used_at: string | null;
-  revoked_at: string | null;
-  created_at: string;
-}
-
-export function toToken(r: TokenRow): RefreshToken {
-  return {
-    id: r.id,
-    userId: r.user_id,
-    familyId: r.family_id,
-    tokenHash: r.token_hash,
-    expiresAt: r.expires_at,
-    usedAt: r.used_at,
-    revokedAt: r.revoked_at,
-    createdAt: r.created_at,
-  };
-}
-
-export interface ChannelRow {
-  id: string;
-  type: string;
-  name: string | null;
-  description: string;
-  topic: string;
-  created_by: string;
-  created_at: string;
-  archived_at: string | null;
-  last_seq: number;
-  member_count: number;
-  dm_key: string | null;
-}
-
 export const CHANNEL_COLS =
   'id, type, name, description, topic, created_by, created_at, archived_at, last_seq, member_count, dm_key';
-
-export function toChannel(r: ChannelRow): Channel {
-  return {
-    id: r.id,
-    type: r.type as ChannelType,
-    name: r.name,
-    description: r.description,
-    topic: r.topic,
-    createdBy: r.created_by,
-    createdAt: r.created_at,
-    archivedAt: r.archived_at,
-    lastSeq: r.last_seq,
-    memberCount: r.member_count,
-  };
-}
-
-export interface MemberRow {
-  channel_id: string;
-  user_id: string;
-  role: string;
-  joined_at: string;
-  read_seq: number;
-}
-
-export function toMember(r: MemberRow): Member {
-  return { channelId: r.channel_id, userId: r.user_id, role: r.role as MemberRole, joinedAt: r.joined_at, readSeq: r.read_seq };
-}
 
 /**
  * Message rows are fetched as arrays (Statement.raw(), columns in MESSAGE_COLS order): the driver
@@ -168,51 +64,3 @@ export function toMessage(r: MessageRow, reactions: ReactionSummary[] = []): Mes
   };
 }
 
-export interface ReactionRow {
-  message_id: string;
-  user_id: string;
-  emoji: string;
-}
-
-/**
- * Groups reaction rows (already ordered by reaction time) per message: emojis in order of their
- * first reaction, user ids in reaction order.
- */
-export function groupReactions(rows: ReactionRow[]): Map<string, ReactionSummary[]> {
-  const out = new Map<string, ReactionSummary[]>();
-  for (const r of rows) {
-    let list = out.get(r.message_id);
-    if (!list) out.set(r.message_id, (list = []));
-    let s = list.find((x) => x.emoji === r.emoji);
-    if (!s) list.push((s = { emoji: r.emoji, count: 0, userIds: [] }));
-    s.count++;
-    s.userIds.push(r.user_id);
-  }
-  return out;
-}
-
-export interface NotificationRow {
-  id: string;
-  user_id: string;
-  kind: string;
-  channel_id: string;
-  message_id: string;
-  seq: number;
-  actor_id: string;
-  created_at: string;
-  read_at: string | null;
-}
-
-export function toNotification(r: NotificationRow): Notification {
-  return {
-    id: r.id,
-    userId: r.user_id,
-    kind: r.kind as NotificationKind,
-    channelId: r.channel_id,
-    messageId: r.message_id,
-    seq: r.seq,
-    actorId: r.actor_id,
-    createdAt: r.created_at,
-    readAt: r.read_at,
-  };
-}

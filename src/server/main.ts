@@ -16,14 +16,17 @@ import { nobodyOnline, type ServiceDeps } from './services/context.js';
 import type { Store } from './store/store.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import { openPostgresStore } from './store/postgres/index.js';
-import { attachRealtime } from './realtime/index.js';
+import { attachRealtime, type Realtime, type RealtimeDeps } from './realtime/index.js';
 import { VERSION } from './version.js';
 
 export interface RunningServer {
   url: string;
   port: number;
+  config: Config;
   store: Store;
+  broker: Broker;
   services: Services;
+  realtime: Realtime;
   logger: Logger;
   /** SIGTERM path: health 503, no new upgrades, flush, close sockets with 1012, close HTTP, broker, store. */
   drain(): Promise<void>;
@@ -49,7 +52,13 @@ async function jwtSecret(config: Config, store: Store): Promise<string> {
   return config.jwtSecret ?? store.meta.setIfAbsent('jwt_secret', randomBytes(48).toString('base64url'));
 }
 
-export async function startServer(config: Config, opts: { logger?: Logger } = {}): Promise<RunningServer> {
+export interface StartOptions {
+  logger?: Logger;
+  /** Tests shorten presence debounces; production uses the defaults. */
+  presenceTiming?: RealtimeDeps['presenceTiming'];
+}
+
+export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.password', '*.refreshToken', '*.accessToken'] });
   if (config.loadtestAllowance) logger.warn('NCHAT_LOADTEST_ALLOWANCE is on: sign-in/sign-up rate limits and WebSocket frame limits are lifted. Never in production.');
   const rawStore = await openStore(config, logger);
@@ -69,7 +78,7 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
     logger,
     system: { version: VERSION, store: store.kind, broker: broker.kind, draining: () => draining },
   });
-  const realtime = attachRealtime(app.server, { config, broker, services, logger });
+  const realtime = attachRealtime(app.server, { config, broker, services, logger, presenceTiming: opts.presenceTiming });
   deps.presence = realtime.presence;
   metrics.gauge('nchat_ws_connections', 'Open WebSocket connections on this node', () => realtime.stats().connections);
   metrics.gauge('nchat_ws_users', 'Distinct users connected to this node', () => realtime.stats().users);
@@ -94,5 +103,5 @@ export async function startServer(config: Config, opts: { logger?: Logger } = {}
       await store.close();
       logger.info('stopped');
     })());
-  return { url, port, store, services, logger, drain, close: drain };
+  return { url, port, config, store, broker, services, realtime, logger, drain, close: drain };
 }

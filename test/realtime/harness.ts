@@ -1,26 +1,18 @@
 // Real servers and real WebSocket clients for the realtime tests (not a test file itself).
 //
-// startNode() runs one ɳChat node on a real port: the real store (SQLite file, or PostgreSQL when
-// databaseUrl is given), real services, the real HTTP app and attachRealtime(), with the memory
-// broker or a Redis broker. It composes the same parts as src/server/main.ts does, so the tests
-// can also reach the node's Realtime handle (stats, drain) and shorten presence debounces.
+// startNode() runs one ɳChat node on a real port through startServer() (src/server/main.ts), the
+// same composition as `nchat serve`: SQLite file or PostgreSQL, memory or Redis broker. The tests
+// reach the node's Realtime handle (stats, drain) and may shorten presence debounces.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Server } from 'node:http';
-import { pino } from 'pino';
 import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../src/config.js';
-import { buildApp } from '../../src/server/app.js';
 import type { Broker } from '../../src/server/broker/broker.js';
-import { MemoryBroker } from '../../src/server/broker/memory-broker.js';
-import { createRedisBroker } from '../../src/server/broker/redis-broker.js';
-import { Metrics } from '../../src/server/http/metrics.js';
-import { openStore } from '../../src/server/main.js';
+import { startServer } from '../../src/server/main.js';
+import type { Services } from '../../src/server/services/index.js';
+import type { Realtime } from '../../src/server/realtime/index.js';
 import type { Store } from '../../src/server/store/store.js';
-import { buildServices, type Services } from '../../src/server/services/index.js';
-import { nobodyOnline, type ServiceDeps } from '../../src/server/services/context.js';
-import { attachRealtime, type Realtime } from '../../src/server/realtime/index.js';
 import { Api, unique } from '../helpers/server.js';
 
 export const SECRET = 'realtime-tests-secret-0123456789-abcdefghijklmnop';
@@ -59,24 +51,8 @@ export async function startNode(o: NodeOptions = {}): Promise<Node> {
     ...(o.redisUrl ? { NCHAT_REDIS_URL: o.redisUrl } : {}),
     ...o.env,
   });
-  const logger = pino({ level: config.logLevel });
-  const store = await openStore(config, logger);
-  await store.migrate();
-  const broker = config.redisUrl ? await createRedisBroker(config.redisUrl, logger) : new MemoryBroker();
-  const deps: ServiceDeps = { config, store, broker, logger, presence: nobodyOnline, now: () => new Date() };
-  const services = buildServices(deps, SECRET);
-  const app = await buildApp({
-    config,
-    services,
-    metrics: new Metrics(store),
-    logger,
-    system: { version: 'test', store: store.kind, broker: broker.kind, draining: () => false },
-  });
-  const realtime = attachRealtime(app.server as Server, { config, broker, services, logger, presenceTiming: o.presenceTiming });
-  deps.presence = realtime.presence;
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const port = (app.server.address() as { port: number }).port;
-  const url = `http://127.0.0.1:${port}`;
+  const server = await startServer(config, { presenceTiming: o.presenceTiming });
+  const { url, port, realtime, services, broker, store } = server;
   let stopped: Promise<void> | undefined;
   return {
     url,
@@ -89,10 +65,7 @@ export async function startNode(o: NodeOptions = {}): Promise<Node> {
     api: new Api(url),
     stop: () =>
       (stopped ??= (async () => {
-        await realtime.drain();
-        await app.close();
-        await broker.close();
-        await store.close();
+        await server.close();
         if (ownDir) await rm(ownDir, { recursive: true, force: true });
       })()),
   };

@@ -3,7 +3,7 @@
 // because PostgreSQL's int8 may arrive as a string when a driver parser is not installed.
 // Message rows differ per backend (SQLite keeps arrays as JSON text and reads rows as arrays),
 // so each backend maps those itself.
-import type { Channel, ChannelType, Member, MemberRole, Notification, NotificationKind, ReactionSummary, RefreshToken, Role, User, UserWithSecret } from './types.js';
+import type { Channel, ChannelType, Member, MemberRole, Message, NewMessage, Notification, NotificationKind, ReactionSummary, RefreshToken, Role, User, UserWithSecret } from './types.js';
 
 export interface UserRow {
   id: string;
@@ -140,4 +140,28 @@ export function groupReactions(rows: ReactionRow[]): Map<string, ReactionSummary
     s.userIds.push(r.user_id);
   }
   return out;
+}
+
+/**
+ * The record of a message just inserted by create(): what the row holds right after the insert
+ * (no edits, replies or reactions yet). `mentionUserIds` are the de-duplicated ids actually stored.
+ */
+export function insertedMessage(input: NewMessage, seq: number, mentionUserIds: string[], createdAt = input.createdAt): Message {
+  return {
+    id: input.id,
+    channelId: input.channelId,
+    seq,
+    authorId: input.authorId,
+    text: input.text,
+    createdAt,
+    editedAt: null,
+    deletedAt: null,
+    parentId: input.parentId ?? null,
+    replyCount: 0,
+    lastReplyAt: null,
+    reactions: [],
+    mentions: { userIds: mentionUserIds, channel: !!input.mentions?.channel, here: !!input.mentions?.here },
+    files: [...(input.fileIds ?? [])],
+    clientMsgId: input.clientMsgId ?? null,
+  };
 }

@@ -24,6 +24,7 @@ import type pg from 'pg';
 import { AppError } from '../../errors.js';
 import type { CreateMessageResult, Message, NewMessage, Notification, NotificationKind } from '../types.js';
 import { FULL_SQL, PLAIN_SQL } from './message-sql.js';
+import { insertedMessage } from '../rows.js';
 
 /** A batch is also one statement's working set; beyond this, latency grows without gain. */
 const MAX_BATCH = 64;
@@ -178,23 +179,7 @@ export class MessageWriter {
     if (row.seq == null) return p.reject(new AppError('NOT_FOUND', 'channel not found'));
     const input = p.input;
     const seq = Number(row.seq);
-    const message: Message = {
-      id: input.id,
-      channelId: input.channelId,
-      seq,
-      authorId: input.authorId,
-      text: input.text,
-      createdAt: p.createdAt,
-      editedAt: null,
-      deletedAt: null,
-      parentId: input.parentId ?? null,
-      replyCount: 0,
-      lastReplyAt: null,
-      reactions: [],
-      mentions: { userIds: p.mentionIds, channel: !!input.mentions?.channel, here: !!input.mentions?.here },
-      files: [...(input.fileIds ?? [])],
-      clientMsgId: input.clientMsgId ?? null,
-    };
+    const message = insertedMessage(input, seq, p.mentionIds, p.createdAt);
     const notifications: Notification[] = (row.notes ?? []).map((n) => {
       // "kind:userId:id" — kind and the generated id contain no ':'.
       const a = n.indexOf(':');

@@ -3,7 +3,7 @@ import type { MessageStore } from '../store.js';
 import type { CreateMessageResult, HistoryQuery, Mentions, Message, NewMessage, ReactionSummary } from '../types.js';
 import { clampLimit, lazy, SqliteModule, type Db } from './db.js';
 import type { SqliteNotifications } from './notifications.js';
-import { M, MESSAGE_COLS, encodeList, groupReactions, toMessage, type MessageRow, type ReactionRow } from './rows.js';
+import { M, MESSAGE_COLS, encodeList, groupReactions, insertedMessage, toMessage, type MessageRow, type ReactionRow } from './rows.js';
 
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
@@ -110,23 +110,7 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
     const notifications = this.notifications.createForMessage(input, seq);
     if (input.parentId !== null) q.bumpParent.run(input.createdAt, input.parentId);
     q.authorRead.run(seq, input.channelId, input.authorId);
-    const message: Message = {
-      id: input.id,
-      channelId: input.channelId,
-      seq,
-      authorId: input.authorId,
-      text: input.text,
-      createdAt: input.createdAt,
-      editedAt: null,
-      deletedAt: null,
-      parentId: input.parentId,
-      replyCount: 0,
-      lastReplyAt: null,
-      reactions: [],
-      mentions: { userIds: mentionIds, channel: input.mentions.channel, here: input.mentions.here },
-      files: [...input.fileIds],
-      clientMsgId: input.clientMsgId,
-    };
+    const message = insertedMessage(input, seq, mentionIds);
     return { message, created: true, notifications };
   }
 

@@ -13,6 +13,12 @@ import { type Actor, type ServiceDeps, isWorkspaceAdmin } from './context.js';
 
 export const isDm = (c: Channel) => c.type === 'direct' || c.type === 'group';
 
+/** Writing to a channel needs membership: NOT_A_MEMBER for a visible channel the actor has not joined. */
+export function requireJoined(channel: Channel, member: Member | undefined): Member {
+  if (!member) throw new AppError('NOT_A_MEMBER', `join #${channel.name} first`);
+  return member;
+}
+
 export class ChannelService {
   constructor(private readonly deps: ServiceDeps) {}
 
@@ -36,8 +42,7 @@ export class ChannelService {
 
   async requireMembership(actor: Actor, channelId: string): Promise<{ channel: Channel; member: Member }> {
     const { channel, member } = await this.visible(actor, channelId);
-    if (!member) throw new AppError('NOT_A_MEMBER', `join #${channel.name} first`);
-    return { channel, member };
+    return { channel, member: requireJoined(channel, member) };
   }
 
   private canAdminister(actor: Actor, member: Member | undefined): boolean {

@@ -3,10 +3,10 @@
 import { AppError, notFound } from '../errors.js';
 import { channelTopic, userTopic } from '../broker/broker.js';
 import { newId } from '../ids.js';
-import type { Channel, Message, NewMessage } from '../store/types.js';
+import type { Channel, Member, Message, NewMessage } from '../store/types.js';
 import { type Actor, type ServiceDeps, isModerator } from './context.js';
 import type { ChannelService } from './channels.js';
-import { isDm } from './channels.js';
+import { isDm, requireJoined } from './channels.js';
 import { parseMentions } from './mentions.js';
 import { assertWellFormed, checkMessageText } from './text.js';
 
@@ -88,15 +88,18 @@ export class MessageService {
 
   /** A message the actor may read, or NOT_FOUND (the same answer as for an id that does not exist). */
   async get(actor: Actor, id: string): Promise<Message> {
-    const m = await this.store.messages.get(id);
-    if (!m) throw notFound('message');
-    await this.readable(actor, m.channelId);
-    return m;
+    return (await this.load(actor, id)).message;
   }
 
-  private async readable(actor: Actor, channelId: string): Promise<void> {
+  /**
+   * The message with its channel and the actor's membership, in two reads (message, then
+   * channel + member). Anything the actor may not see is NOT_FOUND for the message.
+   */
+  private async load(actor: Actor, id: string): Promise<{ message: Message; channel: Channel; member: Member | undefined }> {
+    const message = await this.store.messages.get(id);
+    if (!message) throw notFound('message');
     try {
-      await this.channels.visible(actor, channelId);
+      return { message, ...(await this.channels.visible(actor, message.channelId)) };
     } catch (e) {
       if (e instanceof AppError && e.code === 'NOT_FOUND') throw notFound('message');
       throw e;
@@ -117,13 +120,12 @@ export class MessageService {
 
   async edit(actor: Actor, id: string, text: string): Promise<Message> {
     assertWellFormed(text);
-    const m = await this.get(actor, id);
+    const { message: m, channel, member } = await this.load(actor, id);
     if (m.authorId !== actor.userId) throw new AppError('FORBIDDEN', 'only the author can edit a message');
     if (m.deletedAt) throw notFound('message');
     checkMessageText(text, m.files.length > 0);
-    const channel = (await this.store.channels.get(m.channelId))!;
     if (channel.archivedAt) throw new AppError('CHANNEL_ARCHIVED', 'channel is archived');
-    await this.channels.requireMember(actor, m.channelId);
+    requireJoined(channel, member);
     const updated = await this.store.messages.update(id, text, await this.resolveMentions(text, channel), this.deps.now().toISOString());
     if (!updated) throw notFound('message');
     this.deps.broker.publish(channelTopic(updated.channelId), { type: 'message.updated', channelId: updated.channelId, seq: updated.seq, message: updated });
@@ -131,10 +133,9 @@ export class MessageService {
   }
 
   async remove(actor: Actor, id: string): Promise<Message> {
-    const m = await this.get(actor, id);
+    const { message: m, member } = await this.load(actor, id);
     if (m.deletedAt) return m;
     if (m.authorId !== actor.userId && !isModerator(actor)) {
-      const member = await this.store.channels.getMember(m.channelId, actor.userId);
       if (!(member && (member.role === 'owner' || member.role === 'admin'))) throw new AppError('FORBIDDEN', 'only the author, a channel admin or a moderator can delete');
     }
     const deleted = await this.store.messages.softDelete(id, this.deps.now().toISOString());
@@ -144,9 +145,9 @@ export class MessageService {
   }
 
   async react(actor: Actor, id: string, emoji: string, add: boolean): Promise<Message> {
-    const m = await this.get(actor, id);
+    const { message: m, channel, member } = await this.load(actor, id);
     if (m.deletedAt) throw notFound('message');
-    await this.channels.requireMember(actor, m.channelId);
+    requireJoined(channel, member);
     const changed = add
       ? await this.store.messages.addReaction(id, actor.userId, emoji, this.deps.now().toISOString())
       : await this.store.messages.removeReaction(id, actor.userId, emoji);

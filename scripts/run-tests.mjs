@@ -1,11 +1,27 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under src/ and test/ with Node's built-in test runner (through tsx),
-// after a type check. Node 20's --test does not expand globs, so the file list is built here.
-// Usage: npm test [-- substring-filter ...]
+// after a type check of everything tsc sees (src/, test/, bench/, scripts/: a type error in a
+// test fails the run too). Node 20's --test does not expand globs, so the file list is built here.
+// Usage: npm test [-- substring-filter ...]   (a filtered run skips the type check)
+//   NCHAT_SKIP_TYPECHECK=1   skip the type check locally; refused when CI=true (CI must type-check)
+//   NCHAT_TEST_TIMEOUT_MS    timeout per test file (default 300000): a hung test fails its file instead of
+//                            hanging CI. On Node 20, --test-timeout bounds each file's run as a whole (its
+//                            tests do not inherit it), so the default covers the slowest file: the load-test
+//                            smoke runs (two runs asserted under 90 s each, plus the Ctrl-C run).
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
+const ci = !!process.env.CI && !['false', '0'].includes(process.env.CI);
+if (process.env.NCHAT_SKIP_TYPECHECK && ci) {
+  console.error('NCHAT_SKIP_TYPECHECK is refused under CI: CI runs the type check');
+  process.exit(2);
+}
+const timeoutMs = Number(process.env.NCHAT_TEST_TIMEOUT_MS ?? 300_000);
+if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
+  console.error(`NCHAT_TEST_TIMEOUT_MS: expected a positive integer of milliseconds, got "${process.env.NCHAT_TEST_TIMEOUT_MS}"`);
+  process.exit(2);
+}
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
 function walk(dir, out = []) {
@@ -31,7 +47,7 @@ if (!process.env.NCHAT_SKIP_TYPECHECK && filters.length === 0) {
     process.exit(tc.status ?? 1);
   }
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${timeoutMs}`, '--test-reporter=spec', ...files], {
   cwd: root,
   stdio: 'inherit',
   env: { ...process.env, NCHAT_LOG_LEVEL: process.env.NCHAT_LOG_LEVEL ?? 'silent' },

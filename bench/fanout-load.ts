@@ -1,9 +1,12 @@
 // The load generator of bench:fanout (runs in the bench process, never in the server's):
-// N WebSocket clients, each a member of one channel; messages sent at a fixed rate by random
-// members of random channels; every recipient's receipt time recorded against the send time
-// (same process, same monotonic clock), so latency is send → receipt at each recipient.
+// N WebSocket clients, each a member of one channel; messages sent on a fixed-rate schedule by
+// random members of random channels; every recipient's receipt time recorded against the
+// message's intended send time (its slot; same process, same monotonic clock), so latency is
+// intended send → receipt at each recipient and a late generator cannot hide its lateness
+// (schedule lag = actual send − intended is reported beside it).
 import hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
+import { FixedRateSchedule } from '../src/loadtest/schedule.js';
 
 export interface Target {
   name: string;
@@ -21,25 +24,32 @@ export type Histogram = ReturnType<typeof hdr.build>;
 export const histogram = (): Histogram => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
 
 interface Pending {
-  t: number;
+  /** Intended send time (the slot's time in the fixed-rate schedule), performance.now() ms. */
+  intended: number;
+  /** When it actually left (after the slot's time when the generator was late). */
+  sentAt: number;
   expected: number;
   got: number;
-  acked: boolean;
+  state: 'unanswered' | 'acked' | 'refused';
 }
 
 export class Load {
   readonly clients: (WebSocket | undefined)[] = [];
   private readonly pending = new Map<string, Pending>();
+  /** Send → receipt from the intended time (what a user waiting for that slot would see). */
   private latency = histogram();
+  /** Send → receipt from the actual send (the pre-fix method, kept for the side-by-side). */
+  private fromSend = histogram();
   deliveries = 0;
   acks = 0;
   errors = 0;
+  /** Error events whose `ref` matches no message of this run. */
+  errorsUnmatched = 0;
   errorCodes = new Map<string, number>();
   closedUnexpectedly = 0;
   private firstSend = 0;
   private lastReceipt = 0;
   private recording = false;
-
   constructor(readonly target: Target) {}
 
   /** Opens every connection (at most `concurrency` in flight); returns per-connection time to hello in ms. */
@@ -106,23 +116,34 @@ export class Load {
         p.got++;
         this.deliveries++;
         this.lastReceipt = now;
-        this.latency.recordValue(Math.max(1, Math.round((now - p.t) * 1000)));
+        this.latency.recordValue(Math.max(1, Math.round((now - p.intended) * 1000)));
+        this.fromSend.recordValue(Math.max(1, Math.round((now - p.sentAt) * 1000)));
       } else if (e.type === 'ack') {
         this.acks++;
         const p = this.pending.get(e.clientMsgId);
-        if (p) p.acked = true;
+        if (p && p.state === 'unanswered') p.state = 'acked';
       } else if (e.type === 'error') {
         this.errors++;
         this.errorCodes.set(e.code, (this.errorCodes.get(e.code) ?? 0) + 1);
+        const p = typeof e.ref === 'string' ? this.pending.get(e.ref) : undefined;
+        if (p && p.state === 'unanswered') p.state = 'refused';
+        else this.errorsUnmatched++;
       }
     }
   }
 
-  /** Sends `rate` msg/s for `seconds`, then waits up to `drainMs` for the last deliveries. */
+  /**
+   * Sends `rate` msg/s for `seconds` on a fixed schedule (slot k intended at start + k/rate),
+   * then waits up to `drainMs` for the last acks and deliveries. Latency counts from each
+   * slot's intended time, so when the generator falls behind and sends a catch-up burst, its
+   * lateness stays in the figures (and is reported as schedule lag) instead of dropping out.
+   */
   async run(rate: number, seconds: number, drainMs = 5000, textBytes = 100) {
     this.pending.clear();
     this.latency = histogram();
-    this.deliveries = this.acks = this.errors = 0;
+    this.fromSend = histogram();
+    const lag = histogram();
+    this.deliveries = this.acks = this.errors = this.errorsUnmatched = this.closedUnexpectedly = 0;
     this.errorCodes.clear();
     this.recording = true;
     const text = 'x'.repeat(textBytes);
@@ -130,16 +151,16 @@ export class Load {
     let sent = 0;
     let slot = 0;
     let skipped = 0;
-    let expected = 0;
     const run = Math.random().toString(36).slice(2, 8);
     const start = performance.now();
+    const schedule = new FixedRateSchedule(start, rate, Math.round(rate * seconds));
     this.firstSend = start;
     const cpu0 = process.cpuUsage();
     await new Promise<void>((resolve) => {
-      const tick = setInterval(() => {
-        const elapsed = performance.now() - start;
-        const due = Math.min(Math.floor((elapsed / 1000) * rate), rate * seconds);
+      const tick = () => {
+        const due = schedule.dueBy(performance.now());
         while (slot < due) {
+          const intended = schedule.intendedAt(slot);
           slot++;
           const c = Math.floor(Math.random() * channels);
           const members = this.target.membersOf(c);
@@ -151,49 +172,68 @@ export class Load {
           }
           const clientMsgId = `${run}-${sent}`;
           const live = members.filter((m) => this.clients[m]?.readyState === WebSocket.OPEN).length;
-          this.pending.set(clientMsgId, { t: performance.now(), expected: live, got: 0, acked: false });
-          expected += live;
+          const sentAt = performance.now();
+          lag.recordValue(Math.max(1, Math.round((sentAt - intended) * 1000)));
+          this.pending.set(clientMsgId, { intended, sentAt, expected: live, got: 0, state: 'unanswered' });
           ws.send(JSON.stringify({ op: 'send', channelId: this.target.channelIds[c], text, clientMsgId }));
           sent++;
         }
-        if (slot >= rate * seconds) {
-          clearInterval(tick);
-          resolve();
-        }
-      }, 5);
+        if (slot >= schedule.slots) return resolve();
+        setTimeout(tick, Math.max(0, Math.min(5, schedule.intendedAt(slot) - performance.now())));
+      };
+      tick();
     });
     const sendWindowMs = performance.now() - start;
     const drainEnd = performance.now() + drainMs;
-    while ((this.deliveries < expected || this.acks + this.errors < sent) && performance.now() < drainEnd) await new Promise((r) => setTimeout(r, 50));
+    const expectedNow = () => { let e = 0; for (const p of this.pending.values()) if (p.state !== 'refused') e += p.expected; return e; };
+    while ((this.deliveries < expectedNow() || this.acks + this.errors < sent) && performance.now() < drainEnd) await new Promise((r) => setTimeout(r, 50));
     const cpu = process.cpuUsage(cpu0);
     const wallMs = performance.now() - start;
     this.recording = false;
-    // Lost = deliveries missing for messages the server acknowledged (a refused send is an error, not a loss).
-    let expectedAcked = 0;
-    let gotAcked = 0;
+    // Every sent message ends in one state: acked, refused (an error event naming it), or
+    // unanswered by the end of the drain. Deliveries are expected for acked and unanswered
+    // messages alike (an unanswered message may well have been stored and fanned out).
+    let acked = 0, refused = 0, unanswered = 0, expected = 0, received = 0, lostOfAcked = 0, lostOfUnanswered = 0, receivedOfRefused = 0;
     for (const p of this.pending.values()) {
-      if (!p.acked) continue;
-      expectedAcked += p.expected;
-      gotAcked += Math.min(p.got, p.expected);
+      const got = Math.min(p.got, p.expected);
+      if (p.state === 'refused') { refused++; receivedOfRefused += p.got; continue; }
+      expected += p.expected;
+      received += got;
+      if (p.state === 'acked') { acked++; lostOfAcked += p.expected - got; } else { unanswered++; lostOfUnanswered += p.expected - got; }
     }
-    const h = this.latency;
-    const ms = (p: number) => h.getValueAtPercentile(p) / 1000;
+    const q = (h: Histogram) => ({ p50: h.getValueAtPercentile(50) / 1000, p95: h.getValueAtPercentile(95) / 1000, p99: h.getValueAtPercentile(99) / 1000, max: h.maxValue / 1000, count: h.totalCount });
+    const e2e = q(this.latency);
     return {
       rate,
       seconds,
+      slots: schedule.slots,
       sent,
       skipped,
+      acked,
+      refused,
+      unanswered,
+      /** Ack and error events as received (acks may include ones for messages outside the pending map: none expected). */
       acks: this.acks,
       errors: this.errors,
+      errorsUnmatched: this.errorsUnmatched,
       errorCodes: Object.fromEntries(this.errorCodes),
-      expected: expectedAcked,
+      expected,
+      received,
+      lost: expected - received,
+      lostOfAcked,
+      lostOfUnanswered,
+      receivedOfRefused,
       deliveries: this.deliveries,
-      lost: expectedAcked - gotAcked,
       deliveriesPerSec: this.deliveries / (Math.max(this.lastReceipt - this.firstSend, sendWindowMs) / 1000),
-      p50: ms(50),
-      p95: ms(95),
-      p99: ms(99),
-      max: h.maxValue / 1000,
+      /** e2e from the intended time (ms). */
+      p50: e2e.p50,
+      p95: e2e.p95,
+      p99: e2e.p99,
+      max: e2e.max,
+      /** e2e from the actual send (the old, coordinated-omission-prone method), for comparison. */
+      fromSend: q(this.fromSend),
+      /** Schedule lag: actual send − intended (ms). */
+      lag: q(lag),
       generatorCpuPct: (100 * (cpu.user + cpu.system)) / 1000 / wallMs,
       closedUnexpectedly: this.closedUnexpectedly,
     };

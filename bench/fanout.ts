@@ -1,15 +1,20 @@
 // npm run bench:fanout [-- --users 10000 --channel-size 10 --rate 1000[,2000,...] --duration 10
 //                         --connect-concurrency 200 --database-url postgres://… --redis-url redis://…
-//                         --skip-baseline]
+//                         --skip-baseline --sequential --p95-bound 50]
 //
 // Server and generator in separate processes. The ɳChat server (`nchat serve`, SQLite in a temp
 // dir unless --database-url) is spawned with the load-test allowance (NCHAT_LOADTEST_ALLOWANCE=1:
 // frame limits lifted) and cheap argon2 (NCHAT_ARGON2_MEMORY_KIB=1024) so setting up 10,000
 // accounts takes seconds; the output says so. Then the same load runs against a bare `ws`
-// broadcast server (bench/bare-ws-server.ts: no persistence, no auth) as the baseline.
-// Per target and rate: connect-time percentiles, deliveries/s, end-to-end latency (send →
-// receipt at every recipient) p50/p95/p99, lost deliveries, server CPU and RSS (from /proc),
-// memory per idle connection, generator CPU; then the nChat / bare ratios.
+// broadcast server (bench/bare-ws-server.ts: no persistence, no auth) as the baseline, both up
+// at once and measured interleaved per rate (ɳChat at r, bare at r, next rate; --sequential for
+// all of ɳChat first). Per target and rate: every outcome (sent/skipped; acked/refused/
+// unanswered; deliveries expected/received/lost; sockets closed unexpectedly), end-to-end
+// latency from each message's intended send time with the generator's schedule lag beside it,
+// server CPU and RSS (from /proc), memory per idle connection, generator CPU. Then what can be
+// compared: server CPU per delivery at equal load, and each server's own saturation point
+// (highest rate with e2e p95 under --p95-bound and nothing lost), labelled generator-bound
+// when the generator used ≥ 90% of a core there.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,6 +22,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Load, type Histogram, type RunResult, type Target } from './fanout-load.js';
 import { cpuPercent, sampleProc, type ProcSample } from './proc.js';
+import { holdsAt, whyNotAt, saturation } from './saturation.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i++) {
@@ -34,6 +40,12 @@ const CONC = Number(args.get('connect-concurrency') ?? 200);
 const DB = args.get('database-url');
 const REDIS = args.get('redis-url');
 const SKIP_BASELINE = args.has('skip-baseline');
+// Run every rate on ɳChat first, then on the baseline (the pre-interleaving order).
+const SEQUENTIAL = args.has('sequential');
+// Saturation: the highest rate with e2e p95 under this bound (ms) and nothing lost.
+const P95_BOUND = Number(args.get('p95-bound') ?? 50);
+// A run where the generator used at least this much of one core is labelled generator-bound.
+const GEN_BOUND_PCT = 90;
 const CHANNELS = Math.ceil(USERS / SIZE);
 const root = new URL('..', import.meta.url).pathname;
 
@@ -125,15 +137,18 @@ async function setupNchat(url: string): Promise<{ tokens: string[]; channelIds: 
   return { tokens: sessions.map((s: any) => s.accessToken), channelIds };
 }
 
+type Run = RunResult & { serverCpuPct: number; serverRssMB: number; serverCpuUsPerDelivery: number };
 interface TargetResult {
   name: string;
   connect: { p50: number; p95: number; p99: number; max: number; failed: number; wallMs: number };
   idleRss?: number;
   perConnKB?: number;
-  runs: (RunResult & { serverCpuPct: number; serverRssMB: number; serverCpuUsPerDelivery: number })[];
+  runs: Run[];
 }
+interface Measured { result: TargetResult; load: Load; pid: number }
 
-async function measure(name: string, pid: number, target: Target): Promise<TargetResult> {
+/** Connects every client of one target; memory per idle connection from the second half. */
+async function connect(name: string, pid: number, target: Target): Promise<Measured> {
   const load = new Load(target);
   log(`${name}: connecting ${USERS} clients (${CONC} at a time)`);
   // Two halves: memory per idle connection = RSS growth over the second half / its size, so
@@ -150,61 +165,91 @@ async function measure(name: string, pid: number, target: Target): Promise<Targe
   log(`${name}: connected in ${(c.wallMs / 1000).toFixed(1)} s, ${c.failed} failed`);
   await new Promise((r) => setTimeout(r, 2000));
   const idle = sampleProc(pid);
-  const res: TargetResult = {
-    name,
-    connect: { p50: ms(c.connectMs, 50), p95: ms(c.connectMs, 95), p99: ms(c.connectMs, 99), max: c.connectMs.maxValue / 1000, failed: c.failed, wallMs: c.wallMs },
-    idleRss: idle?.rssBytes,
-    perConnKB: before && idle ? (idle.rssBytes - before.rssBytes) / 1024 / (USERS - half - c2.failed) : undefined,
-    runs: [],
+  return {
+    load,
+    pid,
+    result: {
+      name,
+      connect: { p50: ms(c.connectMs, 50), p95: ms(c.connectMs, 95), p99: ms(c.connectMs, 99), max: c.connectMs.maxValue / 1000, failed: c.failed, wallMs: c.wallMs },
+      idleRss: idle?.rssBytes,
+      perConnKB: before && idle ? (idle.rssBytes - before.rssBytes) / 1024 / (USERS - half - c2.failed) : undefined,
+      runs: [],
+    },
   };
-  for (const rate of RATES) {
-    log(`${name}: ${rate} msg/s for ${DURATION} s`);
-    const s0: ProcSample | undefined = sampleProc(pid);
-    const r = await load.run(rate, DURATION);
-    const s1 = sampleProc(pid);
-    // CPU per delivery holds up on a shared machine better than latency does: it does not
-    // depend on how much of a core the scheduler happened to give the server.
-    const cpuUs = s0 && s1 ? ((s1.cpuSec - s0.cpuSec) * 1e6) / Math.max(1, r.deliveries) : NaN;
-    res.runs.push({ ...r, serverCpuPct: cpuPercent(s0, s1), serverRssMB: (s1?.rssBytes ?? NaN) / 1048576, serverCpuUsPerDelivery: cpuUs });
-  }
-  load.closeAll();
-  return res;
+}
+
+async function runRate(m: Measured, rate: number): Promise<void> {
+  log(`${m.result.name}: ${rate} msg/s for ${DURATION} s`);
+  const s0: ProcSample | undefined = sampleProc(m.pid);
+  const r = await m.load.run(rate, DURATION);
+  const s1 = sampleProc(m.pid);
+  // CPU per delivery holds up on a shared machine better than latency does: it does not
+  // depend on how much of a core the scheduler happened to give the server.
+  const cpuUs = s0 && s1 ? ((s1.cpuSec - s0.cpuSec) * 1e6) / Math.max(1, r.deliveries) : NaN;
+  m.result.runs.push({ ...r, serverCpuPct: cpuPercent(s0, s1), serverRssMB: (s1?.rssBytes ?? NaN) / 1048576, serverCpuUsPerDelivery: cpuUs });
 }
 
 const f = (n: number | undefined, d = 1) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(d));
+
+const holds = (r: Run) => holdsAt(r, P95_BOUND);
+const whyNot = (r: Run) => whyNotAt(r, P95_BOUND);
+const genBound = (r: Run) => r.generatorCpuPct >= GEN_BOUND_PCT;
+const saturationOf = (runs: Run[]) => saturation(runs, P95_BOUND, GEN_BOUND_PCT);
 
 function print(results: TargetResult[]): void {
   const lines: string[] = [];
   lines.push(`bench:fanout — ${USERS} users, channels of ${SIZE} (${CHANNELS} channels), ${DURATION} s per rate, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`);
   lines.push(`nChat server: nchat serve, ${DB ? 'PostgreSQL' : 'SQLite (temp dir)'}, ${REDIS ? 'Redis broker' : 'memory broker'}, NCHAT_LOADTEST_ALLOWANCE=1 (frame limits lifted), NCHAT_ARGON2_MEMORY_KIB=1024 (cheap hashing for setup only)`);
+  lines.push(SKIP_BASELINE ? 'order: ɳChat only (--skip-baseline)' : SEQUENTIAL ? 'order: every rate on ɳChat, then every rate on the bare baseline (--sequential)' : 'order: interleaved per rate (ɳChat at r, then bare at r, then the next rate), both servers up and connected throughout, so both see the same machine conditions at each rate');
+  lines.push(`e2e = intended send time (the message\'s slot in the fixed-rate schedule) → receipt at each recipient; lag = actual send − intended; "from send" = the old method (from the actual send), shown for comparison`);
   lines.push('');
   for (const t of results) {
     lines.push(`## ${t.name}`);
     lines.push(`connect (to hello): p50 ${f(t.connect.p50)} ms, p95 ${f(t.connect.p95)} ms, p99 ${f(t.connect.p99)} ms, max ${f(t.connect.max)} ms; ${t.connect.failed} failed; all in ${f(t.connect.wallMs / 1000)} s`);
     lines.push(`idle server RSS ${f((t.idleRss ?? NaN) / 1048576)} MB; memory per idle connection ${f(t.perConnKB)} KB`);
-    lines.push('expected/lost count deliveries of acknowledged messages to every connected member (the sender included)');
-    lines.push('| rate msg/s | sent | acks | errors | deliveries/s | expected | lost | e2e p50 ms | p95 ms | p99 ms | max ms | server CPU % | server CPU µs/delivery | server RSS MB | generator CPU % |');
+    lines.push('');
+    lines.push('Outcomes: every slot is sent or skipped (sender not connected); every sent message is acked, refused (error event naming it; codes) or unanswered at the end of the drain. Deliveries are expected for acked and unanswered messages, to every member connected at send time (the sender included).');
+    lines.push('| rate msg/s | slots | sent | skipped | acked | refused | unanswered | deliveries expected | received | lost (of acked / of unanswered) | closed unexpectedly |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of t.runs) {
+      const codes = Object.keys(r.errorCodes).length ? ' ' + JSON.stringify(r.errorCodes) : '';
+      const unmatched = r.errorsUnmatched ? ` (+${r.errorsUnmatched} error events naming no message)` : '';
+      lines.push(`| ${r.rate} | ${r.slots} | ${r.sent} | ${r.skipped} | ${r.acked} | ${r.refused}${codes}${unmatched} | ${r.unanswered} | ${r.expected} | ${r.received} | ${r.lost} (${r.lostOfAcked} / ${r.lostOfUnanswered}) | ${r.closedUnexpectedly} |`);
+    }
+    lines.push('');
+    lines.push('| rate msg/s | deliveries/s | e2e p50 ms | p95 ms | p99 ms | max ms | e2e p95 from send ms | lag p50 ms | lag p95 | lag p99 | lag max | server CPU % | server CPU µs/delivery | server RSS MB | generator CPU % |');
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of t.runs) {
-      lines.push(`| ${r.rate} | ${r.sent} | ${r.acks} | ${r.errors}${r.errors ? ' ' + JSON.stringify(r.errorCodes) : ''} | ${f(r.deliveriesPerSec, 0)} | ${r.expected} | ${r.lost} | ${f(r.p50, 2)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} | ${f(r.max, 1)} | ${f(r.serverCpuPct)} | ${f(r.serverCpuUsPerDelivery)} | ${f(r.serverRssMB)} | ${f(r.generatorCpuPct)} |`);
+      lines.push(`| ${r.rate} | ${f(r.deliveriesPerSec, 0)} | ${f(r.p50, 2)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} | ${f(r.max, 1)} | ${f(r.fromSend.p95, 2)} | ${f(r.lag.p50, 2)} | ${f(r.lag.p95, 2)} | ${f(r.lag.p99, 2)} | ${f(r.lag.max, 1)} | ${f(r.serverCpuPct)} | ${f(r.serverCpuUsPerDelivery)} | ${f(r.serverRssMB)} | ${f(r.generatorCpuPct)}${genBound(r) ? ' (generator-bound)' : ''} |`);
     }
     lines.push('');
   }
+  lines.push(`## Saturation point per server (highest rate of --rate with e2e p95 < ${P95_BOUND} ms and nothing lost, unanswered, refused, skipped or closed)`);
+  lines.push('| server | holds up to msg/s | e2e p95 there ms | generator CPU there % | first rate that fails | why | generator CPU there % | verdict |');
+  lines.push('|---|---|---|---|---|---|---|---|');
+  for (const t of results) {
+    const s = saturationOf(t.runs);
+    lines.push(`| ${t.name} | ${s.holds ? s.holds.rate : 'none (the lowest rate fails)'} | ${f(s.holds?.p95, 2)} | ${f(s.holds?.generatorCpuPct, 0)} | ${s.fails?.rate ?? '-'} | ${s.fails ? whyNot(s.fails) : '-'} | ${f(s.fails?.generatorCpuPct, 0)} | ${s.label} |`);
+  }
+  lines.push('');
   const [n, b] = results;
   if (n && b) {
-    lines.push('## nChat / bare ws ratio (same load)');
-    lines.push('| rate msg/s | deliveries/s | e2e p95 | e2e p99 | server CPU | server CPU per delivery | memory per connection |');
+    lines.push('## ɳChat vs bare ws at equal load: server CPU per delivery');
+    lines.push('Only rows where both servers hold the rate (nothing lost, p95 under the bound) compare like with like; a saturated row compares a server at its limit with one that is not. Deliveries/s is not a ratio worth taking below saturation: it is the offered load on both.');
+    lines.push('| rate msg/s | ɳChat µs/delivery | bare µs/delivery | ratio | ɳChat server CPU % | bare server CPU % | comparable |');
     lines.push('|---|---|---|---|---|---|---|');
-    n.runs.forEach((r, i) => {
-      const base = b.runs[i];
-      lines.push(`| ${r.rate} | ${f(r.deliveriesPerSec / base.deliveriesPerSec, 2)} | ${f(r.p95 / base.p95, 2)} | ${f(r.p99 / base.p99, 2)} | ${f(r.serverCpuPct / base.serverCpuPct, 2)} | ${f(r.serverCpuUsPerDelivery / base.serverCpuUsPerDelivery, 2)} | ${f((n.perConnKB ?? NaN) / (b.perConnKB ?? NaN), 2)} |`);
-    });
+    for (const r of n.runs) {
+      const base = b.runs.find((x) => x.rate === r.rate);
+      if (!base) continue;
+      const why = [!holds(r) ? `ɳChat does not hold (${whyNot(r)})` : '', !holds(base) ? `bare does not hold (${whyNot(base)})` : '', genBound(r) || genBound(base) ? 'generator-bound' : ''].filter(Boolean).join('; ');
+      lines.push(`| ${r.rate} | ${f(r.serverCpuUsPerDelivery)} | ${f(base.serverCpuUsPerDelivery)} | ${f(r.serverCpuUsPerDelivery / base.serverCpuUsPerDelivery, 2)} | ${f(r.serverCpuPct)} | ${f(base.serverCpuPct)} | ${why || 'yes'} |`);
+    }
+    lines.push(`memory per idle connection: ɳChat ${f(n.perConnKB)} KB, bare ${f(b.perConnKB)} KB, ratio ${f((n.perConnKB ?? NaN) / (b.perConnKB ?? NaN), 2)}`);
   } else if (SKIP_BASELINE) lines.push('baseline: not measured (--skip-baseline)');
   process.stdout.write(lines.join('\n') + '\n');
 }
 
 async function main(): Promise<void> {
-  const results: TargetResult[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'nchat-bench-'));
   const env: Record<string, string> = {
     NCHAT_PORT: '0',
@@ -217,26 +262,35 @@ async function main(): Promise<void> {
     ...(REDIS ? { NCHAT_REDIS_URL: REDIS } : {}),
   };
   const nchat = await spawnServer(['src/cli.ts', 'serve'], env);
+  let bare: { child: ChildProcess; url: string } | undefined;
+  const measured: Measured[] = [];
   try {
     log(`nChat server pid ${nchat.child.pid} at ${nchat.url}`);
     const { tokens, channelIds } = await setupNchat(nchat.url);
     const ws = nchat.url.replace(/^http/, 'ws') + '/ws';
-    results.push(await measure('nChat (nchat serve)', nchat.child.pid!, { name: 'nchat', users: USERS, channelIds, channelOf, membersOf, url: () => ws, protocols: (i) => ['nchat.v1', `bearer.${tokens[i]}`] }));
+    const n = await connect('nChat (nchat serve)', nchat.child.pid!, { name: 'nchat', users: USERS, channelIds, channelOf, membersOf, url: () => ws, protocols: (i) => ['nchat.v1', `bearer.${tokens[i]}`] });
+    measured.push(n);
+    if (SKIP_BASELINE || SEQUENTIAL) for (const rate of RATES) await runRate(n, rate);
+    if (!SKIP_BASELINE) {
+      if (SEQUENTIAL) { n.load.closeAll(); await stopServer(nchat.child); }
+      bare = await spawnServer(['bench/bare-ws-server.ts'], {});
+      const bws = bare.url.replace(/^http/, 'ws');
+      const bareIds = Array.from({ length: CHANNELS }, (_, c) => `c${c}`);
+      const b = await connect('bare ws broadcast (baseline)', bare.child.pid!, { name: 'bare', users: USERS, channelIds: bareIds, channelOf, membersOf, url: (i) => `${bws}/?u=${i}&c=c${channelOf(i)}`, protocols: () => undefined });
+      measured.push(b);
+      // Interleaved: both servers see the same machine (other load, thermal state) at each rate.
+      for (const rate of RATES) {
+        if (!SEQUENTIAL) await runRate(n, rate);
+        await runRate(b, rate);
+      }
+    }
   } finally {
+    for (const m of measured) m.load.closeAll();
     await stopServer(nchat.child);
+    if (bare) await stopServer(bare.child);
     await rm(dir, { recursive: true, force: true });
   }
-  if (!SKIP_BASELINE) {
-    const bare = await spawnServer(['bench/bare-ws-server.ts'], {});
-    try {
-      const ws = bare.url.replace(/^http/, 'ws');
-      const channelIds = Array.from({ length: CHANNELS }, (_, c) => `c${c}`);
-      results.push(await measure('bare ws broadcast (baseline)', bare.child.pid!, { name: 'bare', users: USERS, channelIds, channelOf, membersOf, url: (i) => `${ws}/?u=${i}&c=c${channelOf(i)}`, protocols: () => undefined }));
-    } finally {
-      await stopServer(bare.child);
-    }
-  }
-  print(results);
+  print(measured.map((m) => m.result));
 }
 
 main().then(

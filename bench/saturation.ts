@@ -1,0 +1,56 @@
+// bench:fanout's verdicts per rate, apart from the script so they can be tested: does a server
+// hold a rate, and where is its saturation point. A rate holds when e2e p95 (from the intended
+// send time) is under the bound and no message or delivery went missing in any way; the
+// saturation point is the highest rate of the list that holds, and it is labelled
+// generator-bound when the generator, not the server, may have been the limit.
+
+export interface RateRun {
+  rate: number;
+  p95: number;
+  lost: number;
+  unanswered: number;
+  refused: number;
+  skipped: number;
+  closedUnexpectedly: number;
+  generatorCpuPct: number;
+}
+
+const f = (n: number | undefined, d = 1) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(d));
+
+export function holdsAt(r: RateRun, p95Bound: number): boolean {
+  return r.p95 < p95Bound && r.lost === 0 && r.unanswered === 0 && r.refused === 0 && r.skipped === 0 && r.closedUnexpectedly === 0;
+}
+
+/** What made a rate fail, e.g. "p95 73.0 ms, 12 lost". */
+export function whyNotAt(r: RateRun, p95Bound: number): string {
+  const w: string[] = [];
+  if (!(r.p95 < p95Bound)) w.push(`p95 ${f(r.p95)} ms`);
+  if (r.lost) w.push(`${r.lost} lost`);
+  if (r.unanswered) w.push(`${r.unanswered} unanswered`);
+  if (r.refused) w.push(`${r.refused} refused`);
+  if (r.skipped) w.push(`${r.skipped} skipped`);
+  if (r.closedUnexpectedly) w.push(`${r.closedUnexpectedly} closed`);
+  return w.join(', ');
+}
+
+/**
+ * Rates ascending: the highest that holds before the first that fails (a rate above a failing
+ * one that happens to pass again is not a saturation point). Labelled generator-bound when the
+ * generator used ≥ genBoundPct of a core at the failing rate (or at the top rate, when none fails).
+ */
+export function saturation<R extends RateRun>(runs: R[], p95Bound: number, genBoundPct: number): { holds?: R; fails?: R; generatorBound: boolean; label: string } {
+  const sorted = [...runs].sort((a, b) => a.rate - b.rate);
+  let best: R | undefined;
+  let fail: R | undefined;
+  for (const r of sorted) {
+    if (holdsAt(r, p95Bound)) best = r;
+    else { fail = r; break; }
+  }
+  const top = sorted.at(-1);
+  if (!fail) {
+    const gb = !!top && top.generatorCpuPct >= genBoundPct;
+    return { holds: best, generatorBound: gb, label: `not reached: every rate up to ${top?.rate ?? '-'} msg/s holds${gb ? ` (generator-bound: the generator used ${f(top!.generatorCpuPct, 0)}% of a core at ${top!.rate} msg/s, so a higher rate would measure the generator)` : ''}` };
+  }
+  if (fail.generatorCpuPct >= genBoundPct) return { holds: best, fails: fail, generatorBound: true, label: `generator-bound: at ${fail.rate} msg/s the generator used ${f(fail.generatorCpuPct, 0)}% of a core, so the failure there may be the generator's, not the server's` };
+  return { holds: best, fails: fail, generatorBound: false, label: `server-bound: at ${fail.rate} msg/s (${whyNotAt(fail, p95Bound)}) the generator had headroom (${f(fail.generatorCpuPct, 0)}% of a core)` };
+}

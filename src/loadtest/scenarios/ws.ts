@@ -1,6 +1,8 @@
 // Scenario 1 — WebSocket connections (k6 ramping-vus over stages): real accounts hold
 // long-lived sockets; connect time = TCP + upgrade + `hello`. While held, users chat at a
-// modest Poisson rate and every online member of the channel measures end-to-end latency.
+// modest rate with Poisson arrivals (seeded exponential gaps, src/loadtest/schedule.ts); every
+// message has its own intended send time, end-to-end latency at every online member of the
+// channel counts from it, and the generator's lateness is reported (ws_msg_schedule_lag).
 // Each channel's members live in one worker, so a message's expected recipients and its
 // send time share one clock. Churn uses separate accounts and is reported apart.
 import type { Scenario, WorkerContext, Plan, Aggregate, ScenarioSummary } from '../registry.js';
@@ -10,6 +12,7 @@ import { HttpClient } from '../clients/http.js';
 import { targetAt, stagesDuration, type LoadtestConfig } from '../config.js';
 import { NchatSocket, wsUrlOf } from '../clients/ws.js';
 import { summarizeEncoded } from '../hist.js';
+import { PoissonArrivals, seededRandom, seedOf } from '../schedule.js';
 import { counter, rate, gauge, type MetricSummary } from '../metrics.js';
 import { CloseCodes, type ServerEvent } from '../../protocol/events.js';
 
@@ -42,7 +45,7 @@ async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
     payloads: gs.map((g, i) => ({ nodes: ctx.nodes, groups: g, churn: cs[i], totalUsers: users.length } satisfies Payload)),
     notes: [
       `ws: ${users.length} steady accounts in ${groups.length} channels of ${w.channelSize}; stages ${w.stages.map((s) => `${s.duration}s→${s.target}`).join(', ')}`,
-      `ws: chat while held at ${w.msgPerUserPerMin} msg/user/min (Poisson); recipients = every online member of the channel, the sender included; chat pauses in ramp-down stages`,
+      `ws: chat while held at ${w.msgPerUserPerMin} msg/user/min, Poisson arrivals (exponential gaps, RNG seeded by the run tag and worker index); latency from each message's intended time, generator lateness in ws_msg_schedule_lag; recipients = every online member of the channel, the sender included; chat pauses in ramp-down stages`,
       'ws: an unexpected close reconnects with jittered backoff and sends op:"resume" from the last seq seen, so its expected messages still count when replayed; an intentional close (ramp-down) removes the recipient (ws_msgs_recipient_left)',
       `ws: churn apart from the steady set: ${churn.length} accounts, ${w.churnPerSec} connects/s, each held 1–3 s`,
     ],
@@ -161,7 +164,24 @@ async function run(ctx: WorkerContext): Promise<unknown> {
   const start = await ctx.barrier();
   const total = stagesDuration(w.stages);
   const stageAt = (t: number) => { let at = 0; for (let i = 0; i < w.stages.length; i++) { at += w.stages[i].duration; if (t < at) return i; } return w.stages.length - 1; };
-  let chatAcc = 0;
+  // Chat: Poisson arrivals (exponential gaps from an RNG seeded by run tag + worker) at a rate of
+  // msgPerUserPerMin for every open connection of this worker. Each message has its own intended
+  // time; latency counts from it and lateness of this loop is recorded as schedule lag.
+  const arrivals = new PoissonArrivals(seededRandom(seedOf(`${ctx.tag}ws${ctx.workerIndex}`)), start);
+  let chatRate = 0; // msg/s that held since the previous iteration
+  const sendChat = (intended: number, open: Conn[]) => {
+    const sender = open[Math.floor(Math.random() * open.length)];
+    if (!sender || !sender.sock.open) { ctx.count('ws_send_skipped'); return; }
+    const expected = new Set<number>();
+    for (const c of byGroup[sender.group]) if (c.state === 'open') expected.add(c.idx);
+    const clientMsgId = `${ctx.tag}w${ctx.workerIndex}.${seq++}`;
+    pending.set(clientMsgId, { intended, group: sender.group, expected });
+    ctx.hists.record('ws_msg_schedule_lag', performance.now() - intended);
+    if (sender.sock.send({ op: 'send', channelId: p.groups[sender.group].channelId, text: `load test chat ${seq}`, clientMsgId })) {
+      ctx.count('ws_msgs_sent');
+      ctx.count('ws_msgs_expected', expected.size);
+    } else { pending.delete(clientMsgId); ctx.count('ws_send_skipped'); }
+  };
   let last = performance.now();
   let downSince = -1;
   while (!ctx.signal.aborted) {
@@ -177,6 +197,8 @@ async function run(ctx: WorkerContext): Promise<unknown> {
     ctx.gauge('ws_target', desired);
     const si = stageAt(t);
     const decreasing = w.stages[si].target < (si === 0 ? 0 : w.stages[si - 1].target);
+    // Arrivals due since the last iteration, at the rate that held meanwhile (before any close below).
+    for (const intended of arrivals.advance(now, chatRate)) sendChat(intended, open);
     if (desired > active) {
       let want = Math.min(desired - active, w.connectConcurrency - inFlight);
       for (const c of conns) {
@@ -191,26 +213,13 @@ async function run(ctx: WorkerContext): Promise<unknown> {
       }
     }
     if (!decreasing) downSince = -1;
-    if (!decreasing && w.msgPerUserPerMin > 0 && open.length > 0) {
-      chatAcc += (open.length * w.msgPerUserPerMin * dt) / 60;
-      while (chatAcc >= 1) {
-        chatAcc -= 1;
-        const sender = open[Math.floor(Math.random() * open.length)];
-        const expected = new Set<number>();
-        for (const c of byGroup[sender.group]) if (c.state === 'open') expected.add(c.idx);
-        const clientMsgId = `${ctx.tag}w${ctx.workerIndex}.${seq++}`;
-        pending.set(clientMsgId, { intended: now, group: sender.group, expected });
-        if (sender.sock.send({ op: 'send', channelId: p.groups[sender.group].channelId, text: `load test chat ${seq}`, clientMsgId })) {
-          ctx.count('ws_msgs_sent');
-          ctx.count('ws_msgs_expected', expected.size);
-        } else { pending.delete(clientMsgId); ctx.count('ws_send_skipped'); }
-      }
-    }
+    chatRate = !decreasing && w.msgPerUserPerMin > 0 ? (conns.filter((c) => c.state === 'open').length * w.msgPerUserPerMin) / 60 : 0;
     if (churnRate > 0) {
       churnAcc += churnRate * dt;
       while (churnAcc >= 1) { churnAcc -= 1; void churnOnce(); }
     }
-    await new Promise((r) => setTimeout(r, 50));
+    // Wake for the next chat arrival, or in 50 ms for the connection management above.
+    await new Promise((r) => setTimeout(r, Math.max(0, Math.min(50, arrivals.nextAt(chatRate) - performance.now()))));
   }
   // Drain: wait for deliveries still in flight, then count what never arrived.
   const drainUntil = performance.now() + 10_000; // ends as soon as everything arrived
@@ -252,6 +261,8 @@ function summarize(agg: Aggregate, plan: Plan, cfg: LoadtestConfig): ScenarioSum
     ws_msgs_unexpected: counter(c('ws_msgs_unexpected'), secs),
     ws_msg_delivery: rate(c('ws_msgs_received'), c('ws_msgs_missing')),
     ws_msg_e2e: trend(agg, 'ws_msg_e2e'),
+    ws_msg_schedule_lag: trend(agg, 'ws_msg_schedule_lag'),
+    ws_send_skipped: counter(c('ws_send_skipped'), secs),
     ws_server_errors: counter(c('ws_server_errors'), secs),
     ws_churn_connects: counter(c('ws_churn_connects'), secs),
     ws_churn_errors: counter(c('ws_churn_errors'), secs),

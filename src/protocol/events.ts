@@ -24,8 +24,14 @@ export type ConnectionEvent =
   | { type: 'hello'; userId: string; connectionId: string; channels: { channelId: string; lastSeq: number }[]; heartbeatMs: number }
   | { type: 'ack'; clientMsgId: string; id: string; seq: number; channelId: string }
   | { type: 'error'; code: string; message: string; ref?: string }
+  /**
+   * Ends one channel's replay. `limited:true` when the op's message or byte budget ran out first:
+   * resume again from `cursor` (the last seq delivered for that channel, or the position sent when
+   * the budget ran out before the channel's turn).
+   */
   | { type: 'resumed'; channelId: string; limited: boolean; cursor?: number }
-  | { type: 'pong'; t?: unknown };
+  /** Echoes the ping's `t`, which must be a finite number or a string of at most 64 characters. */
+  | { type: 'pong'; t?: number | string };
 
 export type ServerEvent = ChannelEvent | UserEvent | ConnectionEvent;
 
@@ -41,4 +47,6 @@ export const CloseCodes = {
   RESUME: 4008,
   /** Access token expired while connected. Refresh and reconnect. */
   TOKEN_EXPIRED: 4001,
+  /** Internal error: setup failed, or an event for this connection could not be serialized. Reconnect with backoff. */
+  INTERNAL_ERROR: 1011,
 } as const;

@@ -20,9 +20,13 @@ export const errorStatus = {
   EMAIL_TAKEN: 409,
   CHANNEL_NAME_TAKEN: 409,
   CHANNEL_ARCHIVED: 409,
+  /** WebSocket: a resume or presence.query is still running on this connection (one at a time). */
+  OP_IN_PROGRESS: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
+  /** WebSocket upgrade: the user already has NCHAT_WS_MAX_SOCKETS_PER_USER sockets open on this node. */
+  TOO_MANY_CONNECTIONS: 429,
   INTERNAL: 500,
   UNAVAILABLE: 503,
 } as const;

@@ -86,6 +86,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   metrics.gauge('nchat_ws_events_sent', 'Events sent in frames since start (counter semantics)', () => realtime.stats().eventsSent);
   metrics.gauge('nchat_ws_bytes_sent', 'WebSocket payload bytes sent since start (counter semantics)', () => realtime.stats().bytesSent);
   metrics.gauge('nchat_ws_slow_consumer_closes', 'Connections closed for a full send buffer (counter semantics)', () => realtime.stats().slowConsumerCloses);
+  metrics.gauge('nchat_ws_serialize_failures', 'Events that could not be serialized: connection closed 1011 or event dropped (counter semantics)', () => realtime.stats().serializeFailures);
+  metrics.gauge('nchat_ws_queued_bytes_closes', 'Connections closed 4008 for queued replies over the send-buffer bound (counter semantics)', () => realtime.stats().queuedBytesCloses);
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;

@@ -22,7 +22,7 @@ describe('realtime: one node', () => {
   };
 
   before(async () => {
-    node = await startNode({ env: { NCHAT_ALLOWED_ORIGINS: 'https://app.example.test', NCHAT_WS_RESUME_LIMIT: '20' }, presenceTiming: { offlineGraceMs: 100, awayDebounceMs: 50 } });
+    node = await startNode({ env: { NCHAT_ALLOWED_ORIGINS: 'https://app.example.test', NCHAT_WS_RESUME_LIMIT: '20', NCHAT_SEND_LIMIT: '1000000' }, presenceTiming: { offlineGraceMs: 100, awayDebounceMs: 50 } });
     alice = await signup(node, 'alice');
     bob = await signup(node, 'bob');
     carol = await signup(node, 'carol');
@@ -199,9 +199,14 @@ describe('realtime: one node', () => {
     b.send({ op: 'ping', t: 42 });
     await b.waitFor((e) => e.type === 'pong' && e.t === 42);
     await c.waitFor(() => c.of('typing', ch.id).length >= 1);
+    // Outside it, the same answers as HTTP: a private channel does not exist for a non-member
+    // (NOT_FOUND), a public one not joined is NOT_A_MEMBER.
     const foreign = await channel(alice, 'private');
     b.send({ op: 'typing', channelId: foreign.id });
-    await b.waitFor((e) => e.type === 'error' && e.code === 'NOT_A_MEMBER' && e.ref === foreign.id);
+    assert.equal((await b.waitFor((e) => e.type === 'error' && e.ref === foreign.id)).code, 'NOT_FOUND');
+    const unjoined = await channel(alice);
+    b.send({ op: 'typing', channelId: unjoined.id });
+    assert.equal((await b.waitFor((e) => e.type === 'error' && e.ref === unjoined.id)).code, 'NOT_A_MEMBER');
     // the throttled second typing never arrived (a ping round trip later)
     c.send({ op: 'ping', t: 1 });
     await c.waitFor((e) => e.type === 'pong');
@@ -210,7 +215,9 @@ describe('realtime: one node', () => {
 
   test('a socket whose access token expires is closed with 4001', async () => {
     // The shortest configurable TTL is 30 s; a token signed here with the node's secret expires in 1 s.
-    const token = await new SignJWT({ role: 'member' })
+    // Same session (sid) as bob's real token, so only the expiry differs.
+    const { sid } = JSON.parse(Buffer.from(bob.token.split('.')[1], 'base64url').toString());
+    const token = await new SignJWT({ role: 'member', ...(sid ? { sid } : {}) })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(bob.id)
       .setIssuer('nchat')

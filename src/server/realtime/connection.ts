@@ -3,10 +3,19 @@
 // Client ops (one JSON object a frame; see docs/API.md):
 //   send {channelId, text, clientMsgId, parentId?, fileIds?} → ack {clientMsgId, id, seq, channelId}
 //   typing {channelId} · read {channelId, seq} · resume {positions:{channelId: lastSeq}}
-//   ping {t?} → pong {t} · presence {status:"away"|"online"}
+//   ping {t?} → pong {t} (t: finite number or string ≤ 64 chars, else VALIDATION_FAILED)
+//   presence {status:"away"|"online"}
 //   presence.query {channelId} → one presence event per member not offline
 // Every refused frame gets `{type:"error", code, message, ref}`; `ref` is the frame's `ref` field
-// when given, else its clientMsgId, else the channelId, else the op. The socket stays open.
+// when given, else its clientMsgId, else the channelId, else the op (each ≤ 200 chars, so an
+// echoed ref is bounded). The socket stays open.
+// Channel ops (typing, resume, presence.query) on a channel this connection is not subscribed to
+// answer what HTTP answers for it: NOT_FOUND when the caller cannot see it (private/DM not a
+// member, or no such channel), NOT_A_MEMBER for a visible public channel not joined.
+// Bulk replies (resume, presence.query) run one at a time per connection (a second one while
+// one runs gets OP_IN_PROGRESS), are sent in pieces of at most `piece` bytes, and wait for the
+// socket's unsent bytes to fall under half of wsMaxBuffered between pieces; a resume replays at
+// most min(wsResumeMaxBytes, wsMaxBuffered / 2) bytes (see resume.ts).
 // Abuse closes it: frames beyond the rate limit get RATE_LIMITED, and more than
 // ABUSE_FACTOR × the per-second limit refused within one window, or more than
 // MAX_INVALID malformed frames within one window, close with 1008.
@@ -48,11 +57,17 @@ export interface ConnectionDeps {
 export class Connection implements HubConnection {
   readonly channels = new Set<string>();
   _tick: HubConnection['_tick'] = null;
-  _own: ServerEvent[] = [];
+  _own: string[] = [];
+  _ownBytes = 0;
   ready = false;
   away = false;
   missedPongs = 0;
   private preHello: (string | Buffer)[] = [];
+  private preHelloBytes = 0;
+  /** The bulk op (resume, presence.query) running, if any. */
+  private bulk: string | undefined;
+  /** Bytes of bulk replies queued since the last pace(). */
+  private sincePace = 0;
   /** Client frames received before hello: handled once the subscriptions exist. */
   private inbox: [RawData, boolean][] | null = [];
   private tokens: number;
@@ -86,12 +101,22 @@ export class Connection implements HubConnection {
     return this.actor.userId;
   }
 
+  get open(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
   /** Called by the hub's flush. Frames before hello are held so hello is always the first frame. */
   sendFrame(frame: string | Buffer, framed?: () => Buffer): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (!this.ready) {
+      // Held until hello, bounded like the socket's own buffer (frames and bytes).
       this.preHello.push(frame);
-      if (this.preHello.length > 1000) this.close(CloseCodes.RESUME, 'slow consumer');
+      this.preHelloBytes += frame.length;
+      if (this.preHello.length > 1000 || this.preHelloBytes > this.d.config.wsMaxBuffered) {
+        this.preHello = [];
+        slowConsumerCloses++;
+        this.close(CloseCodes.RESUME, 'slow consumer: reconnect and resume');
+      }
       return;
     }
     this.write(frame, framed);
@@ -119,6 +144,7 @@ export class Connection implements HubConnection {
     this.write(JSON.stringify([{ type: 'hello', userId: this.userId, connectionId: this.id, channels, heartbeatMs } satisfies ServerEvent]));
     const held = this.preHello;
     this.preHello = [];
+    this.preHelloBytes = 0;
     for (const f of held) this.write(f);
   }
 
@@ -137,8 +163,57 @@ export class Connection implements HubConnection {
     setTimeout(() => this.ws.terminate(), 2000).unref();
   }
 
-  private emit(e: ServerEvent): void {
-    this.d.hub.sendTo(this, e);
+  /** Queues an own event; returns its bytes (0 when nothing was queued). Counts toward the current bulk piece. */
+  private emit(e: ServerEvent): number {
+    const n = this.d.hub.sendTo(this, e);
+    this.sincePace += n;
+    return n;
+  }
+
+  /** Largest piece of a bulk reply sent before waiting for the socket (1/8 of the bound, 8–256 KiB). */
+  private get piece(): number {
+    return Math.max(8 * 1024, Math.min(256 * 1024, this.d.config.wsMaxBuffered / 8));
+  }
+
+  /**
+   * Between pieces of a bulk reply: once a piece is queued, sends it now and waits until the
+   * socket's unsent bytes are under half of wsMaxBuffered. False once the connection is gone.
+   */
+  private async pace(): Promise<boolean> {
+    if (this.sincePace < this.piece) return this.open;
+    this.sincePace = 0;
+    this.d.hub.flushOwn(this);
+    const low = this.d.config.wsMaxBuffered / 2;
+    while (this.open && this.ws.bufferedAmount > low) await new Promise((r) => setTimeout(r, 20));
+    return this.open;
+  }
+
+  /** Runs a bulk op unless one is running on this connection (then OP_IN_PROGRESS). */
+  private async oneBulk(op: string, ref: string | undefined, fn: () => Promise<void>): Promise<void> {
+    if (this.bulk) return this.error('OP_IN_PROGRESS', `a ${this.bulk} is still running on this connection; send ${op} after it ends`, ref);
+    this.bulk = op;
+    this.sincePace = 0;
+    try {
+      await fn();
+    } finally {
+      this.bulk = undefined;
+    }
+  }
+
+  /**
+   * The answer for a channel op on a channel this connection is not subscribed to, the same as
+   * HTTP's: NOT_FOUND when the caller cannot see the channel, NOT_A_MEMBER when it is visible
+   * (public) but not joined, or joined but its subscription has not reached this connection yet.
+   */
+  private async refuseChannel(channelId: string, ref: string | undefined): Promise<void> {
+    try {
+      const { member } = await this.d.services.channels.visible(this.actor, channelId);
+      if (member) this.error('NOT_A_MEMBER', 'not subscribed to this channel on this connection yet; wait for its subscription event', ref);
+      else this.error('NOT_A_MEMBER', 'not a member of this channel', ref);
+    } catch (err) {
+      if (err instanceof AppError) this.error(err.code, err.message, ref);
+      else throw err;
+    }
   }
 
   private error(code: string, message: string, ref?: string): void {
@@ -213,19 +288,23 @@ export class Connection implements HubConnection {
       });
     switch (op) {
       case 'ping':
-        return this.emit(f.t === undefined ? { type: 'pong' } : { type: 'pong', t: f.t });
+        // Only what the contract allows is echoed: an arbitrary value could be anything the
+        // parser accepts (a 10,000-deep array stack-overflows JSON.stringify).
+        if (f.t === undefined) return void this.emit({ type: 'pong' });
+        if (!isPingToken(f.t)) return this.bad('VALIDATION_FAILED', 't must be a finite number or a string of at most 64 characters', ref);
+        return void this.emit({ type: 'pong', t: f.t });
       case 'send':
         return void run(this.opSend(f, ref));
       case 'typing':
-        return this.opTyping(f, ref);
+        return void run(this.opTyping(f, ref));
       case 'read':
         return void run(this.opRead(f, ref));
       case 'resume':
-        return void run(this.opResume(f, ref));
+        return void run(this.oneBulk('resume', ref, () => this.opResume(f, ref)));
       case 'presence':
         return this.opPresence(f, ref);
       case 'presence.query':
-        return void run(this.opPresenceQuery(f, ref));
+        return void run(this.oneBulk('presence.query', ref, () => this.opPresenceQuery(f, ref)));
       default:
         return this.bad(typeof op === 'string' ? 'UNKNOWN_OP' : 'VALIDATION_FAILED', typeof op === 'string' ? `unknown op "${op.slice(0, 40)}"` : 'missing "op"', ref);
     }
@@ -248,10 +327,10 @@ export class Connection implements HubConnection {
     this.emit({ type: 'ack', clientMsgId, id: message.id, seq: message.seq, channelId: message.channelId });
   }
 
-  private opTyping(f: Record<string, unknown>, ref: string | undefined): void {
+  private async opTyping(f: Record<string, unknown>, ref: string | undefined): Promise<void> {
     const channelId = str(f.channelId);
     if (!channelId) return this.bad('VALIDATION_FAILED', 'typing needs channelId', ref);
-    if (!this.channels.has(channelId)) return this.error('NOT_A_MEMBER', 'not a member of this channel', ref);
+    if (!this.channels.has(channelId)) return this.refuseChannel(channelId, ref);
     const key = `${this.userId}|${channelId}`;
     const now = Date.now();
     const last = this.d.typingSeen.get(key);
@@ -271,22 +350,23 @@ export class Connection implements HubConnection {
     if (typeof positions !== 'object' || positions === null || Array.isArray(positions)) return this.bad('VALIDATION_FAILED', 'resume needs positions {channelId: lastSeq}', ref);
     const entries = Object.entries(positions as Record<string, unknown>);
     if (entries.length > MAX_RESUME_CHANNELS) return this.bad('VALIDATION_FAILED', `at most ${MAX_RESUME_CHANNELS} channels per resume`, ref);
+    const { wsResumeMaxBytes, wsMaxBuffered, wsResumeLimit } = this.d.config;
+    const budget = { bytesLeft: Math.min(wsResumeMaxBytes, wsMaxBuffered / 2) };
+    const sink = { emit: (e: ServerEvent) => this.emit(e), pace: () => this.pace() };
     for (const [channelId, seq] of entries) {
-      if (!isSeq(seq)) {
-        this.bad('VALIDATION_FAILED', 'lastSeq must be an integer ≥ 0', channelId);
-        continue;
+      if (!isSeq(seq)) this.bad('VALIDATION_FAILED', 'lastSeq must be an integer ≥ 0', channelId);
+      else if (!this.channels.has(channelId)) await this.refuseChannel(channelId, channelId);
+      // Budget spent before this channel's turn: nothing replayed, resume again from where it was.
+      else if (budget.bytesLeft <= 0) this.emit({ type: 'resumed', channelId, limited: true, cursor: seq });
+      else {
+        try {
+          if (!(await replay(this.d.services, this.actor, channelId, seq, wsResumeLimit, budget, sink)).open) return;
+        } catch (err) {
+          if (err instanceof AppError) this.error(err.code, err.message, channelId);
+          else throw err;
+        }
       }
-      if (!this.channels.has(channelId)) {
-        this.error('NOT_A_MEMBER', 'not a member of this channel', channelId);
-        continue;
-      }
-      try {
-        await replay(this.d.services, this.actor, channelId, seq, this.d.config.wsResumeLimit, (e) => this.emit(e));
-      } catch (err) {
-        if (err instanceof AppError) this.error(err.code, err.message, channelId);
-        else throw err;
-      }
-      if (this.ws.readyState !== this.ws.OPEN) return;
+      if (!(await this.pace())) return;
     }
   }
 
@@ -294,7 +374,7 @@ export class Connection implements HubConnection {
   private async opPresenceQuery(f: Record<string, unknown>, ref: string | undefined): Promise<void> {
     const channelId = str(f.channelId);
     if (!channelId) return this.bad('VALIDATION_FAILED', 'presence.query needs channelId', ref);
-    if (!this.channels.has(channelId)) return this.error('NOT_A_MEMBER', 'not a member of this channel', ref);
+    if (!this.channels.has(channelId)) return this.refuseChannel(channelId, ref);
     let after: string | undefined;
     for (let page = 0; page < PRESENCE_QUERY_PAGES; page++) {
       const members = await this.d.services.channels.members(this.actor, channelId, 1000, after);
@@ -302,6 +382,7 @@ export class Connection implements HubConnection {
         const status = this.d.presence.status(m.userId);
         if (status !== 'offline') this.emit({ type: 'presence', userId: m.userId, status });
       }
+      if (!(await this.pace())) return;
       if (members.length < 1000) return;
       after = members[members.length - 1].userId;
     }
@@ -326,5 +407,6 @@ function rawSocket(ws: WebSocket): { write(b: Buffer): boolean } | undefined {
   return w._socket;
 }
 
+const isPingToken = (v: unknown): v is number | string => (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= 64);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : undefined);
 const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;

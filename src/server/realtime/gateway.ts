@@ -1,6 +1,8 @@
 // GET /ws: the HTTP upgrade. Everything is checked before the upgrade completes, so a refused
 // client gets a plain HTTP answer (and browsers an error event), never an open socket:
-//   503 while draining · 403 when Origin is present and not allowed · 401 without a valid token.
+//   503 while draining · 403 when Origin is present and not allowed · 401 without a valid token ·
+//   429 TOO_MANY_CONNECTIONS when the user already has config.wsMaxSocketsPerUser sockets on this
+//   node (per node: a user's sockets on other nodes are not counted).
 // Token: `Sec-WebSocket-Protocol: nchat.v1, bearer.<token>` (browsers), or `?token=` (tools).
 // The accepted subprotocol is always `nchat.v1`; the bearer entry is never echoed back.
 // Origin: allowed when absent (non-browser clients), equal to the request's own Host, or listed
@@ -31,7 +33,14 @@ export class Gateway {
 
   constructor(
     private readonly server: Server,
-    private readonly d: { config: Config; services: Services; logger: Logger; onConnection(u: Upgraded): void },
+    private readonly d: {
+      config: Config;
+      services: Services;
+      logger: Logger;
+      /** Open connections of the user on this node. */
+      socketsOf(userId: string): number;
+      onConnection(u: Upgraded): void;
+    },
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
@@ -71,6 +80,10 @@ export class Gateway {
         this.inflight--;
         if (socket.destroyed) return;
         if (this.draining) return this.reject(socket, 503, 'UNAVAILABLE', 'server is restarting; retry shortly');
+        // Checked right before the (synchronous) upgrade registers the connection, so concurrent
+        // upgrades of one user cannot all slip under the cap.
+        const max = this.d.config.wsMaxSocketsPerUser;
+        if (this.d.socketsOf(actor.userId) >= max) return this.reject(socket, 429, 'TOO_MANY_CONNECTIONS', `at most ${max} open connections per user`);
         this.wss.handleUpgrade(req, socket, head, (ws) => this.d.onConnection({ ws, actor, expiresAtMs: expiryOf(token) }));
       },
       (err: unknown) => {
@@ -97,7 +110,7 @@ export class Gateway {
   }
 }
 
-const reasons: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+const reasons: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
 function refuse(socket: Duplex, status: number, code: string, message: string): void {
   if (socket.destroyed) return;

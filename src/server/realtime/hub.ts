@@ -17,10 +17,23 @@
 // - Redis is a hint: per channel the hub remembers the highest `message.created` seq it delivered.
 //   A seq jump, a new subscription, or a broker gap (onGap) triggers a re-read from the store
 //   through services.messages.history; duplicates are allowed (same seq, clients drop them).
+//
+// Nothing in the flush may take the process down (it runs in setImmediate, outside any request's
+// error handling):
+// - A connection's own events are serialized once, when queued (sendTo), and kept as JSON text
+//   with their byte count. An event that cannot be serialized closes THAT connection with 1011
+//   (logged, counted in serializeFailures). More than `maxQueuedBytes` of own events not yet
+//   flushed closes the connection with 4008 before any frame is built (queuedBytesCloses).
+// - A channel's or user's event list is serialized once per tick, as before (no extra cost on the
+//   broadcast path). If that throws, each event is serialized alone and the ones that fail are
+//   dropped (logged, counted): every recipient still gets the rest, nobody is closed for an event
+//   that is not theirs, and message events carry seq, so a client that misses one sees the gap
+//   and resumes (the store holds the message).
+// - Building or writing one connection's frame is guarded; a failure closes that connection (1011).
 import type { Logger } from 'pino';
 import type { Broker, BrokerEvent } from '../broker/broker.js';
 import { channelTopic, userTopic } from '../broker/broker.js';
-import type { ServerEvent } from '../../protocol/events.js';
+import { CloseCodes, type ServerEvent } from '../../protocol/events.js';
 import type { Actor, Services } from '../services/index.js';
 import type { Message } from '../store/types.js';
 
@@ -35,10 +48,15 @@ export interface HubConnection {
    * is the same frame already encoded as a WebSocket text frame, shared by every recipient.
    */
   sendFrame(frame: string | Buffer, framed?: () => Buffer): void;
+  /** False once the socket is closing or closed: nothing more is queued for it. */
+  readonly open: boolean;
+  close(code: number, reason: string): void;
   /** @internal per-tick outbox state, owned by the hub. */
   _tick: Chunk[] | null;
-  /** @internal events addressed to this connection only, queued for the next flush. */
-  _own: ServerEvent[];
+  /** @internal events addressed to this connection only (JSON text each), queued for the next flush. */
+  _own: string[];
+  /** @internal UTF-8 bytes in _own. */
+  _ownBytes: number;
 }
 
 interface Chunk {
@@ -93,12 +111,14 @@ export class Hub {
   /** Latest `subscription` state per `${userId}|${channelId}` while an unsubscribe waits for the flush. */
   private readonly wanted = new Map<string, boolean>();
   private scheduled = false;
-  readonly counters = { frames: 0, events: 0, bytes: 0, repairs: 0, repairedMessages: 0 };
+  readonly counters = { frames: 0, events: 0, bytes: 0, repairs: 0, repairedMessages: 0, serializeFailures: 0, queuedBytesCloses: 0 };
 
   constructor(
     private readonly broker: Broker,
     private readonly services: Services,
     private readonly logger: Logger,
+    /** Own events (replies) not yet flushed beyond which a connection is closed with 4008. */
+    private readonly maxQueuedBytes: number,
   ) {
     broker.onGap(() => this.onGap());
   }
@@ -153,6 +173,11 @@ export class Hub {
     }
   }
 
+  /** How many connections the user has on this node. */
+  connectionCount(userId: string): number {
+    return this.userSubs.get(userId)?.conns.size ?? 0;
+  }
+
   /** Every local connection of a user (for presence and reconciliation). */
   connectionsOf(userId: string): Iterable<HubConnection> {
     return this.userSubs.get(userId)?.conns ?? [];
@@ -165,20 +190,79 @@ export class Hub {
 
   // ---- outbox -------------------------------------------------------------------------------
 
-  /** Queues an event for one connection only (ack, error, replayed message, resumed, pong, hello). */
-  sendTo(conn: HubConnection, event: ServerEvent): void {
-    conn._own.push(event);
+  /**
+   * Queues an event for one connection only (ack, error, replayed message, resumed, pong,
+   * subscription). Returns the bytes queued, 0 when nothing was (connection closing or closed,
+   * event not serializable, or the queued-bytes cap reached: see the header).
+   */
+  sendTo(conn: HubConnection, event: ServerEvent): number {
+    if (!conn.open) return 0;
+    let json: string;
+    try {
+      json = JSON.stringify(event);
+    } catch (err) {
+      this.serializeFailed(conn, err, event.type);
+      return 0;
+    }
+    const bytes = Buffer.byteLength(json);
+    if (conn._ownBytes + bytes > this.maxQueuedBytes) {
+      this.counters.queuedBytesCloses++;
+      this.logger.info({ connection: conn.id, queued: conn._ownBytes, bytes }, 'queued replies over the bound: closed');
+      this.dropOwn(conn);
+      conn.close(CloseCodes.RESUME, 'slow consumer: reconnect and resume');
+      return 0;
+    }
+    conn._own.push(json);
+    conn._ownBytes += bytes;
     this.pendingOwn.add(conn);
     this.schedule();
+    return bytes;
   }
 
-  /** Sends this connection's queued own events now (before a close, so the error that explains it arrives). */
+  /** Sends this connection's queued own events now (before a close so the error that explains it arrives; between resume pages). */
   flushOwn(conn: HubConnection): void {
     if (!conn._own.length) return;
-    const json = JSON.stringify(conn._own);
+    const json = '[' + conn._own.join(',') + ']';
+    this.dropOwn(conn);
+    try {
+      conn.sendFrame(json);
+    } catch (err) {
+      this.logger.warn({ err, connection: conn.id }, 'send failed');
+    }
+  }
+
+  private dropOwn(conn: HubConnection): void {
     conn._own = [];
+    conn._ownBytes = 0;
     this.pendingOwn.delete(conn);
-    conn.sendFrame(json);
+  }
+
+  /** An event for this connection could not be serialized: what was queued before it goes out, then 1011. */
+  private serializeFailed(conn: HubConnection, err: unknown, type: string): void {
+    this.counters.serializeFailures++;
+    this.logger.error({ err, connection: conn.id, type }, 'event not serializable: connection closed');
+    conn.close(CloseCodes.INTERNAL_ERROR, 'internal error');
+  }
+
+  /**
+   * One shared chunk for a list of events (serialized once for every recipient). When the list
+   * cannot be serialized, each event alone; the ones that fail are dropped, logged and counted.
+   */
+  private chunkOf(events: BrokerEvent[], topic: string): Chunk | undefined {
+    try {
+      return { json: JSON.stringify(events) };
+    } catch {
+      const ok: string[] = [];
+      for (const e of events) {
+        try {
+          ok.push(JSON.stringify(e));
+        } catch (err) {
+          this.counters.serializeFailures++;
+          this.logger.error({ err, topic, type: e.type }, 'event not serializable: dropped for every recipient');
+        }
+      }
+      return ok.length ? { json: '[' + ok.join(',') + ']' } : undefined;
+    }
   }
 
   private schedule(): void {
@@ -201,14 +285,16 @@ export class Hub {
     // Own events first (see the ordering contract above).
     for (const c of this.pendingOwn) {
       if (!c._own.length) continue;
-      add(c, { json: JSON.stringify(c._own) });
+      add(c, { json: '[' + c._own.join(',') + ']' });
       c._own = [];
+      c._ownBytes = 0;
     }
     this.pendingOwn.clear();
     for (const [userId, events] of this.pendingUser) {
       const s = this.userSubs.get(userId);
       if (!s) continue;
-      const chunk = { json: JSON.stringify(events) };
+      const chunk = this.chunkOf(events, userId);
+      if (!chunk) continue;
       this.counters.events += events.length * s.conns.size;
       for (const c of s.conns) add(c, chunk);
     }
@@ -216,13 +302,15 @@ export class Hub {
     for (const [channelId, events] of this.pendingChannel) {
       const s = this.channelSubs.get(channelId);
       if (!s) continue;
-      const chunk = { json: JSON.stringify(events) };
+      const chunk = this.chunkOf(events, channelId);
+      if (!chunk) continue;
       this.counters.events += events.length * s.conns.size;
       for (const c of s.conns) add(c, chunk);
     }
     this.pendingChannel.clear();
     for (const { event, to } of this.pendingPresence.values()) {
-      const chunk = { json: '[' + JSON.stringify(event) + ']' };
+      const chunk = this.chunkOf([event], 'presence');
+      if (!chunk) continue;
       this.counters.events += to.size;
       for (const c of to) add(c, chunk);
     }
@@ -230,24 +318,37 @@ export class Hub {
     for (const c of touched) {
       const t = c._tick!;
       c._tick = null;
-      let frame: string | Buffer;
-      let framed: (() => Buffer) | undefined;
-      if (t.length === 1) {
-        const chunk = t[0];
-        frame = chunk.buf ??= Buffer.from(chunk.json);
-        framed = () => (chunk.framed ??= encodeTextFrame(chunk.buf!));
-      } else frame = '[' + t.map((x) => x.json.slice(1, -1)).join(',') + ']';
-      this.counters.frames++;
-      this.counters.bytes += frame.length;
       try {
+        let frame: string | Buffer;
+        let framed: (() => Buffer) | undefined;
+        if (t.length === 1) {
+          const chunk = t[0];
+          frame = chunk.buf ??= Buffer.from(chunk.json);
+          framed = () => (chunk.framed ??= encodeTextFrame(chunk.buf!));
+        } else frame = '[' + t.map((x) => x.json.slice(1, -1)).join(',') + ']';
+        this.counters.frames++;
+        this.counters.bytes += frame.length;
         c.sendFrame(frame, framed);
       } catch (err) {
-        this.logger.warn({ err, connection: c.id }, 'send failed');
+        // Splicing or writing this one connection's frame failed: only it is closed.
+        this.counters.serializeFailures++;
+        this.logger.error({ err, connection: c.id }, 'frame could not be built or sent: connection closed');
+        try {
+          c.close(CloseCodes.INTERNAL_ERROR, 'internal error');
+        } catch {
+          // already gone
+        }
       }
     }
     const after = this.afterFlush;
     this.afterFlush = [];
-    for (const fn of after) fn();
+    for (const fn of after) {
+      try {
+        fn();
+      } catch (err) {
+        this.logger.error({ err }, 'after-flush step failed');
+      }
+    }
   };
 
   // ---- broker events ------------------------------------------------------------------------

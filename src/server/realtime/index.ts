@@ -30,6 +30,10 @@ export interface RealtimeStats {
   upgradesRejected: number;
   repairs: number;
   repairedMessages: number;
+  /** Events that could not be serialized (their connection closed with 1011, or dropped from a shared frame). */
+  serializeFailures: number;
+  /** Connections closed with 4008 because their queued replies passed NCHAT_WS_MAX_BUFFERED before a frame was built. */
+  queuedBytesCloses: number;
 }
 
 export interface Realtime {
@@ -55,7 +59,7 @@ const RETRY_SPREAD_MS = 5000;
 export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
   const { config, broker, services, logger } = deps;
   const log = logger.child({ component: 'realtime' });
-  const hub = new Hub(broker, services, log);
+  const hub = new Hub(broker, services, log, config.wsMaxBuffered);
   const conns = new Set<Connection>();
   const nodeId = (broker as { nodeId?: string }).nodeId ?? randomBytes(6).toString('hex');
   const presence = new Presence(broker, nodeId, (userId) => channelsOf(userId), { ...defaultPresenceTiming, ...deps.presenceTiming });
@@ -107,13 +111,14 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
     config,
     services,
     logger: log,
+    socketsOf: (userId: string) => hub.connectionCount(userId),
     onConnection({ ws, actor, expiresAtMs }: Upgraded) {
       const conn = new Connection(newId(), actor, ws, connDeps, expiresAtMs);
       conns.add(conn);
       hub.addUser(conn);
       setup(conn).catch((err: unknown) => {
         log.error({ err, connection: conn.id }, 'connection setup failed');
-        conn.close(1011, 'setup failed');
+        conn.close(CloseCodes.INTERNAL_ERROR, 'setup failed');
       });
     },
   });
@@ -188,6 +193,8 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
       upgradesRejected: gateway.rejected,
       repairs: hub.counters.repairs,
       repairedMessages: hub.counters.repairedMessages,
+      serializeFailures: hub.counters.serializeFailures,
+      queuedBytesCloses: hub.counters.queuedBytesCloses,
     }),
   };
 }

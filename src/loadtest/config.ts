@@ -2,7 +2,7 @@
 // overrides an operator applies on top: a JSON file (--config), then dotted --set key=value
 // pairs and shorthand flags. Every size, rate, duration and threshold is overridable.
 // Durations are seconds in the resolved config; overrides also accept "90s", "5m", "1h".
-import { parseThreshold } from './metrics.js';
+import { validateThreshold } from './metrics.js';
 
 /** A k6 stage: ramp linearly to `target` over `duration` seconds. */
 export interface Stage { duration: number; target: number }
@@ -71,8 +71,20 @@ export interface LoadtestConfig {
 const MIX_TEMPLATE = { text: 60, mention: 20, code: 10, file: 10 };
 const API_MIX = { auth_refresh: 10, channels_list: 10, channel_get: 10, message_send: 20, message_list: 20, search: 10, user_profile: 10, notifications: 10 };
 
+/**
+ * Correctness thresholds every profile keeps: chat messages lost in the ws scenario (missing =
+ * expected but never received by a recipient still online; a recipient that left on purpose is
+ * counted apart as ws_msgs_recipient_left) and recipient sockets the server closed in the
+ * messages scenario (a dropped member would make later messages look delivered).
+ */
+const ALWAYS: Record<string, string[]> = {
+  ws_msgs_missing: ['count<1'],
+  msg_ws_disconnects_unexpected: ['count<1'],
+};
+
 /** The template's targets (performance-report-template.md). */
 const TEMPLATE_THRESHOLDS: Record<string, string[]> = {
+  ...ALWAYS,
   ws_connecting: ['p(95)<1000', 'p(99)<2000'],
   ws_connect_errors: ['count<100'],
   ws_connect_success: ['rate>0.99'],
@@ -118,6 +130,7 @@ export function profileConfig(name: LoadtestConfig['profile']): LoadtestConfig {
     c.messages = { ...c.messages, rate: 1000, duration: 60, channels: 100, channelSize: 10 };
     c.api = { ...c.api, vus: 100, duration: 60, rampUp: 5 };
     c.thresholds = {
+      ...structuredClone(ALWAYS),
       ws_connecting: ['p(95)<150'],
       ws_connect_errors: ['count<1'],
       ws_max_concurrent: ['value>=10000'],
@@ -238,7 +251,8 @@ export function normalize(c: LoadtestConfig): LoadtestConfig {
   for (const k of Object.keys(API_MIX) as (keyof typeof API_MIX)[]) a.mix[k] = num(a.mix?.[k], `api.mix.${k}`, 0, 1e6, false);
   for (const [metric, exprs] of Object.entries(c.thresholds ?? {})) {
     if (!Array.isArray(exprs)) throw new Error(`thresholds.${metric}: expected a list of expressions`);
-    for (const e of exprs) parseThreshold(String(e));
+    // Unknown metric (a typo), malformed expression, or a statistic the metric cannot give: refused here.
+    for (const e of exprs) validateThreshold(metric, String(e));
   }
   return c;
 }

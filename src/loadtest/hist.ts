@@ -10,10 +10,42 @@ export function newHist(): Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3, autoResize: true });
 }
 
-/** Records a duration given in milliseconds (fractional allowed). Negative or non-finite values are clamped/ignored. */
-export function recordMs(h: Histogram, ms: number): void {
-  if (!Number.isFinite(ms)) return;
+/**
+ * Records a duration given in milliseconds (fractional allowed). A negative or non-finite
+ * duration is a clock error of the generator (an end before its start, a missing timestamp):
+ * it is not recorded, and false is returned so the caller counts it (HistSet does) instead of
+ * the histogram silently clamping it to the smallest value. 0 ≤ ms < 1 µs records as 1 µs
+ * (the histogram's lowest value): a real, if tiny, duration.
+ */
+export function recordMs(h: Histogram, ms: number): boolean {
+  if (!Number.isFinite(ms) || ms < 0) return false;
   h.recordValue(Math.max(1, Math.round(ms * 1000)));
+  return true;
+}
+
+/** Counter name under which a worker counts the clock errors of histogram `hist`. */
+export const CLOCK_ERROR_PREFIX = 'clock_errors:';
+
+/** Clock errors per histogram name from a scenario's merged counters (empty when there were none). */
+export function clockErrorsOf(counters: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counters)) if (k.startsWith(CLOCK_ERROR_PREFIX) && v > 0) out[k.slice(CLOCK_ERROR_PREFIX.length)] = v;
+  return out;
+}
+
+/**
+ * Puts each histogram's clock errors on its trend metric (`clockErrors`, by the metric of the
+ * same name, or with ':' read as '_') and returns one notice line per histogram, for summary.json
+ * and summary.md. Those durations are in no percentile: the notice says how many are missing.
+ */
+export function reportClockErrors(scenario: string, counters: Record<string, number>, metrics: Record<string, { type: string }>): string[] {
+  const lines: string[] = [];
+  for (const [hist, n] of Object.entries(clockErrorsOf(counters))) {
+    const m = metrics[hist] ?? metrics[hist.replace(/:/g, '_')];
+    if (m && m.type === 'trend') (m as TrendSummary).clockErrors = n;
+    lines.push(`CLOCK ERRORS: ${scenario}: ${n} negative or non-finite duration(s) in ${hist} were not recorded (the generator measured an end before its start); its figures leave them out`);
+  }
+  return lines;
 }
 
 export function encodeHist(h: Histogram): string {
@@ -42,6 +74,8 @@ export interface TrendSummary {
   p95: number | null;
   p99: number | null;
   max: number | null;
+  /** Durations not recorded because they were negative or non-finite (present only when > 0). */
+  clockErrors?: number;
 }
 
 const r3 = (us: number) => Math.round(us) / 1000;
@@ -72,14 +106,22 @@ export function summarizeHist(h: Histogram): TrendSummary {
 export class HistSet {
   private interval = new Map<string, Histogram>();
   private total = new Map<string, Histogram>();
+  /** Clock errors (negative or non-finite durations) by histogram name since the start. */
+  readonly clockErrors = new Map<string, number>();
+
+  /** @param onClockError called once per duration not recorded (the worker counts it as `clock_errors:<name>`). */
+  constructor(private readonly onClockError?: (name: string) => void) {}
 
   record(name: string, ms: number): void {
     let h = this.interval.get(name);
     if (!h) this.interval.set(name, (h = newHist()));
-    recordMs(h, ms);
+    if (!recordMs(h, ms)) {
+      this.clockErrors.set(name, (this.clockErrors.get(name) ?? 0) + 1);
+      this.onClockError?.(name);
+    }
   }
 
-  /** Encoded histograms recorded since the last call; empty ones are left out. */
+  /** Encoded histograms recorded since the last call; empty ones are left out (and so are clock errors). */
   take(): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [name, h] of this.interval) {

@@ -16,7 +16,7 @@ import { RunDir } from './output.js';
 import { evaluateThresholds, type MetricSummary } from './metrics.js';
 import { resourceSummary, saturation } from './summary.js';
 import { markdown } from './markdown.js';
-import { summarizeEncoded } from './hist.js';
+import { summarizeEncoded, reportClockErrors } from './hist.js';
 
 export interface RunOptions {
   cfg: LoadtestConfig;
@@ -92,7 +92,7 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
     const broker = String(health[0].broker ?? '');
     const databaseUrl = cluster?.databaseUrl ?? o.databaseUrl;
     const redisUrl = cluster?.redisUrl ?? o.redisUrl;
-    collector = new Collector({ nodes: nodes.map((n, i) => ({ origin: n, pid: pids[i] ?? null })), local, databaseUrl: store === 'postgres' ? databaseUrl : undefined, redisUrl: broker === 'redis' ? redisUrl : undefined, pgProcesses: store === 'postgres', redisProcesses: broker === 'redis', iface: local ? 'lo' : defaultInterface() },
+    collector = new Collector({ nodes: nodes.map((n, i) => ({ origin: n, pid: pids[i] ?? null })), metricsToken: cluster?.metricsToken ?? process.env.NCHAT_METRICS_TOKEN, local, databaseUrl: store === 'postgres' ? databaseUrl : undefined, redisUrl: broker === 'redis' ? redisUrl : undefined, pgProcesses: store === 'postgres', redisProcesses: broker === 'redis', iface: local ? 'lo' : defaultInterface() },
       (stream, row) => dir.ndjson(join('samples', `${stream}.ndjson`), row), cfg.sampleIntervalMs);
     if (store === 'postgres' && !databaseUrl) collector.notApplicable.postgres = 'not collected: target runs PostgreSQL but no --database-url was given to the generator';
     if (broker === 'redis' && !redisUrl) collector.notApplicable.redis = 'not collected: target uses Redis but no --redis-url was given to the generator';
@@ -130,6 +130,7 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
       s.info.setup = setupBreakdown;
       s.info.histogramCounts = Object.fromEntries(Object.entries(res.aggregate.hists).map(([k, b]) => [k, summarizeEncoded(b).count]));
       s.info.counters = res.aggregate.counters;
+      notices.push(...reportClockErrors(name, res.aggregate.counters, s.metrics));
       summaries[name] = s;
       if (res.aggregate.interrupted) s.notes.push('interrupted (Ctrl-C): figures cover the time until the stop');
     }

@@ -7,7 +7,7 @@
 // forked process with `--import tsx` works in every way the CLI is started. A process per worker
 // also gives an exact per-worker CPU figure.
 import { performance } from 'node:perf_hooks';
-import { HistSet } from './hist.js';
+import { HistSet, CLOCK_ERROR_PREFIX } from './hist.js';
 import { SCENARIOS, type WorkerContext } from './registry.js';
 import type { LoadtestConfig } from './config.js';
 
@@ -39,7 +39,8 @@ async function main(): Promise<void> {
   const init = await initP;
   const scenario = SCENARIOS[init.scenario];
   const ac = new AbortController();
-  const hists = new HistSet();
+  // A negative or non-finite duration is not recorded: it is counted as clock_errors:<histogram> (hist.ts).
+  const hists = new HistSet((name) => ctx.count(`${CLOCK_ERROR_PREFIX}${name}`));
   const counters = new Map<string, number>();
   const delta = new Map<string, number>();
   const gauges = new Map<string, number>();

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { profileConfig, applyPatch, setToPatch, parseDuration, targetAt, stagesDuration } from '../../src/loadtest/config.js';
+import { profileConfig, applyPatch, setToPatch, parseDuration, targetAt, stagesDuration, normalize, PROFILES } from '../../src/loadtest/config.js';
 import { parseArgs, loadtestCommand } from '../../src/loadtest/cli.js';
 
 test('profiles: smoke is small and short, quick holds 10,000 users, full is the template', () => {
@@ -123,5 +123,27 @@ test('loadtestCommand: --help is 0, a usage error is 2', async () => {
   } finally {
     process.stdout.write = w;
     process.stderr.write = e;
+  }
+});
+
+test('thresholds: a typo in a metric name or a statistic the engine cannot give is an error at start', () => {
+  const c = profileConfig('smoke');
+  assert.throws(() => applyPatch(c, { thresholds: { ws_msgs_mising: ['count<1'] } }), /thresholds\.ws_msgs_mising: no scenario reports a metric "ws_msgs_mising" \(did you mean "ws_msgs_missing"\?\)/);
+  assert.throws(() => applyPatch(c, { thresholds: { msg_e2e: ['p(99.9)<100'] } }), /p\(99\.9\) is not computed/);
+  assert.throws(() => applyPatch(c, { thresholds: { msg_rate_achieved: ['rate>0.9'] } }), /gauge metric does not have/);
+  for (const argv of [['--threshold', 'msg_e2ee=p(95)<10'], ['--threshold', 'msg_e2e=p(99.99)<10'], ['--set', 'thresholds.api_req_durations=["p(95)<5"]']]) {
+    assert.throws(() => parseArgs(['--spawn', 'sqlite', ...argv]), (e: Error) => e.constructor.name === 'UsageError' && /thresholds\.|not computed/.test(e.message), `usage error for ${argv.join(' ')}`);
+  }
+  // A threshold on a known metric of a scenario left out of this run stays allowed (reported "not evaluated").
+  const p = parseArgs(['--spawn', 'sqlite', '--scenarios', 'api', '--threshold', 'ws_msgs_missing=count<1']);
+  assert.deepEqual(p.opts.cfg.thresholds.ws_msgs_missing, ['count<1']);
+});
+
+test('every profile validates and fails a run on lost chat messages and unexpected recipient disconnects', () => {
+  for (const name of PROFILES) {
+    const c = profileConfig(name);
+    assert.doesNotThrow(() => normalize(structuredClone(c)), `profile ${name} validates (every threshold names a known metric)`);
+    assert.deepEqual(c.thresholds.ws_msgs_missing, ['count<1'], `${name}: ws chat loss`);
+    assert.deepEqual(c.thresholds.msg_ws_disconnects_unexpected, ['count<1'], `${name}: messages scenario disconnects`);
   }
 });

@@ -54,9 +54,11 @@ export function markdown(s: Summary): string {
         ['Connection time p95 / p99 (ms)', `${n(tr('ws', 'ws_connecting', 'p95'))} / ${n(tr('ws', 'ws_connecting', 'p99'))}`, verdicts('ws_connecting')],
         ['Connections / errors', `${n(cnt('ws', 'ws_sessions'))} / ${n(cnt('ws', 'ws_connect_errors'))}`, verdicts('ws_connect_errors')],
         ['Connection success rate', pct(rt('ws', 'ws_connect_success')), verdicts('ws_connect_success')],
-        ['Messages sent / received (of expected)', `${n(cnt('ws', 'ws_msgs_sent'))} / ${n(cnt('ws', 'ws_msgs_received'))} (of ${n(cnt('ws', 'ws_msgs_expected'))})`, '-'],
+        ['Chat messages sent / receipts expected', `${n(cnt('ws', 'ws_msgs_sent'))} / ${n(cnt('ws', 'ws_msgs_expected'))}`, verdicts('ws_msgs_sent')],
+        ['Receipts received / recipient left (ramp-down) / missing', `${n(cnt('ws', 'ws_msgs_received'))} / ${n(cnt('ws', 'ws_msgs_recipient_left'))} / ${n(cnt('ws', 'ws_msgs_missing'))}`, verdicts('ws_msgs_missing')],
         ['Receipts missing (lost) / recipient left on purpose', `${n(cnt('ws', 'ws_msgs_missing'))} / ${n(cnt('ws', 'ws_msgs_recipient_left'))}`, verdicts('ws_msgs_missing')],
-        ['Message latency p95 / p99 (ms)', `${n(tr('ws', 'ws_msg_e2e', 'p95'))} / ${n(tr('ws', 'ws_msg_e2e', 'p99'))}`, verdicts('ws_msg_e2e')],
+        ['Chat latency p95 / p99 (ms, from each message\'s intended time)', `${n(tr('ws', 'ws_msg_e2e', 'p95'))} / ${n(tr('ws', 'ws_msg_e2e', 'p99'))}`, verdicts('ws_msg_e2e')],
+        ['Chat schedule lag p50 / p99 / max (ms)', `${n(tr('ws', 'ws_msg_schedule_lag', 'p50'))} / ${n(tr('ws', 'ws_msg_schedule_lag', 'p99'))} / ${n(tr('ws', 'ws_msg_schedule_lag', 'max'))}`, verdicts('ws_msg_schedule_lag')],
         ['Disconnections / reconnections', `${n(cnt('ws', 'ws_disconnects'))} / ${n(cnt('ws', 'ws_reconnects'))}`, '-'],
         ['Churn: connects / errors / p95 (ms)', `${n(cnt('ws', 'ws_churn_connects'))} / ${n(cnt('ws', 'ws_churn_errors'))} / ${n(tr('ws', 'ws_churn_connecting', 'p95'))}`, '-'],
       ]), '');
@@ -66,14 +68,15 @@ export function markdown(s: Summary): string {
         ['Fan-out (channel size)', String(sc.info.channelSize), '-'],
         ['Total messages sent (accepted)', cnt('messages', 'msg_sent'), '-'],
         ['Delivered (every recipient) / failed', `${n(cnt('messages', 'msg_delivered'))} / ${n((cnt('messages', 'msg_delivery_failed') ?? 0) + (cnt('messages', 'msg_send_failed') ?? 0))}`, '-'],
-        ['Dropped iterations (generator could not keep up)', cnt('messages', 'msg_dropped_iterations'), '-'],
+        ['Dropped iterations: in-flight cap (server backpressure) / no member online', `${n(cnt('messages', 'msg_dropped_inflight_cap'))} / ${n(cnt('messages', 'msg_dropped_no_online_sender'))}`, `${verdicts('msg_dropped_inflight_cap')} ${verdicts('msg_dropped_iterations')}`.replace(/^- | -$/g, '')],
+        ['WebSocket disconnects unexpected / expected; reconnects', `${n(cnt('messages', 'msg_ws_disconnects_unexpected'))} / ${n(cnt('messages', 'msg_ws_disconnects_expected'))}; ${n(cnt('messages', 'msg_ws_reconnects'))}`, verdicts('msg_ws_disconnects_unexpected')],
         ['Recipient disconnects: unexpected / asked for', `${n(cnt('messages', 'msg_ws_disconnects_unexpected'))} / ${n(cnt('messages', 'msg_ws_disconnects_expected'))}`, verdicts('msg_ws_disconnects_unexpected')],
         ['Delivery success rate', pct(rt('messages', 'msg_delivery_success')), verdicts('msg_delivery_success')],
         ['Receipts / expected', `${n(cnt('messages', 'msg_receipts'))} / ${n(cnt('messages', 'msg_expected_receipts'))}`, '-'],
         ['Latency avg / p50 (ms)', `${n(tr('messages', 'msg_e2e', 'avg'))} / ${n(tr('messages', 'msg_e2e', 'p50'))}`, '-'],
         ['Latency p95 / p99 / max (ms)', `${n(tr('messages', 'msg_e2e', 'p95'))} / ${n(tr('messages', 'msg_e2e', 'p99'))} / ${n(tr('messages', 'msg_e2e', 'max'))}`, verdicts('msg_e2e')],
         ['Send → accepted p95 (ms, from intended time)', tr('messages', 'msg_send', 'p95'), '-'],
-        ['Generator schedule lag p99 (ms)', tr('messages', 'msg_schedule_lag', 'p99'), '-'],
+        ['Generator schedule lag p50 / p99 / max (ms)', `${n(tr('messages', 'msg_schedule_lag', 'p50'))} / ${n(tr('messages', 'msg_schedule_lag', 'p99'))} / ${n(tr('messages', 'msg_schedule_lag', 'max'))}`, verdicts('msg_schedule_lag')],
       ]), '');
     } else if (sc.name === 'api') {
       L.push(...table(['Metric', 'Value', 'Thresholds'], [

@@ -3,8 +3,13 @@
 // intended time, so a stalled server cannot hide (no coordinated omission). Sends go over
 // REST and WebSocket; every member of the channel is online over WebSocket and each
 // receipt is matched by clientMsgId. A message is delivered when it was accepted (201/ack)
-// and every online member got it. Latency samples of a message are recorded only once its
-// send succeeded, so a failed request never leaves a latency sample behind.
+// and every recipient got it; recipients are the members online at send time plus those that
+// dropped unexpectedly and are reconnecting (they resume from their last seq, as the ws
+// scenario does), so a dropped member cannot make later messages look delivered. Unexpected
+// disconnects are counted apart (msg_ws_disconnects_unexpected) for a threshold. Iterations not
+// sent are counted by cause (in-flight cap = server backpressure; no member online); none is
+// dropped for generator lateness, which is measured (msg_schedule_lag). Latency samples of a
+// message are recorded only once its send succeeded, so a failed request never leaves one.
 import type { Scenario, WorkerContext, Plan, Aggregate, ScenarioSummary } from '../registry.js';
 import type { Account } from '../setup.js';
 import { split, refreshAccount } from '../setup.js';
@@ -13,7 +18,7 @@ import { NchatSocket, wsUrlOf } from '../clients/ws.js';
 import { HttpClient } from '../clients/http.js';
 import { summarizeEncoded } from '../hist.js';
 import { counter, rate, gauge, round, type MetricSummary } from '../metrics.js';
-import type { ServerEvent } from '../../protocol/events.js';
+import { CloseCodes, type ServerEvent } from '../../protocol/events.js';
 
 interface Chan { channelId: string; members: Account[] }
 interface Payload { nodes: string[]; channels: Chan[]; rate: number }
@@ -41,7 +46,8 @@ async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
       `messages: constant-arrival-rate ${m.rate} msg/s for ${m.duration} s over ${m.channels} channels; fan-out (channel size) ${m.channelSize}, every member online over WebSocket`,
       `messages: latency from the intended send time (open model); transport weights REST ${m.transport.rest} / WS ${m.transport.ws}; mix text ${m.mix.text} / mention ${m.mix.mention} / code ${m.mix.code} / file ${m.mix.file}`,
       'messages: "file" messages are plain text naming a file: uploads are not part of this run (no pre-made attachments)',
-      'messages: recipients = every online member of the channel, the sender included (the server sends message.created to the sender too)',
+      'messages: recipients = every member online at send time, the sender included (the server sends message.created to the sender too), plus members that dropped unexpectedly and are reconnecting: messages sent while they are away count as delivered only if their resume replays them before the drain ends',
+      `messages: iterations not sent are counted by cause: msg_dropped_inflight_cap (${m.maxInFlight} sends outstanding: server backpressure), msg_dropped_no_online_sender; the generator never skips a late message (its lateness is msg_schedule_lag)`,
     ],
     info: { rate: m.rate, duration: m.duration, channels: m.channels, channelSize: m.channelSize, fanout: m.channelSize, transport: m.transport, mix: m.mix },
   };
@@ -65,10 +71,14 @@ async function run(ctx: WorkerContext): Promise<unknown> {
   const p = ctx.payload as Payload;
   const cfg = ctx.cfg.messages;
   const https = p.nodes.map((o) => new HttpClient(o, 64));
-  interface Conn { acc: Account; ch: number; idx: number; sock: NchatSocket }
+  // state: 'absent' = never connected (setup connect failed) or closed by the generator at the
+  // end; 'open'; 'away' = closed unexpectedly, reconnecting. An away member stays a recipient:
+  // what is sent meanwhile counts as received only if its resume replays it before the drain ends.
+  interface Conn { acc: Account; ch: number; idx: number; sock: NchatSocket; state: 'absent' | 'open' | 'away'; lastSeq: number; failures: number; expired: boolean }
   const conns: Conn[] = [];
   const byCh: Conn[][] = p.channels.map(() => []);
-  p.channels.forEach((c, ci) => c.members.forEach((acc) => { const x = { acc, ch: ci, idx: conns.length, sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken) }; conns.push(x); byCh[ci].push(x); }));
+  p.channels.forEach((c, ci) => c.members.forEach((acc) => { const x: Conn = { acc, ch: ci, idx: conns.length, sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken), state: 'absent', lastSeq: 0, failures: 0, expired: false }; conns.push(x); byCh[ci].push(x); }));
+  let stopped = false;
   const pending = new Map<string, Pending>();
   let inFlight = 0;
 
@@ -105,7 +115,15 @@ async function run(ctx: WorkerContext): Promise<unknown> {
 
   for (const c of conns) {
     c.sock.onEvent = (e: ServerEvent, at: number) => {
-      if (e.type === 'message.created') {
+      if (e.type === 'hello') {
+        // The first hello gives the position to resume from; a reconnect's hello must not move it
+        // past messages sent while away.
+        if (c.state === 'absent') c.lastSeq = e.channels?.find((x) => x.channelId === p.channels[c.ch].channelId)?.lastSeq ?? 0;
+      } else if (e.type === 'resumed') {
+        ctx.count('msg_ws_resumed_channels');
+        if (e.limited) ctx.count('msg_ws_resume_limited');
+      } else if (e.type === 'message.created') {
+        if (typeof e.seq === 'number' && e.seq > c.lastSeq) c.lastSeq = e.seq;
         const cid = e.message?.clientMsgId;
         if (typeof cid !== 'string' || !cid.startsWith(`${ctx.tag}m`)) return;
         const m = pending.get(cid);
@@ -122,15 +140,41 @@ async function run(ctx: WorkerContext): Promise<unknown> {
         if (m) fail(e.ref!, m, e.code ?? 'WS_ERROR');
       }
     };
-    c.sock.onClose = (_code, intentional) => { if (!intentional) ctx.count('msg_ws_disconnects'); };
+    c.sock.onClose = (code, intentional) => {
+      if (intentional || stopped) { ctx.count('msg_ws_disconnects_expected'); c.state = 'absent'; return; }
+      ctx.count('msg_ws_disconnects_unexpected');
+      c.state = 'away';
+      if (code === CloseCodes.TOKEN_EXPIRED) c.expired = true;
+      setTimeout(() => void reconnect(c), 250 + Math.random() * 1000); // jitter, as a real client
+    };
   }
+  // Reconnect and resume from the last seq seen; backoff with full jitter (0.5 s … 8 s) on failure.
+  const reconnect = async (c: Conn): Promise<void> => {
+    if (stopped || c.state !== 'away') return;
+    if (c.expired) {
+      c.expired = false;
+      if (await refreshAccount(https[c.acc.node], c.acc)) c.sock.token = c.acc.accessToken;
+    }
+    const r = await c.sock.connect(ctx.cfg.ws.connectTimeoutMs);
+    if (stopped) { c.sock.close(); return; }
+    if (r.ok) {
+      c.state = 'open';
+      c.failures = 0;
+      ctx.count('msg_ws_reconnects');
+      c.sock.send({ op: 'resume', positions: { [p.channels[c.ch].channelId]: c.lastSeq } });
+    } else {
+      ctx.count('msg_ws_reconnect_errors');
+      c.failures++;
+      setTimeout(() => void reconnect(c), Math.random() * Math.min(8000, 500 * 2 ** c.failures));
+    }
+  };
   // Connect every member before the clock starts (not part of the measured rate).
   let next = 0;
   await Promise.all(Array.from({ length: 50 }, async () => {
     while (next < conns.length) {
       const c = conns[next++];
       const r = await c.sock.connect(ctx.cfg.ws.connectTimeoutMs);
-      if (r.ok) ctx.hists.record('msg_setup_connecting', r.connectMs);
+      if (r.ok) { ctx.hists.record('msg_setup_connecting', r.connectMs); c.state = 'open'; }
       else ctx.count('msg_setup_connect_errors');
     }
   }));
@@ -144,16 +188,21 @@ async function run(ctx: WorkerContext): Promise<unknown> {
   const fire = (intended: number) => {
     const n = i;
     const ci = n % p.channels.length;
-    const online = byCh[ci].filter((c) => c.sock.open);
+    const online = byCh[ci].filter((c) => c.state === 'open' && c.sock.open);
     ctx.count('msg_attempted');
+    // Dropped iterations, by cause (the generator never drops a message for being late: its
+    // lateness is msg_schedule_lag, and the message still counts from its intended time).
     if (online.length === 0) { ctx.count('msg_no_online_sender'); return; }
-    if (inFlight >= cfg.maxInFlight) { ctx.count('msg_dropped_iterations'); return; }
+    if (inFlight >= cfg.maxInFlight) { ctx.count('msg_dropped_inflight_cap'); return; }
     const sender = online[Math.floor(Math.random() * online.length)];
     const kind = pick(cfg.mix);
     const transport = pick(cfg.transport);
     ctx.count(`msg_kind:${kind}`);
     const cid = `${ctx.tag}m${ctx.workerIndex}.${n}`;
-    const expected = new Set(online.map((c) => c.idx));
+    // Recipients: every member online now or away (reconnecting), so a dropped member cannot
+    // make a message look delivered.
+    const expected = new Set(byCh[ci].filter((c) => c.state !== 'absent').map((c) => c.idx));
+    if (expected.size > online.length) ctx.count('msg_expected_while_away', expected.size - online.length);
     const m: Pending = { intended, ch: ci, expected, expectedCount: expected.size, acked: false, failed: false, samples: [], transport };
     pending.set(cid, m);
     inFlight++;
@@ -187,6 +236,8 @@ async function run(ctx: WorkerContext): Promise<unknown> {
     if (m.acked) finalize(cid, m);
     else fail(cid, m, 'NO_RESPONSE_IN_DRAIN');
   }
+  stopped = true;
+  ctx.gauge('msg_ws_away', conns.filter((c) => c.state === 'away').length);
   for (const c of conns) c.sock.close();
   await Promise.all(https.map((h) => h.destroy()));
   return { sentUntil: i };
@@ -205,10 +256,13 @@ function summarize(agg: Aggregate, plan: Plan, cfg: LoadtestConfig): ScenarioSum
     msg_attempted: counter(c('msg_attempted'), secs),
     msg_sent: counter(sent, secs),
     msg_send_failed: counter(c('msg_send_failed'), secs),
-    msg_dropped_iterations: counter(c('msg_dropped_iterations'), secs),
+    // Every iteration not sent, any cause; by cause below.
+    msg_dropped_iterations: counter(c('msg_dropped_inflight_cap') + c('msg_no_online_sender'), secs),
+    msg_dropped_inflight_cap: counter(c('msg_dropped_inflight_cap'), secs),
+    msg_dropped_no_online_sender: counter(c('msg_no_online_sender'), secs),
     msg_delivered: counter(c('msg_delivered'), secs),
     msg_delivery_failed: counter(c('msg_delivery_failed'), secs),
-    msg_delivery_success: rate(c('msg_delivered'), c('msg_delivery_failed') + c('msg_send_failed') + c('msg_dropped_iterations') + c('msg_no_online_sender')),
+    msg_delivery_success: rate(c('msg_delivered'), c('msg_delivery_failed') + c('msg_send_failed') + c('msg_dropped_inflight_cap') + c('msg_no_online_sender')),
     msg_receipts: counter(c('msg_receipts'), secs),
     msg_expected_receipts: counter(c('msg_expected_receipts'), secs),
     msg_receipts_missing: counter(c('msg_receipts_missing'), secs),
@@ -216,7 +270,14 @@ function summarize(agg: Aggregate, plan: Plan, cfg: LoadtestConfig): ScenarioSum
     msg_send: summarizeEncoded(agg.hists.msg_send),
     msg_schedule_lag: summarizeEncoded(agg.hists.msg_schedule_lag),
     msg_setup_connect_errors: counter(c('msg_setup_connect_errors'), secs),
-    msg_ws_disconnects: counter(c('msg_ws_disconnects'), secs),
+    // Unexpected = not asked for by the generator (server close, network); a threshold on it fails the run.
+    msg_ws_disconnects: counter(c('msg_ws_disconnects_unexpected'), secs),
+    msg_ws_disconnects_unexpected: counter(c('msg_ws_disconnects_unexpected'), secs),
+    msg_ws_disconnects_expected: counter(c('msg_ws_disconnects_expected'), secs),
+    msg_ws_reconnects: counter(c('msg_ws_reconnects'), secs),
+    msg_ws_reconnect_errors: counter(c('msg_ws_reconnect_errors'), secs),
+    msg_ws_resumed_channels: counter(c('msg_ws_resumed_channels'), secs),
+    msg_expected_while_away: counter(c('msg_expected_while_away'), secs),
   };
   const byKind = ['text', 'mention', 'code', 'file'].map((k) => ({ kind: k, count: c(`msg_kind:${k}`) }));
   const byTransport = (['rest', 'ws'] as const).map((t) => ({ transport: t, accepted: c(`msg_transport:${t}`), ...summarizeEncoded(agg.hists[`msg_send_${t}`]) }));
@@ -227,7 +288,7 @@ function summarize(agg: Aggregate, plan: Plan, cfg: LoadtestConfig): ScenarioSum
 export const messagesScenario: Scenario = {
   name: 'messages',
   title: 'Message throughput',
-  progress: { gauge: 'msg_rate_target', hist: 'msg_e2e', errors: ['msg_send_failed', 'msg_dropped_iterations', 'msg_delivery_failed'] },
+  progress: { gauge: 'msg_rate_target', hist: 'msg_e2e', errors: ['msg_send_failed', 'msg_dropped_inflight_cap', 'msg_no_online_sender', 'msg_delivery_failed', 'msg_ws_disconnects_unexpected'] },
   prepare,
   run,
   summarize,

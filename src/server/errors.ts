@@ -14,6 +14,12 @@ export const errorStatus = {
   TOKEN_INVALID: 401,
   REFRESH_REUSED: 401,
   FORBIDDEN: 403,
+  /** Sign-in, refresh or an access token of an account a workspace admin deactivated. */
+  ACCOUNT_DEACTIVATED: 403,
+  /** Sign-up in invite mode (NCHAT_SIGNUP_MODE=invite) without an invite, after the first account. */
+  INVITE_REQUIRED: 403,
+  /** The invite is unknown, expired or used up. */
+  INVITE_INVALID: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   USERNAME_TAKEN: 409,

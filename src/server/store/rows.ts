@@ -3,7 +3,7 @@
 // because PostgreSQL's int8 may arrive as a string when a driver parser is not installed.
 // Message rows differ per backend (SQLite keeps arrays as JSON text and reads rows as arrays),
 // so each backend maps those itself.
-import type { Channel, ChannelType, Member, MemberRole, Message, NewMessage, Notification, NotificationKind, ReactionSummary, RefreshToken, Role, User, UserWithSecret } from './types.js';
+import type { Channel, ChannelType, Invite, Member, MemberRole, Message, NewMessage, Notification, NotificationKind, ReactionSummary, RefreshToken, Role, User, UserWithSecret } from './types.js';
 
 export interface UserRow {
   id: string;
@@ -14,6 +14,7 @@ export interface UserRow {
   status: string | null;
   avatar_file_id: string | null;
   created_at: string;
+  deactivated_at: string | null;
   password_hash?: string;
 }
 
@@ -26,6 +27,7 @@ export const toUser = (r: UserRow): User => ({
   status: r.status,
   avatarFileId: r.avatar_file_id,
   createdAt: r.created_at,
+  deactivatedAt: r.deactivated_at ?? null,
 });
 
 export const toUserWithSecret = (r: UserRow): UserWithSecret => ({ ...toUser(r), passwordHash: r.password_hash ?? '' });
@@ -50,6 +52,26 @@ export const toToken = (r: TokenRow): RefreshToken => ({
   usedAt: r.used_at,
   revokedAt: r.revoked_at,
   createdAt: r.created_at,
+});
+
+export interface InviteRow {
+  id: string;
+  token_hash: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  max_uses: number;
+  uses: number;
+}
+
+export const toInvite = (r: InviteRow): Invite => ({
+  id: r.id,
+  tokenHash: r.token_hash,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  maxUses: Number(r.max_uses),
+  uses: Number(r.uses),
 });
 
 export interface ChannelRow {

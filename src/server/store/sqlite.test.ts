@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { newId } from '../ids.js';
 import { runStoreContract } from './contract/index.js';
 import { openSqliteStore } from './sqlite/index.js';
+import { migrations } from './sqlite/migrations.js';
 
 async function tempFile() {
   const dir = await mkdtemp(join(tmpdir(), 'nchat-sqlite-'));
@@ -30,17 +31,17 @@ runStoreContract('sqlite', async () => {
 });
 
 describe('SQLite store specifics', () => {
-  it('creates the file and its directory, runs in WAL mode, and applies 0001_initial once', async () => {
+  it('creates the file and its directory, runs in WAL mode, and applies every migration once', async () => {
     const t = await tempFile();
     try {
       const store = await openSqliteStore({ file: t.file, sync: 'full' });
       assert.ok(existsSync(t.file));
-      assert.deepEqual(await store.migrate(), ['0001_initial']);
+      assert.deepEqual(await store.migrate(), migrations.map((m) => m.id));
       assert.deepEqual(await store.migrate(), []);
       const probe = new Database(t.file, { readonly: true });
       try {
         assert.equal(probe.pragma('journal_mode', { simple: true }), 'wal');
-        assert.deepEqual(probe.prepare('SELECT id FROM schema_migrations').pluck().all(), ['0001_initial']);
+        assert.deepEqual(probe.prepare('SELECT id FROM schema_migrations ORDER BY id').pluck().all(), migrations.map((m) => m.id));
       } finally {
         probe.close();
       }

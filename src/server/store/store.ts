@@ -14,6 +14,7 @@ import type {
   ChannelPatch,
   CreateMessageResult,
   HistoryQuery,
+  Invite,
   Member,
   MemberRole,
   Message,
@@ -23,6 +24,8 @@ import type {
   Notification,
   Page,
   RefreshToken,
+  RotateResult,
+  SuccessorToken,
   User,
   UserPatch,
   UserWithSecret,
@@ -50,7 +53,10 @@ export interface Store {
 }
 
 export interface UserStore {
-  /** The first user ever created becomes 'owner' when input.role is omitted (atomic with the insert). Throws USERNAME_TAKEN / EMAIL_TAKEN. */
+  /**
+   * The first user ever created becomes 'owner' when input.role is omitted (atomic with the insert).
+   * Throws USERNAME_TAKEN / EMAIL_TAKEN, and INVITE_REQUIRED when input.onlyIfFirst is set and a user exists.
+   */
   create(input: NewUser): Promise<User>;
   get(id: string): Promise<User | undefined>;
   getMany(ids: string[]): Promise<User[]>;
@@ -61,16 +67,46 @@ export interface UserStore {
   /** Prefix match on username or display name (case-insensitive), ordered by username; `after` is a username cursor. */
   search(prefix: string, limit: number, after?: string): Promise<User[]>;
   update(id: string, patch: UserPatch): Promise<User | undefined>;
+  /** Sets deactivatedAt (a time) or clears it (null); undefined for a missing user. */
+  setDeactivated(id: string, at: string | null): Promise<User | undefined>;
   count(): Promise<number>;
 }
 
+/**
+ * Refresh tokens (one family per sign-in, a "session") and sign-up invites, both stored as
+ * SHA-256 hashes. Serialisation rule: rotate, revokeFamily and revokeUser of one family never
+ * interleave (SQLite: one write transaction each; PostgreSQL: a per-family advisory lock held by
+ * each transaction), so a successor is either inserted before a revocation (and revoked by it)
+ * or refused by it; never inserted after it and left valid.
+ */
 export interface TokenStore {
   create(token: Omit<RefreshToken, 'usedAt' | 'revokedAt'>): Promise<void>;
   findByHash(tokenHash: string): Promise<RefreshToken | undefined>;
   /** Marks the token spent. Returns true only for the one caller that spent it (compare-and-set on used_at IS NULL). */
   markUsed(id: string, at: string): Promise<boolean>;
+  /**
+   * One atomic step: look up the token by hash, refuse it if its family is revoked or it has
+   * expired (expiresAt <= at), revoke the whole family if it was already spent ('reused'),
+   * else mark it spent and insert `successor` into the same family and user ('rotated').
+   * Of several concurrent calls with one token exactly one is 'rotated'; the others are 'reused'
+   * and their revocation covers the winner's successor.
+   */
+  rotate(tokenHash: string, successor: SuccessorToken, at: string): Promise<RotateResult>;
   /** Revokes every token of the family; returns how many were revoked now. */
   revokeFamily(familyId: string, at: string): Promise<number>;
+  /** Revokes every live family of the user (deactivation); returns the family ids revoked now, sorted. */
+  revokeUser(userId: string, at: string): Promise<string[]>;
+  /** Families with a token revoked at or after `since` (a node's start-up read of recent revocations). */
+  revokedSince(since: string): Promise<{ familyId: string; userId: string }[]>;
+  createInvite(invite: Omit<Invite, 'uses'>): Promise<Invite>;
+  /**
+   * Spends one use of the invite with this hash if it exists, has not expired (expiresAt > at)
+   * and has uses left; atomic, so N concurrent callers of a 1-use invite yield one success.
+   * Returns the invite after the use, or undefined when it could not be used.
+   */
+  useInvite(tokenHash: string, at: string): Promise<Invite | undefined>;
+  /** Gives back a use taken by useInvite (the account it was for could not be created). */
+  releaseInvite(id: string): Promise<void>;
 }
 
 export interface ChannelStore {

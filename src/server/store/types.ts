@@ -15,6 +15,8 @@ export interface User {
   status: string | null;
   avatarFileId: string | null;
   createdAt: string;
+  /** Set by a workspace admin: every session ended, sign-in and tokens refused; null when active. */
+  deactivatedAt: string | null;
 }
 
 export interface UserWithSecret extends User {
@@ -30,6 +32,11 @@ export interface NewUser {
   /** Omitted: the store makes the very first account 'owner' and every later one 'member', atomically. */
   role?: Role;
   createdAt: string;
+  /**
+   * Invite-only sign-up without an invite: create the account only when the store has no user
+   * yet (the owner), decided atomically with the insert; otherwise throw INVITE_REQUIRED.
+   */
+  onlyIfFirst?: boolean;
 }
 
 export interface UserPatch {
@@ -49,6 +56,34 @@ export interface RefreshToken {
   usedAt: string | null;
   revokedAt: string | null;
   createdAt: string;
+}
+
+/** The token issued in place of a rotated one (same user and family as the old one). */
+export interface SuccessorToken {
+  id: string;
+  tokenHash: string;
+  expiresAt: string;
+  createdAt: string;
+}
+
+/**
+ * Outcome of TokenStore.rotate. `token` is the presented token as it was before the call
+ * (absent when unknown). rotated: successor inserted; reused: the token was already spent, so
+ * the whole family was revoked now; revoked: the family was revoked before; expired: too old.
+ */
+export type RotateResult =
+  | { outcome: 'rotated' | 'reused' | 'revoked' | 'expired'; token: RefreshToken }
+  | { outcome: 'unknown'; token?: undefined };
+
+/** An admin-created sign-up invite; only the SHA-256 of the token is stored. */
+export interface Invite {
+  id: string;
+  tokenHash: string;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string;
+  maxUses: number;
+  uses: number;
 }
 
 export type ChannelType = 'public' | 'private' | 'direct' | 'group';

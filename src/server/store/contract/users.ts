@@ -38,7 +38,7 @@ export function usersContract(ctx: Ctx): void {
       const username = uniq('u');
       const input = { id: newId(), username, email: `${username}@example.test`, displayName: 'Zoë Q', passwordHash: 'argon-hash', role: 'guest' as const, createdAt: nextAt() };
       const u = await s.users.create(input);
-      assert.deepEqual(u, { id: input.id, username, email: input.email, displayName: 'Zoë Q', role: 'guest', status: null, avatarFileId: null, createdAt: input.createdAt });
+      assert.deepEqual(u, { id: input.id, username, email: input.email, displayName: 'Zoë Q', role: 'guest', status: null, avatarFileId: null, createdAt: input.createdAt, deactivatedAt: null });
       assert.equal('passwordHash' in u, false, 'User must not carry the password hash');
       assert.equal(await s.users.count(), before + 1);
       const got = await s.users.get(u.id);
@@ -140,6 +140,31 @@ export function usersContract(ctx: Ctx): void {
       assert.deepEqual(v3, v2);
       assert.deepEqual(await s.users.get(u.id), v2);
       assert.equal(await s.users.update(newId(), { displayName: 'x' }), undefined);
+    });
+
+    it('setDeactivated sets and clears deactivatedAt, changes nothing else, undefined for a missing user', async () => {
+      const s = ctx.store;
+      const u = await mkUser(s);
+      const when = nextAt();
+      assert.deepEqual(await s.users.setDeactivated(u.id, when), { ...u, deactivatedAt: when });
+      assert.deepEqual(await s.users.get(u.id), { ...u, deactivatedAt: when });
+      assert.equal((await s.users.getByLogin(u.username))?.deactivatedAt, when);
+      assert.deepEqual(await s.users.setDeactivated(u.id, null), u);
+      assert.equal(await s.users.setDeactivated(newId(), when), undefined);
+    });
+
+    it('onlyIfFirst refuses with INVITE_REQUIRED once any user exists, and writes nothing', async () => {
+      const s = ctx.store;
+      await mkUser(s);
+      const count = await s.users.count();
+      const username = uniq('inv');
+      const id = newId();
+      await rejectsWith(
+        s.users.create({ id, username, email: `${username}@example.test`, displayName: 'x', passwordHash: 'h', createdAt: nextAt(), onlyIfFirst: true }),
+        'INVITE_REQUIRED',
+      );
+      assert.equal(await s.users.get(id), undefined);
+      assert.equal(await s.users.count(), count);
     });
   });
 }

@@ -5,7 +5,7 @@ import type { Message, ReactionSummary } from '../types.js';
 // Shared row shapes and mappers (users, tokens, channels, members, notifications, reactions).
 export * from '../rows.js';
 
-export const USER_COLS = 'u.id, u.username, u.email, u.display_name, u.role, u.status, u.avatar_file_id, u.created_at';
+export const USER_COLS = 'u.id, u.username, u.email, u.display_name, u.role, u.status, u.avatar_file_id, u.created_at, u.deactivated_at';
 
 export const CHANNEL_COLS =
   'c.id, c.type, c.name, c.description, c.topic, c.created_by, c.created_at, c.archived_at, c.last_seq, c.member_count';

@@ -148,4 +148,23 @@ CREATE TABLE meta (
 
 `,
   },
+  {
+    // Sessions and sign-up (issue 7): account deactivation, the start-up read of recently revoked
+    // sessions (partial index: only revoked rows), and admin-created invite tokens (hashed).
+    id: '0002_sessions_invites',
+    sql: `
+ALTER TABLE users ADD COLUMN deactivated_at timestamptz;
+CREATE INDEX refresh_tokens_revoked_idx ON refresh_tokens (revoked_at) WHERE revoked_at IS NOT NULL;
+CREATE TABLE invites (
+  id         text COLLATE "C" PRIMARY KEY,
+  token_hash text COLLATE "C" NOT NULL,
+  created_by text COLLATE "C" NOT NULL,
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL,
+  max_uses   integer NOT NULL CHECK (max_uses >= 1),
+  uses       integer NOT NULL DEFAULT 0 CHECK (uses >= 0 AND uses <= max_uses)
+);
+CREATE UNIQUE INDEX invites_hash_key ON invites (token_hash);
+`,
+  },
 ];

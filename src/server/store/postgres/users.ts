@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { AppError } from '../../errors.js';
 import type { UserStore } from '../store.js';
 import type { NewUser, User, UserPatch, UserWithSecret } from '../types.js';
 import { clampLimit, likeEscape, mapPgError, tx } from './db.js';
@@ -13,7 +14,7 @@ export class PgUserStore implements UserStore {
   async create(input: NewUser): Promise<User> {
     const values = [input.id, input.username, input.email, input.displayName, input.passwordHash, input.createdAt];
     try {
-      if (input.role) {
+      if (input.role && !input.onlyIfFirst) {
         const r = await this.pool.query<UserRow>(
           `INSERT INTO users AS u (id, username, email, display_name, password_hash, role, created_at)
            VALUES ($1, $2, $3, $4, $5, $7, $6) RETURNING ${USER_COLS}`,
@@ -23,17 +24,24 @@ export class PgUserStore implements UserStore {
       }
       // Two first sign-ups at once must not both become owner: the lock is taken in its own
       // statement so the insert's snapshot (READ COMMITTED) sees any user committed before.
-      return await tx(this.pool, async (c) => {
+      // onlyIfFirst (invite mode) inserts nothing once any user exists.
+      const row = await tx(this.pool, async (c) => {
         await c.query('SELECT pg_advisory_xact_lock($1)', [FIRST_USER_LOCK]);
         const r = await c.query<UserRow>(
-          `INSERT INTO users AS u (id, username, email, display_name, password_hash, role, created_at)
-           SELECT $1, $2, $3, $4, $5,
-                  CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'member' ELSE 'owner' END, $6
-           RETURNING ${USER_COLS}`,
+          input.onlyIfFirst
+            ? `INSERT INTO users AS u (id, username, email, display_name, password_hash, role, created_at)
+               SELECT $1, $2, $3, $4, $5, 'owner', $6 WHERE NOT EXISTS (SELECT 1 FROM users)
+               RETURNING ${USER_COLS}`
+            : `INSERT INTO users AS u (id, username, email, display_name, password_hash, role, created_at)
+               SELECT $1, $2, $3, $4, $5,
+                      CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'member' ELSE 'owner' END, $6
+               RETURNING ${USER_COLS}`,
           values,
         );
-        return toUser(r.rows[0]);
+        return r.rows[0];
       });
+      if (!row) throw new AppError('INVITE_REQUIRED', 'sign-up needs an invite: ask a workspace admin');
+      return toUser(row);
     } catch (err) {
       mapPgError(err);
     }
@@ -97,6 +105,11 @@ export class PgUserStore implements UserStore {
     if (patch.role !== undefined) set('role', patch.role);
     if (sets.length === 0) return this.get(id);
     const r = await this.pool.query<UserRow>(`UPDATE users u SET ${sets.join(', ')} WHERE u.id = $1 RETURNING ${USER_COLS}`, values);
+    return r.rows[0] ? toUser(r.rows[0]) : undefined;
+  }
+
+  async setDeactivated(id: string, at: string | null): Promise<User | undefined> {
+    const r = await this.pool.query<UserRow>(`UPDATE users u SET deactivated_at = $2 WHERE u.id = $1 RETURNING ${USER_COLS}`, [id, at]);
     return r.rows[0] ? toUser(r.rows[0]) : undefined;
   }
 

@@ -139,7 +139,27 @@ CREATE TABLE meta (
 );
 `;
 
-export const migrations: Migration[] = [{ id: '0001_initial', sql: initial }];
+// Sessions and sign-up (issue 7): account deactivation, the start-up read of recently revoked
+// sessions (partial index: only revoked rows), and admin-created invite tokens (hashed).
+const sessions = `
+ALTER TABLE users ADD COLUMN deactivated_at TEXT;
+CREATE INDEX refresh_tokens_revoked ON refresh_tokens (revoked_at) WHERE revoked_at IS NOT NULL;
+CREATE TABLE invites (
+  id         TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  max_uses   INTEGER NOT NULL CHECK (max_uses >= 1),
+  uses       INTEGER NOT NULL DEFAULT 0 CHECK (uses >= 0 AND uses <= max_uses)
+);
+CREATE UNIQUE INDEX invites_hash_key ON invites (token_hash);
+`;
+
+export const migrations: Migration[] = [
+  { id: '0001_initial', sql: initial },
+  { id: '0002_sessions_invites', sql: sessions },
+];
 
 /**
  * Applies pending migrations, each in its own IMMEDIATE transaction (the write lock is taken

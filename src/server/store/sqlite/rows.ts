@@ -4,7 +4,7 @@ import type { Message, ReactionSummary } from '../types.js';
 // Shared row shapes and mappers (users, tokens, channels, members, notifications, reactions).
 export * from '../rows.js';
 
-export const USER_COLS = 'id, username, email, display_name, password_hash, role, status, avatar_file_id, created_at';
+export const USER_COLS = 'id, username, email, display_name, password_hash, role, status, avatar_file_id, created_at, deactivated_at';
 
 export const CHANNEL_COLS =
   'id, type, name, description, topic, created_by, created_at, archived_at, last_seq, member_count, dm_key';

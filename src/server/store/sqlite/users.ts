@@ -1,3 +1,4 @@
+import { AppError } from '../../errors.js';
 import type { UserStore } from '../store.js';
 import type { NewUser, User, UserPatch, UserWithSecret } from '../types.js';
 import { clampLimit, lazy, mapConstraintError, SqliteModule } from './db.js';
@@ -18,6 +19,14 @@ export class SqliteUsers extends SqliteModule implements UserStore {
                NULL, NULL, @createdAt)
        RETURNING ${USER_COLS}`,
     ),
+    // Invite mode: only the very first account may sign up without an invite (one statement).
+    insertFirst: this.db.prepare(
+      `INSERT INTO users (id, username, email, display_name, display_name_fold, password_hash, role, status, avatar_file_id, created_at)
+       SELECT @id, @username, @email, @displayName, @displayNameFold, @passwordHash, 'owner', NULL, NULL, @createdAt
+       WHERE NOT EXISTS (SELECT 1 FROM users)
+       RETURNING ${USER_COLS}`,
+    ),
+    setDeactivated: this.db.prepare(`UPDATE users SET deactivated_at = ? WHERE id = ? RETURNING ${USER_COLS}`),
     get: this.db.prepare(`SELECT ${USER_COLS} FROM users WHERE id = ?`),
     getMany: this.db.prepare(`SELECT ${USER_COLS} FROM users WHERE id IN (SELECT value FROM json_each(?))`),
     byEmail: this.db.prepare(`SELECT ${USER_COLS} FROM users WHERE email = ?`),
@@ -43,16 +52,17 @@ export class SqliteUsers extends SqliteModule implements UserStore {
 
   async create(input: NewUser): Promise<User> {
     try {
-      const row = this.q().insert.get({
+      const row = (input.onlyIfFirst ? this.q().insertFirst : this.q().insert).get({
         id: input.id,
         username: input.username,
         email: input.email,
         displayName: input.displayName,
         displayNameFold: fold(input.displayName),
         passwordHash: input.passwordHash,
-        role: input.role ?? null,
+        ...(input.onlyIfFirst ? {} : { role: input.role ?? null }),
         createdAt: input.createdAt,
-      }) as UserRow;
+      }) as UserRow | undefined;
+      if (!row) throw new AppError('INVITE_REQUIRED', 'sign-up needs an invite: ask a workspace admin');
       return toUser(row);
     } catch (err) {
       mapConstraintError(err);
@@ -106,6 +116,11 @@ export class SqliteUsers extends SqliteModule implements UserStore {
       setRole: patch.role !== undefined ? 1 : 0,
       role: patch.role ?? null,
     }) as UserRow | undefined;
+    return row && toUser(row);
+  }
+
+  async setDeactivated(id: string, at: string | null): Promise<User | undefined> {
+    const row = this.q().setDeactivated.get(at, id) as UserRow | undefined;
     return row && toUser(row);
   }
 

@@ -38,7 +38,7 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 
 async function bench(kind: string, store: Store) {
   await store.migrate();
-  const config = loadConfig({}, { NCHAT_ARGON2_MEMORY_KIB: '1024', NCHAT_LOG_LEVEL: 'silent', NCHAT_SIGNIN_LIMIT_IP: '10000000' });
+  const config = loadConfig({}, { NCHAT_ARGON2_MEMORY_KIB: '1024', NCHAT_LOG_LEVEL: 'silent', NCHAT_SIGNIN_LIMIT_IP: '10000000', NCHAT_SEND_LIMIT: '1000000' });
   const services = buildServices({ config, store, broker: new MemoryBroker(), logger: pino({ level: 'silent' }), presence: nobodyOnline, now: () => new Date() }, 'x'.repeat(48));
 
   // Setup: 100 channels of 10 members (1,000 users), as in the throughput scenario.

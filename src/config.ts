@@ -2,6 +2,8 @@
 // validation and the generated docs/CONFIG.md all come from the table below.
 // Precedence: CLI flag > environment variable > default.
 
+import { isIP } from 'node:net';
+
 type Kind = 'string' | 'int' | 'bool' | 'list' | 'url';
 
 interface Option<K extends Kind> {
@@ -48,6 +50,23 @@ export const schema = {
   bodyLimitBytes: opt({ kind: 'int', env: 'NCHAT_BODY_LIMIT', default: 256 * 1024, min: 1024, max: 64 * 1024 * 1024, doc: 'Largest JSON request body in bytes; larger bodies get 413.' }),
   wsMaxPayload: opt({ kind: 'int', env: 'NCHAT_WS_MAX_PAYLOAD', default: 64 * 1024, min: 1024, max: 4 * 1024 * 1024, doc: 'Largest WebSocket frame a client may send, in bytes.' }),
   wsMaxBuffered: opt({ kind: 'int', env: 'NCHAT_WS_MAX_BUFFERED', default: 2 * 1024 * 1024, min: 64 * 1024, max: 64 * 1024 * 1024, doc: 'A connection whose unsent bytes exceed this is closed with code 4008 (resume).' }),
+  requestTimeoutMs: opt({ kind: 'int', env: 'NCHAT_REQUEST_TIMEOUT_MS', default: 30_000, min: 100, max: 3_600_000, doc: 'Whole HTTP request (headers and body) must arrive within this many ms, else 408 and the connection is closed (slow-body defence). Does not apply to a WebSocket once upgraded.' }),
+  headersTimeoutMs: opt({ kind: 'int', env: 'NCHAT_HEADERS_TIMEOUT_MS', default: 10_000, min: 100, max: 600_000, doc: 'HTTP request headers must arrive within this many ms (slow-headers defence); capped at NCHAT_REQUEST_TIMEOUT_MS.' }),
+  keepAliveTimeoutMs: opt({ kind: 'int', env: 'NCHAT_KEEPALIVE_TIMEOUT_MS', default: 72_000, min: 100, max: 600_000, doc: 'An idle keep-alive HTTP connection is closed after this many ms (keep it above a load balancer\'s idle timeout).' }),
+  idleTimeoutMs: opt({ kind: 'int', env: 'NCHAT_IDLE_TIMEOUT_MS', default: 120_000, min: 0, max: 3_600_000, doc: 'An HTTP socket with no traffic either way for this many ms is destroyed (0 = never). WebSockets turn it off once upgraded (they have their own ping).' }),
+  trustProxy: opt({
+    kind: 'list', env: 'NCHAT_TRUST_PROXY', default: [],
+    doc: 'Comma-separated addresses or CIDR ranges of reverse proxies to trust: only when the direct peer is one of them is the client address taken from X-Forwarded-For (per-IP rate limits key on it). Empty = trust none, X-Forwarded-For is ignored.',
+    check: (v) => { const bad = v.filter((e) => !isIpOrCidr(e)); return bad.length ? `not an IP address or CIDR range: ${bad.join(', ')}` : undefined; },
+  }),
+  metricsPort: opt({ kind: 'int', env: 'NCHAT_METRICS_PORT', default: 0, min: 0, max: 65535, doc: 'Serve /metrics (Prometheus, no auth) on a separate listener on this port at NCHAT_METRICS_HOST; 0 = no separate listener. /metrics is never public on the main port unless NCHAT_METRICS_TOKEN is set.' }),
+  metricsHost: opt({ kind: 'string', env: 'NCHAT_METRICS_HOST', default: '127.0.0.1', doc: 'Address of the separate /metrics listener (see NCHAT_METRICS_PORT).' }),
+  metricsToken: opt({ kind: 'string', env: 'NCHAT_METRICS_TOKEN', default: undefined, doc: 'When set, /metrics on the main port answers requests carrying `Authorization: Bearer <token>` (401 otherwise); when unset it is 404 there.', check: (v) => (v.length >= 16 ? undefined : 'must be at least 16 characters') }),
+  sendLimit: opt({ kind: 'int', env: 'NCHAT_SEND_LIMIT', default: 30, min: 1, max: 1_000_000, doc: 'Messages one user may send per NCHAT_SEND_LIMIT_WINDOW_MS, REST and WebSocket together (429 RATE_LIMITED beyond); shared across nodes through Redis when NCHAT_REDIS_URL is set. Lifted by NCHAT_LOADTEST_ALLOWANCE.' }),
+  sendLimitWindowMs: opt({ kind: 'int', env: 'NCHAT_SEND_LIMIT_WINDOW_MS', default: 10_000, min: 100, max: 3_600_000, doc: 'Window of NCHAT_SEND_LIMIT in ms (fixed window).' }),
+  channelCreateLimit: opt({ kind: 'int', env: 'NCHAT_CHANNEL_CREATE_LIMIT', default: 20, min: 1, max: 1_000_000, doc: 'Channels one user may create per hour (429 RATE_LIMITED beyond); workspace owners/admins are exempt. Shared across nodes through Redis when configured.' }),
+  reactionsPerUserLimit: opt({ kind: 'int', env: 'NCHAT_REACTIONS_PER_USER', default: 20, min: 1, max: 10_000, doc: 'Distinct reactions one user may put on one message (409 LIMIT_REACHED beyond).' }),
+  emojiPerMessageLimit: opt({ kind: 'int', env: 'NCHAT_EMOJI_PER_MESSAGE', default: 50, min: 1, max: 10_000, doc: 'Distinct emoji one message may carry (409 LIMIT_REACHED for a new one beyond; existing ones can still be added to).' }),
   wsPingIntervalMs: opt({ kind: 'int', env: 'NCHAT_WS_PING_INTERVAL', default: 25_000, min: 100, max: 600_000, doc: 'Server ping interval; a connection that misses two pongs is terminated.' }),
   wsResumeLimit: opt({ kind: 'int', env: 'NCHAT_WS_RESUME_LIMIT', default: 200, min: 1, max: 10_000, doc: 'Most messages replayed per channel on resume; beyond it the server answers limited:true.' }),
   wsFramesPerSec: opt({ kind: 'int', env: 'NCHAT_WS_FRAMES_PER_SEC', default: 50, min: 1, max: 100_000, doc: 'Client frames allowed per second per connection (burst = 2×) before error RATE_LIMITED; sustained abuse closes with 1008.' }),
@@ -61,6 +80,14 @@ export const schema = {
 
 type Schema = typeof schema;
 export type Config = { [K in keyof Schema]: Schema[K]['default'] extends undefined ? KindType<Schema[K]['kind']> | undefined : KindType<Schema[K]['kind']> };
+/** An IPv4/IPv6 address, optionally with a /prefix length (for NCHAT_TRUST_PROXY). */
+function isIpOrCidr(v: string): boolean {
+  const [addr, bits, extra] = v.split('/');
+  const kind = isIP(addr);
+  if (!kind || extra !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (kind === 4 ? 32 : 128));
+}
+
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {

@@ -3,6 +3,7 @@
 // optionally Redis and N nodes (node 0 starts first so migrations run once, then the rest).
 // Children get the load-test allowance and cheap password hashing; the run states both.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, createWriteStream, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -29,6 +30,8 @@ export interface SpawnedCluster {
   databaseUrl?: string;
   redisUrl?: string;
   dataDir: string;
+  /** Bearer token the children serve /metrics with (NCHAT_METRICS_TOKEN; random per run, kept out of `env` and the run's output). */
+  metricsToken: string;
   /** Environment given to the children (stated in the run's output). */
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -86,6 +89,8 @@ export async function spawnCluster(o: SpawnOptions): Promise<SpawnedCluster> {
     databaseUrl = withDatabase(o.postgresUrl, dbName);
     o.log(`created database ${dbName}`);
   }
+  // /metrics is not public on the main port; the collector reads it with this token.
+  const metricsToken = randomBytes(24).toString('base64url');
   const children: ChildProcess[] = [];
   const origins: string[] = [];
   const stop = async () => {
@@ -115,9 +120,10 @@ export async function spawnCluster(o: SpawnOptions): Promise<SpawnedCluster> {
       return args;
     };
     // Node 0 first and alone: it creates the schema; the others then start together.
-    const started = [await startNode(0, argsOf(0), { ...process.env, ...env }, o.logDir, o.log)];
+    const childEnv = { ...process.env, ...env, NCHAT_METRICS_TOKEN: metricsToken };
+    const started = [await startNode(0, argsOf(0), childEnv, o.logDir, o.log)];
     children.push(started[0].child);
-    const rest = await Promise.allSettled(Array.from({ length: nodeCount - 1 }, (_, k) => startNode(k + 1, argsOf(k + 1), { ...process.env, ...env }, o.logDir, o.log)));
+    const rest = await Promise.allSettled(Array.from({ length: nodeCount - 1 }, (_, k) => startNode(k + 1, argsOf(k + 1), childEnv, o.logDir, o.log)));
     for (const r of rest) if (r.status === 'fulfilled') { children.push(r.value.child); started.push(r.value); }
     const failed = rest.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
@@ -126,5 +132,5 @@ export async function spawnCluster(o: SpawnOptions): Promise<SpawnedCluster> {
     await stop();
     throw e;
   }
-  return { origins, pids: children.map((c) => c.pid!), databaseUrl, redisUrl: o.redis ? o.redisUrl : undefined, dataDir, env, stop };
+  return { origins, pids: children.map((c) => c.pid!), databaseUrl, redisUrl: o.redis ? o.redisUrl : undefined, dataDir, metricsToken, env, stop };
 }

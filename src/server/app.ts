@@ -45,7 +45,22 @@ export function actorOf(req: FastifyRequest): Actor {
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const c = deps.config;
+  // node:http enforces the request/headers timeouts by walking its connection list every
+  // connectionsCheckingInterval (default 30 s, which would let a 1 s timeout last 31 s): check
+  // at a quarter of the shorter timeout, between 250 ms and 30 s. Upgraded WebSockets leave that
+  // list (and `ws` turns the socket idle timeout off), so none of these apply to them.
+  const headersTimeout = Math.min(c.headersTimeoutMs, c.requestTimeoutMs);
   const app = Fastify({
+    // Slow-client defences: the whole request within requestTimeout and its headers within
+    // headersTimeout (else 408 and close), idle keep-alive sockets closed, and any socket with no
+    // traffic either way for idleTimeout destroyed.
+    requestTimeout: c.requestTimeoutMs,
+    keepAliveTimeout: c.keepAliveTimeoutMs,
+    connectionTimeout: c.idleTimeoutMs,
+    http: { headersTimeout, connectionsCheckingInterval: Math.max(250, Math.min(30_000, Math.floor(headersTimeout / 4))) },
+    // req.ip is the X-Forwarded-For client only when the direct peer is a listed proxy.
+    trustProxy: c.trustProxy.length ? c.trustProxy : false,
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Per-request logs would cost more than the request at load; metrics carry the per-route picture.
     logController: new LogController({ disableRequestLogging: true }),
@@ -84,15 +99,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     parseJson(req, text, done);
   });
 
+  // Credentials are checked here, before the body is read: an anonymous or badly authenticated
+  // request to a private route gets its 401 without the server reading (or waiting for) a byte
+  // of its body. Unmatched paths (no routeOptions.url) fall through to the 404.
   app.addHook('onRequest', async (req) => {
     const h = req.headers.authorization;
-    if (h === undefined || req.routeOptions.config?.public) return;
+    if (req.routeOptions.config?.public || !req.routeOptions.url) return;
+    if (h === undefined) throw new AppError('UNAUTHENTICATED', 'missing bearer token');
     const m = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(h);
     if (!m) throw new AppError('UNAUTHENTICATED', 'Authorization must be "Bearer <accessToken>"');
     req.actor = await deps.services.auth.verifyAccessToken(m[1]);
   });
   app.addHook('preValidation', async (req) => {
-    if (!req.routeOptions.config?.public && !req.actor && req.routeOptions.url) throw new AppError('UNAUTHENTICATED', 'missing bearer token');
     assertWellFormed(req.body, 'body');
     assertWellFormed(req.query, 'query');
     // The query parser decodes leniently (invalid UTF-8 percent-escapes become U+FFFD or stay raw).

@@ -28,6 +28,8 @@ export const errorStatus = {
   CHANNEL_ARCHIVED: 409,
   /** WebSocket: a resume or presence.query is still running on this connection (one at a time). */
   OP_IN_PROGRESS: 409,
+  /** A per-object cap is reached (reactions per user on a message, distinct emoji per message). */
+  LIMIT_REACHED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,

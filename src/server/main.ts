@@ -1,7 +1,7 @@
 // Composition root: the only place that asks which backend is configured. Picks the store
 // (SQLite file by default, PostgreSQL with a URL), the broker (memory, or Redis with a URL),
 // builds services, the HTTP app and the realtime gateway, and owns graceful shutdown.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -10,9 +10,10 @@ import { buildApp } from './app.js';
 import type { Broker } from './broker/broker.js';
 import { MemoryBroker } from './broker/memory-broker.js';
 import { createRedisBroker } from './broker/redis-broker.js';
-import { Metrics, timedStore } from './http/metrics.js';
+import { Metrics, startMetricsServer, timedStore } from './http/metrics.js';
 import { buildServices, type Services } from './services/index.js';
 import { nobodyOnline, type ServiceDeps } from './services/context.js';
+import { shareLimitsThroughRedis } from './services/shared-limits.js';
 import type { Store } from './store/store.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import { openPostgresStore } from './store/postgres/index.js';
@@ -28,6 +29,8 @@ export interface RunningServer {
   services: Services;
   realtime: Realtime;
   logger: Logger;
+  /** The separate /metrics listener's URL when NCHAT_METRICS_PORT is set. */
+  metricsUrl: string | undefined;
   /** SIGTERM path: health 503, no new upgrades, flush, close sockets with 1012, close HTTP, broker, store. */
   drain(): Promise<void>;
   /** Same as drain(); kept for symmetry with other resources in tests. */
@@ -37,10 +40,24 @@ export interface RunningServer {
 export async function openStore(config: Config, logger: Logger): Promise<Store> {
   if (config.databaseUrl) return openPostgresStore({ url: config.databaseUrl, poolSize: config.dbPoolSize });
   const dir = resolve(config.dataDir);
-  mkdirSync(dir, { recursive: true });
   const file = join(dir, 'nchat.db');
+  ownerOnly(dir, file, logger);
   logger.debug({ file }, 'opening SQLite');
   return openSqliteStore({ file, sync: config.sqliteSync as 'normal' | 'full' });
+}
+
+/**
+ * The data dir holds the database, and with it the generated JWT secret and password hashes:
+ * a new dir is created 0700, and the database file is created 0600 before SQLite opens it
+ * (SQLite gives its -wal and -shm files the database file's mode). Existing database files are
+ * set to 0600; an existing dir that others can read is left alone (it may be shared on purpose)
+ * but logged as a warning.
+ */
+function ownerOnly(dir: string, file: string, logger: Logger): void {
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  else if (statSync(dir).mode & 0o077) logger.warn({ dir, mode: (statSync(dir).mode & 0o777).toString(8) }, 'data dir is readable by group/others; it holds the JWT secret and password hashes (chmod 700 it)');
+  closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }
 
 async function openBroker(config: Config, logger: Logger): Promise<Broker> {
@@ -60,7 +77,7 @@ export interface StartOptions {
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
   const logger = opts.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.password', '*.refreshToken', '*.accessToken'] });
-  if (config.loadtestAllowance) logger.warn('NCHAT_LOADTEST_ALLOWANCE is on: sign-in/sign-up rate limits and WebSocket frame limits are lifted. Never in production.');
+  if (config.loadtestAllowance) logger.warn('NCHAT_LOADTEST_ALLOWANCE is on: sign-in/sign-up, message-send and channel-create rate limits and WebSocket frame limits are lifted. Never in production.');
   const rawStore = await openStore(config, logger);
   const applied = await rawStore.migrate();
   if (applied.length) logger.info({ applied }, 'migrations applied');
@@ -69,6 +86,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const store = timedStore(rawStore, metrics);
   const deps: ServiceDeps = { config, store, broker, logger, presence: nobodyOnline, now: () => new Date() };
   const services = buildServices(deps, await jwtSecret(config, store));
+  const sharedLimits = await shareLimitsThroughRedis(config, services, logger);
 
   let draining = false;
   const app = await buildApp({
@@ -89,6 +107,8 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   metrics.gauge('nchat_ws_serialize_failures', 'Events that could not be serialized: connection closed 1011 or event dropped (counter semantics)', () => realtime.stats().serializeFailures);
   metrics.gauge('nchat_ws_queued_bytes_closes', 'Connections closed 4008 for queued replies over the send-buffer bound (counter semantics)', () => realtime.stats().queuedBytesCloses);
   await app.listen({ port: config.port, host: config.host });
+  const metricsServer = config.metricsPort ? await startMetricsServer(metrics, config.metricsHost, config.metricsPort) : undefined;
+  if (metricsServer) logger.info({ url: metricsServer.url }, 'metrics listener');
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -101,9 +121,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       logger.info('draining: health is 503, closing connections');
       await realtime.drain();
       await app.close();
+      await metricsServer?.close();
+      await sharedLimits.close();
       await broker.close();
       await store.close();
       logger.info('stopped');
     })());
-  return { url, port, config, store, broker, services, realtime, logger, drain, close: drain };
+  return { url, port, config, store, broker, services, realtime, logger, metricsUrl: metricsServer?.url, drain, close: drain };
 }

@@ -98,6 +98,9 @@ export async function startTestServer(backend: Backend, env: Record<string, stri
     NCHAT_LOG_LEVEL: process.env.NCHAT_LOG_LEVEL ?? 'silent',
     NCHAT_ARGON2_MEMORY_KIB: '1024',
     NCHAT_SIGNIN_LIMIT_IP: '100000',
+    // Suites send and create freely; the limits' own tests set them (test/http/limits.test.ts).
+    NCHAT_SEND_LIMIT: '100000',
+    NCHAT_CHANNEL_CREATE_LIMIT: '100000',
     ...(pgdb ? { NCHAT_DATABASE_URL: pgdb.url, NCHAT_DB_POOL_SIZE: '5' } : {}),
     ...env,
   });

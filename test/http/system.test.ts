@@ -2,6 +2,9 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { forEachBackend } from '../helpers/server.js';
+import { assertError } from './util.js';
+
+const METRICS_TOKEN = 'system-test-metrics-token-0123456789';
 
 await forEachBackend('system', (ctx) => {
   it('health names the version, store and broker', async () => {
@@ -14,10 +17,10 @@ await forEachBackend('system', (ctx) => {
     assert.equal(r.body.broker, 'memory');
   });
 
-  it('metrics count requests by route and time store operations', async () => {
+  it('metrics count requests by route and time store operations (with the metrics token)', async () => {
     const srv = ctx.server();
     await srv.owner.api.get('/api/channels');
-    const r = await srv.api.get('/metrics');
+    const r = await srv.api.req('GET', '/metrics', undefined, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     assert.equal(r.status, 200);
     const text = r.body as string;
     assert.match(text, /nchat_http_requests_total\{method="GET",route="\/api\/channels",status="200"\} \d+/);
@@ -25,6 +28,19 @@ await forEachBackend('system', (ctx) => {
     assert.match(text, /nchat_store_op_duration_seconds_count\{op="channels.listForUser"\} \d+/);
     assert.match(text, /nodejs_eventloop_lag_p99_seconds/);
     assert.match(text, /nchat_db_pool_connections/);
+  });
+
+  it('metrics without the token, with a wrong one or with a user access token are 401 and show nothing', async () => {
+    const srv = ctx.server();
+    for (const [what, headers] of [
+      ['no token', {}],
+      ['wrong token', { authorization: `Bearer ${METRICS_TOKEN}x` }],
+      ['user access token', { authorization: `Bearer ${srv.owner.token}` }],
+    ] as const) {
+      const r = await srv.api.req('GET', '/metrics', undefined, { headers });
+      assertError(r, 401, 'UNAUTHENTICATED', what);
+      assert.doesNotMatch(JSON.stringify(r.body), /nchat_/, what);
+    }
   });
 
   it('the OpenAPI document lists every route with its request schema', async () => {
@@ -54,4 +70,4 @@ await forEachBackend('system', (ctx) => {
     assert.equal(r.status, 404);
     assert.equal(r.body.error.code, 'NOT_FOUND');
   });
-});
+}, { NCHAT_METRICS_TOKEN: METRICS_TOKEN });

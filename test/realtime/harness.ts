@@ -46,6 +46,9 @@ export async function startNode(o: NodeOptions = {}): Promise<Node> {
     NCHAT_LOG_LEVEL: process.env.NCHAT_TEST_LOG ?? 'silent',
     NCHAT_ARGON2_MEMORY_KIB: '1024',
     NCHAT_SIGNIN_LIMIT_IP: '100000',
+    // Suites send and create freely; the limits' own tests set them (test/http/limits.test.ts).
+    NCHAT_SEND_LIMIT: '100000',
+    NCHAT_CHANNEL_CREATE_LIMIT: '100000',
     NCHAT_JWT_SECRET: SECRET,
     ...(o.databaseUrl ? { NCHAT_DATABASE_URL: o.databaseUrl, NCHAT_DB_POOL_SIZE: '5' } : {}),
     ...(o.redisUrl ? { NCHAT_REDIS_URL: o.redisUrl } : {}),

@@ -11,6 +11,8 @@ import { RedisSampler } from './redis.js';
 export interface CollectorTargets {
   /** Node origins and, when local, their pids. */
   nodes: { origin: string; pid: number | null }[];
+  /** Bearer token for the nodes' /metrics (NCHAT_METRICS_TOKEN); without it /metrics answers 404 on a node's main port. */
+  metricsToken?: string;
   /** Local machine processes are visible (target on this host). */
   local: boolean;
   databaseUrl?: string;
@@ -164,7 +166,7 @@ export class Collector {
       }
       await Promise.all(t.nodes.map(async (n, i) => {
         try {
-          const res = await request(`${n.origin}/metrics`, { headersTimeout: 2000, bodyTimeout: 2000 });
+          const res = await request(`${n.origin}/metrics`, { headersTimeout: 2000, bodyTimeout: 2000, headers: t.metricsToken ? { authorization: `Bearer ${t.metricsToken}` } : {} });
           const text = await res.body.text();
           if (res.statusCode === 200) this.push('node_metrics', { ts, node: i, ...scrapeValues(text, NODE_METRICS) });
           else this.push('node_metrics', { ts, node: i, error: `HTTP ${res.statusCode}` });

@@ -1,5 +1,7 @@
 // Prometheus metrics: request counts and latency by route, store operation timings, pool gauges,
 // and prom-client's process/event-loop defaults (the load-test samplers read these).
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import client from 'prom-client';
 import type { Store } from '../store/store.js';
 
@@ -81,5 +83,39 @@ export function timedStore(store: Store, m: Metrics): Store {
     messages: wrapRepo('messages', store.messages),
     notifications: wrapRepo('notifications', store.notifications),
     meta: wrapRepo('meta', store.meta),
+  };
+}
+
+/**
+ * The separate /metrics listener (NCHAT_METRICS_PORT on NCHAT_METRICS_HOST, 127.0.0.1 by
+ * default): plain node:http, GET /metrics only, no authentication — reachability is the
+ * access control, so keep it on loopback or a private network. Resolves once listening.
+ */
+export async function startMetricsServer(m: Metrics, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    m.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': m.registry.contentType }).end(text),
+      () => res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics failed\n'),
+    );
+  });
+  server.requestTimeout = 10_000;
+  server.headersTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${shown}:${addr.port}/metrics`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

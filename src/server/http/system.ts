@@ -1,6 +1,8 @@
 // Health, Prometheus metrics and the OpenAPI document generated from the very schemas that
 // validate requests (collected as routes register, so the document cannot drift from the code).
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import { AppError } from '../errors.js';
 import type { AppDeps } from '../app.js';
 import { ErrorResponse } from '../../protocol/rest.js';
 
@@ -26,14 +28,28 @@ export function registerSystemRoutes(app: FastifyInstance, deps: AppDeps): void 
     return reply.status(s.draining() ? 503 : 200).send(body);
   });
 
-  app.get('/metrics', { config: publicRoute }, async (_req, reply) => {
-    reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
-  });
+  // /metrics is not public: on the main port it exists only with NCHAT_METRICS_TOKEN and then
+  // wants that bearer token (compared in constant time); otherwise it is 404 here and served by
+  // the separate listener (NCHAT_METRICS_PORT, see main.ts) if one is configured.
+  const token = deps.config.metricsToken;
+  if (token) {
+    const want = digest(token);
+    app.get('/metrics', { config: publicRoute }, async (req, reply) => {
+      const m = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+      if (!m || !timingSafeEqual(digest(m[1]), want)) {
+        reply.header('www-authenticate', 'Bearer realm="metrics"');
+        throw new AppError('UNAUTHENTICATED', 'metrics need "Authorization: Bearer <NCHAT_METRICS_TOKEN>"');
+      }
+      reply.header('content-type', deps.metrics.registry.contentType);
+      return deps.metrics.registry.metrics();
+    });
+  }
 
   let doc: unknown;
   app.get('/api/openapi.json', { config: publicRoute }, async () => (doc ??= openApi(routes, deps.system.version)));
 }
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
 
 function openApi(routes: RouteOptions[], version: string) {
   const paths: Record<string, Record<string, unknown>> = {};

@@ -10,6 +10,10 @@ import { newId } from '../ids.js';
 import type { Channel, ChannelForMember, Member, MemberRole } from '../store/types.js';
 import type { CreateChannelBody, PatchChannelBody } from '../../protocol/rest.js';
 import { type Actor, type ServiceDeps, isWorkspaceAdmin } from './context.js';
+import { FixedWindowLimiter, unlimited, type RateLimiter } from './rate-limit.js';
+
+/** Window of config.channelCreateLimit. */
+export const CREATE_WINDOW_MS = 60 * 60 * 1000;
 
 export const isDm = (c: Channel) => c.type === 'direct' || c.type === 'group';
 
@@ -20,7 +24,16 @@ export function requireJoined(channel: Channel, member: Member | undefined): Mem
 }
 
 export class ChannelService {
-  constructor(private readonly deps: ServiceDeps) {}
+  /**
+   * Channels one user may create per hour (workspace owners/admins exempt). In memory by
+   * default; main.ts swaps in the Redis-backed limiter when Redis is configured.
+   */
+  createLimiter: RateLimiter;
+
+  constructor(private readonly deps: ServiceDeps) {
+    const c = deps.config;
+    this.createLimiter = c.loadtestAllowance ? unlimited : new FixedWindowLimiter(c.channelCreateLimit, CREATE_WINDOW_MS, 'too many channels created');
+  }
 
   private get store() {
     return this.deps.store;
@@ -64,6 +77,7 @@ export class ChannelService {
 
   async create(actor: Actor, body: CreateChannelBody): Promise<Channel> {
     if (actor.role === 'guest') throw new AppError('FORBIDDEN', 'guests cannot create channels');
+    if (!isWorkspaceAdmin(actor)) await this.createLimiter.hit(actor.userId);
     const channel = await this.store.channels.create({
       id: newId(),
       type: body.type,

@@ -8,6 +8,7 @@ import { type Actor, type ServiceDeps, isModerator } from './context.js';
 import type { ChannelService } from './channels.js';
 import { isDm, requireJoined } from './channels.js';
 import { parseMentions } from './mentions.js';
+import { FixedWindowLimiter, unlimited, type RateLimiter } from './rate-limit.js';
 import { assertWellFormed, checkMessageText } from './text.js';
 
 export interface SendInput {
@@ -21,10 +22,20 @@ export interface SendInput {
 const CLIENT_MSG_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export class MessageService {
+  /**
+   * Per-user send limit, counted in send() so REST and WebSocket sends share one budget.
+   * In memory by default (an O(1) check); main.ts replaces it with the Redis-backed limiter when
+   * Redis is configured, so the budget is per user across all nodes. Off under the load-test allowance.
+   */
+  sendLimiter: RateLimiter;
+
   constructor(
     private readonly deps: ServiceDeps,
     private readonly channels: ChannelService,
-  ) {}
+  ) {
+    const c = deps.config;
+    this.sendLimiter = c.loadtestAllowance ? unlimited : new FixedWindowLimiter(c.sendLimit, c.sendLimitWindowMs, 'too many messages');
+  }
 
   private get store() {
     return this.deps.store;
@@ -35,6 +46,8 @@ export class MessageService {
     checkMessageText(input.text, fileIds.length > 0);
     if (input.clientMsgId !== undefined && !CLIENT_MSG_ID.test(input.clientMsgId)) throw new AppError('VALIDATION_FAILED', 'clientMsgId must be 1–64 chars of A-Z a-z 0-9 . _ : -');
     if (fileIds.length) throw new AppError('VALIDATION_FAILED', 'file attachments are not supported by this server yet');
+    // Before any store read, so a refused send costs nothing; a repeat (same clientMsgId) counts too.
+    await this.sendLimiter.hit(actor.userId);
     const { channel } = await this.channels.requireMembership(actor, input.channelId);
     if (channel.archivedAt) throw new AppError('CHANNEL_ARCHIVED', 'channel is archived');
     if (input.parentId) await this.requireRoot(input.parentId, channel.id);
@@ -149,7 +162,10 @@ export class MessageService {
     if (m.deletedAt) throw notFound('message');
     requireJoined(channel, member);
     const changed = add
-      ? await this.store.messages.addReaction(id, actor.userId, emoji, this.deps.now().toISOString())
+      ? await this.store.messages.addReaction(id, actor.userId, emoji, this.deps.now().toISOString(), {
+          perUser: this.deps.config.reactionsPerUserLimit,
+          perMessage: this.deps.config.emojiPerMessageLimit,
+        })
       : await this.store.messages.removeReaction(id, actor.userId, emoji);
     if (changed) {
       this.deps.broker.publish(channelTopic(m.channelId), { type: add ? 'reaction.added' : 'reaction.removed', channelId: m.channelId, messageId: id, emoji, userId: actor.userId });

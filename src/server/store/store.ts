@@ -169,9 +169,21 @@ export interface MessageStore {
   update(id: string, text: string, mentions: NewMessage['mentions'], at: string): Promise<Message | undefined>;
   /** Soft delete: keeps the row and seq, blanks the text, removes reactions. Idempotent. */
   softDelete(id: string, at: string): Promise<Message | undefined>;
-  /** Returns false when the reaction was already there (or removal when it was not). */
-  addReaction(messageId: string, userId: string, emoji: string, at: string): Promise<boolean>;
+  /**
+   * Returns false when the reaction was already there (or the message is missing or deleted;
+   * removal: when it was not there). With `limits`, throws LIMIT_REACHED and writes nothing when
+   * the user already has `perUser` reactions on the message, or the emoji is new to the message
+   * and it already carries `perMessage` distinct emoji — checked atomically with the insert, so
+   * concurrent adds never exceed either cap.
+   */
+  addReaction(messageId: string, userId: string, emoji: string, at: string, limits?: ReactionLimits): Promise<boolean>;
   removeReaction(messageId: string, userId: string, emoji: string): Promise<boolean>;
+}
+
+/** Caps on one message's reactions (config: NCHAT_REACTIONS_PER_USER, NCHAT_EMOJI_PER_MESSAGE). */
+export interface ReactionLimits {
+  perUser: number;
+  perMessage: number;
 }
 
 export interface NotificationStore {

@@ -1,7 +1,8 @@
 import type pg from 'pg';
-import type { MessageStore } from '../store.js';
+import { AppError } from '../../errors.js';
+import type { MessageStore, ReactionLimits } from '../store.js';
 import type { CreateMessageResult, HistoryQuery, Message, NewMessage } from '../types.js';
-import { clampLimit } from './db.js';
+import { clampLimit, tx, type Queryable } from './db.js';
 import { groupReactions, MESSAGE_COLS, toMessage, type MessageRow } from './mappers.js';
 import { MessageWriter } from './message-create.js';
 
@@ -127,8 +128,36 @@ export class PgMessageStore implements MessageStore {
    * only bumped while the message is not deleted (re-checked on the latest row version), so a
    * reaction racing a soft delete stays invisible.
    */
-  async addReaction(messageId: string, userId: string, emoji: string, at: string): Promise<boolean> {
-    const r = await this.pool.query(
+  async addReaction(messageId: string, userId: string, emoji: string, at: string, limits?: ReactionLimits): Promise<boolean> {
+    if (limits) return tx(this.pool, (c) => this.addLimitedReaction(c, messageId, userId, emoji, at, limits));
+    return this.insertReaction(this.pool, messageId, userId, emoji, at);
+  }
+
+  /**
+   * The message row is locked first (FOR UPDATE, like every reaction change's reaction_count
+   * update), so concurrent adds on one message run one after another and each count below,
+   * taken by its own statement after the lock, sees the others' committed rows. Reactions are
+   * rare next to sends; the extra round trips buy an exact cap.
+   */
+  private async addLimitedReaction(c: Queryable, messageId: string, userId: string, emoji: string, at: string, limits: ReactionLimits): Promise<boolean> {
+    const locked = await c.query('SELECT 1 FROM messages WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', [messageId]);
+    if (!locked.rowCount) return false;
+    const r = await c.query<{ mine: number; known: boolean; already: boolean; emojis: number }>(
+      `SELECT (SELECT count(*) FROM reactions WHERE message_id = $1 AND user_id = $2)::int AS mine,
+              EXISTS (SELECT 1 FROM reactions WHERE message_id = $1 AND emoji = $3) AS known,
+              EXISTS (SELECT 1 FROM reactions WHERE message_id = $1 AND user_id = $2 AND emoji = $3) AS already,
+              (SELECT count(DISTINCT emoji) FROM reactions WHERE message_id = $1)::int AS emojis`,
+      [messageId, userId, emoji],
+    );
+    const n = r.rows[0];
+    if (n.already) return false;
+    if (n.mine >= limits.perUser) throw new AppError('LIMIT_REACHED', `at most ${limits.perUser} reactions per person on a message`, { limit: limits.perUser });
+    if (!n.known && n.emojis >= limits.perMessage) throw new AppError('LIMIT_REACHED', `at most ${limits.perMessage} different emoji on a message`, { limit: limits.perMessage });
+    return this.insertReaction(c, messageId, userId, emoji, at);
+  }
+
+  private async insertReaction(c: Queryable, messageId: string, userId: string, emoji: string, at: string): Promise<boolean> {
+    const r = await c.query(
       `WITH i AS (
          INSERT INTO reactions (message_id, user_id, emoji, created_at)
          SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM messages WHERE id = $1 AND deleted_at IS NULL)

@@ -1,5 +1,5 @@
-import { notFound } from '../../errors.js';
-import type { MessageStore } from '../store.js';
+import { AppError, notFound } from '../../errors.js';
+import type { MessageStore, ReactionLimits } from '../store.js';
 import type { CreateMessageResult, HistoryQuery, Mentions, Message, NewMessage, ReactionSummary } from '../types.js';
 import { clampLimit, lazy, SqliteModule, type Db } from './db.js';
 import type { SqliteNotifications } from './notifications.js';
@@ -79,6 +79,13 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
          ON CONFLICT (message_id, user_id, emoji) DO NOTHING`,
       ),
       removeReaction: db.prepare('DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND emoji = ?'),
+      // Both counts walk the (message_id, user_id, emoji) primary key.
+      reactionCounts: db.prepare(
+        `SELECT (SELECT count(*) FROM reactions WHERE message_id = @messageId AND user_id = @userId) AS mine,
+                EXISTS (SELECT 1 FROM reactions WHERE message_id = @messageId AND emoji = @emoji) AS known,
+                EXISTS (SELECT 1 FROM reactions WHERE message_id = @messageId AND user_id = @userId AND emoji = @emoji) AS already,
+                (SELECT count(DISTINCT emoji) FROM reactions WHERE message_id = @messageId) AS emojis`,
+      ),
     };
   });
 
@@ -258,9 +265,23 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
     return this.deleteTx.immediate(id, at);
   }
 
-  async addReaction(messageId: string, userId: string, emoji: string, at: string): Promise<boolean> {
-    return this.q().addReaction.run({ messageId, userId, emoji, at }).changes === 1;
+  async addReaction(messageId: string, userId: string, emoji: string, at: string, limits?: ReactionLimits): Promise<boolean> {
+    if (!limits) return this.q().addReaction.run({ messageId, userId, emoji, at }).changes === 1;
+    return this.limitedReactionTx.immediate({ messageId, userId, emoji, at }, limits);
   }
+
+  /** Counts and insert in one write transaction: no other write can slip between them. */
+  private readonly limitedReactionTx = this.db.transaction(
+    (r: { messageId: string; userId: string; emoji: string; at: string }, limits: ReactionLimits): boolean => {
+      const q = this.q();
+      const c = q.reactionCounts.get({ messageId: r.messageId, userId: r.userId, emoji: r.emoji }) as { mine: number; known: number; emojis: number; already: number };
+      // An existing reaction is "already there" (false), never over the limit.
+      if (c.already) return false;
+      if (c.mine >= limits.perUser) throw new AppError('LIMIT_REACHED', `at most ${limits.perUser} reactions per person on a message`, { limit: limits.perUser });
+      if (!c.known && c.emojis >= limits.perMessage) throw new AppError('LIMIT_REACHED', `at most ${limits.perMessage} different emoji on a message`, { limit: limits.perMessage });
+      return q.addReaction.run(r).changes === 1;
+    },
+  );
 
   async removeReaction(messageId: string, userId: string, emoji: string): Promise<boolean> {
     return this.q().removeReaction.run(messageId, userId, emoji).changes === 1;

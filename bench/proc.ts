@@ -1,9 +1,9 @@
-// Process sampling from /proc (Linux): CPU seconds (user+system) and resident memory of a pid.
-import { readFileSync } from 'node:fs';
-
-const CLK_TCK = 100; // sysconf(_SC_CLK_TCK) on Linux x86-64/arm64
+// Process sampling from /proc (Linux) for the benches: CPU seconds (user+system) and resident
+// memory of a pid, read with the load test's parser (src/loadtest/samplers/proc.ts).
+import { readProc } from '../src/loadtest/samplers/proc.js';
 
 export interface ProcSample {
+  /** performance.now() when read. */
   at: number;
   cpuSec: number;
   rssBytes: number;
@@ -11,18 +11,8 @@ export interface ProcSample {
 
 /** undefined when /proc is not available (not Linux) or the process is gone. */
 export function sampleProc(pid: number): ProcSample | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the ")" that closes the command name: state is field 3; utime 14, stime 15.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const utime = Number(rest[11]);
-    const stime = Number(rest[12]);
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const rss = /VmRSS:\s+(\d+) kB/.exec(status);
-    return { at: performance.now(), cpuSec: (utime + stime) / CLK_TCK, rssBytes: rss ? Number(rss[1]) * 1024 : NaN };
-  } catch {
-    return undefined;
-  }
+  const s = readProc(pid);
+  return s ? { at: performance.now(), cpuSec: s.cpuSec, rssBytes: s.rssBytes } : undefined;
 }
 
 /** CPU use between two samples as a percentage of one core. */

@@ -24,6 +24,7 @@ export function markdown(s: Summary): string {
     if (!v.length) return '-';
     return v.map((t) => `${t.verdict === 'pass' ? '✅' : t.verdict === 'fail' ? '❌' : '—'} ${t.expression}`).join(', ');
   };
+  const both = (a: string, b: string) => [verdicts(a), verdicts(b)].filter((v) => v !== '-').join(', ') || '-';
   const m = (sc: string, k: string): MetricSummary | undefined => s.scenarios[sc]?.metrics[k];
   const tr = (sc: string, k: string, stat: 'avg' | 'p50' | 'p95' | 'p99' | 'max' | 'count') => { const x = m(sc, k); return x && x.type === 'trend' ? x[stat] : null; };
   const cnt = (sc: string, k: string) => { const x = m(sc, k); return x && x.type === 'counter' ? x.count : null; };
@@ -56,7 +57,6 @@ export function markdown(s: Summary): string {
         ['Connection success rate', pct(rt('ws', 'ws_connect_success')), verdicts('ws_connect_success')],
         ['Chat messages sent / receipts expected', `${n(cnt('ws', 'ws_msgs_sent'))} / ${n(cnt('ws', 'ws_msgs_expected'))}`, verdicts('ws_msgs_sent')],
         ['Receipts received / recipient left (ramp-down) / missing', `${n(cnt('ws', 'ws_msgs_received'))} / ${n(cnt('ws', 'ws_msgs_recipient_left'))} / ${n(cnt('ws', 'ws_msgs_missing'))}`, verdicts('ws_msgs_missing')],
-        ['Receipts missing (lost) / recipient left on purpose', `${n(cnt('ws', 'ws_msgs_missing'))} / ${n(cnt('ws', 'ws_msgs_recipient_left'))}`, verdicts('ws_msgs_missing')],
         ['Chat latency p95 / p99 (ms, from each message\'s intended time)', `${n(tr('ws', 'ws_msg_e2e', 'p95'))} / ${n(tr('ws', 'ws_msg_e2e', 'p99'))}`, verdicts('ws_msg_e2e')],
         ['Chat schedule lag p50 / p99 / max (ms)', `${n(tr('ws', 'ws_msg_schedule_lag', 'p50'))} / ${n(tr('ws', 'ws_msg_schedule_lag', 'p99'))} / ${n(tr('ws', 'ws_msg_schedule_lag', 'max'))}`, verdicts('ws_msg_schedule_lag')],
         ['Disconnections / reconnections', `${n(cnt('ws', 'ws_disconnects'))} / ${n(cnt('ws', 'ws_reconnects'))}`, '-'],
@@ -68,9 +68,8 @@ export function markdown(s: Summary): string {
         ['Fan-out (channel size)', String(sc.info.channelSize), '-'],
         ['Total messages sent (accepted)', cnt('messages', 'msg_sent'), '-'],
         ['Delivered (every recipient) / failed', `${n(cnt('messages', 'msg_delivered'))} / ${n((cnt('messages', 'msg_delivery_failed') ?? 0) + (cnt('messages', 'msg_send_failed') ?? 0))}`, '-'],
-        ['Dropped iterations: in-flight cap (server backpressure) / no member online', `${n(cnt('messages', 'msg_dropped_inflight_cap'))} / ${n(cnt('messages', 'msg_dropped_no_online_sender'))}`, `${verdicts('msg_dropped_inflight_cap')} ${verdicts('msg_dropped_iterations')}`.replace(/^- | -$/g, '')],
-        ['WebSocket disconnects unexpected / expected; reconnects', `${n(cnt('messages', 'msg_ws_disconnects_unexpected'))} / ${n(cnt('messages', 'msg_ws_disconnects_expected'))}; ${n(cnt('messages', 'msg_ws_reconnects'))}`, verdicts('msg_ws_disconnects_unexpected')],
-        ['Recipient disconnects: unexpected / asked for', `${n(cnt('messages', 'msg_ws_disconnects_unexpected'))} / ${n(cnt('messages', 'msg_ws_disconnects_expected'))}`, verdicts('msg_ws_disconnects_unexpected')],
+        ['Dropped iterations: in-flight cap (server backpressure) / no member online', `${n(cnt('messages', 'msg_dropped_inflight_cap'))} / ${n(cnt('messages', 'msg_dropped_no_online_sender'))}`, both('msg_dropped_inflight_cap', 'msg_dropped_iterations')],
+        ['Recipient disconnects: unexpected / asked for (end of run); reconnects', `${n(cnt('messages', 'msg_ws_disconnects_unexpected'))} / ${n(cnt('messages', 'msg_ws_disconnects_expected'))}; ${n(cnt('messages', 'msg_ws_reconnects'))}`, verdicts('msg_ws_disconnects_unexpected')],
         ['Delivery success rate', pct(rt('messages', 'msg_delivery_success')), verdicts('msg_delivery_success')],
         ['Receipts / expected', `${n(cnt('messages', 'msg_receipts'))} / ${n(cnt('messages', 'msg_expected_receipts'))}`, '-'],
         ['Latency avg / p50 (ms)', `${n(tr('messages', 'msg_e2e', 'avg'))} / ${n(tr('messages', 'msg_e2e', 'p50'))}`, '-'],

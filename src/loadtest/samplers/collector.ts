@@ -4,7 +4,7 @@
 // Redis statistics. Samples go to NDJSON in the run directory as they are taken; what cannot
 // be collected for this target is recorded once as "not applicable" with the reason.
 import { request } from 'undici';
-import { readProc, pidsByComm, childPids, machineCpu, netDev, diskStats, type NetCounters, type DiskCounters } from './proc.js';
+import { readProc, pidsByComm, childPids, machineCpu, netDev, diskStats, uptimeSec, intervalCpuPercent, type NetCounters, type DiskCounters } from './proc.js';
 import { PostgresSampler } from './postgres.js';
 import { RedisSampler } from './redis.js';
 
@@ -37,13 +37,15 @@ export function scrapeValues(text: string, names: string[]): Record<string, numb
   return out;
 }
 
-const NODE_METRICS = ['nodejs_eventloop_lag_p99_seconds', 'nodejs_eventloop_lag_mean_seconds', 'nodejs_eventloop_lag_max_seconds', 'process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_active_handles_total'];
+const NODE_METRICS = ['nodejs_eventloop_lag_p50_seconds', 'nodejs_eventloop_lag_p90_seconds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_eventloop_lag_mean_seconds', 'nodejs_eventloop_lag_max_seconds', 'process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_active_handles_total'];
 
 export class Collector {
   readonly notApplicable: Record<string, string> = {};
   private timer: NodeJS.Timeout | null = null;
-  private prevCpu = new Map<number, number>();
+  private prevCpu = new Map<number, { cpuSec: number; startSec: number }>();
   private prevAt = 0;
+  /** /proc/uptime at the previous tick: a process started after it is new in this interval. */
+  private prevUptime: number | null = null;
   private prevNet: Record<string, NetCounters> = {};
   private prevDisk: Record<string, DiskCounters> = {};
   private prevGen = process.cpuUsage();
@@ -51,6 +53,8 @@ export class Collector {
   private pg: PostgresSampler | null = null;
   private redis: RedisSampler | null = null;
   private busy = false;
+  /** performance.now() of each node's last successful /metrics scrape. */
+  private readonly lastScrape = new Map<number, number>();
   pgInfo: Record<string, unknown> | string = 'not applicable';
   redisInfo: Record<string, unknown> | string = 'not applicable';
   /** In-memory copy for the summary: stream → rows. */
@@ -85,6 +89,8 @@ export class Collector {
     }
     this.prevNet = netDev();
     this.prevDisk = diskStats();
+    this.prime();
+    await this.scrapeNodes(Date.now(), false);
     this.prevAt = performance.now();
     this.prevGen = process.cpuUsage();
     this.timer = setInterval(() => void this.tick(), this.intervalMs);
@@ -95,20 +101,38 @@ export class Collector {
     this.write(stream, row);
   }
 
-  private cpuOf(pids: number[], dt: number): { cpu: number; rssBytes: number; count: number } {
+  /**
+   * CPU (% of one core) and RSS summed over `pids` for the interval since the previous tick. A
+   * process that started during the interval counts in full (see intervalCpuPercent), so a
+   * worker forked for a scenario is not missing from its first second; `unattributed` counts
+   * processes first seen that existed before the interval (their share cannot be known).
+   */
+  private cpuOf(pids: number[], dt: number): { cpu: number; rssBytes: number; count: number; unattributed?: number } {
     let cpu = 0;
     let rss = 0;
     let count = 0;
+    let unattributed = 0;
     for (const pid of pids) {
       const s = readProc(pid);
       if (!s) continue;
       count++;
       rss += s.rssBytes;
-      const prev = this.prevCpu.get(pid);
-      this.prevCpu.set(pid, s.cpuSec);
-      if (prev !== undefined) cpu += (s.cpuSec - prev) / dt;
+      const c = intervalCpuPercent(this.prevCpu.get(pid), s, this.prevUptime, dt);
+      this.prevCpu.set(pid, { cpuSec: s.cpuSec, startSec: s.startSec });
+      if (c === null) unattributed++;
+      else cpu += c;
     }
-    return { cpu: Math.round(cpu * 1000) / 10, rssBytes: rss, count };
+    return { cpu: Math.round(cpu * 10) / 10, rssBytes: rss, count, ...(unattributed ? { unattributed } : {}) };
+  }
+
+  /** Baseline CPU readings of every process sampled from the start, so the first tick has deltas. */
+  private prime(): void {
+    const t = this.targets;
+    const pids = [...t.nodes.map((n) => n.pid).filter((p): p is number => p !== null), ...childPids(process.pid)];
+    if (t.local && t.pgProcesses) pids.push(...(this.pg?.pids.length ? this.pg.pids : pidsByComm(['postgres'])));
+    if (t.local && t.redisProcesses) pids.push(...pidsByComm(['redis-server']));
+    for (const pid of pids) { const s = readProc(pid); if (s) this.prevCpu.set(pid, { cpuSec: s.cpuSec, startSec: s.startSec }); }
+    this.prevUptime = uptimeSec();
   }
 
   async tick(): Promise<void> {
@@ -118,6 +142,7 @@ export class Collector {
       const now = performance.now();
       const dt = (now - this.prevAt) / 1000;
       this.prevAt = now;
+      const uptime = uptimeSec();
       const ts = Date.now();
       const t = this.targets;
       // CPU is % of one core (200% = both cores of a 2-core machine).
@@ -145,6 +170,8 @@ export class Collector {
         proc.machine = { cpu: Math.round(busy * 10) / 10, others: Math.max(0, Math.round((busy - ours) * 10) / 10), cores };
       }
       this.prevMachine = m;
+      this.prevUptime = uptime;
+      proc.dtMs = Math.round(dt * 1000);
       this.push('process', proc);
       if (t.iface) {
         const net = netDev();
@@ -164,21 +191,34 @@ export class Collector {
         this.prevDisk = disk;
         this.push('disk', { ts, devices: Object.keys(disk), readIops: r / dt, writeIops: w / dt, readBytesPerSec: (rs * 512) / dt, writeBytesPerSec: (ws * 512) / dt });
       }
-      await Promise.all(t.nodes.map(async (n, i) => {
-        try {
-          const res = await request(`${n.origin}/metrics`, { headersTimeout: 2000, bodyTimeout: 2000, headers: t.metricsToken ? { authorization: `Bearer ${t.metricsToken}` } : {} });
-          const text = await res.body.text();
-          if (res.statusCode === 200) this.push('node_metrics', { ts, node: i, ...scrapeValues(text, NODE_METRICS) });
-          else this.push('node_metrics', { ts, node: i, error: `HTTP ${res.statusCode}` });
-        } catch (e) {
-          this.push('node_metrics', { ts, node: i, error: (e as Error).message });
-        }
-      }));
+      await this.scrapeNodes(ts);
       if (this.pg) { try { const s = await this.pg.sample(); if (s) this.push('postgres', { ts, ...s }); } catch (e) { this.push('postgres', { ts, error: (e as Error).message }); } }
       if (this.redis) { try { const s = await this.redis.sample(); if (s) this.push('redis', { ts, ...s }); } catch (e) { this.push('redis', { ts, error: (e as Error).message }); } }
     } finally {
       this.busy = false;
     }
+  }
+
+  /**
+   * Scrapes every node's /metrics. The server's event-loop figures cover the time since its
+   * previous scrape (prom-client resets them on each), so each row carries `sinceMs`, the length
+   * of the interval it describes; the first scrape (at start) only opens the first interval.
+   */
+  private async scrapeNodes(ts: number, record = true): Promise<void> {
+    await Promise.all(this.targets.nodes.map(async (n, i) => {
+      const at = performance.now();
+      const prev = this.lastScrape.get(i);
+      try {
+        const res = await request(`${n.origin}/metrics`, { headersTimeout: 2000, bodyTimeout: 2000, headers: this.targets.metricsToken ? { authorization: `Bearer ${this.targets.metricsToken}` } : {} });
+        const text = await res.body.text();
+        if (res.statusCode === 200) {
+          this.lastScrape.set(i, at);
+          if (record) this.push('node_metrics', { ts, node: i, ...(prev !== undefined ? { sinceMs: Math.round(at - prev) } : {}), ...scrapeValues(text, NODE_METRICS) });
+        } else if (record) this.push('node_metrics', { ts, node: i, error: `HTTP ${res.statusCode}` });
+      } catch (e) {
+        if (record) this.push('node_metrics', { ts, node: i, error: (e as Error).message });
+      }
+    }));
   }
 
   async stop(): Promise<void> {

@@ -5,23 +5,56 @@ import { readFileSync, readdirSync, readlinkSync, existsSync } from 'node:fs';
 
 export const CLK_TCK = 100;
 
-export interface ProcSample { pid: number; comm: string; cpuSec: number; rssBytes: number }
+export interface ProcSample { pid: number; comm: string; cpuSec: number; rssBytes: number; /** Start time, seconds after boot. */ startSec: number }
+
+/** /proc/<pid>/stat → comm, ppid, utime + stime and start time (both in clock ticks). null when malformed. */
+export function parseStat(stat: string): { comm: string; ppid: number; cpuTicks: number; startTicks: number } | null {
+  const open = stat.indexOf('(');
+  const close = stat.lastIndexOf(')');
+  if (open < 0 || close < open) return null;
+  // Fields after the comm, 0-based: state(0) ppid(1) … utime(11) stime(12) … starttime(19).
+  const f = stat.slice(close + 2).split(' ');
+  const utime = Number(f[11]);
+  const stime = Number(f[12]);
+  const start = Number(f[19]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime) || !Number.isFinite(start)) return null;
+  return { comm: stat.slice(open + 1, close), ppid: Number(f[1]), cpuTicks: utime + stime, startTicks: start };
+}
 
 export function readProc(pid: number): ProcSample | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const open = stat.indexOf('(');
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(open + 1, close);
-    const f = stat.slice(close + 2).split(' ');
-    // Fields after the comm: state(0) … utime(11) stime(12) … rss pages(21).
-    const cpuSec = (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    const st = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    if (!st) return null;
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const m = /VmRSS:\s+(\d+)\s+kB/.exec(status);
-    return { pid, comm, cpuSec, rssBytes: m ? Number(m[1]) * 1024 : 0 };
+    return { pid, comm: st.comm, cpuSec: st.cpuTicks / CLK_TCK, rssBytes: m ? Number(m[1]) * 1024 : 0, startSec: st.startTicks / CLK_TCK };
   } catch {
     return null;
   }
+}
+
+/** Seconds since boot (/proc/uptime), the clock of ProcSample.startSec; null off Linux. */
+export function uptimeSec(): number | null {
+  try {
+    return Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU of one process over a sampling interval, in % of one core. `prev` is its previous sample
+ * (undefined when first seen). A process first seen that started inside this interval (its
+ * start time is after the previous tick) spent all of its CPU time in it, so that counts in full
+ * instead of being lost; one first seen that is older (it existed unseen) cannot be attributed:
+ * null. A pid whose start time changed is a new process under a reused pid.
+ */
+export function intervalCpuPercent(prev: { cpuSec: number; startSec: number } | undefined, cur: { cpuSec: number; startSec: number }, prevTickUptimeSec: number | null, dtSec: number): number | null {
+  if (!(dtSec > 0)) return null;
+  if (prev && prev.startSec === cur.startSec) return (100 * Math.max(0, cur.cpuSec - prev.cpuSec)) / dtSec;
+  // Start times have clock-tick resolution: allow one tick of slack.
+  if (prevTickUptimeSec !== null && cur.startSec >= prevTickUptimeSec - 1 / CLK_TCK) return (100 * cur.cpuSec) / dtSec;
+  return null;
 }
 
 export function allPids(): number[] {
@@ -120,9 +153,7 @@ export function childPids(ppid: number): number[] {
   const out: number[] = [];
   for (const pid of allPids()) {
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === ppid) out.push(pid);
+      if (parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.ppid === ppid) out.push(pid);
     } catch { /* exited */ }
   }
   return out;

@@ -31,6 +31,7 @@ async function cluster(redisUrl: string, n = 2): Promise<{ nodes: RunningServer[
       NCHAT_LOG_LEVEL: process.env.NCHAT_TEST_LOG ?? 'silent',
       NCHAT_ARGON2_MEMORY_KIB: '1024',
       NCHAT_SIGNIN_LIMIT_IP: '100000',
+      NCHAT_SEND_LIMIT: '100000',
     });
     nodes.push(await startServer(config));
   }

@@ -21,7 +21,9 @@ export const MessageText = Type.String({ maxLength: 16384 });
 const SeqNum = Type.Integer({ minimum: 0, maximum: 2 ** 52 });
 const Limit = (max: number, dflt: number) => Type.Integer({ minimum: 1, maximum: max, default: dflt });
 
-export const SignupBody = Type.Object({ email: Email, username: Username, password: Password, displayName: Type.Optional(DisplayName) }, Strict);
+/** An invite token from POST /api/admin/invites (base64url). */
+export const InviteToken = Type.String({ minLength: 20, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' });
+export const SignupBody = Type.Object({ email: Email, username: Username, password: Password, displayName: Type.Optional(DisplayName), invite: Type.Optional(InviteToken) }, Strict);
 export const SigninBody = Type.Object({ login: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 256 }) }, Strict);
 export const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 10, maxLength: 200 }) }, Strict);
 export const BulkUsersBody = Type.Object(
@@ -38,6 +40,16 @@ export const PatchMeBody = Type.Object(
   { ...Strict, minProperties: 1 },
 );
 export const RoleBody = Type.Object({ role: Type.Union(['owner', 'admin', 'moderator', 'member', 'guest'].map((r) => Type.Literal(r))) }, Strict);
+/** PATCH /api/admin/users/:id: a role, and/or deactivated (true ends every session at once and refuses sign-in). */
+export const AdminUserBody = Type.Object(
+  { role: Type.Optional(RoleBody.properties.role), deactivated: Type.Optional(Type.Boolean()) },
+  { ...Strict, minProperties: 1 },
+);
+/** POST /api/admin/invites. Defaults: one use, valid 7 days. */
+export const CreateInviteBody = Type.Object(
+  { maxUses: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 1 })), expiresInSec: Type.Optional(Type.Integer({ minimum: 60, maximum: 30 * 86400, default: 7 * 86400 })) },
+  Strict,
+);
 export const UsersQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 64, pattern: SAFE_TEXT })), limit: Type.Optional(Limit(100, 20)), after: Type.Optional(Type.String({ maxLength: 64 })) }, Strict);
 
 export const ChannelsQuery = Type.Object({ browse: Type.Optional(Type.Literal('public')), limit: Type.Optional(Limit(200, 100)), after: Type.Optional(Type.String({ maxLength: 80 })) }, Strict);
@@ -78,6 +90,8 @@ export const ErrorResponse = Type.Object({ error: Type.Object({ code: Type.Strin
 export type SignupBody = Static<typeof SignupBody>;
 export type SigninBody = Static<typeof SigninBody>;
 export type BulkUsersBody = Static<typeof BulkUsersBody>;
+export type AdminUserBody = Static<typeof AdminUserBody>;
+export type CreateInviteBody = Static<typeof CreateInviteBody>;
 export type PatchMeBody = Static<typeof PatchMeBody>;
 export type UsersQuery = Static<typeof UsersQuery>;
 export type ChannelsQuery = Static<typeof ChannelsQuery>;

@@ -321,7 +321,9 @@ await forEachBackend('authz', (ctx) => {
     const key = new TextEncoder().encode(secret);
     const now = Math.floor(Date.now() / 1000);
     const mint = (o: { alg?: string; iss?: string; aud?: string; exp?: number; role?: string | null; sub?: string } = {}) => {
-      const claims: Record<string, unknown> = o.role === null ? {} : { role: o.role ?? 'owner' };
+      // The session id (sid) of ann's real token: every access token names its session (issue 7).
+      const { sid } = JSON.parse(Buffer.from(ann.token.split('.')[1], 'base64url').toString());
+      const claims: Record<string, unknown> = o.role === null ? { sid } : { role: o.role ?? 'owner', sid };
       return new SignJWT(claims)
         .setProtectedHeader({ alg: o.alg ?? 'HS256' })
         .setSubject(o.sub ?? ann.id)

@@ -19,7 +19,10 @@ export type ClusterEvent =
   | { type: 'presence.snapshot'; nodeId: string; online: string[]; away: string[] }
   | { type: 'presence.sync'; nodeId: string };
 
-export type BrokerEvent = ChannelEvent | UserEvent | ClusterEvent;
+/** Topic `sys:sessions` (services/sessions.ts): sessions revoked / an account's role or status changed. */
+export type SessionsEvent = { type: 'session.revoked'; userId: string; sessionIds: string[] } | { type: 'user.changed'; userId: string };
+
+export type BrokerEvent = ChannelEvent | UserEvent | ClusterEvent | SessionsEvent;
 
 export interface Broker {
   readonly kind: 'memory' | 'redis';
@@ -40,3 +43,4 @@ export interface Broker {
 export const channelTopic = (channelId: string) => `ch:${channelId}`;
 export const userTopic = (userId: string) => `u:${userId}`;
 export const presenceTopic = 'sys:presence';
+export const sessionsTopic = 'sys:sessions';

@@ -1,14 +1,14 @@
-// POST /api/auth/{signup,signin,refresh,signout} and POST /api/admin/users/bulk.
+// POST /api/auth/{signup,signin,refresh,signout}, POST /api/admin/users/bulk and POST /api/admin/invites.
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../app.js';
 import type { Services } from '../services/index.js';
 import { presentUser } from '../services/users.js';
-import { BulkUsersBody, RefreshBody, SigninBody, SignupBody } from '../../protocol/rest.js';
+import { BulkUsersBody, CreateInviteBody, RefreshBody, SigninBody, SignupBody } from '../../protocol/rest.js';
 
 const pub = { public: true } as const;
 
 export function registerAuthRoutes(app: FastifyInstance, s: Services): void {
-  app.post<{ Body: SignupBody }>('/api/auth/signup', { config: pub, schema: { summary: 'Create an account (the first becomes workspace owner)', body: SignupBody } }, async (req, reply) => {
+  app.post<{ Body: SignupBody }>('/api/auth/signup', { config: pub, schema: { summary: 'Create an account (the first becomes workspace owner; in invite mode later ones need an invite)', body: SignupBody } }, async (req, reply) => {
     const session = await s.auth.signup(req.body, req.ip);
     return reply.status(201).send(session);
   });
@@ -26,5 +26,9 @@ export function registerAuthRoutes(app: FastifyInstance, s: Services): void {
     const actor = actorOf(req);
     const sessions = await s.auth.bulkCreate(actor, req.body);
     return reply.status(201).send({ users: sessions.map((x) => ({ ...x, user: presentUser(actor, x.user) })) });
+  });
+
+  app.post<{ Body: CreateInviteBody }>('/api/admin/invites', { schema: { summary: 'Create a sign-up invite (workspace owner/admin); the token is shown once', body: CreateInviteBody } }, async (req, reply) => {
+    return reply.status(201).send(await s.auth.createInvite(actorOf(req), req.body));
   });
 }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../app.js';
 import type { Services } from '../services/index.js';
-import { IdParams, PatchMeBody, RoleBody, UsersQuery } from '../../protocol/rest.js';
+import { AdminUserBody, IdParams, PatchMeBody, UsersQuery } from '../../protocol/rest.js';
 import type { Role } from '../store/types.js';
 
 export function registerUserRoutes(app: FastifyInstance, s: Services): void {
@@ -17,7 +17,16 @@ export function registerUserRoutes(app: FastifyInstance, s: Services): void {
     return { users: await s.users.search(actorOf(req), q.q ?? '', q.limit ?? 20, q.after) };
   });
 
-  app.patch<{ Params: { id: string }; Body: { role: Role } }>('/api/admin/users/:id', { schema: { summary: "Change a user's workspace role (owner/admin)", params: IdParams, body: RoleBody } }, async (req) =>
-    s.users.setRole(actorOf(req), req.params.id, req.body.role),
+  // role and/or deactivated. Both are checked by one permission rule (users.assertCanManage), so
+  // when the role change passes, the deactivation does too: no half-applied request.
+  app.patch<{ Params: { id: string }; Body: AdminUserBody }>(
+    '/api/admin/users/:id',
+    { schema: { summary: "Change a user's workspace role and/or deactivate the account (owner/admin)", params: IdParams, body: AdminUserBody } },
+    async (req) => {
+      const actor = actorOf(req);
+      let user = req.body.role !== undefined ? await s.users.setRole(actor, req.params.id, req.body.role as Role) : undefined;
+      if (req.body.deactivated !== undefined) user = await s.auth.setDeactivated(actor, req.params.id, req.body.deactivated);
+      return user;
+    },
   );
 }

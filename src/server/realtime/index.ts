@@ -125,6 +125,16 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
 
   // Heartbeat: each socket is pinged once per interval and terminated when it left two pings
   // unanswered. The pings are spread over the interval in small slices: pinging 10,000 sockets in
+  // Sessions (services/sessions.ts, from this node or another): a revoked session's sockets close
+  // with 4003 (sign in again); a user whose role or status changed is closed with 4001 (refresh
+  // and reconnect: the new role applies to the new socket). Rare events, so a scan is fine.
+  services.auth.sessions.onEvent((e) => {
+    for (const c of [...conns]) {
+      if (e.type === 'session.revoked' && c.actor.sessionId !== undefined && e.sessionIds.includes(c.actor.sessionId)) c.close(CloseCodes.SESSION_REVOKED, 'session revoked');
+      else if (e.type === 'user.changed' && c.userId === e.userId) c.close(CloseCodes.TOKEN_EXPIRED, 'account changed: refresh and reconnect');
+    }
+  });
+
   // one go is a burst of 10,000 writes that stalls every delivery behind it.
   const SLICES = Math.max(1, Math.min(50, Math.floor(config.wsPingIntervalMs / 100)));
   let cycle: Connection[] = [];

@@ -9,6 +9,11 @@ import type { Role } from '../store/types.js';
 export interface Actor {
   userId: string;
   role: Role;
+  /**
+   * The session (refresh-token family, the access token's `sid`) the caller acts in; set for
+   * every authenticated request and socket, absent for actors built inside the server.
+   */
+  sessionId?: string;
 }
 
 /** Who is connected right now (implemented by the realtime layer); used for @here. */

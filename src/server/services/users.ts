@@ -12,6 +12,20 @@ export function presentUser(actor: Actor | undefined, u: User): PublicUser {
   return rest;
 }
 
+/**
+ * Who may change another account's role or deactivate it: workspace owners and admins; admins
+ * only for accounts that are not owners or admins, and never to grant owner or admin. Nobody
+ * changes or deactivates their own account (no lock-out). Missing target: 404.
+ */
+export function assertCanManage(actor: Actor, id: string, target: User | undefined, newRole?: Role): asserts target is User {
+  if (!isWorkspaceAdmin(actor)) throw new AppError('FORBIDDEN', 'only workspace owners and admins can manage accounts');
+  if (id === actor.userId) throw new AppError('FORBIDDEN', 'you cannot change or deactivate your own account');
+  if (!target) throw notFound('user');
+  if (actor.role !== 'owner' && (target.role === 'owner' || target.role === 'admin' || newRole === 'owner' || newRole === 'admin')) {
+    throw new AppError('FORBIDDEN', 'only the owner can grant or change owner and admin roles, or deactivate them');
+  }
+}
+
 export class UserService {
   /** Set by buildServices: drops the auth layer's cached role so the change applies at once. */
   onRoleChanged?: (userId: string) => void;
@@ -37,18 +51,14 @@ export class UserService {
   }
 
   /**
-   * Workspace roles: the owner may grant any role; admins may grant moderator, member or guest
-   * to accounts that are not owners or admins. Nobody changes their own role (no lock-out).
+   * Workspace roles: see assertCanManage. The change reaches every node at once: cached roles
+   * are dropped and the user's open sockets are closed with 4001 so they reconnect (and
+   * re-subscribe) with the new role; access tokens stay valid and carry the new role at once.
    */
   async setRole(actor: Actor, id: string, role: Role): Promise<User> {
-    if (!isWorkspaceAdmin(actor)) throw new AppError('FORBIDDEN', 'only workspace owners and admins can change roles');
-    if (id === actor.userId) throw new AppError('FORBIDDEN', 'you cannot change your own role');
-    const target = await this.deps.store.users.get(id);
-    if (!target) throw notFound('user');
-    if (actor.role !== 'owner' && (target.role === 'owner' || target.role === 'admin' || role === 'owner' || role === 'admin')) {
-      throw new AppError('FORBIDDEN', 'only the owner can grant or change owner and admin roles');
-    }
-    const updated = (await this.deps.store.users.update(id, { role }))!;
+    assertCanManage(actor, id, await this.deps.store.users.get(id), role);
+    const updated = await this.deps.store.users.update(id, { role });
+    if (!updated) throw notFound('user');
     this.onRoleChanged?.(id);
     return updated;
   }

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { forEachBackend, unique, type TestServer, type TestUser } from '../helpers/server.js';
+import { Client } from '../realtime/harness.js';
 
 async function channelWith(srv: TestServer, owner: TestUser, others: TestUser[], type: 'public' | 'private' = 'public') {
   const c = await owner.api.post('/api/channels', { name: unique('ch'), type });
@@ -165,5 +166,50 @@ await forEachBackend('messages', (ctx) => {
     assert.deepEqual(aKinds, ['mention', 'reply'], 'one per message: mention wins over reply');
     const bKinds = (await b.api.get('/api/notifications')).body.notifications.map((n: { kind: string }) => n.kind);
     assert.deepEqual(bKinds, ['reply', 'dm']);
+  });
+
+  it('text with C0/C1 controls or bidi overrides is refused on send and edit, over REST and WebSocket; nothing stored', async () => {
+    const srv = ctx.server();
+    const a = await srv.user('ctl');
+    const ch = await channelWith(srv, a, []);
+    const bad: Array<[string, string]> = [
+      ['ESC (terminal escape)', 'red \u001b[31m alert'],
+      ['BEL', 'ding\u0007'],
+      ['NUL', 'a\u0000b'],
+      ['DEL', 'a\u007fb'],
+      ['C1 CSI', 'a\u009b31mb'],
+      ['C1 NEL', 'a\u0085b'],
+      ['RLO bidi override', 'file\u202Etxt.exe'],
+      ['LRE embedding', '\u202Ax'],
+      ['RLI isolate', 'x\u2067y'],
+      ['PDI', 'x\u2069'],
+    ];
+    for (const [what, text] of bad) {
+      const r = await a.api.post(`/api/channels/${ch}/messages`, { text });
+      assert.equal(r.status, 400, `${what}: ${JSON.stringify(r.body)}`);
+      assert.equal(r.body.error.code, 'VALIDATION_FAILED', what);
+      assert.match(r.body.error.message, /forbidden control character \(U\+[0-9A-F]{4}/, what);
+    }
+    const fine = 'tab\there\r\nnew line, 👩\u200D💻 (ZWJ), \u200Fmark';
+    const m = (await a.api.post(`/api/channels/${ch}/messages`, { text: fine })).body;
+    assert.equal(m.text, fine, 'tab, CR/LF, ZWJ and RLM stay allowed');
+    for (const [what, text] of bad) {
+      const r = await a.api.patch(`/api/messages/${m.id}`, { text });
+      assert.equal(r.status, 400, `edit ${what}`);
+      assert.equal(r.body.error.code, 'VALIDATION_FAILED', `edit ${what}`);
+    }
+    const c = await Client.open({ url: srv.running.url }, a.token);
+    try {
+      for (const [i, [what, text]] of bad.entries()) {
+        c.send({ op: 'send', channelId: ch, text, clientMsgId: `ctl-${i}`, ref: `ctl-${i}` });
+        const e = await c.waitFor((x) => (x.type === 'error' || x.type === 'ack') && (x.ref === `ctl-${i}` || x.clientMsgId === `ctl-${i}`));
+        assert.equal(e.type, 'error', `ws ${what}: ${JSON.stringify(e)}`);
+        assert.equal(e.code, 'VALIDATION_FAILED', `ws ${what}`);
+      }
+    } finally {
+      c.close();
+    }
+    const history = (await a.api.get(`/api/channels/${ch}/messages`)).body.messages;
+    assert.deepEqual(history.map((x: { text: string; editedAt: unknown }) => [x.text, x.editedAt]), [[fine, null]], 'only the allowed message, never edited');
   });
 });

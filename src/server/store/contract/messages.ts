@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { AppError } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { mkChannel, mkUser, mkUsers, newMsg, nextAt, post, seqs, type Ctx } from './fixtures.js';
 
@@ -202,6 +203,34 @@ export function messagesContract(ctx: Ctx): void {
         { emoji: '👍', count: 1, userIds: [a.id] },
       ]);
       assert.deepEqual(page[1].reactions, [{ emoji: ':shipit:', count: 1, userIds: [c.id] }]);
+    });
+
+    it('reactions with limits: LIMIT_REACHED writes nothing; an existing reaction is false, not over the limit; exact under concurrency', async () => {
+      const s = ctx.store;
+      const [a, b] = await mkUsers(s, 2);
+      const ch = await mkChannel(s, a, { members: [b] });
+      const [m, gone, race] = await post(s, ch, a, 3);
+      const limits = { perUser: 2, perMessage: 3 };
+      const isLimit = (e: unknown) => e instanceof AppError && e.code === 'LIMIT_REACHED';
+      assert.equal(await s.messages.addReaction(m.id, a.id, 'x1', nextAt(), limits), true);
+      assert.equal(await s.messages.addReaction(m.id, a.id, 'x2', nextAt(), limits), true);
+      await assert.rejects(s.messages.addReaction(m.id, a.id, 'x3', nextAt(), limits), isLimit, 'third reaction of one user');
+      assert.equal(await s.messages.addReaction(m.id, a.id, 'x2', nextAt(), limits), false, 'already there: false, not LIMIT_REACHED');
+      assert.equal(await s.messages.addReaction(m.id, b.id, 'x3', nextAt(), limits), true, 'third distinct emoji');
+      await assert.rejects(s.messages.addReaction(m.id, b.id, 'x4', nextAt(), limits), isLimit, 'fourth distinct emoji');
+      assert.equal(await s.messages.addReaction(m.id, b.id, 'x1', nextAt(), limits), true, 'a known emoji is still allowed');
+      assert.deepEqual((await s.messages.get(m.id))!.reactions, [
+        { emoji: 'x1', count: 2, userIds: [a.id, b.id] },
+        { emoji: 'x2', count: 1, userIds: [a.id] },
+        { emoji: 'x3', count: 1, userIds: [b.id] },
+      ]);
+      await s.messages.softDelete(gone.id, nextAt());
+      assert.equal(await s.messages.addReaction(gone.id, a.id, 'x1', nextAt(), limits), false, 'deleted message');
+      assert.equal(await s.messages.addReaction(newId(), a.id, 'x1', nextAt(), limits), false, 'missing message');
+      const outcomes = await Promise.allSettled(['r1', 'r2', 'r3', 'r4', 'r5', 'r6'].map((e) => s.messages.addReaction(race.id, b.id, e, nextAt(), limits)));
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled' && o.value === true).length, 2, 'exactly perUser adds win');
+      assert.ok(outcomes.filter((o) => o.status === 'rejected').every((o) => isLimit((o as PromiseRejectedResult).reason)));
+      assert.equal((await s.messages.get(race.id))!.reactions.length, 2);
     });
   });
 }

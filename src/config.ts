@@ -77,7 +77,7 @@ export const schema = {
   notifyChannelMaxMembers: opt({ kind: 'int', env: 'NCHAT_NOTIFY_CHANNEL_MAX', default: 1000, min: 0, max: 1_000_000, doc: '@channel/@here create a notification per member only in channels up to this size (as Slack warns in large channels); the mention still counts.' }),
   logLevel: opt({ kind: 'string', env: 'NCHAT_LOG_LEVEL', flag: '--log-level', default: 'info', oneOf: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'pino log level.' }),
   shutdownGraceMs: opt({ kind: 'int', env: 'NCHAT_SHUTDOWN_GRACE', default: 10_000, min: 0, max: 600_000, doc: 'On SIGTERM: how long to drain before closing stores.' }),
-  loadtestAllowance: opt({ kind: 'bool', env: 'NCHAT_LOADTEST_ALLOWANCE', default: false, doc: 'Lifts sign-in/sign-up rate limits and per-connection frame limits for a load-test run. Logged loudly at start; never for production.' }),
+  loadtestAllowance: opt({ kind: 'bool', env: 'NCHAT_LOADTEST_ALLOWANCE', default: false, doc: 'Lifts sign-in/sign-up, message-send and channel-create rate limits and per-connection frame limits for a load-test run. Logged loudly at start; never for production.' }),
 } as const;
 
 type Schema = typeof schema;

@@ -25,7 +25,7 @@ test('startServer: /ws delivers, metrics count sockets, drain closes with 1012 a
     const drained = srv.running.drain();
     const health = await fetch(srv.running.url + '/api/health');
     assert.equal(health.status, 503);
-    assert.equal((await health.json()).status, 'draining');
+    assert.equal(((await health.json()) as { status: string }).status, 'draining');
     const closed = await c.waitClosed();
     assert.equal(closed.code, CloseCodes.SERVICE_RESTART);
     assert.ok(JSON.parse(closed.reason).retryInMs > 0);

@@ -101,7 +101,24 @@ export function markdown(s: Summary): string {
   const disk = r.disk as Record<string, unknown>;
   L.push('### Disk', '', ...table(['Metric', 'Avg', 'Max', 'p95'], [row('Read IOPS', disk?.readIops), row('Write IOPS', disk?.writeIops), row('Read MB/s', disk?.readMBps), row('Write MB/s', disk?.writeMBps)]), '');
   const loop = (r.eventLoop ?? {}) as Record<string, Record<string, unknown>>;
-  L.push('### Event-loop delay per node (from /metrics)', '', ...table(['Node', 'lag p99 avg (ms)', 'lag p99 max (ms)', 'lag mean avg (ms)'], Object.entries(loop).map(([k, v]) => [k, (v.lagP99Ms as SeriesStats)?.avg, (v.lagP99Ms as SeriesStats)?.max, (v.lagMeanMs as SeriesStats)?.avg])), '');
+  type Delay = { p50?: number | null; p99?: number | null; max?: number | null; scrapes?: number };
+  L.push('### Event-loop delay per node (from /metrics)', '',
+    'One histogram over the window from every scrape\'s p50/p90/p99/max (each delay placed at the top of its band, so p50/p99 are upper bounds; max is exact). Delays include the monitor\'s 10 ms period (idle ≈ 10 ms).', '',
+    ...table(['Node', 'delay p50 (ms)', 'delay p99 (ms)', 'max (ms)', 'scrapes'], Object.entries(loop).map(([k, v]) => { const d = (v.delayMs ?? {}) as Delay; return [k, d.p50 ?? null, d.p99 ?? null, d.max ?? null, d.scrapes ?? 0]; })), '');
+  const byPhase = (r.byPhase ?? {}) as Record<string, Record<string, unknown>>;
+  if (Object.keys(byPhase).length) {
+    const prow: unknown[][] = [];
+    for (const [phase, pr] of Object.entries(byPhase)) {
+      const loopP = (pr.eventLoop ?? {}) as Record<string, { delayMs?: Delay }>;
+      for (const k of Object.keys(pr).filter((c) => /^node\d+$/.test(c) || ['generator', 'postgres', 'redis'].includes(c))) {
+        const x = pr[k] as { cpu?: SeriesStats; rssMB?: SeriesStats };
+        if (!x?.cpu?.samples && !x?.rssMB?.samples) continue;
+        const d = loopP[k]?.delayMs;
+        prow.push([phase, k, x.cpu?.avg ?? null, x.cpu?.max ?? null, x.rssMB?.max ?? null, d ? d.p99 ?? null : '-', d ? d.max ?? null : '-']);
+      }
+    }
+    L.push('### Per phase (each scenario\'s setup and load)', '', ...table(['Phase', 'Component', 'CPU avg (%)', 'CPU max (%)', 'RSS max (MB)', 'event-loop p99 (ms)', 'event-loop max (ms)'], prow), '');
+  }
   const pg = r.postgresStats as Record<string, unknown> | undefined;
   L.push('### PostgreSQL', '');
   if (pg) {

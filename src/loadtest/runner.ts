@@ -14,7 +14,7 @@ import { pidListeningOn, defaultInterface } from './samplers/proc.js';
 import { spawnCluster, LOADTEST_ENV, type SpawnedCluster } from './spawn.js';
 import { RunDir } from './output.js';
 import { evaluateThresholds, type MetricSummary } from './metrics.js';
-import { resourceSummary, saturation } from './summary.js';
+import { resourceSummary, resourcesByPhase, saturation, type Phase } from './summary.js';
 import { markdown } from './markdown.js';
 import { summarizeEncoded, reportClockErrors } from './hist.js';
 
@@ -53,6 +53,8 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
   const result: Record<string, unknown> = {};
   const summaries: Record<string, ScenarioSummary> = {};
   const timelines: Record<string, TimelineRow[]> = {};
+  // Wall-clock stretches of each scenario's setup and load, for resources per phase.
+  const phases: Phase[] = [];
   const notRun: Record<string, string> = {};
   const runErrors: string[] = [];
   let collector: Collector | null = null;
@@ -105,11 +107,14 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
       const sc = SCENARIOS[name];
       if (o.signal.aborted) { notRun[name] = 'not run: interrupted (Ctrl-C)'; continue; }
       const t0 = performance.now();
+      const setupFrom = Date.now();
       const before = { ...setup.timings };
       const plan = await sc.prepare({ cfg, setup, nodes, tag, log });
       const setupSec = (performance.now() - t0) / 1000;
       const setupBreakdown = { accounts: setup.timings.users - before.users, accountsSec: Math.round(setup.timings.usersMs - before.usersMs) / 1000, channels: setup.timings.channels - before.channels, channelCallsSec: Math.round(setup.timings.channelsMs - before.channelsMs) / 1000, mode: setup.mode };
       log(`${name}: setup ${setupSec.toFixed(1)} s; running`);
+      const runFrom = Date.now();
+      phases.push({ name: `${name} setup`, from: setupFrom, to: runFrom });
       const res = await runWorkers({
         scenario: sc, plan, cfg, tag, signal: o.signal, log,
         onSecond: (row) => {
@@ -121,6 +126,7 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
           process.stderr.write(`[${name}] ${String(row.t + 1).padStart(4)}s  ${sc.progress.gauge}=${row.gauges[sc.progress.gauge] ?? 0}  p95(${sc.progress.hist})=${lat?.p95 ?? '-'}ms  errors=${errs}  gen-cpu=${cpu}\n`);
         },
       });
+      phases.push({ name, from: runFrom, to: Date.now() });
       timelines[name] = res.timeline;
       runErrors.push(...res.errors.map((e) => `${name}: ${e}`));
       dir.histograms(name, res.aggregate.hists);
@@ -150,11 +156,13 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
   const procRows = collector?.rows.process ?? [];
   const gen = saturation(timelines, procRows, os.cpus().length, nodeCount);
   // An open model only holds if sends leave on time: a late generator inflates the server's latency.
-  const lag = summaries.messages?.metrics.msg_schedule_lag;
-  if (lag && lag.type === 'trend' && (lag.p99 ?? 0) > 20) {
-    const why = gen.saturated ? 'its workers were saturated' : gen.machineSaturated ? 'its workers were not busy but the machine\'s CPUs were full (waiting to be scheduled)' : 'cause unknown';
-    gen.warnings.push(`GENERATOR LATE: in messages, sends left up to ${lag.p99} ms (p99) after their intended time (${why}); that delay is inside msg_e2e and msg_send and is not the server's`);
-    gen.saturated = true;
+  const why = gen.saturated ? 'its workers were saturated' : gen.machineSaturated ? 'its workers were not busy but the machine\'s CPUs were full (waiting to be scheduled)' : 'cause unknown';
+  for (const [sc, metric, inside] of [['messages', 'msg_schedule_lag', 'msg_e2e and msg_send'], ['ws', 'ws_msg_schedule_lag', 'ws_msg_e2e']] as const) {
+    const lag = summaries[sc]?.metrics[metric];
+    if (lag && lag.type === 'trend' && (lag.p99 ?? 0) > 20) {
+      gen.warnings.push(`GENERATOR LATE: in ${sc}, sends left up to ${lag.p99} ms (p99) after their intended time (${why}); that delay is inside ${inside} and is not the server's`);
+      gen.saturated = true;
+    }
   }
   if (!cluster) (collector?.notApplicable ?? {}).serverLogs = 'not collected: --target run (the server\'s logs are wherever it was started)';
   const failed = thresholds.some((t) => t.verdict === 'fail') || runErrors.length > 0 || Object.keys(summaries).length === 0;
@@ -171,7 +179,8 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
     notRun,
     thresholds,
     generator: gen,
-    resources: resourceSummary(collector?.rows ?? {}, nodeCount),
+    resources: { ...resourceSummary(collector?.rows ?? {}, nodeCount), byPhase: resourcesByPhase(collector?.rows ?? {}, nodeCount, phases, cfg.sampleIntervalMs) },
+    phases,
     postgres: collector?.pgInfo ?? 'not collected',
     redis: collector?.redisInfo ?? 'not collected',
     notApplicable: collector?.notApplicable ?? {},

@@ -2,6 +2,7 @@
 // readable twin. Every figure is computed from the recorded samples; what was not measured
 // prints as "not measured" (with the reason where one is known), never as 0.
 import type { TimelineRow } from './pool.js';
+import { mergeLoopScrapes, type LoopScrape } from './eventloop.js';
 
 export interface SeriesStats { avg: number | null; max: number | null; p95: number | null; samples: number }
 
@@ -19,7 +20,33 @@ const get = (row: Record<string, unknown>, path: string): number | null => {
   return typeof cur === 'number' ? cur : null;
 };
 
-/** Resource figures over the whole run from the collector's samples. */
+/** A stretch of the run: a scenario's setup or its load (epoch ms, from the runner). */
+export interface Phase { name: string; from: number; to: number }
+
+/**
+ * The samples of one phase: a row describes the interval that ends at its `ts`
+ * (length dtMs / sinceMs, else the sampling interval), and belongs to the phase that holds
+ * the middle of that interval.
+ */
+export function rowsIn(rows: Rows, phase: Phase, intervalMs = 1000): Rows {
+  const out: Rows = {};
+  for (const [stream, list] of Object.entries(rows)) {
+    out[stream] = list.filter((r) => {
+      const ts = get(r, 'ts');
+      if (ts === null) return false;
+      const mid = ts - (get(r, 'dtMs') ?? get(r, 'sinceMs') ?? intervalMs) / 2;
+      return mid >= phase.from && mid < phase.to;
+    });
+  }
+  return out;
+}
+
+/** Resource figures per phase (same shape as the whole run's), with each phase's seconds. */
+export function resourcesByPhase(rows: Rows, nodeCount: number, phases: Phase[], intervalMs = 1000): Record<string, unknown> {
+  return Object.fromEntries(phases.map((p) => [p.name, { seconds: Math.round((p.to - p.from) / 100) / 10, ...resourceSummary(rowsIn(rows, p, intervalMs), nodeCount) }]));
+}
+
+/** Resource figures over the whole run (or the rows of one phase) from the collector's samples. */
 export function resourceSummary(rows: Rows, nodeCount: number): Record<string, unknown> {
   const proc = rows.process ?? [];
   const col = (path: string, scale = 1) => stats(proc.map((r) => { const v = get(r, path); return v === null ? null : v * scale; }));
@@ -41,9 +68,9 @@ export function resourceSummary(rows: Rows, nodeCount: number): Record<string, u
   const loop: Record<string, unknown> = {};
   for (let i = 0; i < nodeCount; i++) {
     const mine = nm.filter((r) => r.node === i);
+    // One histogram over the whole window (p99 of the delays, not an average of per-scrape p99s).
     loop[`node${i}`] = {
-      lagP99Ms: stats(mine.map((r) => { const v = get(r, 'nodejs_eventloop_lag_p99_seconds'); return v === null ? null : v * 1000; })),
-      lagMeanMs: stats(mine.map((r) => { const v = get(r, 'nodejs_eventloop_lag_mean_seconds'); return v === null ? null : v * 1000; })),
+      delayMs: mergeLoopScrapes(mine.filter((r) => !r.error) as LoopScrape[]),
       scrapeErrors: mine.filter((r) => r.error).length,
     };
   }

@@ -41,6 +41,8 @@ export interface Realtime {
   /** SIGTERM: refuse new upgrades (503), flush outboxes, close every socket with 1012 and reason JSON {retryInMs} (jittered), resolve when all are closed. */
   drain(): Promise<void>;
   stats(): RealtimeStats;
+  /** @internal The node's hub, for tests and diagnostics (e.g. queue an event to one connection). */
+  readonly hub: Hub;
 }
 
 export interface RealtimeDeps {
@@ -192,6 +194,7 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
   return {
     presence,
     drain,
+    hub,
     stats: () => ({
       connections: conns.size,
       users: new Set([...conns].map((c) => c.userId)).size,

@@ -47,8 +47,6 @@ export const CloseCodes = {
   RESUME: 4008,
   /** Access token expired while connected. Refresh and reconnect. */
   TOKEN_EXPIRED: 4001,
-  /** Internal error: setup failed, or an event for this connection could not be serialized. Reconnect with backoff. */
-  INTERNAL_ERROR: 1011,
   /** The session was signed out or revoked (refresh-token reuse, account deactivated). Sign in again. */
   SESSION_REVOKED: 4003,
   /** Internal error: setup failed, or an event for this connection could not be serialized. Reconnect with backoff. */

@@ -125,8 +125,6 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
     },
   });
 
-  // Heartbeat: each socket is pinged once per interval and terminated when it left two pings
-  // unanswered. The pings are spread over the interval in small slices: pinging 10,000 sockets in
   // Sessions (services/sessions.ts, from this node or another): a revoked session's sockets close
   // with 4003 (sign in again); a user whose role or status changed is closed with 4001 (refresh
   // and reconnect: the new role applies to the new socket). Rare events, so a scan is fine.
@@ -137,6 +135,8 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
     }
   });
 
+  // Heartbeat: each socket is pinged once per interval and terminated when it left two pings
+  // unanswered. The pings are spread over the interval in small slices: pinging 10,000 sockets in
   // one go is a burst of 10,000 writes that stalls every delivery behind it.
   const SLICES = Math.max(1, Math.min(50, Math.floor(config.wsPingIntervalMs / 100)));
   let cycle: Connection[] = [];

@@ -67,6 +67,7 @@ export class AuthService {
       logger: deps.logger,
       accessTtlMs: c.accessTokenTtlSec * 1000,
       onUserChanged: (userId) => this.users.delete(userId),
+      onResync: () => this.users.clear(),
     });
   }
 

@@ -32,12 +32,23 @@ export class SessionRegistry {
   private loaded = false;
 
   constructor(
-    private readonly d: { store: Store; broker: Broker; logger: Logger; accessTtlMs: number; onUserChanged(userId: string): void },
+    private readonly d: {
+      store: Store;
+      broker: Broker;
+      logger: Logger;
+      accessTtlMs: number;
+      onUserChanged(userId: string): void;
+      /** After a broker gap: `user.changed` events may have been lost, so every cached user is dropped. */
+      onResync(): void;
+    },
   ) {
     d.broker.subscribe(sessionsTopic, (e) => {
       if (e.type === 'session.revoked' || e.type === 'user.changed') this.apply(e);
     });
-    d.broker.onGap(() => void this.load());
+    d.broker.onGap(() => {
+      d.onResync();
+      void this.load();
+    });
     this.loading = this.load();
   }
 

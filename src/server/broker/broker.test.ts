@@ -57,7 +57,8 @@ function contract(name: string, make: () => Promise<{ a: Broker; b: Broker }>, s
       off(); // idempotent
       a.publish(userTopic('x'), { type: 'channel.read', channelId: 'c', seq: 2 });
       await until(() => two.length === 2, 'second event');
-      assert.equal(one.length, 1);
+      assert.deepEqual(one, [{ type: 'channel.read', channelId: 'c', seq: 1 }], 'the unsubscribed listener got the first event only');
+      assert.deepEqual(two, [{ type: 'channel.read', channelId: 'c', seq: 1 }, { type: 'channel.read', channelId: 'c', seq: 2 }]);
     });
 
     test('a throwing listener does not stop the others', async () => {
@@ -69,11 +70,23 @@ function contract(name: string, make: () => Promise<{ a: Broker; b: Broker }>, s
       a.subscribe(channelTopic('t'), (e) => got.push(e));
       a.publish(channelTopic('t'), typing('t', 1));
       await until(() => got.length === 1, 'delivery past a throwing listener');
+      // The throwing listener stays subscribed and the topic keeps working for the others.
+      a.publish(channelTopic('t'), typing('t', 2));
+      await until(() => got.length === 2, 'second delivery past a throwing listener');
+      assert.deepEqual(got, [typing('t', 1), typing('t', 2)]);
     });
 
-    test('publish with no subscriber is a no-op', async () => {
+    test('publish with no subscriber is a no-op: nothing is kept for a later subscriber', async () => {
       const { a } = await open();
-      a.publish(channelTopic('nobody'), typing('nobody', 1));
+      assert.doesNotThrow(() => a.publish(channelTopic('nobody'), typing('nobody', 1)));
+      const got: BrokerEvent[] = [];
+      a.subscribe(channelTopic('nobody'), (e) => got.push(e));
+      // A Redis SUBSCRIBE completes asynchronously: publish markers until one arrives.
+      await until(() => {
+        a.publish(channelTopic('nobody'), typing('nobody', 2));
+        return got.length > 0;
+      }, 'a marker after subscribing');
+      assert.ok(got.every((e) => (e as { expiresInMs: number }).expiresInMs === 2), `only events published after subscribing: ${JSON.stringify(got)}`);
     });
 
     if (name === 'redis') {
@@ -133,6 +146,7 @@ describe('redis broker: gap reporting', { skip: redisSkipMsg }, () => {
         a.publish(channelTopic('g'), typing('g', 1));
         return got.length > 0;
       }, 'delivery after reconnect', 10_000);
+      assert.deepEqual(got[0], typing('g', 1), 'the event published after the restart, intact');
     } finally {
       await a.close();
       await b.close();
@@ -141,6 +155,6 @@ describe('redis broker: gap reporting', { skip: redisSkipMsg }, () => {
   });
 
   test('createRedisBroker rejects when Redis is unreachable', async () => {
-    await assert.rejects(createRedisBroker('redis://127.0.0.1:1', logger));
+    await assert.rejects(createRedisBroker('redis://127.0.0.1:1', logger), /Redis unreachable at redis:\/\/127\.0\.0\.1:1|ECONNREFUSED/);
   });
 });

@@ -66,6 +66,10 @@ export function messagesContract(ctx: Ctx): void {
       const results = await Promise.all(Array.from({ length: 8 }, () => s.messages.create(newMsg(ch, a, { clientMsgId: 'same' }))));
       assert.equal(results.filter((r) => r.created).length, 1);
       assert.equal(new Set(results.map((r) => r.message.id)).size, 1);
+      // Every retry got the one stored message, whole: the same record as a read gives.
+      const stored = await s.messages.get(results[0].message.id);
+      for (const r of results) assert.deepEqual(r.message, stored);
+      assert.equal(stored!.clientMsgId, 'same');
       assert.deepEqual(new Set(seqs(results.map((r) => r.message))), new Set([2]));
       assert.equal((await s.channels.get(ch.id))!.lastSeq, 2);
     });
@@ -83,6 +87,10 @@ export function messagesContract(ctx: Ctx): void {
         s.messages.create(newMsg(ch, a, { text: 'ok3' })),
       ]);
       assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+      const reason = (i: number) => (results[i] as PromiseRejectedResult).reason;
+      assert.ok(reason(1) instanceof AppError && reason(1).code === 'NOT_FOUND', `missing channel: ${reason(1)}`);
+      assert.ok(reason(3) instanceof Error, 'duplicate id: the insert fails');
+      assert.deepEqual(await s.messages.get(first.id), first, 'the message whose id was reused is untouched');
       const page = await s.messages.history(ch.id, { after: 0, limit: 10 });
       assert.deepEqual(seqs(page), [1, 2, 3, 4]);
       // Concurrent sends may take their seqs in any order.
@@ -90,10 +98,12 @@ export function messagesContract(ctx: Ctx): void {
       assert.equal((await s.channels.get(ch.id))!.lastSeq, 4);
     });
 
-    it('rejects a message to a missing channel', async () => {
+    it('rejects a message to a missing channel with NOT_FOUND and stores nothing', async () => {
       const s = ctx.store;
       const a = await mkUser(s);
-      await assert.rejects(s.messages.create(newMsg(newId(), a)));
+      const input = newMsg(newId(), a);
+      await assert.rejects(s.messages.create(input), (e: unknown) => e instanceof AppError && e.code === 'NOT_FOUND');
+      assert.equal(await s.messages.get(input.id), undefined);
     });
 
     it('history: newest first by default and with before, oldest first with after', async () => {

@@ -17,6 +17,18 @@ function nested(depth: number): unknown {
   return v;
 }
 
+/**
+ * A message written straight to the store, as one stored before control characters were refused:
+ * 16,000 of them, each escaping to 6 bytes in JSON (~96 KB per message).
+ */
+function legacyMessage(channelId: string, authorId: string, i: number) {
+  return {
+    id: newId(), channelId, authorId, text: '\u0001'.repeat(16_000 - 3) + String(i).padStart(3, '0'), clientMsgId: null, parentId: null,
+    mentions: { userIds: [], channel: false, here: false }, fileIds: [], createdAt: new Date().toISOString(),
+    notify: { mentionUserIds: [], allMembers: null, threadParticipants: false },
+  };
+}
+
 /** Sends every frame in one TCP write, so the server reads them in one go (as an attacker would). */
 function sendAtOnce(c: Client, frames: unknown[]): void {
   const sock = (c.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
@@ -122,15 +134,10 @@ describe('realtime: crash regressions', () => {
 
   test('100 resume ops in one write over ~100 messages of 16k control characters: one runs, budgeted and paged; the rest get OP_IN_PROGRESS', async () => {
     const big = await ok(alice.api.post('/api/channels', { name: unique('big'), type: 'public' }), 201);
-    // Written straight to the store, as messages stored before control characters were refused:
-    // each escapes to 6 bytes in JSON, ~96 KB per message, ~9.6 MB for the channel.
+    // ~96 KB of JSON per message, ~9.6 MB for the channel.
     const TOTAL = 100;
     for (let i = 0; i < TOTAL; i++) {
-      await node.store.messages.create({
-        id: newId(), channelId: big.id, authorId: alice.id, text: '\u0001'.repeat(16_000 - 3) + String(i).padStart(3, '0'), clientMsgId: null, parentId: null,
-        mentions: { userIds: [], channel: false, here: false }, fileIds: [], createdAt: new Date().toISOString(),
-        notify: { mentionUserIds: [], allMembers: null, threadParticipants: false },
-      });
+      await node.store.messages.create(legacyMessage(big.id, alice.id, i));
     }
     const a = await open(alice);
     let largestFrame = 0;
@@ -154,6 +161,22 @@ describe('realtime: crash regressions', () => {
     }
     assert.equal(a.seqs(big.id).size, TOTAL, 'every message arrived');
     assert.ok(!a.closed);
+    await stillServing();
+  });
+
+  test('a repair of many large messages goes out in frames under the send-buffer bound, not one frame over it', async () => {
+    const big = await ok(alice.api.post('/api/channels', { name: unique('rep'), type: 'public' }), 201);
+    const a = await open(alice);
+    let largestFrame = 0;
+    a.ws.on('message', (d: Buffer) => (largestFrame = Math.max(largestFrame, d.length)));
+    // 60 messages committed without a publish (~96 KB of JSON each, ~5.8 MB: several times the
+    // 2 MiB bound), then a normal send: the hub sees the seq jump and repairs from the store.
+    for (let i = 0; i < 60; i++) await node.store.messages.create(legacyMessage(big.id, alice.id, i));
+    await ok(alice.api.post(`/api/channels/${big.id}/messages`, { text: 'after the gap' }), 201);
+    await until(() => a.seqs(big.id).size === 61 || !!a.closed, 'every seq repaired', 20_000);
+    assert.ok(!a.closed, `not closed as a slow consumer (${JSON.stringify(a.closed)})`);
+    assert.equal(a.seqs(big.id).size, 61);
+    assert.ok(largestFrame < node.config.wsMaxBuffered / 2, `frames under the bound (${largestFrame})`);
     await stillServing();
   });
 

@@ -30,6 +30,8 @@
 //   that is not theirs, and message events carry seq, so a client that misses one sees the gap
 //   and resumes (the store holds the message).
 // - Building or writing one connection's frame is guarded; a failure closes that connection (1011).
+// - A repair queues at most about maxQueuedBytes / 4 before letting the flush send it, so a
+//   repair of many large messages is many frames under the slow-consumer bound, not one over it.
 import type { Logger } from 'pino';
 import type { Broker, BrokerEvent } from '../broker/broker.js';
 import { channelTopic, userTopic } from '../broker/broker.js';
@@ -96,6 +98,8 @@ export function encodeTextFrame(payload: Buffer): Buffer {
 }
 
 const REPAIR_DELAY_MS = 100;
+/** Resolves after the flush already scheduled (setImmediate callbacks run in order). */
+const afterFlush = () => new Promise<void>((r) => setImmediate(r));
 const REPAIR_PAGE = 200;
 const REPAIR_MAX = 2000;
 
@@ -450,11 +454,21 @@ export class Hub {
       const reader = s.conns.values().next().value;
       if (!reader || this.channelSubs.get(channelId) !== s) return;
       const page: Message[] = await this.services.messages.history(reader.actor, channelId, { after: cursor, limit: REPAIR_PAGE });
+      let batch = 0;
       for (const m of page) {
         this.queueChannel(channelId, { type: 'message.created', channelId, seq: m.seq, message: m });
         if (m.seq > s.lastSeq) s.lastSeq = m.seq;
         cursor = m.seq;
+        // Frames of a bounded size: once about a quarter of the send-buffer bound is queued
+        // (worst case 6 bytes of JSON per text character), let the flush send it first.
+        batch += 512 + m.text.length * 6;
+        if (batch >= this.maxQueuedBytes / 4) {
+          batch = 0;
+          await afterFlush();
+          if (this.channelSubs.get(channelId) !== s) return;
+        }
       }
+      await afterFlush();
       read += page.length;
       this.counters.repairedMessages += page.length;
       if (page.length < REPAIR_PAGE) return;

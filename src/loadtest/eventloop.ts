@@ -51,6 +51,10 @@ export function mergeLoopScrapes(scrapes: LoopScrape[], defaultIntervalMs = 1000
     max = Math.max(max, s.nodejs_eventloop_lag_max_seconds as number);
   }
   const t = summarizeHist(h);
-  if (used) t.max = Math.round(max * 1e6) / 1000;
+  if (used) {
+    t.max = Math.round(max * 1e6) / 1000;
+    // HDR reports a bucket's upper edge (3 significant digits): never above the exact max.
+    for (const k of ['p50', 'p90', 'p95', 'p99', 'avg'] as const) if (t[k] !== null && t[k]! > t.max) t[k] = t.max;
+  }
   return { ...t, method: 'per-scrape p50/p90/p99/max merged into one histogram at the top of each band: percentiles are upper bounds; max exact', scrapes: used };
 }

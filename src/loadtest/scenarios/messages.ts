@@ -141,7 +141,7 @@ async function run(ctx: WorkerContext): Promise<unknown> {
       }
     };
     c.sock.onClose = (code, intentional) => {
-      if (intentional || stopped) { ctx.count('msg_ws_disconnects_expected'); c.state = 'absent'; return; }
+      if (intentional || stopped) { c.state = 'absent'; return; } // counted where the generator closes it
       ctx.count('msg_ws_disconnects_unexpected');
       c.state = 'away';
       if (code === CloseCodes.TOKEN_EXPIRED) c.expired = true;
@@ -238,7 +238,9 @@ async function run(ctx: WorkerContext): Promise<unknown> {
   }
   stopped = true;
   ctx.gauge('msg_ws_away', conns.filter((c) => c.state === 'away').length);
-  for (const c of conns) c.sock.close();
+  // Counted here, not in onClose: the close events may arrive after this worker has reported.
+  ctx.count('msg_ws_disconnects_expected', conns.filter((c) => c.state === 'open').length);
+  for (const c of conns) { c.state = 'absent'; c.sock.close(); }
   await Promise.all(https.map((h) => h.destroy()));
   return { sentUntil: i };
 }

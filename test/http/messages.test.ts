@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { forEachBackend, unique, type TestServer, type TestUser } from '../helpers/server.js';
 import { Client } from '../realtime/harness.js';
+import { assertError, send } from './util.js';
 
 async function channelWith(srv: TestServer, owner: TestUser, others: TestUser[], type: 'public' | 'private' = 'public') {
   const c = await owner.api.post('/api/channels', { name: unique('ch'), type });
@@ -55,9 +56,11 @@ await forEachBackend('messages', (ctx) => {
     assert.equal(e.status, 200);
     assert.equal(e.body.text, 'edited');
     assert.ok(e.body.editedAt);
-    assert.equal((await b.api.patch(`/api/messages/${m.id}`, { text: 'nope' })).status, 403);
-    assert.equal((await b.api.del(`/api/messages/${m.id}`)).status, 403);
-    await a.api.post(`/api/channels/${ch}/messages`, { text: 'second' });
+    assertError(await b.api.patch(`/api/messages/${m.id}`, { text: 'nope' }), 403, 'FORBIDDEN', 'edit by another member');
+    assertError(await b.api.del(`/api/messages/${m.id}`), 403, 'FORBIDDEN', 'delete by another member');
+    const kept = (await a.api.get(`/api/messages/${m.id}`)).body;
+    assert.deepEqual([kept.text, kept.deletedAt], ['edited', null], 'the refused edit and delete changed nothing');
+    await send(a.api, ch, 'second');
     const d = await a.api.del(`/api/messages/${m.id}`);
     assert.equal(d.status, 200);
     assert.ok(d.body.deletedAt);
@@ -79,10 +82,15 @@ await forEachBackend('messages', (ctx) => {
     assert.equal(t.body.root.replyCount, 2);
     assert.deepEqual(t.body.replies.map((x: { text: string }) => x.text), ['reply 1', 'reply 2']);
     const nested = await a.api.post(`/api/channels/${ch}/messages`, { text: 'nested', parentId: r1.body.id });
-    assert.equal(nested.status, 400);
+    assertError(nested, 400, 'VALIDATION_FAILED', 'reply to a reply');
     const other = await channelWith(srv, a, []);
     const cross = await a.api.post(`/api/channels/${other}/messages`, { text: 'cross', parentId: root.id });
-    assert.equal(cross.status, 400);
+    assertError(cross, 400, 'VALIDATION_FAILED', 'reply across channels');
+    // Nothing stored by the refused replies: the thread and both channels are as before.
+    const t2 = await a.api.get(`/api/messages/${root.id}/thread`);
+    assert.equal(t2.body.root.replyCount, 2);
+    assert.deepEqual((await a.api.get(`/api/channels/${ch}/messages`)).body.messages.map((x: { text: string }) => x.text), ['reply 2', 'reply 1', 'root']);
+    assert.deepEqual((await a.api.get(`/api/channels/${other}/messages`)).body.messages, []);
   });
 
   it('reactions: add and remove are idempotent and summarised per emoji', async () => {
@@ -91,20 +99,19 @@ await forEachBackend('messages', (ctx) => {
     const b = await srv.user('r');
     const ch = await channelWith(srv, a, [b]);
     const m = (await a.api.post(`/api/channels/${ch}/messages`, { text: 'react to me' })).body;
-    await a.api.put(`/api/messages/${m.id}/reactions/thumbsup`);
-    await a.api.put(`/api/messages/${m.id}/reactions/thumbsup`);
+    for (const api of [a.api, a.api, b.api]) assert.equal((await api.put(`/api/messages/${m.id}/reactions/thumbsup`)).status, 200);
     const r = await b.api.put(`/api/messages/${m.id}/reactions/${encodeURIComponent('🎉')}`);
     assert.equal(r.status, 200);
-    await b.api.put(`/api/messages/${m.id}/reactions/thumbsup`);
     const got = (await a.api.get(`/api/messages/${m.id}`)).body.reactions;
     const thumbs = got.find((x: { emoji: string }) => x.emoji === 'thumbsup');
     assert.equal(thumbs.count, 2);
     assert.deepEqual([...thumbs.userIds].sort(), [a.id, b.id].sort());
     assert.equal(got.find((x: { emoji: string }) => x.emoji === '🎉').count, 1);
-    await a.api.del(`/api/messages/${m.id}/reactions/thumbsup`);
+    assert.equal((await a.api.del(`/api/messages/${m.id}/reactions/thumbsup`)).status, 200);
     const after = (await a.api.get(`/api/messages/${m.id}`)).body.reactions;
-    assert.equal(after.find((x: { emoji: string }) => x.emoji === 'thumbsup').count, 1);
-    assert.equal((await a.api.put(`/api/messages/${m.id}/reactions/${encodeURIComponent('<script>')}`)).status, 400);
+    assert.deepEqual(after.find((x: { emoji: string }) => x.emoji === 'thumbsup'), { emoji: 'thumbsup', count: 1, userIds: [b.id] });
+    assertError(await a.api.put(`/api/messages/${m.id}/reactions/${encodeURIComponent('<script>')}`), 400, 'VALIDATION_FAILED', 'emoji <script>');
+    assert.deepEqual((await a.api.get(`/api/messages/${m.id}`)).body.reactions, after, 'the refused reaction stored nothing');
   });
 
   it('mentions, unread and mention counts, read positions and notifications', async () => {
@@ -113,9 +120,9 @@ await forEachBackend('messages', (ctx) => {
     const b = await srv.user('mn');
     const c = await srv.user('mn');
     const ch = await channelWith(srv, a, [b, c]);
-    await a.api.post(`/api/channels/${ch}/messages`, { text: `hello @${b.username}, mail me at x@${c.username}.io` });
-    await a.api.post(`/api/channels/${ch}/messages`, { text: 'plain' });
-    await a.api.post(`/api/channels/${ch}/messages`, { text: 'everyone @channel' });
+    await send(a.api, ch, `hello @${b.username}, mail me at x@${c.username}.io`);
+    await send(a.api, ch, 'plain');
+    await send(a.api, ch, 'everyone @channel');
     const bChan = (await b.api.get('/api/channels')).body.channels.find((x: { id: string }) => x.id === ch);
     assert.equal(bChan.unreadCount, 3);
     assert.equal(bChan.mentionCount, 2);
@@ -140,7 +147,7 @@ await forEachBackend('messages', (ctx) => {
     assert.equal((await b.api.post('/api/notifications/read', { ids: [first] })).body.updated, 1);
     assert.equal((await b.api.get('/api/notifications?unread=true')).body.notifications.length, 1);
     assert.equal((await c.api.post('/api/notifications/read', { ids: [notes.body.notifications[1].id] })).body.updated, 0, "someone else's ids are ignored");
-    await b.api.post('/api/notifications/read', { all: true });
+    assert.equal((await b.api.post('/api/notifications/read', { all: true })).body.updated, 1);
     assert.equal((await b.api.get('/api/notifications?unread=true')).body.notifications.length, 0);
     assert.equal((await b.api.get('/api/notifications')).body.notifications.length, 2);
   });
@@ -153,15 +160,15 @@ await forEachBackend('messages', (ctx) => {
     const dm = await a.api.post('/api/dms', { userIds: [b.id] });
     assert.equal(dm.status, 200);
     assert.equal(dm.body.type, 'direct');
-    await a.api.post(`/api/channels/${dm.body.id}/messages`, { text: 'psst' });
+    await send(a.api, dm.body.id, 'psst');
     const bNotes = (await b.api.get('/api/notifications')).body.notifications;
     assert.deepEqual(bNotes.map((n: { kind: string }) => n.kind), ['dm']);
     assert.equal((await a.api.get('/api/notifications')).body.notifications.length, 0);
 
     const ch = await channelWith(srv, a, [b, c]);
     const root = (await a.api.post(`/api/channels/${ch}/messages`, { text: 'thread root' })).body;
-    await b.api.post(`/api/channels/${ch}/messages`, { text: 'b replies', parentId: root.id });
-    await c.api.post(`/api/channels/${ch}/messages`, { text: `c replies @${a.username}`, parentId: root.id });
+    await send(b.api, ch, 'b replies', { parentId: root.id });
+    await send(c.api, ch, `c replies @${a.username}`, { parentId: root.id });
     const aKinds = (await a.api.get('/api/notifications')).body.notifications.map((n: { kind: string }) => n.kind);
     assert.deepEqual(aKinds, ['mention', 'reply'], 'one per message: mention wins over reply');
     const bKinds = (await b.api.get('/api/notifications')).body.notifications.map((n: { kind: string }) => n.kind);

@@ -87,7 +87,7 @@ describe('realtime: one node', () => {
   test('membership changes move subscriptions at once (added, left)', async () => {
     const ch = await channel(alice, 'private');
     const other = await channel(alice);
-    await ok(carol.api.post(`/api/channels/${other.id}/join`)).catch(() => undefined);
+    await ok(carol.api.post(`/api/channels/${other.id}/join`));
     const c = await open(carol);
     assert.ok(!c.hello.channels.some((p: any) => p.channelId === ch.id));
     await ok(alice.api.post(`/api/channels/${ch.id}/members`, { userIds: [carol.id] }));
@@ -106,7 +106,7 @@ describe('realtime: one node', () => {
 
   test('a dropped connection resumes without loss while messages keep flowing', async () => {
     const ch = await channel(alice);
-    await ok(bob.api.post(`/api/channels/${ch.id}/join`)).catch(() => undefined);
+    await ok(bob.api.post(`/api/channels/${ch.id}/join`));
     const TOTAL = 150;
     let sent = 0;
     const acked: number[] = [];
@@ -165,7 +165,7 @@ describe('realtime: one node', () => {
     const pa = await signup(node, 'pa');
     const pb = await signup(node, 'pb');
     const ch = await channel(pa);
-    await ok(pb.api.post(`/api/channels/${ch.id}/join`)).catch(() => undefined);
+    await ok(pb.api.post(`/api/channels/${ch.id}/join`));
     const loner = await signup(node, 'loner');
     const b = await open(pb);
     const l = await open(loner);
@@ -188,7 +188,7 @@ describe('realtime: one node', () => {
 
   test('typing: delivered to the channel, throttled; refused outside it', async () => {
     const ch = await channel(bob);
-    await ok(carol.api.post(`/api/channels/${ch.id}/join`)).catch(() => undefined);
+    await ok(carol.api.post(`/api/channels/${ch.id}/join`));
     const b = await open(bob);
     const c = await open(carol);
     b.send({ op: 'typing', channelId: ch.id });

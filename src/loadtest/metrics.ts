@@ -64,7 +64,7 @@ export function validateThreshold(metric: string, expression: string): void {
   const known = findMetric(metric);
   if (!known) {
     const near = closestMetric(metric);
-    throw new Error(`thresholds.${metric}: no scenario reports a metric "${metric}"${near ? ` (did you mean "${near}"?)` : ''}; the metrics are listed in src/loadtest/README.md`);
+    throw new Error(`thresholds.${metric}: no scenario reports a metric "${metric}"${near ? ` (did you mean "${near}"?)` : ''}; every metric a scenario reports is declared in src/loadtest/known-metrics.ts`);
   }
   const allowed = STATS_BY_TYPE[known.decl.type];
   if (!allowed.includes(stat)) {

@@ -30,14 +30,16 @@
 //   that is not theirs, and message events carry seq, so a client that misses one sees the gap
 //   and resumes (the store holds the message).
 // - Building or writing one connection's frame is guarded; a failure closes that connection (1011).
-// - A repair queues at most about maxQueuedBytes / 4 before letting the flush send it, so a
-//   repair of many large messages is many frames under the slow-consumer bound, not one over it.
+// - A repair queues at most about maxQueuedBytes / 4 before letting the flush send it (repair.ts).
 import type { Logger } from 'pino';
 import type { Broker, BrokerEvent } from '../broker/broker.js';
 import { channelTopic, userTopic } from '../broker/broker.js';
 import { CloseCodes, type ServerEvent } from '../../protocol/events.js';
 import type { Actor, Services } from '../services/index.js';
-import type { Message } from '../store/types.js';
+import { encodeTextFrame } from './frames.js';
+import { reconcileUsers, repairFromStore } from './repair.js';
+
+export { encodeTextFrame };
 
 /** What the hub needs of a connection (connection.ts implements it). */
 export interface HubConnection {
@@ -78,30 +80,7 @@ interface ChannelSub {
   repairAgain: boolean;
 }
 
-/** An unmasked, final, uncompressed WebSocket text frame (RFC 6455 §5.2) carrying `payload`. */
-export function encodeTextFrame(payload: Buffer): Buffer {
-  const n = payload.length;
-  const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
-  const out = Buffer.allocUnsafe(head + n);
-  out[0] = 0x81; // FIN + opcode 1 (text)
-  if (n < 126) out[1] = n;
-  else if (n < 65536) {
-    out[1] = 126;
-    out.writeUInt16BE(n, 2);
-  } else {
-    out[1] = 127;
-    out.writeUInt32BE(0, 2);
-    out.writeUInt32BE(n, 6);
-  }
-  payload.copy(out, head);
-  return out;
-}
-
 const REPAIR_DELAY_MS = 100;
-/** Resolves after the flush already scheduled (setImmediate callbacks run in order). */
-const afterFlush = () => new Promise<void>((r) => setImmediate(r));
-const REPAIR_PAGE = 200;
-const REPAIR_MAX = 2000;
 
 export class Hub {
   private readonly channelSubs = new Map<string, ChannelSub>();
@@ -417,7 +396,7 @@ export class Hub {
   private onGap(): void {
     this.logger.info({ channels: this.channelSubs.size, users: this.userSubs.size }, 'broker gap: repairing from the store');
     for (const channelId of this.channelSubs.keys()) this.scheduleRepair(channelId, 0);
-    void this.reconcileAll();
+    void reconcileUsers(this, this.services, this.logger, [...this.userSubs.keys()]);
   }
 
   /**
@@ -449,61 +428,10 @@ export class Hub {
 
   private async repair(channelId: string, s: ChannelSub, after: number): Promise<void> {
     this.counters.repairs++;
-    let cursor = after;
-    for (let read = 0; read < REPAIR_MAX; ) {
-      const reader = s.conns.values().next().value;
-      if (!reader || this.channelSubs.get(channelId) !== s) return;
-      const page: Message[] = await this.services.messages.history(reader.actor, channelId, { after: cursor, limit: REPAIR_PAGE });
-      let batch = 0;
-      for (const m of page) {
-        this.queueChannel(channelId, { type: 'message.created', channelId, seq: m.seq, message: m });
-        if (m.seq > s.lastSeq) s.lastSeq = m.seq;
-        cursor = m.seq;
-        // Frames of a bounded size: once about a quarter of the send-buffer bound is queued
-        // (worst case 6 bytes of JSON per text character), let the flush send it first.
-        batch += 512 + m.text.length * 6;
-        if (batch >= this.maxQueuedBytes / 4) {
-          batch = 0;
-          await afterFlush();
-          if (this.channelSubs.get(channelId) !== s) return;
-        }
-      }
-      await afterFlush();
-      read += page.length;
-      this.counters.repairedMessages += page.length;
-      if (page.length < REPAIR_PAGE) return;
-    }
-  }
-
-  /** After a broker gap: subscription events may have been lost too; re-read every local user's channels. */
-  private async reconcileAll(): Promise<void> {
-    const users = [...this.userSubs.keys()];
-    let next = 0;
-    const worker = async () => {
-      while (next < users.length) {
-        const userId = users[next++];
-        const conns = [...this.connectionsOf(userId)];
-        if (!conns.length) continue;
-        try {
-          const positions = await this.services.channels.positions(conns[0].actor);
-          const want = new Map(positions.map((p) => [p.channelId, p.lastSeq]));
-          for (const c of conns) {
-            for (const [channelId, lastSeq] of want) {
-              if (c.channels.has(channelId)) continue;
-              this.subscribe(c, channelId, lastSeq);
-              this.sendTo(c, { type: 'subscription', channelId, subscribed: true, lastSeq });
-            }
-            for (const channelId of [...c.channels]) {
-              if (want.has(channelId)) continue;
-              this.unsubscribe(c, channelId);
-              this.sendTo(c, { type: 'subscription', channelId, subscribed: false, lastSeq: 0 });
-            }
-          }
-        } catch (err) {
-          this.logger.warn({ err, userId }, 'reconcile after gap failed');
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: 8 }, worker));
+    const current = () => (this.channelSubs.get(channelId) === s ? s.conns.values().next().value : undefined);
+    this.counters.repairedMessages += await repairFromStore(this.services, channelId, after, this.maxQueuedBytes / 4, current, (m) => {
+      this.queueChannel(channelId, { type: 'message.created', channelId, seq: m.seq, message: m });
+      if (m.seq > s.lastSeq) s.lastSeq = m.seq;
+    });
   }
 }

@@ -70,6 +70,7 @@ export class Connection implements HubConnection {
   private sincePace = 0;
   /** Client frames received before hello: handled once the subscriptions exist. */
   private inbox: [RawData, boolean][] | null = [];
+  private inboxBytes = 0;
   private tokens: number;
   private last = Date.now();
   private windowStart = Date.now();
@@ -261,8 +262,13 @@ export class Connection implements HubConnection {
   }
 
   private onFrame(data: RawData, isBinary: boolean): void {
+    // A socket the server has begun closing (revoked session, role change, slow consumer) acts on
+    // nothing more: its actor may no longer hold the rights it had when it connected.
+    if (this.ws.readyState !== this.ws.OPEN) return;
     if (this.inbox) {
-      if (this.inbox.length >= 100) this.close(CloseCodes.POLICY_VIOLATION, 'too many frames before hello');
+      // Held frames are bounded by count and by bytes (at most wsMaxBuffered per socket).
+      this.inboxBytes += rawLength(data);
+      if (this.inbox.length >= 100 || this.inboxBytes > this.d.config.wsMaxBuffered) this.close(CloseCodes.POLICY_VIOLATION, 'too many frames before hello');
       else this.inbox.push([data, isBinary]);
       return;
     }
@@ -410,3 +416,9 @@ function rawSocket(ws: WebSocket): { write(b: Buffer): boolean } | undefined {
 const isPingToken = (v: unknown): v is number | string => (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= 64);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : undefined);
 const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** Bytes of a received frame as ws hands it over (Buffer, fragments, or ArrayBuffer). */
+function rawLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
+}

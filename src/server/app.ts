@@ -1,7 +1,7 @@
 // buildApp(deps): the HTTP application without listen(), so tests can inject() or listen on port 0.
 // Edge rules live here once: JSON only, body limit, prototype-poisoning rejected, strict validation,
 // well-formed Unicode, bearer authentication, coded errors, per-route metrics.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { AppError, errorBody } from './errors.js';
@@ -13,13 +13,11 @@ import { registerChannelRoutes } from './http/channels.js';
 import { registerMessageRoutes } from './http/messages.js';
 import { registerNotificationRoutes } from './http/notifications.js';
 import { registerSystemRoutes, type SystemInfo } from './http/system.js';
-import type { Actor, Services } from './services/index.js';
-import { assertWellFormed } from './services/text.js';
+import type { Services } from './services/index.js';
+import './http/actor.js';
+import { assertWellFormed } from './lib/text.js';
 
 declare module 'fastify' {
-  interface FastifyRequest {
-    actor: Actor | undefined;
-  }
   interface FastifySchema {
     /** One line for the OpenAPI document. */
     summary?: string;
@@ -38,11 +36,6 @@ export interface AppDeps {
   system: SystemInfo;
 }
 
-/** The authenticated caller; routes marked public never call this. */
-export function actorOf(req: FastifyRequest): Actor {
-  if (!req.actor) throw new AppError('UNAUTHENTICATED', 'missing bearer token');
-  return req.actor;
-}
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const c = deps.config;

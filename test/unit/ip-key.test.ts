@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AppError } from '../../src/server/errors.js';
-import { FixedWindowLimiter, ipKey } from '../../src/server/services/rate-limit.js';
+import { FixedWindowLimiter, ipKey } from '../../src/server/lib/rate-limit.js';
 
 test('ipKey: IPv4 and IPv4-mapped IPv6 are the IPv4 address; IPv6 is its /64', () => {
   assert.equal(ipKey('1.2.3.4'), '1.2.3.4');

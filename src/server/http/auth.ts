@@ -1,6 +1,6 @@
 // POST /api/auth/{signup,signin,refresh,signout}, POST /api/admin/users/bulk and POST /api/admin/invites.
 import type { FastifyInstance } from 'fastify';
-import { actorOf } from '../app.js';
+import { actorOf } from './actor.js';
 import type { Services } from '../services/index.js';
 import { presentUser } from '../services/users.js';
 import { BulkUsersBody, CreateInviteBody, RefreshBody, SigninBody, SignupBody } from '../../protocol/rest.js';

@@ -1,6 +1,6 @@
 // /api/channels and /api/dms: thin — decode, call the channel service, present.
 import type { FastifyInstance } from 'fastify';
-import { actorOf } from '../app.js';
+import { actorOf } from './actor.js';
 import type { Services } from '../services/index.js';
 import { AddMembersBody, ChannelsQuery, CreateChannelBody, DmBody, IdParams, MemberParams, MemberRoleBody, MembersQuery, PatchChannelBody, ReadBody } from '../../protocol/rest.js';
 

@@ -1,6 +1,6 @@
 // Messages, threads and reactions.
 import type { FastifyInstance } from 'fastify';
-import { actorOf } from '../app.js';
+import { actorOf } from './actor.js';
 import type { Services } from '../services/index.js';
 import { EditMessageBody, HistoryQuery, IdParams, ReactionParams, SendMessageBody, ThreadQuery } from '../../protocol/rest.js';
 

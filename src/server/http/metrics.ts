@@ -46,47 +46,6 @@ export class Metrics {
 }
 
 /**
- * Wraps every method of the store's repositories with a timer (the Mattermost "timer layer"
- * pattern): the store itself never knows about metrics.
- */
-export function timedStore(store: Store, m: Metrics): Store {
-  const wrapRepo = <T extends object>(name: string, repo: T): T => {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(repo).concat(Object.getOwnPropertyNames(Object.getPrototypeOf(repo)))) {
-      const fn = (repo as Record<string, unknown>)[key];
-      if (key === 'constructor' || typeof fn !== 'function') continue;
-      const op = `${name}.${key}`;
-      const end = m.storeDuration.labels(op);
-      out[key] = async (...args: unknown[]) => {
-        const stop = end.startTimer();
-        try {
-          return await (fn as (...a: unknown[]) => Promise<unknown>).apply(repo, args);
-        } catch (e) {
-          m.storeErrors.labels(op).inc();
-          throw e;
-        } finally {
-          stop();
-        }
-      };
-    }
-    return out as T;
-  };
-  return {
-    kind: store.kind,
-    migrate: () => store.migrate(),
-    ping: () => store.ping(),
-    close: () => store.close(),
-    poolStats: () => store.poolStats(),
-    users: wrapRepo('users', store.users),
-    tokens: wrapRepo('tokens', store.tokens),
-    channels: wrapRepo('channels', store.channels),
-    messages: wrapRepo('messages', store.messages),
-    notifications: wrapRepo('notifications', store.notifications),
-    meta: wrapRepo('meta', store.meta),
-  };
-}
-
-/**
  * The separate /metrics listener (NCHAT_METRICS_PORT on NCHAT_METRICS_HOST, 127.0.0.1 by
  * default): plain node:http, GET /metrics only, no authentication — reachability is the
  * access control, so keep it on loopback or a private network. Resolves once listening.

@@ -1,6 +1,6 @@
 // /api/notifications: list (optionally unread only) and mark read.
 import type { FastifyInstance } from 'fastify';
-import { actorOf } from '../app.js';
+import { actorOf } from './actor.js';
 import type { Services } from '../services/index.js';
 import { NotificationsQuery, NotificationsReadBody } from '../../protocol/rest.js';
 

@@ -3,7 +3,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { AppError } from '../errors.js';
-import type { AppDeps } from '../app.js';
+import type { Config } from '../../config.js';
+import type { Metrics } from './metrics.js';
 import { ErrorResponse } from '../../protocol/rest.js';
 
 export interface SystemInfo {
@@ -16,7 +17,14 @@ export interface SystemInfo {
 
 const publicRoute = { public: true } as const;
 
-export function registerSystemRoutes(app: FastifyInstance, deps: AppDeps): void {
+/** What the system routes read: a subset of app.ts's AppDeps (kept here so http/ never imports app.ts). */
+export interface SystemDeps {
+  config: Config;
+  metrics: Metrics;
+  system: SystemInfo;
+}
+
+export function registerSystemRoutes(app: FastifyInstance, deps: SystemDeps): void {
   const routes: RouteOptions[] = [];
   app.addHook('onRoute', (r) => {
     if (r.url.startsWith('/api/') && r.method !== 'HEAD') routes.push(r);

@@ -1,6 +1,6 @@
 // /api/users: me, profiles, directory.
 import type { FastifyInstance } from 'fastify';
-import { actorOf } from '../app.js';
+import { actorOf } from './actor.js';
 import type { Services } from '../services/index.js';
 import { AdminUserBody, IdParams, PatchMeBody, UsersQuery } from '../../protocol/rest.js';
 import type { Role } from '../store/types.js';

@@ -12,7 +12,7 @@
 import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { hash as argonHash, verify as argonVerify, Algorithm } from '@node-rs/argon2';
 import { SignJWT } from 'jose';
-import { verifyHs256 } from './jwt-hs256.js';
+import { verifyHs256 } from '../lib/jwt-hs256.js';
 import { AppError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Role, User } from '../store/types.js';

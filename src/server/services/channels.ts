@@ -10,7 +10,7 @@ import { newId } from '../ids.js';
 import type { Channel, ChannelForMember, Member, MemberRole } from '../store/types.js';
 import type { CreateChannelBody, PatchChannelBody } from '../../protocol/rest.js';
 import { type Actor, type ServiceDeps, isWorkspaceAdmin } from './context.js';
-import { FixedWindowLimiter, unlimited, type RateLimiter } from './rate-limit.js';
+import { FixedWindowLimiter, unlimited, type RateLimiter } from '../lib/rate-limit.js';
 
 /** Window of config.channelCreateLimit. */
 export const CREATE_WINDOW_MS = 60 * 60 * 1000;

@@ -8,8 +8,8 @@ import { type Actor, type ServiceDeps, isModerator } from './context.js';
 import type { ChannelService } from './channels.js';
 import { isDm, requireJoined } from './channels.js';
 import { parseMentions } from './mentions.js';
-import { FixedWindowLimiter, unlimited, type RateLimiter } from './rate-limit.js';
-import { assertWellFormed, checkMessageText } from './text.js';
+import { FixedWindowLimiter, unlimited, type RateLimiter } from '../lib/rate-limit.js';
+import { assertWellFormed, checkMessageText } from '../lib/text.js';
 
 export interface SendInput {
   channelId: string;

@@ -8,7 +8,7 @@ import type { Config } from '../../config.js';
 import { parseRedisUrl } from '../broker/redis-broker.js';
 import { CREATE_WINDOW_MS } from './channels.js';
 import type { Services } from './index.js';
-import { RedisFixedWindowLimiter, type RedisEval } from './rate-limit.js';
+import { RedisFixedWindowLimiter, type RedisEval } from '../lib/rate-limit.js';
 
 /** Installs the Redis-backed send and channel-create limiters; returns how to close their connection. */
 export async function shareLimitsThroughRedis(config: Config, services: Services, logger: Logger): Promise<{ close(): Promise<void> }> {

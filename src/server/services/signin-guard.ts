@@ -17,7 +17,7 @@
 // signs in often is never limited by their own successes. A success remembers the ip as good.
 // Limits are lifted by the load-test allowance.
 import { AppError } from '../errors.js';
-import { ipKey, SlidingWindowLimiter } from './rate-limit.js';
+import { ipKey, SlidingWindowLimiter } from '../lib/rate-limit.js';
 
 const WINDOW_MS = 15 * 60_000;
 export const SLOWDOWN_MS = 1000;

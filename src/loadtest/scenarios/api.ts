@@ -131,7 +131,7 @@ function summarize(agg: Aggregate, plan: Plan, cfg: LoadtestConfig): ScenarioSum
     api_req_failed: { type: 'rate', rate: c('api_reqs') ? round(c('api_errors') / c('api_reqs'), 6) : null, passes: c('api_errors'), fails: c('api_reqs') - c('api_errors') },
     api_rate_limited: counter(c('api_rate_limited'), secs),
     api_req_duration: summarizeEncoded(agg.hists.api_req_duration),
-    api_max_vus: gauge(agg.gaugeMax.api_vus ?? 0),
+    api_max_vus: gauge(agg.gaugeMax.api_vus ?? null),
   };
   const rows = (Object.keys(LABELS) as Endpoint[]).map((ep) => {
     const reqs = c(`api_reqs:${ep}`);

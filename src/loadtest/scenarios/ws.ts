@@ -245,7 +245,7 @@ function summarize(agg: Aggregate, plan: Plan, cfg: LoadtestConfig): ScenarioSum
     ws_sessions: counter(c('ws_sessions'), secs),
     ws_connect_errors: counter(c('ws_connect_errors'), secs),
     ws_connect_success: rate(c('ws_sessions'), c('ws_connect_errors')),
-    ws_max_concurrent: gauge(agg.gaugeMax.ws_open ?? 0),
+    ws_max_concurrent: gauge(agg.gaugeMax.ws_open ?? null),
     ws_disconnects: counter(c('ws_disconnects'), secs),
     ws_reconnects: counter(c('ws_reconnects'), secs),
     ws_reconnect_errors: counter(c('ws_reconnect_errors'), secs),

@@ -41,8 +41,14 @@ describe('realtime: documented limits and guarantees', { skip: skip || false }, 
   });
   after(async () => {
     for (const c of clients) c.close();
+    // Regression: after the commit test's 60 keep-alive requests, close() waited 70 s for one
+    // connection that turned idle after server.close() (until its keep-alive timeout). The
+    // drain must finish within its grace period (NCHAT_SHUTDOWN_GRACE, 10 s).
+    const t0 = performance.now();
     await node.stop();
+    const stopMs = performance.now() - t0;
     await db.drop();
+    assert.ok(stopMs < node.config.shutdownGraceMs, `node stopped in ${Math.round(stopMs)} ms, over the ${node.config.shutdownGraceMs} ms grace`);
   });
 
   test('20 malformed frames get 20 errors and the socket stays open; the 21st closes it with 1008', async () => {

@@ -16,7 +16,7 @@
 // (highest rate with e2e p95 under --p95-bound and nothing lost), labelled generator-bound
 // when the generator used ≥ 90% of a core there.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +41,24 @@ const DB = args.get('database-url');
 const REDIS = args.get('redis-url');
 const SKIP_BASELINE = args.has('skip-baseline');
 // Run every rate on ɳChat first, then on the baseline (the pre-interleaving order).
-const SEQUENTIAL = args.has('sequential');
+/**
+ * Interleaving keeps both targets' clients open in this one process: 2 × users sockets plus a
+ * margin must fit under its open-files limit (20,000 on the development machine, and not
+ * raisable there). Past it, connects fail with EMFILE and /proc reads too (CPU shows n/a), so the
+ * run falls back to the sequential order and says why.
+ */
+const FD_LIMIT = openFilesLimit();
+const FD_FORCES_SEQUENTIAL = !args.has('sequential') && !args.has('skip-baseline') && FD_LIMIT !== undefined && 2 * Number(args.get('users') ?? 10_000) + 1000 > FD_LIMIT;
+const SEQUENTIAL = args.has('sequential') || FD_FORCES_SEQUENTIAL;
+
+function openFilesLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 // Saturation: the highest rate with e2e p95 under this bound (ms) and nothing lost.
 const P95_BOUND = Number(args.get('p95-bound') ?? 50);
 // A run where the generator used at least this much of one core is labelled generator-bound.
@@ -200,7 +217,7 @@ function print(results: TargetResult[]): void {
   const lines: string[] = [];
   lines.push(`bench:fanout — ${USERS} users, channels of ${SIZE} (${CHANNELS} channels), ${DURATION} s per rate, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`);
   lines.push(`nChat server: nchat serve, ${DB ? 'PostgreSQL' : 'SQLite (temp dir)'}, ${REDIS ? 'Redis broker' : 'memory broker'}, NCHAT_LOADTEST_ALLOWANCE=1 (frame limits lifted), NCHAT_ARGON2_MEMORY_KIB=1024 (cheap hashing for setup only)`);
-  lines.push(SKIP_BASELINE ? 'order: ɳChat only (--skip-baseline)' : SEQUENTIAL ? 'order: every rate on ɳChat, then every rate on the bare baseline (--sequential)' : 'order: interleaved per rate (ɳChat at r, then bare at r, then the next rate), both servers up and connected throughout, so both see the same machine conditions at each rate');
+  lines.push(SKIP_BASELINE ? 'order: ɳChat only (--skip-baseline)' : SEQUENTIAL ? (FD_FORCES_SEQUENTIAL ? `order: every rate on ɳChat, then every rate on the bare baseline — sequential because interleaving needs 2 × ${USERS} client sockets in the generator and its open-files limit is ${FD_LIMIT}` : 'order: every rate on ɳChat, then every rate on the bare baseline (--sequential)') : 'order: interleaved per rate (ɳChat at r, then bare at r, then the next rate), both servers up and connected throughout, so both see the same machine conditions at each rate');
   lines.push(`e2e = intended send time (the message\'s slot in the fixed-rate schedule) → receipt at each recipient; lag = actual send − intended; "from send" = the old method (from the actual send), shown for comparison`);
   lines.push('');
   for (const t of results) {

@@ -8,6 +8,10 @@
 //   named below (USERNAME_TAKEN, EMAIL_TAKEN, CHANNEL_NAME_TAKEN), never as driver errors.
 // - Lookups of missing rows return undefined (or false), they do not throw.
 // - Returned objects are fresh copies; callers may mutate them.
+// - Paged reads (history, thread, listPublic, listMembers, users.search, notifications.list)
+//   take a `limit` that must be an integer in 1..max and seq cursors that must be integers ≥ 0;
+//   anything else throws (a programming error: the HTTP edge has answered 400 already). The
+//   maxima and the rule are stated once, in paging.ts; no store clamps or replaces a value.
 import type {
   Channel,
   ChannelForMember,
@@ -149,21 +153,43 @@ export interface ChannelStore {
 export interface MessageStore {
   /**
    * The whole send in one transaction: idempotency check on (channelId, authorId, clientMsgId),
-   * seq = ++channel.lastSeq, the insert, mention rows, notification rows (see NewMessage.notify),
-   * the parent's replyCount/lastReplyAt, and the author's readSeq moved to the new seq.
-   * A repeated clientMsgId returns the original with created=false and writes nothing.
-   * Implementations may group concurrent calls into one transaction (group commit) as long as
-   * each call's outcome is independent of the others'.
+   * seq = ++channel.lastSeq, the insert, mention rows, notification rows, the parent's
+   * replyCount/lastReplyAt, and the author's readSeq moved to the new seq.
+   * A repeated clientMsgId returns the original with created=false and writes nothing (no
+   * notifications either). Implementations may group concurrent calls into one transaction
+   * (group commit) as long as each call's outcome is independent of the others'.
+   *
+   * NOTIFICATION RECIPIENTS — the one statement of the rule (contract/notifications.ts checks each
+   * clause on both backends). The service decides who qualifies and passes it in `input.notify`
+   * (MessageService.send); the store resolves it against the channel as it is inside this
+   * transaction:
+   * 1. Mention: each id in notify.mentionUserIds gets kind 'mention'. The service puts there the
+   *    users named in the text (@username, only those who exist and are members) and, for @here,
+   *    the members online now — @here only when the channel has at most
+   *    config.notifyChannelMaxMembers members.
+   * 2. @channel / @all: notify.allMembers = 'mention': every member gets 'mention'. The service
+   *    sets it only when the channel has at most notifyChannelMaxMembers members (above the cap
+   *    the message still records mentions.channel, and counts as a mention for unread state,
+   *    but creates no rows).
+   * 3. Direct and group messages: notify.allMembers = 'dm': every member gets 'dm' (no cap).
+   * 4. Thread reply: with notify.threadParticipants and a parentId, the root's author and every
+   *    author of an earlier reply to that root (deleted replies included; earlier calls of the
+   *    same group-commit batch included) get 'reply'.
+   * Then, always: only users who are members of the channel at this point get a row (a mention
+   * of a non-member, a participant who left: nothing); never the author; at most one row per
+   * user, the kind by precedence mention > reply > dm. `notifications` in the result are exactly
+   * the rows written, ordered by userId.
    */
   create(input: NewMessage): Promise<CreateMessageResult>;
   get(id: string): Promise<Message | undefined>;
   /**
-   * Channel history by seq. Default and `before`: newest first. `after`: oldest first.
+   * Channel history by seq. Default and `before`: newest first. `after`: oldest first (with
+   * `before` too: the seqs strictly between them, oldest first).
    * Deleted messages are included (text '', deletedAt set) so seq stays gapless for clients.
    * Thread replies are included: they take channel seqs like any message.
    */
   history(channelId: string, q: HistoryQuery): Promise<Message[]>;
-  /** Replies of a root message, oldest first, with seq > afterSeq. */
+  /** Replies of a root message, oldest first, with seq > afterSeq (default 0). */
   thread(rootId: string, limit: number, afterSeq?: number): Promise<Message[]>;
   /** Sets text, mentions and editedAt; returns undefined if missing or deleted. */
   update(id: string, text: string, mentions: NewMessage['mentions'], at: string): Promise<Message | undefined>;

@@ -1,5 +1,5 @@
 // The store timer decorator: every repository method of a Store wrapped with a duration
-// histogram and an error counter per operation (`users.create`, `messages.createMany`, …).
+// histogram and an error counter per operation (`users.create`, `messages.create`, …).
 import type { Store } from './store.js';
 
 /** What the decorator records into (http/metrics.ts's Metrics provides it, prom-client shaped). */
@@ -19,9 +19,11 @@ export function timedStore(store: Store, m: StoreTimings): Store {
       const fn = (repo as Record<string, unknown>)[key];
       if (key === 'constructor' || typeof fn !== 'function') continue;
       const op = `${name}.${key}`;
-      const end = m.storeDuration.labels(op);
+      // The series is made on the first call: helpers that are never called through the
+      // Store interface (private methods, statement caches) leave no empty series in /metrics.
+      let end: ReturnType<StoreTimings['storeDuration']['labels']> | undefined;
       out[key] = async (...args: unknown[]) => {
-        const stop = end.startTimer();
+        const stop = (end ??= m.storeDuration.labels(op)).startTimer();
         try {
           return await (fn as (...a: unknown[]) => Promise<unknown>).apply(repo, args);
         } catch (e) {

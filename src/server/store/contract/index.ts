@@ -9,6 +9,7 @@ import { membersContract } from './members.js';
 import { messagesContract } from './messages.js';
 import { metaContract } from './meta.js';
 import { notificationsContract } from './notifications.js';
+import { pagingContract } from './paging.js';
 import { tokensContract } from './tokens.js';
 import { usersContract } from './users.js';
 
@@ -33,6 +34,7 @@ export function runStoreContract(label: string, open: OpenStore): void {
     membersContract(ctx);
     messagesContract(ctx);
     notificationsContract(ctx);
+    pagingContract(ctx);
     metaContract(ctx);
   });
 }

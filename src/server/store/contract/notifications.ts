@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { newId } from '../../ids.js';
 import type { Store } from '../store.js';
 import type { Channel, NewMessage, Notification, User } from '../types.js';
-import { mkChannel, mkUsers, newMsg, nextAt, type Ctx } from './fixtures.js';
+import { mkChannel, mkUsers, newMsg, nextAt, sorted, type Ctx } from './fixtures.js';
 
 type Notify = NewMessage['notify'];
 const notify = (n: Partial<Notify>): Notify => ({ mentionUserIds: [], allMembers: null, threadParticipants: false, ...n });
@@ -16,57 +16,146 @@ async function groupDm(s: Store, users: User[]): Promise<Channel> {
 }
 
 export function notificationsContract(ctx: Ctx): void {
-  describe('notifications on send', () => {
-    it('mentions reach members only, never the author, with the full row returned', async () => {
+  // One test per clause of the recipient rule stated on MessageStore.create (store.ts).
+  describe('notification recipients (MessageStore.create)', () => {
+    /** The rows each user can list for one message: what was written, not only what was returned. */
+    async function written(s: Store, users: User[], messageId: string): Promise<Record<string, string>> {
+      const out: Record<string, string> = {};
+      for (const u of users) {
+        for (const n of (await s.notifications.list(u.id, { unreadOnly: false, limit: 100 })).items) if (n.messageId === messageId) out[n.userId] = n.kind;
+      }
+      return out;
+    }
+
+    it('1. mention: each mentioned member gets one "mention" row, returned in full', async () => {
       const s = ctx.store;
-      const [a, b, c, outsider] = await mkUsers(s, 4);
-      const ch = await mkChannel(s, a, { members: [b, c] });
-      const input = newMsg(ch, a, { notify: notify({ mentionUserIds: [b.id, outsider.id, a.id, b.id] }) });
+      const [a, b, c, d] = await mkUsers(s, 4);
+      const ch = await mkChannel(s, a, { members: [b, c, d] });
+      const input = newMsg(ch, a, { notify: notify({ mentionUserIds: [c.id, b.id, b.id] }) });
       const r = await s.messages.create(input);
-      assert.equal(r.notifications.length, 1);
-      const n = r.notifications[0];
-      assert.equal(typeof n.id, 'string');
+      assert.deepEqual(kinds(r.notifications), { [b.id]: 'mention', [c.id]: 'mention' });
+      assert.equal(r.notifications.length, 2, 'one row per user, duplicates in the input collapse');
+      const n = r.notifications.find((x) => x.userId === b.id)!;
       assert.deepEqual(n, {
         id: n.id, userId: b.id, kind: 'mention', channelId: ch.id, messageId: input.id, seq: r.message.seq,
         actorId: a.id, createdAt: input.createdAt, readAt: null,
       });
       assert.deepEqual((await s.notifications.list(b.id, { unreadOnly: false, limit: 10 })).items, [n]);
-      assert.deepEqual((await s.notifications.list(outsider.id, { unreadOnly: false, limit: 10 })).items, []);
-      assert.deepEqual((await s.notifications.list(a.id, { unreadOnly: false, limit: 10 })).items, []);
+      assert.deepEqual(await written(s, [a, b, c, d], input.id), kinds(r.notifications), 'd, not mentioned, gets nothing');
     });
 
-    it('allMembers: every member but the author, as dm or mention', async () => {
+    it('2. allMembers "mention" (@channel): every member but the author', async () => {
       const s = ctx.store;
       const [a, b, c] = await mkUsers(s, 3);
       const ch = await mkChannel(s, a, { members: [b, c] });
       const r = await s.messages.create(newMsg(ch, a, { notify: notify({ allMembers: 'mention' }) }));
       assert.deepEqual(kinds(r.notifications), { [b.id]: 'mention', [c.id]: 'mention' });
-      const dm = await groupDm(s, [a, b]);
-      const r2 = await s.messages.create(newMsg(dm, b, { notify: notify({ allMembers: 'dm' }) }));
-      assert.deepEqual(kinds(r2.notifications), { [a.id]: 'dm' });
+      assert.deepEqual(await written(s, [a, b, c], r.message.id), kinds(r.notifications));
       const none = await s.messages.create(newMsg(ch, a));
-      assert.deepEqual(none.notifications, []);
+      assert.deepEqual(none.notifications, [], 'notify empty: no rows');
     });
 
-    it('thread participants get reply; one row per user with precedence mention > reply > dm', async () => {
+    it('3. allMembers "dm": every member of a direct or group channel but the author', async () => {
+      const s = ctx.store;
+      const [a, b, c] = await mkUsers(s, 3);
+      const direct = await groupDm(s, [a, b]);
+      const r = await s.messages.create(newMsg(direct, b, { notify: notify({ allMembers: 'dm' }) }));
+      assert.deepEqual(kinds(r.notifications), { [a.id]: 'dm' });
+      const group = await groupDm(s, [a, b, c]);
+      const r2 = await s.messages.create(newMsg(group, c, { notify: notify({ allMembers: 'dm' }) }));
+      assert.deepEqual(kinds(r2.notifications), { [a.id]: 'dm', [b.id]: 'dm' });
+      assert.deepEqual(await written(s, [a, b, c], r2.message.id), kinds(r2.notifications));
+      const self = await groupDm(s, [a]);
+      assert.deepEqual((await s.messages.create(newMsg(self, a, { notify: notify({ allMembers: 'dm' }) }))).notifications, [], 'a self-DM notifies nobody');
+    });
+
+    it('4. thread reply: the root author and earlier repliers (deleted replies too) get "reply"', async () => {
+      const s = ctx.store;
+      const [a, b, c, d, e] = await mkUsers(s, 5);
+      const ch = await mkChannel(s, a, { members: [b, c, d, e] });
+      const root = (await s.messages.create(newMsg(ch, b, { text: 'root' }))).message;
+      const reply = (author: User) => s.messages.create(newMsg(ch, author, { parentId: root.id, notify: notify({ threadParticipants: true }) }));
+      assert.deepEqual(kinds((await reply(c)).notifications), { [b.id]: 'reply' });
+      const byD = (await reply(d)).message;
+      await s.messages.softDelete(byD.id, nextAt());
+      const r = await reply(a);
+      assert.deepEqual(kinds(r.notifications), { [b.id]: 'reply', [c.id]: 'reply', [d.id]: 'reply' }, 'e never replied: nothing');
+      assert.deepEqual(await written(s, [a, b, c, d, e], r.message.id), kinds(r.notifications));
+      // The root's author replying: only the other participants.
+      assert.deepEqual(kinds((await reply(b)).notifications), { [a.id]: 'reply', [c.id]: 'reply', [d.id]: 'reply' });
+      // threadParticipants without a parent: nobody gets "reply".
+      assert.deepEqual((await s.messages.create(newMsg(ch, a, { notify: notify({ threadParticipants: true }) }))).notifications, []);
+      // A parent without threadParticipants: nobody either (the service always sets it for replies).
+      assert.deepEqual((await s.messages.create(newMsg(ch, a, { parentId: root.id }))).notifications, []);
+    });
+
+    it('4. thread reply: an earlier reply sent in the same group commit counts', async () => {
+      const s = ctx.store;
+      const [a, b, c] = await mkUsers(s, 3);
+      const ch = await mkChannel(s, a, { members: [b, c] });
+      const root = (await s.messages.create(newMsg(ch, a, { text: 'root' }))).message;
+      // Both calls are made before either settles: every backend may (and these do) batch them.
+      const [rb, rc] = await Promise.all([b, c].map((u) => s.messages.create(newMsg(ch, u, { parentId: root.id, notify: notify({ threadParticipants: true }) }))));
+      assert.ok(rb.message.seq < rc.message.seq);
+      assert.deepEqual(kinds(rb.notifications), { [a.id]: 'reply' });
+      assert.deepEqual(kinds(rc.notifications), { [a.id]: 'reply', [b.id]: 'reply' });
+    });
+
+    it('only current members: a mentioned non-member, a participant who left, a removed member get nothing', async () => {
+      const s = ctx.store;
+      const [a, b, c, d, outsider] = await mkUsers(s, 5);
+      const ch = await mkChannel(s, a, { members: [b, c, d] });
+      const root = (await s.messages.create(newMsg(ch, c, { text: 'root' }))).message;
+      await s.messages.create(newMsg(ch, d, { parentId: root.id }));
+      await s.channels.removeMember(ch.id, c.id);
+      await s.channels.removeMember(ch.id, d.id);
+      const r = await s.messages.create(
+        newMsg(ch, a, { parentId: root.id, notify: notify({ mentionUserIds: [outsider.id, c.id], allMembers: 'mention', threadParticipants: true }) }),
+      );
+      assert.deepEqual(kinds(r.notifications), { [b.id]: 'mention' });
+      assert.deepEqual(await written(s, [a, b, c, d, outsider], r.message.id), { [b.id]: 'mention' });
+    });
+
+    it('never the author, whichever clause names them', async () => {
+      const s = ctx.store;
+      const [a, b] = await mkUsers(s, 2);
+      const ch = await groupDm(s, [a, b]);
+      const root = (await s.messages.create(newMsg(ch, a, { text: 'root' }))).message;
+      const r = await s.messages.create(newMsg(ch, a, { parentId: root.id, notify: notify({ mentionUserIds: [a.id], allMembers: 'dm', threadParticipants: true }) }));
+      assert.deepEqual(kinds(r.notifications), { [b.id]: 'dm' });
+      assert.deepEqual(await written(s, [a], r.message.id), {});
+    });
+
+    it('one row per user, kind by precedence mention > reply > dm; rows returned ordered by userId', async () => {
       const s = ctx.store;
       const [a, b, c, d, e] = await mkUsers(s, 5);
       const ch = await groupDm(s, [a, b, c, d]);
       const root = (await s.messages.create(newMsg(ch, b, { text: 'root' }))).message;
-      const r1 = await s.messages.create(newMsg(ch, c, { parentId: root.id, notify: notify({ threadParticipants: true }) }));
-      assert.deepEqual(kinds(r1.notifications), { [b.id]: 'reply' });
-      const r2 = await s.messages.create(
+      await s.messages.create(newMsg(ch, c, { parentId: root.id }));
+      // b: reply + dm → reply; c: reply + mention + dm → mention; d: dm only; e: not a member.
+      const r = await s.messages.create(
         newMsg(ch, a, { parentId: root.id, notify: notify({ mentionUserIds: [c.id, e.id], allMembers: 'dm', threadParticipants: true }) }),
       );
-      assert.deepEqual(kinds(r2.notifications), { [b.id]: 'reply', [c.id]: 'mention', [d.id]: 'dm' });
-      assert.equal(r2.notifications.length, 3);
-      // threadParticipants without a parent: nobody gets 'reply'.
-      const flat = await s.messages.create(newMsg(ch, a, { notify: notify({ threadParticipants: true }) }));
-      assert.deepEqual(flat.notifications, []);
-      // A participant who left the channel is not notified.
-      await s.channels.removeMember(ch.id, c.id);
-      const r3 = await s.messages.create(newMsg(ch, d, { parentId: root.id, notify: notify({ threadParticipants: true }) }));
-      assert.deepEqual(kinds(r3.notifications), { [b.id]: 'reply', [a.id]: 'reply' });
+      assert.deepEqual(kinds(r.notifications), { [b.id]: 'reply', [c.id]: 'mention', [d.id]: 'dm' });
+      assert.equal(r.notifications.length, 3);
+      assert.deepEqual(r.notifications.map((n) => n.userId), sorted([b.id, c.id, d.id]));
+      assert.deepEqual(await written(s, [a, b, c, d, e], r.message.id), kinds(r.notifications));
+      // Without a thread: mention beats dm.
+      const m = await s.messages.create(newMsg(ch, a, { notify: notify({ mentionUserIds: [d.id], allMembers: 'dm' }) }));
+      assert.deepEqual(kinds(m.notifications), { [b.id]: 'dm', [c.id]: 'dm', [d.id]: 'mention' });
+    });
+
+    it('a repeated clientMsgId writes and returns no notifications', async () => {
+      const s = ctx.store;
+      const [a, b] = await mkUsers(s, 2);
+      const ch = await mkChannel(s, a, { members: [b] });
+      const input = newMsg(ch, a, { clientMsgId: 'repeat-1', notify: notify({ mentionUserIds: [b.id] }) });
+      const first = await s.messages.create(input);
+      assert.equal(first.notifications.length, 1);
+      const again = await s.messages.create({ ...input, id: newId(), createdAt: nextAt() });
+      assert.equal(again.created, false);
+      assert.deepEqual(again.notifications, []);
+      assert.equal((await s.notifications.list(b.id, { unreadOnly: false, limit: 10 })).items.length, 1);
     });
   });
 

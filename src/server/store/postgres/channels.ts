@@ -2,8 +2,9 @@ import type pg from 'pg';
 import { AppError } from '../../errors.js';
 import type { ChannelStore } from '../store.js';
 import type { Channel, ChannelForMember, ChannelPatch, Member, MemberRole, NewChannel } from '../types.js';
-import { clampLimit, mapPgError, tx, type PgError } from './db.js';
-import { CHANNEL_COLS, MEMBER_COLS, toChannel, toMember, type ChannelRow, type MemberRow } from './mappers.js';
+import { mapUniqueViolation, tx, type PgError } from './db.js';
+import { pageLimit } from '../paging.js';
+import { CHANNEL_COLS, MEMBER_COLS, toChannel, toMember, type ChannelRow, type MemberRow } from './rows.js';
 
 // Lock order, to stay deadlock-free against messages.create (which locks the channel row, then
 // updates the author's member row): anything that changes both a member row and the channel row
@@ -19,7 +20,7 @@ interface ChannelForMemberRow extends ChannelRow {
 
 const fkMissing = (err: unknown) => (err as PgError)?.code === '23503';
 
-export class PgChannelStore implements ChannelStore {
+export class PostgresChannels implements ChannelStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async create(input: NewChannel): Promise<Channel> {
@@ -37,7 +38,7 @@ export class PgChannelStore implements ChannelStore {
       );
       return toChannel(r.rows[0]);
     } catch (err) {
-      mapPgError(err);
+      mapUniqueViolation(err);
     }
   }
 
@@ -94,7 +95,7 @@ export class PgChannelStore implements ChannelStore {
       const r = await this.pool.query<ChannelRow>(`UPDATE channels c SET ${sets.join(', ')} WHERE c.id = $1 RETURNING ${CHANNEL_COLS}`, values);
       return r.rows[0] ? toChannel(r.rows[0]) : undefined;
     } catch (err) {
-      mapPgError(err);
+      mapUniqueViolation(err);
     }
   }
 
@@ -150,7 +151,7 @@ export class PgChannelStore implements ChannelStore {
       `SELECT ${CHANNEL_COLS} FROM channels c
        WHERE c.type = 'public' AND c.archived_at IS NULL AND ($2::text IS NULL OR lower(c.name) > lower($2))
        ORDER BY lower(c.name) LIMIT $1`,
-      [clampLimit(limit), after ?? null],
+      [pageLimit('publicChannels', limit), after ?? null],
     );
     return r.rows.map(toChannel);
   }
@@ -231,7 +232,7 @@ export class PgChannelStore implements ChannelStore {
       `SELECT ${MEMBER_COLS} FROM channel_members m
        WHERE m.channel_id = $1 AND ($3::text IS NULL OR m.user_id > $3)
        ORDER BY m.user_id LIMIT $2`,
-      [channelId, clampLimit(limit), after ?? null],
+      [channelId, pageLimit('members', limit), after ?? null],
     );
     return r.rows.map(toMember);
   }

@@ -71,11 +71,6 @@ export interface PgError {
   constraint?: string;
 }
 
-export const isUniqueViolation = (err: unknown, constraint?: string): boolean => {
-  const e = err as PgError;
-  return e?.code === '23505' && (constraint === undefined || e.constraint === constraint);
-};
-
 /** Unique violations the caller can cause, by constraint (index) name; see migrations.ts. */
 const UNIQUE_CODES: Record<string, [AppError['code'], string]> = {
   users_username_key: ['USERNAME_TAKEN', 'username is already taken'],
@@ -84,7 +79,7 @@ const UNIQUE_CODES: Record<string, [AppError['code'], string]> = {
 };
 
 /** Re-throws known unique violations as AppError; anything else unchanged. */
-export function mapPgError(err: unknown): never {
+export function mapUniqueViolation(err: unknown): never {
   const e = err as PgError;
   if (e?.code === '23505' && e.constraint && UNIQUE_CODES[e.constraint]) {
     const [code, message] = UNIQUE_CODES[e.constraint];
@@ -95,10 +90,3 @@ export function mapPgError(err: unknown): never {
 
 /** Escapes LIKE wildcards so user input is matched literally (with ESCAPE '\'). */
 export const likeEscape = (s: string) => s.replace(/[\\%_]/g, (m) => '\\' + m);
-
-/** Limits come from validated input, but a bad one must never reach SQL as NaN or negative. */
-export function clampLimit(limit: number, max = 1000): number {
-  const n = Math.floor(Number(limit));
-  if (!Number.isFinite(n) || n < 0) return 0;
-  return Math.min(n, max);
-}

@@ -3,13 +3,13 @@
 import type pg from 'pg';
 import type { Store } from '../store.js';
 import { createPool } from './db.js';
-import { PgChannelStore } from './channels.js';
-import { PgMessageStore } from './messages.js';
-import { PgMetaStore } from './meta.js';
+import { PostgresChannels } from './channels.js';
+import { PostgresMessages } from './messages.js';
+import { PostgresMeta } from './meta.js';
 import { migrate } from './migrate.js';
-import { PgNotificationStore } from './notifications.js';
-import { PgTokenStore } from './tokens.js';
-import { PgUserStore } from './users.js';
+import { PostgresNotifications } from './notifications.js';
+import { PostgresTokens } from './tokens.js';
+import { PostgresUsers } from './users.js';
 
 export { migrations } from './migrations.js';
 
@@ -28,26 +28,26 @@ export interface PostgresStoreOptions {
  */
 const defaultSendSlots = (poolSize: number) => Math.max(1, Math.min(2, Math.floor(poolSize / 4)));
 
-class PgStore implements Store {
+class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
-  readonly users: PgUserStore;
-  readonly tokens: PgTokenStore;
-  readonly channels: PgChannelStore;
-  readonly messages: PgMessageStore;
-  readonly notifications: PgNotificationStore;
-  readonly meta: PgMetaStore;
+  readonly users: PostgresUsers;
+  readonly tokens: PostgresTokens;
+  readonly channels: PostgresChannels;
+  readonly messages: PostgresMessages;
+  readonly notifications: PostgresNotifications;
+  readonly meta: PostgresMeta;
   private closed?: Promise<void>;
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly sendPool: pg.Pool,
   ) {
-    this.users = new PgUserStore(pool);
-    this.tokens = new PgTokenStore(pool);
-    this.channels = new PgChannelStore(pool);
-    this.messages = new PgMessageStore(pool, sendPool);
-    this.notifications = new PgNotificationStore(pool);
-    this.meta = new PgMetaStore(pool);
+    this.users = new PostgresUsers(pool);
+    this.tokens = new PostgresTokens(pool);
+    this.channels = new PostgresChannels(pool);
+    this.messages = new PostgresMessages(pool, sendPool);
+    this.notifications = new PostgresNotifications(pool);
+    this.meta = new PostgresMeta(pool);
   }
 
   migrate(): Promise<string[]> {
@@ -93,5 +93,5 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Sto
     throw err;
   }
   const sendPool = createPool(opts.url, sendSlots, true);
-  return new PgStore(pool, sendPool);
+  return new PostgresStore(pool, sendPool);
 }

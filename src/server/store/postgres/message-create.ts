@@ -24,7 +24,7 @@ import type pg from 'pg';
 import { AppError } from '../../errors.js';
 import type { CreateMessageResult, Message, NewMessage, Notification, NotificationKind } from '../types.js';
 import { FULL_SQL, PLAIN_SQL } from './message-sql.js';
-import { insertedMessage } from '../rows.js';
+import { insertedMessage } from './rows.js';
 
 /** A batch is also one statement's working set; beyond this, latency grows without gain. */
 const MAX_BATCH = 64;

@@ -2,17 +2,12 @@ import type pg from 'pg';
 import { AppError } from '../../errors.js';
 import type { MessageStore, ReactionLimits } from '../store.js';
 import type { CreateMessageResult, HistoryQuery, Message, NewMessage } from '../types.js';
-import { clampLimit, tx, type Queryable } from './db.js';
-import { groupReactions, MESSAGE_COLS, toMessage, type MessageRow } from './mappers.js';
+import { tx, type Queryable } from './db.js';
+import { pageLimit, seqCursor } from '../paging.js';
+import { groupReactions, MESSAGE_COLS, toMessage, type MessageRow } from './rows.js';
 import { MessageWriter } from './message-create.js';
 
-const MAX_PAGE = 200;
-const bigintArg = (n: number | undefined, fallback: number) => {
-  const v = Math.floor(Number(n));
-  return Number.isFinite(v) ? Math.max(-1, Math.min(v, Number.MAX_SAFE_INTEGER)) : fallback;
-};
-
-export class PgMessageStore implements MessageStore {
+export class PostgresMessages implements MessageStore {
   private readonly writer: MessageWriter;
 
   /** @param sendPool the group-commit writer's own pool; its size is the number of batches in flight. */
@@ -23,7 +18,7 @@ export class PgMessageStore implements MessageStore {
     this.writer = new MessageWriter(sendPool, (c, a, k) => this.getByClientMsgId(c, a, k), sendPool.options.max ?? 1);
   }
 
-  /** Group-committed; see message-create.ts and nchat_create_messages in migrations.ts. */
+  /** Group-committed on the send pool: batching and retries in message-create.ts, the statement in message-sql.ts. */
   create(input: NewMessage): Promise<CreateMessageResult> {
     return this.writer.create(input);
   }
@@ -51,21 +46,23 @@ export class PgMessageStore implements MessageStore {
    * the page's reactions when any of its messages has some.
    */
   async history(channelId: string, q: HistoryQuery): Promise<Message[]> {
-    const limit = Math.min(clampLimit(q.limit), MAX_PAGE);
+    const limit = pageLimit('history', q.limit);
+    const before = seqCursor('history', 'before', q.before) ?? Number.MAX_SAFE_INTEGER;
+    const after = seqCursor('history', 'after', q.after);
     let r: pg.QueryResult<MessageRow>;
-    if (q.after !== undefined && q.after !== null) {
+    if (after !== undefined) {
       r = await this.pool.query<MessageRow>({
         name: 'nchat_history_after',
         text: `SELECT ${MESSAGE_COLS} FROM messages m
                WHERE m.channel_id = $1 AND m.seq > $2 AND m.seq < $3 ORDER BY m.seq ASC LIMIT $4`,
-        values: [channelId, bigintArg(q.after, 0), bigintArg(q.before, Number.MAX_SAFE_INTEGER), limit],
+        values: [channelId, after, before, limit],
       });
     } else {
       r = await this.pool.query<MessageRow>({
         name: 'nchat_history_before',
         text: `SELECT ${MESSAGE_COLS} FROM messages m
                WHERE m.channel_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3`,
-        values: [channelId, bigintArg(q.before, Number.MAX_SAFE_INTEGER), limit],
+        values: [channelId, before, limit],
       });
     }
     return this.withReactions(r.rows);
@@ -76,7 +73,7 @@ export class PgMessageStore implements MessageStore {
       name: 'nchat_thread',
       text: `SELECT ${MESSAGE_COLS} FROM messages m
              WHERE m.parent_id = $1 AND m.seq > $2 ORDER BY m.seq ASC LIMIT $3`,
-      values: [rootId, bigintArg(afterSeq, 0), Math.min(clampLimit(limit), MAX_PAGE * 5)],
+      values: [rootId, seqCursor('thread', 'afterSeq', afterSeq) ?? 0, pageLimit('thread', limit)],
     });
     return this.withReactions(r.rows);
   }

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { MetaStore } from '../store.js';
 
-export class PgMetaStore implements MetaStore {
+export class PostgresMeta implements MetaStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async get(key: string): Promise<string | undefined> {

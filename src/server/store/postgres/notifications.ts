@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import type { NotificationStore } from '../store.js';
 import type { Notification, Page } from '../types.js';
-import { clampLimit } from './db.js';
-import { NOTIFICATION_COLS, toNotification, type NotificationRow } from './mappers.js';
+import { pageLimit } from '../paging.js';
+import { NOTIFICATION_COLS, toNotification, type NotificationRow } from './rows.js';
 
-export class PgNotificationStore implements NotificationStore {
+export class PostgresNotifications implements NotificationStore {
   constructor(private readonly pool: pg.Pool) {}
 
   /**
@@ -13,8 +13,7 @@ export class PgNotificationStore implements NotificationStore {
    * whether there is a next page.
    */
   async list(userId: string, opts: { unreadOnly: boolean; limit: number; cursor?: string }): Promise<Page<Notification>> {
-    const limit = clampLimit(opts.limit);
-    if (limit === 0) return { items: [], nextCursor: null };
+    const limit = pageLimit('notifications', opts.limit);
     const r = await this.pool.query<NotificationRow>(
       `SELECT ${NOTIFICATION_COLS} FROM notifications n
        WHERE n.user_id = $1
@@ -22,7 +21,7 @@ export class PgNotificationStore implements NotificationStore {
          AND ($3::text IS NULL OR n.id < $3)
          AND EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = n.channel_id AND m.user_id = $1)
        ORDER BY n.id DESC LIMIT $4`,
-      [userId, !!opts.unreadOnly, opts.cursor || null, limit + 1],
+      [userId, !!opts.unreadOnly, opts.cursor ?? null, limit + 1],
     );
     const more = r.rows.length > limit;
     const items = r.rows.slice(0, limit).map(toNotification);

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { TokenStore } from '../store.js';
 import type { Invite, RefreshToken, RotateResult, SuccessorToken } from '../types.js';
 import { tx } from './db.js';
-import { toInvite, toToken, type InviteRow, type TokenRow } from './mappers.js';
+import { toInvite, toToken, type InviteRow, type TokenRow } from './rows.js';
 
 const TOKEN_COLS = 'id, user_id, family_id, token_hash, expires_at, used_at, revoked_at, created_at';
 /**
@@ -16,7 +16,7 @@ const TOKEN_COLS = 'id, user_id, family_id, token_hash, expires_at, used_at, rev
 const FAMILY_LOCK = 0x6e636802;
 const lockFamily = (c: pg.PoolClient, familyId: string) => c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [FAMILY_LOCK, familyId]);
 
-export class PgTokenStore implements TokenStore {
+export class PostgresTokens implements TokenStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async create(t: Omit<RefreshToken, 'usedAt' | 'revokedAt'>): Promise<void> {

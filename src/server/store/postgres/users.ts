@@ -2,13 +2,14 @@ import type pg from 'pg';
 import { AppError } from '../../errors.js';
 import type { UserStore } from '../store.js';
 import type { NewUser, User, UserPatch, UserWithSecret } from '../types.js';
-import { clampLimit, likeEscape, mapPgError, tx } from './db.js';
-import { toUser, toUserWithSecret, USER_COLS, type UserRow } from './mappers.js';
+import { likeEscape, mapUniqueViolation, tx } from './db.js';
+import { pageLimit } from '../paging.js';
+import { toUser, toUserWithSecret, USER_COLS, type UserRow } from './rows.js';
 
 /** Serialises "is this the first account?" decisions (advisory lock key, any constant). */
 const FIRST_USER_LOCK = 0x6e636801;
 
-export class PgUserStore implements UserStore {
+export class PostgresUsers implements UserStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async create(input: NewUser): Promise<User> {
@@ -43,7 +44,7 @@ export class PgUserStore implements UserStore {
       if (!row) throw new AppError('INVITE_REQUIRED', 'sign-up needs an invite: ask a workspace admin');
       return toUser(row);
     } catch (err) {
-      mapPgError(err);
+      mapUniqueViolation(err);
     }
   }
 
@@ -87,7 +88,7 @@ export class PgUserStore implements UserStore {
        WHERE (lower(u.username) LIKE $1 ESCAPE '\\' OR lower(u.display_name) LIKE $1 ESCAPE '\\')
          AND ($2::text IS NULL OR u.username > $2)
        ORDER BY u.username LIMIT $3`,
-      [pattern, after ?? null, clampLimit(limit)],
+      [pattern, after ?? null, pageLimit('users', limit)],
     );
     return r.rows.map(toUser);
   }

@@ -1,7 +1,8 @@
 import { badRequest } from '../../errors.js';
 import type { ChannelStore } from '../store.js';
 import type { Channel, ChannelForMember, ChannelPatch, Member, MemberRole, NewChannel } from '../types.js';
-import { clampLimit, lazy, mapConstraintError, SqliteModule } from './db.js';
+import { lazy, mapUniqueViolation, SqliteModule } from './db.js';
+import { pageLimit } from '../paging.js';
 import { CHANNEL_COLS, toChannel, toMember, type ChannelRow, type MemberRow } from './rows.js';
 
 interface ChannelForMemberRow extends ChannelRow {
@@ -13,7 +14,7 @@ interface ChannelForMemberRow extends ChannelRow {
 }
 
 /** The canonical key of a DM's user set: sorted, de-duplicated ids. */
-export function dmKey(userIds: string[]): string[] {
+function dmKey(userIds: string[]): string[] {
   return [...new Set(userIds)].sort();
 }
 
@@ -156,7 +157,7 @@ export class SqliteChannels extends SqliteModule implements ChannelStore {
     try {
       return this.createTx.immediate(input);
     } catch (err) {
-      mapConstraintError(err);
+      mapUniqueViolation(err);
     }
   }
 
@@ -184,7 +185,7 @@ export class SqliteChannels extends SqliteModule implements ChannelStore {
       }) as ChannelRow | undefined;
       return row && toChannel(row);
     } catch (err) {
-      mapConstraintError(err);
+      mapUniqueViolation(err);
     }
   }
 
@@ -206,7 +207,7 @@ export class SqliteChannels extends SqliteModule implements ChannelStore {
   }
 
   async listPublic(limit: number, after?: string): Promise<Channel[]> {
-    const rows = this.q().listPublic.all({ after: after ?? null, limit: clampLimit(limit) }) as ChannelRow[];
+    const rows = this.q().listPublic.all({ after: after ?? null, limit: pageLimit('publicChannels', limit) }) as ChannelRow[];
     return rows.map(toChannel);
   }
 
@@ -235,7 +236,7 @@ export class SqliteChannels extends SqliteModule implements ChannelStore {
   }
 
   async listMembers(channelId: string, limit: number, after?: string): Promise<Member[]> {
-    const rows = this.q().listMembers.all({ channelId, after: after ?? null, limit: clampLimit(limit, 1000) }) as MemberRow[];
+    const rows = this.q().listMembers.all({ channelId, after: after ?? null, limit: pageLimit('members', limit) }) as MemberRow[];
     return rows.map(toMember);
   }
 

@@ -21,7 +21,7 @@ const uniqueErrors: { match: string; code: ErrorCode; message: string }[] = [
 ];
 
 /** Re-throws caller-caused unique violations as AppError; anything else unchanged. */
-export function mapConstraintError(err: unknown): never {
+export function mapUniqueViolation(err: unknown): never {
   const e = err as { code?: string; message?: string };
   if (typeof e?.code === 'string' && e.code.startsWith('SQLITE_CONSTRAINT') && e.message) {
     for (const u of uniqueErrors) {
@@ -29,12 +29,6 @@ export function mapConstraintError(err: unknown): never {
     }
   }
   throw err;
-}
-
-/** Clamps a caller-supplied page size into 1..max (bad input never reaches SQLite as a negative LIMIT). */
-export function clampLimit(limit: number, max = 200): number {
-  if (!Number.isFinite(limit)) return max;
-  return Math.min(max, Math.max(1, Math.floor(limit)));
 }
 
 /**

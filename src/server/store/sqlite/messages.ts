@@ -1,7 +1,8 @@
 import { AppError, notFound } from '../../errors.js';
 import type { MessageStore, ReactionLimits } from '../store.js';
 import type { CreateMessageResult, HistoryQuery, Mentions, Message, NewMessage, ReactionSummary } from '../types.js';
-import { clampLimit, lazy, SqliteModule, type Db } from './db.js';
+import { lazy, SqliteModule, type Db } from './db.js';
+import { pageLimit, seqCursor } from '../paging.js';
 import type { SqliteNotifications } from './notifications.js';
 import { M, MESSAGE_COLS, encodeList, groupReactions, insertedMessage, toMessage, type MessageRow, type ReactionRow } from './rows.js';
 
@@ -242,18 +243,19 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
   }
 
   async history(channelId: string, hq: HistoryQuery): Promise<Message[]> {
-    const limit = clampLimit(hq.limit);
-    const before = Number.isFinite(hq.before) ? Math.floor(hq.before as number) : MAX_SEQ;
+    const limit = pageLimit('history', hq.limit);
+    const before = seqCursor('history', 'before', hq.before) ?? MAX_SEQ;
+    const after = seqCursor('history', 'after', hq.after);
     const rows =
-      hq.after !== undefined && Number.isFinite(hq.after)
-        ? (this.q().oldest.all(channelId, Math.floor(hq.after), before, limit) as MessageRow[])
+      after !== undefined
+        ? (this.q().oldest.all(channelId, after, before, limit) as MessageRow[])
         : (this.q().newest.all(channelId, before, limit) as MessageRow[]);
     return this.withReactionsMany(rows);
   }
 
-  async thread(rootId: string, limit: number, afterSeq = 0): Promise<Message[]> {
-    const after = Number.isFinite(afterSeq) ? Math.floor(afterSeq) : 0;
-    const rows = this.q().thread.all(rootId, after, clampLimit(limit)) as MessageRow[];
+  async thread(rootId: string, limit: number, afterSeq?: number): Promise<Message[]> {
+    const after = seqCursor('thread', 'afterSeq', afterSeq) ?? 0;
+    const rows = this.q().thread.all(rootId, after, pageLimit('thread', limit)) as MessageRow[];
     return this.withReactionsMany(rows);
   }
 

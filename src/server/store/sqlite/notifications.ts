@@ -1,7 +1,8 @@
 import { newId } from '../../ids.js';
 import type { NotificationStore } from '../store.js';
 import type { NewMessage, Notification, NotificationKind, Page } from '../types.js';
-import { clampLimit, lazy, SqliteModule } from './db.js';
+import { lazy, SqliteModule } from './db.js';
+import { pageLimit } from '../paging.js';
 import { toNotification, type NotificationRow } from './rows.js';
 
 /** Kind precedence when one user qualifies several ways: mention > reply > dm. */
@@ -38,7 +39,8 @@ export class SqliteNotifications extends SqliteModule implements NotificationSto
 
   /**
    * Writes the notification rows of a new message; must run inside the message's transaction.
-   * Recipients follow NewMessage.notify: current members only, never the author, one per user.
+   * The recipient rule is MessageStore.create's (store.ts); the PostgreSQL store applies the
+   * same rule in SQL (postgres/message-sql.ts), and contract/notifications.ts checks both.
    */
   createForMessage(input: NewMessage, seq: number): Notification[] {
     const n = input.notify;
@@ -63,7 +65,8 @@ export class SqliteNotifications extends SqliteModule implements NotificationSto
     kinds.delete(input.authorId);
 
     const out: Notification[] = [];
-    for (const [userId, kind] of kinds) {
+    for (const userId of [...kinds.keys()].sort()) {
+      const kind = kinds.get(userId)!;
       const id = newId();
       q.insert.run(id, userId, kind, input.channelId, input.id, seq, input.authorId, input.createdAt);
       out.push({
@@ -82,7 +85,7 @@ export class SqliteNotifications extends SqliteModule implements NotificationSto
   }
 
   async list(userId: string, opts: { unreadOnly: boolean; limit: number; cursor?: string }): Promise<Page<Notification>> {
-    const limit = clampLimit(opts.limit);
+    const limit = pageLimit('notifications', opts.limit);
     const rows = this.q().list.all({
       userId,
       cursor: opts.cursor ?? null,

@@ -1,7 +1,8 @@
 import { AppError } from '../../errors.js';
 import type { UserStore } from '../store.js';
 import type { NewUser, User, UserPatch, UserWithSecret } from '../types.js';
-import { clampLimit, lazy, mapConstraintError, SqliteModule } from './db.js';
+import { lazy, mapUniqueViolation, SqliteModule } from './db.js';
+import { pageLimit } from '../paging.js';
 import { USER_COLS, toUser, toUserWithSecret, type UserRow } from './rows.js';
 
 /** Escapes LIKE wildcards so a search for "a_b" matches only "a_b…". */
@@ -65,7 +66,7 @@ export class SqliteUsers extends SqliteModule implements UserStore {
       if (!row) throw new AppError('INVITE_REQUIRED', 'sign-up needs an invite: ask a workspace admin');
       return toUser(row);
     } catch (err) {
-      mapConstraintError(err);
+      mapUniqueViolation(err);
     }
   }
 
@@ -98,7 +99,7 @@ export class SqliteUsers extends SqliteModule implements UserStore {
       // Upper bound of the prefix range: BINARY collation compares UTF-8 bytes, i.e. code points.
       foldEnd: f + '\u{10FFFF}',
       after: after ?? null,
-      limit: clampLimit(limit),
+      limit: pageLimit('users', limit),
     }) as UserRow[];
     return rows.map(toUser);
   }

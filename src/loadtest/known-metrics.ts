@@ -4,7 +4,7 @@
 // the run would pass on nothing), and a statistic the metric's type cannot give is refused too.
 // test/loadtest/known-metrics.test.ts runs every scenario's summarize() and checks that what it
 // emits is exactly what is declared here, so this list cannot drift from the scenarios.
-// Data only (no imports): config.ts, metrics.ts and registry.ts all read it without a cycle.
+// Data only (no imports), so metrics.ts (thresholds) and the scenarios' test can read it without a cycle.
 
 export type MetricType = 'trend' | 'counter' | 'rate' | 'gauge';
 

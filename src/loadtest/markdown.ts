@@ -1,6 +1,6 @@
 // summary.md: the run in the shape of the performance-report template's tables, computed
 // from summary.json only. A figure that was not measured prints "not measured".
-import type { ScenarioSummary } from './registry.js';
+import type { ScenarioSummary } from './scenario.js';
 import type { ThresholdVerdict, MetricSummary } from './metrics.js';
 import type { SeriesStats } from './summary.js';
 
@@ -17,8 +17,8 @@ type Summary = {
   notApplicable: Record<string, string>; postgres: unknown; redis: unknown; notRun: Record<string, string>;
 };
 
-export function markdown(s: Summary): string {
-  const L: string[] = [];
+/** Threshold verdicts and metric values by scenario and name, "null" when not measured. */
+function lookups(s: Summary) {
   const verdicts = (metric: string, stat?: string) => {
     const v = s.thresholds.filter((t) => t.metric === metric && (!stat || t.expression.startsWith(stat)));
     if (!v.length) return '-';
@@ -30,6 +30,22 @@ export function markdown(s: Summary): string {
   const cnt = (sc: string, k: string) => { const x = m(sc, k); return x && x.type === 'counter' ? x.count : null; };
   const rt = (sc: string, k: string) => { const x = m(sc, k); return x && x.type === 'rate' ? x.rate : null; };
   const gv = (sc: string, k: string) => { const x = m(sc, k); return x && x.type === 'gauge' ? x.value : null; };
+  return { verdicts, both, m, tr, cnt, rt, gv };
+}
+type Lookups = ReturnType<typeof lookups>;
+
+export function markdown(s: Summary): string {
+  const q = lookups(s);
+  const L = [...overview(s, q), ...Object.values(s.scenarios).flatMap((sc) => scenarioSection(sc, q)), ...resourcesSection(s), ...backendsSection(s)];
+  if (Object.keys(s.notApplicable).length) L.push('## Not collected', '', ...Object.entries(s.notApplicable).map(([k, v]) => `- ${k}: ${v}`), '');
+  L.push('Raw data: config.json, environment.json, timelines/*.ndjson, histograms/*.json (HDR, µs), samples/*.ndjson, server-logs/.', '');
+  return L.join('\n');
+}
+
+/** Title, warnings, notices, the quick metrics and every threshold. */
+function overview(s: Summary, q: Lookups): string[] {
+  const { verdicts, tr, cnt, rt, gv } = q;
+  const L: string[] = [];
   const status = String(s.run.status);
   L.push(`# ɳChat load test — profile ${s.run.profile} — ${status === 'PASSED' ? '✅ PASSED' : status === 'INTERRUPTED' ? '⚠️ INTERRUPTED' : '❌ FAILED'}`, '');
   L.push(`Run ${s.run.id}: ${s.run.startedAt} → ${s.run.endedAt} (${n(s.run.durationSec, ' s')}). Target: ${JSON.stringify(s.target.nodes)}${s.target.spawned ? ` spawned ${JSON.stringify(s.target.spawned)}` : ''}.`, '');
@@ -46,51 +62,62 @@ export function markdown(s: Summary): string {
     ['API error rate', pct(rt('api', 'api_req_failed')), verdicts('api_req_failed')],
   ]), '', `API requests: ${n(apiReqs)}.`, '');
   L.push('## Thresholds', '', ...table(['metric', 'threshold', 'actual', 'verdict'], s.thresholds.map((t) => [t.metric, t.expression, t.actual, `${t.verdict}${t.reason ? ` (${t.reason})` : ''}`])), '');
-  for (const sc of Object.values(s.scenarios)) {
-    L.push(`## ${sc.title}`, '', ...sc.notes.map((x) => `- ${x}`), '');
-    if (sc.name === 'ws') {
-      L.push(...table(['Metric', 'Value', 'Thresholds'], [
-        ['Max concurrent connections', gv('ws', 'ws_max_concurrent'), verdicts('ws_max_concurrent')],
-        ['Connection time avg / p50 (ms)', `${n(tr('ws', 'ws_connecting', 'avg'))} / ${n(tr('ws', 'ws_connecting', 'p50'))}`, '-'],
-        ['Connection time p95 / p99 (ms)', `${n(tr('ws', 'ws_connecting', 'p95'))} / ${n(tr('ws', 'ws_connecting', 'p99'))}`, verdicts('ws_connecting')],
-        ['Connections / errors', `${n(cnt('ws', 'ws_sessions'))} / ${n(cnt('ws', 'ws_connect_errors'))}`, verdicts('ws_connect_errors')],
-        ['Connection success rate', pct(rt('ws', 'ws_connect_success')), verdicts('ws_connect_success')],
-        ['Chat messages sent / receipts expected', `${n(cnt('ws', 'ws_msgs_sent'))} / ${n(cnt('ws', 'ws_msgs_expected'))}`, verdicts('ws_msgs_sent')],
-        ['Receipts received / recipient left (ramp-down) / missing', `${n(cnt('ws', 'ws_msgs_received'))} / ${n(cnt('ws', 'ws_msgs_recipient_left'))} / ${n(cnt('ws', 'ws_msgs_missing'))}`, verdicts('ws_msgs_missing')],
-        ['Chat latency p95 / p99 (ms, from each message\'s intended time)', `${n(tr('ws', 'ws_msg_e2e', 'p95'))} / ${n(tr('ws', 'ws_msg_e2e', 'p99'))}`, verdicts('ws_msg_e2e')],
-        ['Chat schedule lag p50 / p99 / max (ms)', `${n(tr('ws', 'ws_msg_schedule_lag', 'p50'))} / ${n(tr('ws', 'ws_msg_schedule_lag', 'p99'))} / ${n(tr('ws', 'ws_msg_schedule_lag', 'max'))}`, verdicts('ws_msg_schedule_lag')],
-        ['Disconnections / reconnections', `${n(cnt('ws', 'ws_disconnects'))} / ${n(cnt('ws', 'ws_reconnects'))}`, '-'],
-        ['Churn: connects / errors / p95 (ms)', `${n(cnt('ws', 'ws_churn_connects'))} / ${n(cnt('ws', 'ws_churn_errors'))} / ${n(tr('ws', 'ws_churn_connecting', 'p95'))}`, '-'],
-      ]), '');
-    } else if (sc.name === 'messages') {
-      L.push(...table(['Metric', 'Value', 'Thresholds'], [
-        ['Target rate / actual (msg/s)', `${n(gv('messages', 'msg_rate_target'))} / ${n(gv('messages', 'msg_rate_achieved'))}`, verdicts('msg_rate_achieved')],
-        ['Fan-out (channel size)', String(sc.info.channelSize), '-'],
-        ['Total messages sent (accepted)', cnt('messages', 'msg_sent'), '-'],
-        ['Delivered (every recipient) / failed', `${n(cnt('messages', 'msg_delivered'))} / ${n((cnt('messages', 'msg_delivery_failed') ?? 0) + (cnt('messages', 'msg_send_failed') ?? 0))}`, '-'],
-        ['Dropped iterations: in-flight cap (server backpressure) / no member online', `${n(cnt('messages', 'msg_dropped_inflight_cap'))} / ${n(cnt('messages', 'msg_dropped_no_online_sender'))}`, both('msg_dropped_inflight_cap', 'msg_dropped_iterations')],
-        ['Recipient disconnects: unexpected / asked for (end of run); reconnects', `${n(cnt('messages', 'msg_ws_disconnects_unexpected'))} / ${n(cnt('messages', 'msg_ws_disconnects_expected'))}; ${n(cnt('messages', 'msg_ws_reconnects'))}`, verdicts('msg_ws_disconnects_unexpected')],
-        ['Delivery success rate', pct(rt('messages', 'msg_delivery_success')), verdicts('msg_delivery_success')],
-        ['Receipts / expected', `${n(cnt('messages', 'msg_receipts'))} / ${n(cnt('messages', 'msg_expected_receipts'))}`, '-'],
-        ['Latency avg / p50 (ms)', `${n(tr('messages', 'msg_e2e', 'avg'))} / ${n(tr('messages', 'msg_e2e', 'p50'))}`, '-'],
-        ['Latency p95 / p99 / max (ms)', `${n(tr('messages', 'msg_e2e', 'p95'))} / ${n(tr('messages', 'msg_e2e', 'p99'))} / ${n(tr('messages', 'msg_e2e', 'max'))}`, verdicts('msg_e2e')],
-        ['Send → accepted p95 (ms, from intended time)', tr('messages', 'msg_send', 'p95'), '-'],
-        ['Generator schedule lag p50 / p99 / max (ms)', `${n(tr('messages', 'msg_schedule_lag', 'p50'))} / ${n(tr('messages', 'msg_schedule_lag', 'p99'))} / ${n(tr('messages', 'msg_schedule_lag', 'max'))}`, verdicts('msg_schedule_lag')],
-      ]), '');
-    } else if (sc.name === 'api') {
-      L.push(...table(['Metric', 'Value', 'Thresholds'], [
-        ['Total requests / rate', `${n(cnt('api', 'api_reqs'))} / ${n((m('api', 'api_reqs') as { rate?: number })?.rate)} req/s`, '-'],
-        ['Error rate (429s among them)', `${pct(rt('api', 'api_req_failed'))} (${n(cnt('api', 'api_rate_limited'))})`, verdicts('api_req_failed')],
-        ['avg / p50 (ms)', `${n(tr('api', 'api_req_duration', 'avg'))} / ${n(tr('api', 'api_req_duration', 'p50'))}`, '-'],
-        ['p95 / p99 (ms)', `${n(tr('api', 'api_req_duration', 'p95'))} / ${n(tr('api', 'api_req_duration', 'p99'))}`, verdicts('api_req_duration')],
-      ]), '');
-    }
-    for (const [name, rows] of Object.entries(sc.tables)) {
-      if (!rows.length) continue;
-      const cols = Object.keys(rows[0]).filter((c) => c !== 'type' && c !== 'unit');
-      L.push(`### ${name.replace(/_/g, ' ')}`, '', ...table(cols, rows.map((r) => cols.map((c) => (c === 'errorRate' ? pct(r[c] as number | null) : r[c])))), '');
-    }
+  return L;
+}
+
+/** One scenario's notes, its table of headline figures, and its own tables. */
+function scenarioSection(sc: ScenarioSummary, q: Lookups): string[] {
+  const { verdicts, both, m, tr, cnt, rt, gv } = q;
+  const L: string[] = [];
+  L.push(`## ${sc.title}`, '', ...sc.notes.map((x) => `- ${x}`), '');
+  if (sc.name === 'ws') {
+    L.push(...table(['Metric', 'Value', 'Thresholds'], [
+      ['Max concurrent connections', gv('ws', 'ws_max_concurrent'), verdicts('ws_max_concurrent')],
+      ['Connection time avg / p50 (ms)', `${n(tr('ws', 'ws_connecting', 'avg'))} / ${n(tr('ws', 'ws_connecting', 'p50'))}`, '-'],
+      ['Connection time p95 / p99 (ms)', `${n(tr('ws', 'ws_connecting', 'p95'))} / ${n(tr('ws', 'ws_connecting', 'p99'))}`, verdicts('ws_connecting')],
+      ['Connections / errors', `${n(cnt('ws', 'ws_sessions'))} / ${n(cnt('ws', 'ws_connect_errors'))}`, verdicts('ws_connect_errors')],
+      ['Connection success rate', pct(rt('ws', 'ws_connect_success')), verdicts('ws_connect_success')],
+      ['Chat messages sent / receipts expected', `${n(cnt('ws', 'ws_msgs_sent'))} / ${n(cnt('ws', 'ws_msgs_expected'))}`, verdicts('ws_msgs_sent')],
+      ['Receipts received / recipient left (ramp-down) / missing', `${n(cnt('ws', 'ws_msgs_received'))} / ${n(cnt('ws', 'ws_msgs_recipient_left'))} / ${n(cnt('ws', 'ws_msgs_missing'))}`, verdicts('ws_msgs_missing')],
+      ['Chat latency p95 / p99 (ms, from each message\'s intended time)', `${n(tr('ws', 'ws_msg_e2e', 'p95'))} / ${n(tr('ws', 'ws_msg_e2e', 'p99'))}`, verdicts('ws_msg_e2e')],
+      ['Chat schedule lag p50 / p99 / max (ms)', `${n(tr('ws', 'ws_msg_schedule_lag', 'p50'))} / ${n(tr('ws', 'ws_msg_schedule_lag', 'p99'))} / ${n(tr('ws', 'ws_msg_schedule_lag', 'max'))}`, verdicts('ws_msg_schedule_lag')],
+      ['Disconnections / reconnections', `${n(cnt('ws', 'ws_disconnects'))} / ${n(cnt('ws', 'ws_reconnects'))}`, '-'],
+      ['Churn: connects / errors / p95 (ms)', `${n(cnt('ws', 'ws_churn_connects'))} / ${n(cnt('ws', 'ws_churn_errors'))} / ${n(tr('ws', 'ws_churn_connecting', 'p95'))}`, '-'],
+    ]), '');
+  } else if (sc.name === 'messages') {
+    L.push(...table(['Metric', 'Value', 'Thresholds'], [
+      ['Target rate / actual (msg/s)', `${n(gv('messages', 'msg_rate_target'))} / ${n(gv('messages', 'msg_rate_achieved'))}`, verdicts('msg_rate_achieved')],
+      ['Fan-out (channel size)', String(sc.info.channelSize), '-'],
+      ['Total messages sent (accepted)', cnt('messages', 'msg_sent'), '-'],
+      ['Delivered (every recipient) / failed', `${n(cnt('messages', 'msg_delivered'))} / ${n((cnt('messages', 'msg_delivery_failed') ?? 0) + (cnt('messages', 'msg_send_failed') ?? 0))}`, '-'],
+      ['Dropped iterations: in-flight cap (server backpressure) / no member online', `${n(cnt('messages', 'msg_dropped_inflight_cap'))} / ${n(cnt('messages', 'msg_dropped_no_online_sender'))}`, both('msg_dropped_inflight_cap', 'msg_dropped_iterations')],
+      ['Recipient disconnects: unexpected / asked for (end of run); reconnects', `${n(cnt('messages', 'msg_ws_disconnects_unexpected'))} / ${n(cnt('messages', 'msg_ws_disconnects_expected'))}; ${n(cnt('messages', 'msg_ws_reconnects'))}`, verdicts('msg_ws_disconnects_unexpected')],
+      ['Delivery success rate', pct(rt('messages', 'msg_delivery_success')), verdicts('msg_delivery_success')],
+      ['Receipts / expected', `${n(cnt('messages', 'msg_receipts'))} / ${n(cnt('messages', 'msg_expected_receipts'))}`, '-'],
+      ['Latency avg / p50 (ms)', `${n(tr('messages', 'msg_e2e', 'avg'))} / ${n(tr('messages', 'msg_e2e', 'p50'))}`, '-'],
+      ['Latency p95 / p99 / max (ms)', `${n(tr('messages', 'msg_e2e', 'p95'))} / ${n(tr('messages', 'msg_e2e', 'p99'))} / ${n(tr('messages', 'msg_e2e', 'max'))}`, verdicts('msg_e2e')],
+      ['Send → accepted p95 (ms, from intended time)', tr('messages', 'msg_send', 'p95'), '-'],
+      ['Generator schedule lag p50 / p99 / max (ms)', `${n(tr('messages', 'msg_schedule_lag', 'p50'))} / ${n(tr('messages', 'msg_schedule_lag', 'p99'))} / ${n(tr('messages', 'msg_schedule_lag', 'max'))}`, verdicts('msg_schedule_lag')],
+    ]), '');
+  } else if (sc.name === 'api') {
+    L.push(...table(['Metric', 'Value', 'Thresholds'], [
+      ['Total requests / rate', `${n(cnt('api', 'api_reqs'))} / ${n((m('api', 'api_reqs') as { rate?: number })?.rate)} req/s`, '-'],
+      ['Error rate (429s among them)', `${pct(rt('api', 'api_req_failed'))} (${n(cnt('api', 'api_rate_limited'))})`, verdicts('api_req_failed')],
+      ['avg / p50 (ms)', `${n(tr('api', 'api_req_duration', 'avg'))} / ${n(tr('api', 'api_req_duration', 'p50'))}`, '-'],
+      ['p95 / p99 (ms)', `${n(tr('api', 'api_req_duration', 'p95'))} / ${n(tr('api', 'api_req_duration', 'p99'))}`, verdicts('api_req_duration')],
+    ]), '');
   }
+  for (const [name, rows] of Object.entries(sc.tables)) {
+    if (!rows.length) continue;
+    const cols = Object.keys(rows[0]).filter((c) => c !== 'type' && c !== 'unit');
+    L.push(`### ${name.replace(/_/g, ' ')}`, '', ...table(cols, rows.map((r) => cols.map((c) => (c === 'errorRate' ? pct(r[c] as number | null) : r[c])))), '');
+  }
+  return L;
+}
+
+/** CPU, memory, network, disk, event-loop delay, and the same per phase. */
+function resourcesSection(s: Summary): string[] {
+  const L: string[] = [];
   const r = s.resources as Record<string, Record<string, SeriesStats | unknown>>;
   const row = (label: string, st: unknown) => { const x = (st ?? {}) as Partial<SeriesStats>; return [label, x.avg ?? null, x.max ?? null, x.p95 ?? null]; };
   const comps = Object.keys(r).filter((k) => /^node\d+$/.test(k) || ['generator', 'postgres', 'redis', 'machine'].includes(k));
@@ -119,6 +146,14 @@ export function markdown(s: Summary): string {
     }
     L.push('### Per phase (each scenario\'s setup and load)', '', ...table(['Phase', 'Component', 'CPU avg (%)', 'CPU max (%)', 'RSS max (MB)', 'event-loop p99 (ms)', 'event-loop max (ms)'], prow), '');
   }
+  return L;
+}
+
+/** PostgreSQL and Redis figures, or why they were not collected. */
+function backendsSection(s: Summary): string[] {
+  const L: string[] = [];
+  const r = s.resources as Record<string, Record<string, SeriesStats | unknown>>;
+  const row = (label: string, st: unknown) => { const x = (st ?? {}) as Partial<SeriesStats>; return [label, x.avg ?? null, x.max ?? null, x.p95 ?? null]; };
   const pg = r.postgresStats as Record<string, unknown> | undefined;
   L.push('### PostgreSQL', '');
   if (pg) {
@@ -135,7 +170,5 @@ export function markdown(s: Summary): string {
   L.push('### Redis', '');
   if (rd) L.push(...table(['Metric', 'Avg', 'Max', 'p95'], [row('Commands/s', rd.commandsPerSec), row('Hit rate', rd.hitRate), row('Memory (MB)', rd.usedMemoryMB), row('Connected clients', rd.connectedClients), row('Pub/sub channels', rd.pubsubChannels)]), '', `Evicted keys: ${n(rd.evictedKeys)}; expired keys: ${n(rd.expiredKeys)} (server totals).`, '');
   else L.push(String(s.notApplicable.redis ?? 'not collected'), '');
-  if (Object.keys(s.notApplicable).length) L.push('## Not collected', '', ...Object.entries(s.notApplicable).map(([k, v]) => `- ${k}: ${v}`), '');
-  L.push('Raw data: config.json, environment.json, timelines/*.ndjson, histograms/*.json (HDR, µs), samples/*.ndjson, server-logs/.', '');
-  return L.join('\n');
+  return L;
 }

@@ -6,7 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mergeEncoded, summarizeHist, decodeHist, newHist, encodeHist, type Histogram } from './hist.js';
-import type { Aggregate, Scenario, Plan } from './registry.js';
+import type { Aggregate, Scenario, Plan } from './scenario.js';
 import type { LoadtestConfig } from './config.js';
 import type { Tick, WorkerInit } from './worker.js';
 

@@ -5,7 +5,8 @@ import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadtestConfig } from './config.js';
-import { SCENARIOS, type ScenarioSummary } from './registry.js';
+import { SCENARIOS } from './registry.js';
+import type { ScenarioSummary } from './scenario.js';
 import { HttpClient } from './clients/http.js';
 import { Setup } from './setup.js';
 import { runWorkers, type TimelineRow } from './pool.js';
@@ -49,8 +50,6 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
   dir.json('config.json', { argv: o.argv, config: cfg, target: o.target ?? null, spawn: o.spawn ?? null, tag });
   const notices: string[] = [];
   let cluster: SpawnedCluster | null = null;
-  let nodes: string[] = o.target ?? [];
-  const result: Record<string, unknown> = {};
   const summaries: Record<string, ScenarioSummary> = {};
   const timelines: Record<string, TimelineRow[]> = {};
   // Wall-clock stretches of each scenario's setup and load, for resources per phase.
@@ -60,85 +59,30 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
   let collector: Collector | null = null;
   let http: HttpClient | null = null;
   try {
+    let nodes: string[];
     if (o.spawn) {
       cluster = await spawnCluster({ ...o.spawn, logDir: dir.path('server-logs'), tag, log });
       nodes = cluster.origins;
-      notices.push(`rate limits: spawned nodes run with NCHAT_LOADTEST_ALLOWANCE=1 (sign-in/sign-up rate limits and per-connection WS frame limits lifted for this run)`);
-      notices.push(`password hashing: NCHAT_ARGON2_MEMORY_KIB=${LOADTEST_ENV.NCHAT_ARGON2_MEMORY_KIB} for fast bulk setup (production default 19456); NCHAT_ACCESS_TOKEN_TTL=${LOADTEST_ENV.NCHAT_ACCESS_TOKEN_TTL}`);
-      if (nodes.length > 1) notices.push(`${nodes.length} nodes, no load balancer: the generator spreads accounts round-robin over the node URLs, so channel members sit on different nodes and every delivery crosses the Redis broker`);
-      if (o.spawn.redis) notices.push('redis: the shared local Redis server, with a pub/sub prefix of this run (nchat-lt-<tag>:); not flushed, so its INFO figures include any other client of that server');
+      notices.push(...spawnNotices(o.spawn, nodes.length));
     } else {
       nodes = o.target!;
       notices.push('rate limits: the target\'s configuration is not controlled by the generator; 429 answers are counted as errors and reported apart (api_rate_limited, connect errors by code). Start the target with NCHAT_LOADTEST_ALLOWANCE=1 to lift them for a load test.');
     }
     http = new HttpClient(nodes[0], 16);
-    const health: Record<string, unknown>[] = [];
-    for (const n of nodes) {
-      const hc = new HttpClient(n, 1);
-      const h = await hc.request<Record<string, unknown>>('GET', '/api/health');
-      await hc.close();
-      if (!h.ok) throw new Error(`target ${n} is not healthy: GET /api/health → ${h.status} ${h.error ?? ''}`);
-      health.push({ node: n, ...h.body });
-    }
-    const local = nodes.every(isLocal);
-    const cpus = os.cpus();
-    const pids = cluster ? cluster.pids : nodes.map((n) => (local ? pidListeningOn(Number(new URL(n).port || 80)) : null));
-    const environment = {
-      cpuModel: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryBytes: os.totalmem(), os: `${os.type()} ${os.release()}`, platform: os.platform(), arch: os.arch(),
-      node: process.version, hostname: os.hostname(), loadavgAtStart: os.loadavg(),
-      nchat: health, generator: { workers: cfg.workers, pid: process.pid, sharedMachine: local ? `generator and server share this machine's ${cpus.length} cores` : 'remote target' },
-      spawnedEnv: cluster?.env ?? null,
-    };
-    dir.json('environment.json', environment);
-    const store = String(health[0].store ?? '');
-    const broker = String(health[0].broker ?? '');
-    const databaseUrl = cluster?.databaseUrl ?? o.databaseUrl;
-    const redisUrl = cluster?.redisUrl ?? o.redisUrl;
-    collector = new Collector({ nodes: nodes.map((n, i) => ({ origin: n, pid: pids[i] ?? null })), metricsToken: cluster?.metricsToken ?? process.env.NCHAT_METRICS_TOKEN, local, databaseUrl: store === 'postgres' ? databaseUrl : undefined, redisUrl: broker === 'redis' ? redisUrl : undefined, pgProcesses: store === 'postgres', redisProcesses: broker === 'redis', iface: local ? 'lo' : defaultInterface() },
-      (stream, row) => dir.ndjson(join('samples', `${stream}.ndjson`), row), cfg.sampleIntervalMs);
-    if (store === 'postgres' && !databaseUrl) collector.notApplicable.postgres = 'not collected: target runs PostgreSQL but no --database-url was given to the generator';
-    if (broker === 'redis' && !redisUrl) collector.notApplicable.redis = 'not collected: target uses Redis but no --redis-url was given to the generator';
+    const health = await healthOf(nodes);
+    collector = startCollector(o, dir, nodes, cluster, health);
     await collector.start();
 
     const setup = new Setup(http, nodes, tag);
     await setup.init(o.admin);
     notices.push(...setup.notes);
     for (const name of cfg.scenarios) {
-      const sc = SCENARIOS[name];
       if (o.signal.aborted) { notRun[name] = 'not run: interrupted (Ctrl-C)'; continue; }
-      const t0 = performance.now();
-      const setupFrom = Date.now();
-      const before = { ...setup.timings };
-      const plan = await sc.prepare({ cfg, setup, nodes, tag, log });
-      const setupSec = (performance.now() - t0) / 1000;
-      const setupBreakdown = { accounts: setup.timings.users - before.users, accountsSec: Math.round(setup.timings.usersMs - before.usersMs) / 1000, channels: setup.timings.channels - before.channels, channelCallsSec: Math.round(setup.timings.channelsMs - before.channelsMs) / 1000, mode: setup.mode };
-      log(`${name}: setup ${setupSec.toFixed(1)} s; running`);
-      const runFrom = Date.now();
-      phases.push({ name: `${name} setup`, from: setupFrom, to: runFrom });
-      const res = await runWorkers({
-        scenario: sc, plan, cfg, tag, signal: o.signal, log,
-        onSecond: (row) => {
-          dir.ndjson(join('timelines', `${name}.ndjson`), row);
-          if (!o.progress) return;
-          const errs = sc.progress.errors.reduce((s, k) => s + (row.counters[k] ?? 0), 0);
-          const lat = row.latency[sc.progress.hist];
-          const cpu = row.workers.map((w) => (w?.cpu === null || w?.cpu === undefined ? '?' : `${Math.round(w.cpu * 100)}%`)).join('/');
-          process.stderr.write(`[${name}] ${String(row.t + 1).padStart(4)}s  ${sc.progress.gauge}=${row.gauges[sc.progress.gauge] ?? 0}  p95(${sc.progress.hist})=${lat?.p95 ?? '-'}ms  errors=${errs}  gen-cpu=${cpu}\n`);
-        },
-      });
-      phases.push({ name, from: runFrom, to: Date.now() });
-      timelines[name] = res.timeline;
-      runErrors.push(...res.errors.map((e) => `${name}: ${e}`));
-      dir.histograms(name, res.aggregate.hists);
-      const s = sc.summarize(res.aggregate, plan, cfg);
-      s.info.setupSeconds = Math.round(setupSec * 10) / 10;
-      // channelCallsSec sums concurrent calls (8 at a time), so it can exceed the wall time.
-      s.info.setup = setupBreakdown;
-      s.info.histogramCounts = Object.fromEntries(Object.entries(res.aggregate.hists).map(([k, b]) => [k, summarizeEncoded(b).count]));
-      s.info.counters = res.aggregate.counters;
-      notices.push(...reportClockErrors(name, res.aggregate.counters, s.metrics));
-      summaries[name] = s;
-      if (res.aggregate.interrupted) s.notes.push('interrupted (Ctrl-C): figures cover the time until the stop');
+      const r = await runScenario(name, o, { setup, nodes, tag, dir, phases });
+      timelines[name] = r.timeline;
+      runErrors.push(...r.errors);
+      notices.push(...r.notices);
+      summaries[name] = r.summary;
     }
   } catch (e) {
     runErrors.push((e as Error).stack ?? String(e));
@@ -148,13 +92,110 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
     if (collector) await collector.stop().catch((e) => runErrors.push(`collector: ${(e as Error).message}`));
     if (cluster) await cluster.stop().catch((e) => runErrors.push(`stopping spawned nodes: ${(e as Error).message}`));
   }
+  const result = summaryOf(o, { started, tag, dir, cluster, collector, notices, summaries, timelines, phases, notRun, runErrors });
+  dir.json('summary.json', result);
+  dir.text('summary.md', markdown(result as never));
+  return { exitCode: (result.run as { status: string }).status === 'PASSED' ? 0 : 1, dir: dir.dir, summary: result };
+}
 
+function spawnNotices(spawn: NonNullable<RunOptions['spawn']>, nodeCount: number): string[] {
+  const notices = [
+    `rate limits: spawned nodes run with NCHAT_LOADTEST_ALLOWANCE=1 (sign-in/sign-up rate limits and per-connection WS frame limits lifted for this run)`,
+    `password hashing: NCHAT_ARGON2_MEMORY_KIB=${LOADTEST_ENV.NCHAT_ARGON2_MEMORY_KIB} for fast bulk setup (production default 19456); NCHAT_ACCESS_TOKEN_TTL=${LOADTEST_ENV.NCHAT_ACCESS_TOKEN_TTL}`,
+  ];
+  if (nodeCount > 1) notices.push(`${nodeCount} nodes, no load balancer: the generator spreads accounts round-robin over the node URLs, so channel members sit on different nodes and every delivery crosses the Redis broker`);
+  if (spawn.redis) notices.push('redis: the shared local Redis server, with a pub/sub prefix of this run (nchat-lt-<tag>:); not flushed, so its INFO figures include any other client of that server');
+  return notices;
+}
+
+/** GET /api/health on every node; throws when one is not healthy. */
+async function healthOf(nodes: string[]): Promise<Record<string, unknown>[]> {
+  const health: Record<string, unknown>[] = [];
+  for (const n of nodes) {
+    const hc = new HttpClient(n, 1);
+    const h = await hc.request<Record<string, unknown>>('GET', '/api/health');
+    await hc.close();
+    if (!h.ok) throw new Error(`target ${n} is not healthy: GET /api/health → ${h.status} ${h.error ?? ''}`);
+    health.push({ node: n, ...h.body });
+  }
+  return health;
+}
+
+/** Writes environment.json and builds the resource collector for the target's processes and backends. */
+function startCollector(o: RunOptions, dir: RunDir, nodes: string[], cluster: SpawnedCluster | null, health: Record<string, unknown>[]): Collector {
+  const { cfg } = o;
+  const local = nodes.every(isLocal);
+  const cpus = os.cpus();
+  const pids = cluster ? cluster.pids : nodes.map((n) => (local ? pidListeningOn(Number(new URL(n).port || 80)) : null));
+  const environment = {
+    cpuModel: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryBytes: os.totalmem(), os: `${os.type()} ${os.release()}`, platform: os.platform(), arch: os.arch(),
+    node: process.version, hostname: os.hostname(), loadavgAtStart: os.loadavg(),
+    nchat: health, generator: { workers: cfg.workers, pid: process.pid, sharedMachine: local ? `generator and server share this machine's ${cpus.length} cores` : 'remote target' },
+    spawnedEnv: cluster?.env ?? null,
+  };
+  dir.json('environment.json', environment);
+  const store = String(health[0].store ?? '');
+  const broker = String(health[0].broker ?? '');
+  const databaseUrl = cluster?.databaseUrl ?? o.databaseUrl;
+  const redisUrl = cluster?.redisUrl ?? o.redisUrl;
+  const collector = new Collector({ nodes: nodes.map((n, i) => ({ origin: n, pid: pids[i] ?? null })), metricsToken: cluster?.metricsToken ?? process.env.NCHAT_METRICS_TOKEN, local, databaseUrl: store === 'postgres' ? databaseUrl : undefined, redisUrl: broker === 'redis' ? redisUrl : undefined, pgProcesses: store === 'postgres', redisProcesses: broker === 'redis', iface: local ? 'lo' : defaultInterface() },
+    (stream, row) => dir.ndjson(join('samples', `${stream}.ndjson`), row), cfg.sampleIntervalMs);
+  if (store === 'postgres' && !databaseUrl) collector.notApplicable.postgres = 'not collected: target runs PostgreSQL but no --database-url was given to the generator';
+  if (broker === 'redis' && !redisUrl) collector.notApplicable.redis = 'not collected: target uses Redis but no --redis-url was given to the generator';
+  return collector;
+}
+
+/** One scenario: prepare (timed, with its setup breakdown), workers, summarize; its setup and load phases are added to `phases` as they end. */
+async function runScenario(name: string, o: RunOptions, r: { setup: Setup; nodes: string[]; tag: string; dir: RunDir; phases: Phase[] }) {
+  const { cfg, log } = o;
+  const { setup, nodes, tag, dir, phases } = r;
+  const sc = SCENARIOS[name];
+  const t0 = performance.now();
+  const setupFrom = Date.now();
+  const before = { ...setup.timings };
+  const plan = await sc.prepare({ cfg, setup, nodes, tag, log });
+  const setupSec = (performance.now() - t0) / 1000;
+  const setupBreakdown = { accounts: setup.timings.users - before.users, accountsSec: Math.round(setup.timings.usersMs - before.usersMs) / 1000, channels: setup.timings.channels - before.channels, channelCallsSec: Math.round(setup.timings.channelsMs - before.channelsMs) / 1000, mode: setup.mode };
+  log(`${name}: setup ${setupSec.toFixed(1)} s; running`);
+  const runFrom = Date.now();
+  phases.push({ name: `${name} setup`, from: setupFrom, to: runFrom });
+  const res = await runWorkers({
+    scenario: sc, plan, cfg, tag, signal: o.signal, log,
+    onSecond: (row) => {
+      dir.ndjson(join('timelines', `${name}.ndjson`), row);
+      if (!o.progress) return;
+      const errs = sc.progress.errors.reduce((s, k) => s + (row.counters[k] ?? 0), 0);
+      const lat = row.latency[sc.progress.hist];
+      const cpu = row.workers.map((w) => (w?.cpu === null || w?.cpu === undefined ? '?' : `${Math.round(w.cpu * 100)}%`)).join('/');
+      process.stderr.write(`[${name}] ${String(row.t + 1).padStart(4)}s  ${sc.progress.gauge}=${row.gauges[sc.progress.gauge] ?? 0}  p95(${sc.progress.hist})=${lat?.p95 ?? '-'}ms  errors=${errs}  gen-cpu=${cpu}\n`);
+    },
+  });
+  phases.push({ name, from: runFrom, to: Date.now() });
+  dir.histograms(name, res.aggregate.hists);
+  const summary = sc.summarize(res.aggregate, plan, cfg);
+  summary.info.setupSeconds = Math.round(setupSec * 10) / 10;
+  // channelCallsSec sums concurrent calls (8 at a time), so it can exceed the wall time.
+  summary.info.setup = setupBreakdown;
+  summary.info.histogramCounts = Object.fromEntries(Object.entries(res.aggregate.hists).map(([k, b]) => [k, summarizeEncoded(b).count]));
+  summary.info.counters = res.aggregate.counters;
+  const notices = reportClockErrors(name, res.aggregate.counters, summary.metrics);
+  if (res.aggregate.interrupted) summary.notes.push('interrupted (Ctrl-C): figures cover the time until the stop');
+  return { summary, timeline: res.timeline, notices, errors: res.errors.map((e) => `${name}: ${e}`) };
+}
+
+/** summary.json: thresholds, generator saturation, resources, status, from everything measured. */
+function summaryOf(o: RunOptions, r: {
+  started: Date; tag: string; dir: RunDir; cluster: SpawnedCluster | null; collector: Collector | null; notices: string[];
+  summaries: Record<string, ScenarioSummary>; timelines: Record<string, TimelineRow[]>; phases: Phase[]; notRun: Record<string, string>; runErrors: string[];
+}): Record<string, unknown> {
+  const { cfg } = o;
+  const { started, tag, dir, cluster, collector, summaries, runErrors } = r;
   const metrics: Record<string, MetricSummary> = {};
   for (const s of Object.values(summaries)) Object.assign(metrics, s.metrics);
   const thresholds = evaluateThresholds(cfg.thresholds, metrics);
   const nodeCount = cluster ? cluster.origins.length : (o.target?.length ?? 1);
   const procRows = collector?.rows.process ?? [];
-  const gen = saturation(timelines, procRows, os.cpus().length, nodeCount);
+  const gen = saturation(r.timelines, procRows, os.cpus().length, nodeCount);
   // An open model only holds if sends leave on time: a late generator inflates the server's latency.
   const why = gen.saturated ? 'its workers were saturated' : gen.machineSaturated ? 'its workers were not busy but the machine\'s CPUs were full (waiting to be scheduled)' : 'cause unknown';
   for (const [sc, metric, inside] of [['messages', 'msg_schedule_lag', 'msg_e2e and msg_send'], ['ws', 'ws_msg_schedule_lag', 'ws_msg_e2e']] as const) {
@@ -170,22 +211,19 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
   const ended = new Date();
   let serverVersion: unknown = null;
   try { serverVersion = JSON.parse(readFileSync(dir.path('environment.json'), 'utf8')).nchat; } catch { /* no environment: the run failed before health */ }
-  Object.assign(result, {
+  return {
     schema: 'nchat-loadtest-summary/1',
     run: { id: `${started.toISOString()}-${tag}`, tag, profile: cfg.profile, startedAt: started.toISOString(), endedAt: ended.toISOString(), durationSec: Math.round((ended.getTime() - started.getTime()) / 100) / 10, status, interrupted: o.signal.aborted, errors: runErrors },
     target: { nodes: cluster?.origins ?? o.target, spawned: o.spawn ? { store: o.spawn.store, redis: o.spawn.redis, nodes: cluster?.origins.length ?? o.spawn.nodes } : null, health: serverVersion },
-    notices: [...notices, ...gen.warnings],
+    notices: [...r.notices, ...gen.warnings],
     scenarios: summaries,
-    notRun,
+    notRun: r.notRun,
     thresholds,
     generator: gen,
-    resources: { ...resourceSummary(collector?.rows ?? {}, nodeCount), byPhase: resourcesByPhase(collector?.rows ?? {}, nodeCount, phases, cfg.sampleIntervalMs) },
-    phases,
+    resources: { ...resourceSummary(collector?.rows ?? {}, nodeCount), byPhase: resourcesByPhase(collector?.rows ?? {}, nodeCount, r.phases, cfg.sampleIntervalMs) },
+    phases: r.phases,
     postgres: collector?.pgInfo ?? 'not collected',
     redis: collector?.redisInfo ?? 'not collected',
     notApplicable: collector?.notApplicable ?? {},
-  });
-  dir.json('summary.json', result);
-  dir.text('summary.md', markdown(result as never));
-  return { exitCode: status === 'PASSED' ? 0 : 1, dir: dir.dir, summary: result };
+  };
 }

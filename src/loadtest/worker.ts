@@ -8,7 +8,8 @@
 // also gives an exact per-worker CPU figure.
 import { performance } from 'node:perf_hooks';
 import { HistSet, CLOCK_ERROR_PREFIX } from './hist.js';
-import { SCENARIOS, type WorkerContext } from './registry.js';
+import { SCENARIOS } from './registry.js';
+import type { WorkerContext } from './scenario.js';
 import type { LoadtestConfig } from './config.js';
 
 export interface WorkerInit { scenario: string; payload: unknown; cfg: LoadtestConfig; workerIndex: number; tag: string }
@@ -27,6 +28,48 @@ export interface Tick {
 const cpuSec = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 
 interface Port { postMessage(m: unknown): void; on(fn: (m: { type: string; startAtEpoch?: number }) => void): void }
+
+/** One Tick a second from the common start: counter deltas, gauges, histograms taken since the last, CPU and event-loop utilization. */
+class SecondTicker {
+  private lastCpu = cpuSec();
+  private lastElu = performance.eventLoopUtilization();
+  private lastTickAt = performance.now();
+  private timer: NodeJS.Timeout | undefined;
+  private sec = 0;
+
+  constructor(
+    private readonly port: Port,
+    private readonly hists: HistSet,
+    /** Counter increments since the last tick (cleared by each tick). */
+    private readonly delta: Map<string, number>,
+    private readonly gauges: Map<string, number>,
+  ) {}
+
+  start(startPerf: number): void {
+    const schedule = () => {
+      const due = startPerf + (this.sec + 1) * 1000;
+      this.timer = setTimeout(() => { this.tick(this.sec); this.sec++; schedule(); }, Math.max(0, due - performance.now()));
+    };
+    schedule();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  tick(sec: number): void {
+    const now = performance.now();
+    const cpuNow = cpuSec();
+    const cpu = (cpuNow - this.lastCpu) / ((now - this.lastTickAt) / 1000);
+    const elu = performance.eventLoopUtilization(this.lastElu);
+    this.lastCpu = cpuNow;
+    this.lastElu = performance.eventLoopUtilization();
+    this.lastTickAt = now;
+    const t: Tick = { type: 'tick', sec, counters: Object.fromEntries(this.delta), gauges: Object.fromEntries(this.gauges), hists: this.hists.take(), cpu, elu: elu.utilization };
+    this.delta.clear();
+    this.port.postMessage(t);
+  }
+}
 
 async function main(): Promise<void> {
   const port: Port = { postMessage: (m) => { process.send?.(m); }, on: (fn) => { process.on('message', fn as never); } };
@@ -58,27 +101,7 @@ async function main(): Promise<void> {
     }
   });
 
-  let lastCpu = cpuSec();
-  let lastElu = performance.eventLoopUtilization();
-  let lastTickAt = performance.now();
-  const tick = (sec: number) => {
-    const now = performance.now();
-    const cpuNow = cpuSec();
-    const cpu = (cpuNow - lastCpu) / ((now - lastTickAt) / 1000);
-    const elu = performance.eventLoopUtilization(lastElu);
-    lastCpu = cpuNow;
-    lastElu = performance.eventLoopUtilization();
-    lastTickAt = now;
-    const t: Tick = { type: 'tick', sec, counters: Object.fromEntries(delta), gauges: Object.fromEntries(gauges), hists: hists.take(), cpu, elu: elu.utilization };
-    delta.clear();
-    port.postMessage(t);
-  };
-  let timer: NodeJS.Timeout | undefined;
-  let sec = 0;
-  const schedule = () => {
-    const due = startPerf + (sec + 1) * 1000;
-    timer = setTimeout(() => { tick(sec); sec++; schedule(); }, Math.max(0, due - performance.now()));
-  };
+  const ticker = new SecondTicker(port, hists, delta, gauges);
 
   const ctx: WorkerContext = {
     payload: init.payload,
@@ -95,7 +118,7 @@ async function main(): Promise<void> {
     async barrier() {
       port.postMessage({ type: 'ready' });
       startPerf = await go;
-      schedule();
+      ticker.start(startPerf);
       return startPerf;
     },
     log(msg) { port.postMessage({ type: 'log', msg }); },
@@ -107,8 +130,8 @@ async function main(): Promise<void> {
   } catch (e) {
     error = (e as Error).stack ?? String(e);
   }
-  if (timer) clearTimeout(timer);
-  if (startPerf >= 0) tick(Math.max(0, Math.floor((performance.now() - startPerf) / 1000)));
+  ticker.stop();
+  if (startPerf >= 0) ticker.tick(Math.max(0, Math.floor((performance.now() - startPerf) / 1000)));
   port.postMessage({
     type: 'done',
     counters: Object.fromEntries(counters),

@@ -1,6 +1,7 @@
 // Composition root: the only place that asks which backend is configured. Picks the store
 // (SQLite file by default, PostgreSQL with a URL), the broker (memory, or Redis with a URL),
-// builds services, the HTTP app and the realtime gateway, and owns graceful shutdown.
+// builds, in dependency order, presence (from the broker), the services (which read presence for
+// @here), the HTTP app and the realtime layer (which feeds presence), and owns graceful shutdown.
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
@@ -13,12 +14,13 @@ import { createRedisBroker } from './broker/redis-broker.js';
 import { Metrics, startMetricsServer } from './http/metrics.js';
 import { timedStore } from './store/timed-store.js';
 import { buildServices, type Services } from './services/index.js';
-import { nobodyOnline, type ServiceDeps } from './services/context.js';
+import type { ServiceDeps } from './services/context.js';
 import { shareLimitsThroughRedis } from './services/shared-limits.js';
 import type { Store } from './store/store.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import { openPostgresStore } from './store/postgres/index.js';
-import { attachRealtime, type Realtime, type RealtimeDeps } from './realtime/index.js';
+import { attachRealtime, type Realtime } from './realtime/index.js';
+import { Presence, defaultPresenceTiming, type PresenceTiming } from './realtime/presence.js';
 import { VERSION } from './version.js';
 
 export interface RunningServer {
@@ -73,7 +75,7 @@ async function jwtSecret(config: Config, store: Store): Promise<string> {
 export interface StartOptions {
   logger?: Logger;
   /** Tests shorten presence debounces; production uses the defaults. */
-  presenceTiming?: RealtimeDeps['presenceTiming'];
+  presenceTiming?: Partial<PresenceTiming>;
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
@@ -85,7 +87,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const broker = await openBroker(config, logger);
   const metrics = new Metrics(rawStore);
   const store = timedStore(rawStore, metrics);
-  const deps: ServiceDeps = { config, store, broker, logger, presence: nobodyOnline, now: () => new Date() };
+  const nodeId = (broker as { nodeId?: string }).nodeId ?? randomBytes(6).toString('hex');
+  const presence = new Presence(broker, nodeId, { ...defaultPresenceTiming, ...opts.presenceTiming });
+  const deps: ServiceDeps = { config, store, broker, logger, presence, now: () => new Date() };
   const services = buildServices(deps, await jwtSecret(config, store));
   const sharedLimits = await shareLimitsThroughRedis(config, services, logger);
 
@@ -97,8 +101,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     logger,
     system: { version: VERSION, store: store.kind, broker: broker.kind, draining: () => draining },
   });
-  const realtime = attachRealtime(app.server, { config, broker, services, logger, presenceTiming: opts.presenceTiming });
-  deps.presence = realtime.presence;
+  const realtime = attachRealtime(app.server, { config, broker, services, presence, logger });
   metrics.gauge('nchat_ws_connections', 'Open WebSocket connections on this node', () => realtime.stats().connections);
   metrics.gauge('nchat_ws_users', 'Distinct users connected to this node', () => realtime.stats().users);
   metrics.gauge('nchat_ws_frames_sent', 'WebSocket frames sent since start (counter semantics)', () => realtime.stats().framesSent);
@@ -126,6 +129,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         logger.debug({ step: name, ms: Math.round(performance.now() - t0) }, 'shutdown step done');
       };
       await step('realtime', () => realtime.drain());
+      await step('presence', async () => presence.stop());
       await step('http', () => closeHttp(app, config.shutdownGraceMs));
       await step('metrics', () => metricsServer?.close());
       await step('limits', () => sharedLimits.close());

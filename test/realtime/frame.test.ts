@@ -1,8 +1,8 @@
-// The hub's pre-encoded shared frame must be byte-identical to what ws itself would write.
+// The outbox's pre-encoded shared frame must be byte-identical to what ws itself would write.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ws from 'ws';
-import { encodeTextFrame } from '../../src/server/realtime/hub.js';
+import { encodeTextFrame } from '../../src/server/realtime/frames.js';
 
 test('encodeTextFrame matches ws framing at every length boundary', () => {
   const Sender = (ws as unknown as { Sender: { frame(d: Buffer, o: object): Buffer[] } }).Sender;

@@ -3,11 +3,11 @@
 // rate. A non-2xx or network failure is an error and never a latency sample. Endpoints the
 // target does not implement (a 404 at setup, e.g. search) are left out of the mix and
 // reported "not measured" with the reason, instead of being counted as errors.
-import type { Scenario, WorkerContext, Plan, Aggregate, ScenarioSummary } from '../registry.js';
+import type { Scenario, WorkerContext, Plan, Aggregate, ScenarioSummary } from '../scenario.js';
 import type { Account } from '../setup.js';
 import { split, refreshAccount } from '../setup.js';
 import type { LoadtestConfig, ApiScenarioConfig } from '../config.js';
-import { HttpClient } from '../clients/http.js';
+import { HttpClient, type HttpResult } from '../clients/http.js';
 import { summarizeEncoded } from '../hist.js';
 import { counter, rate, gauge, round, type MetricSummary } from '../metrics.js';
 
@@ -56,48 +56,49 @@ async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
 }
 
 const WORDS = ['alpha', 'beta', 'gamma', 'lorem', 'seed', 'message'];
+const rnd = <T>(l: T[]) => l[Math.floor(Math.random() * l.length)];
 
-async function run(ctx: WorkerContext): Promise<unknown> {
-  const p = ctx.payload as Payload;
-  const a = ctx.cfg.api;
-  const https = p.nodes.map((o) => new HttpClient(o, Math.max(4, p.vus.length)));
-  const entries = (Object.entries(p.mix) as [Endpoint, number][]).filter(([, w]) => w > 0);
-  const totalW = entries.reduce((s, [, w]) => s + w, 0);
-  const pickEp = (): Endpoint => { let r = Math.random() * totalW; for (const [k, w] of entries) if ((r -= w) < 0) return k; return entries[entries.length - 1][0]; };
-  const rnd = <T>(l: T[]) => l[Math.floor(Math.random() * l.length)];
-  let seq = 0;
-  let running = 0;
+/** One worker's VUs: each loops over the weighted request mix until the run ends. */
+class ApiRun {
+  private readonly p: Payload;
+  private readonly a: LoadtestConfig['api'];
+  private readonly https: HttpClient[];
+  private readonly entries: [Endpoint, number][];
+  private readonly totalW: number;
+  private seq = 0;
+  private running = 0;
 
-  const start = await ctx.barrier();
-  const end = start + a.duration * 1000;
-  const vu = async (acc: Account, k: number) => {
+  constructor(private readonly ctx: WorkerContext) {
+    const p = (this.p = ctx.payload as Payload);
+    this.a = ctx.cfg.api;
+    this.https = p.nodes.map((o) => new HttpClient(o, Math.max(4, p.vus.length)));
+    this.entries = (Object.entries(p.mix) as [Endpoint, number][]).filter(([, w]) => w > 0);
+    this.totalW = this.entries.reduce((s, [, w]) => s + w, 0);
+  }
+
+  private pickEp(): Endpoint {
+    let r = Math.random() * this.totalW;
+    for (const [k, w] of this.entries) if ((r -= w) < 0) return k;
+    return this.entries[this.entries.length - 1][0];
+  }
+
+  /** Every VU, ramped up over rampUp seconds (VU k of all starts at k/total of it), until `end`. */
+  async load(start: number): Promise<void> {
+    const end = start + this.a.duration * 1000;
+    await Promise.all(this.p.vus.map((acc, k) => this.vu(acc, k, start, end)));
+    this.ctx.gauge('api_vus', 0);
+  }
+
+  private async vu(acc: Account, k: number, start: number, end: number): Promise<void> {
+    const { ctx, a, p } = this;
     const startAt = start + (a.rampUp * 1000 * (p.firstVu + k)) / Math.max(1, p.totalVus);
     await new Promise((r) => setTimeout(r, Math.max(0, startAt - performance.now())));
-    const http = https[acc.node];
-    running++;
-    ctx.gauge('api_vus', running);
+    const http = this.https[acc.node];
+    this.running++;
+    ctx.gauge('api_vus', this.running);
     while (!ctx.signal.aborted && performance.now() < end) {
-      const ep = pickEp();
-      const ch = rnd(p.channelIds);
-      let r;
-      switch (ep) {
-        case 'auth_refresh':
-          r = await http.request<{ accessToken: string; refreshToken: string }>('POST', '/api/auth/refresh', { body: { refreshToken: acc.refreshToken } });
-          if (r.ok && r.body?.accessToken) { acc.accessToken = r.body.accessToken; acc.refreshToken = r.body.refreshToken; }
-          break;
-        case 'channels_list': r = await http.request('GET', '/api/channels', { token: acc.accessToken }); break;
-        case 'channel_get': r = await http.request('GET', `/api/channels/${ch}`, { token: acc.accessToken }); break;
-        case 'message_send': {
-          const n = seq++;
-          const text = n % 5 === 0 ? `@${rnd(p.usernames)} api load ${n} ${rnd(WORDS)}` : `api load ${n} ${rnd(WORDS)} ${rnd(WORDS)}`;
-          r = await http.request('POST', `/api/channels/${ch}/messages`, { token: acc.accessToken, body: { text, clientMsgId: `${ctx.tag}a${ctx.workerIndex}.${n}` } });
-          break;
-        }
-        case 'message_list': r = await http.request('GET', `/api/channels/${ch}/messages?limit=50`, { token: acc.accessToken }); break;
-        case 'search': r = await http.request('GET', `/api/search?q=${rnd(WORDS)}&limit=20`, { token: acc.accessToken }); break;
-        case 'user_profile': r = await http.request('GET', `/api/users/${rnd(p.userIds)}`, { token: acc.accessToken }); break;
-        case 'notifications': r = await http.request('GET', '/api/notifications?limit=20', { token: acc.accessToken }); break;
-      }
+      const ep = this.pickEp();
+      const r = await this.request(http, acc, ep);
       ctx.count('api_reqs');
       ctx.count(`api_reqs:${ep}`);
       if (r.ok) {
@@ -113,11 +114,43 @@ async function run(ctx: WorkerContext): Promise<unknown> {
       }
       if (a.thinkTimeMs > 0) await new Promise((res) => setTimeout(res, a.thinkTimeMs));
     }
-    running--;
-  };
-  await Promise.all(p.vus.map((acc, k) => vu(acc, k)));
-  ctx.gauge('api_vus', 0);
-  await Promise.all(https.map((h) => h.close()));
+    this.running--;
+  }
+
+  /** One request of the mix as this VU. */
+  private async request(http: HttpClient, acc: Account, ep: Endpoint): Promise<HttpResult> {
+    const { ctx, p } = this;
+    const ch = rnd(p.channelIds);
+    const token = acc.accessToken;
+    switch (ep) {
+      case 'auth_refresh': {
+        const r = await http.request<{ accessToken: string; refreshToken: string }>('POST', '/api/auth/refresh', { body: { refreshToken: acc.refreshToken } });
+        if (r.ok && r.body?.accessToken) { acc.accessToken = r.body.accessToken; acc.refreshToken = r.body.refreshToken; }
+        return r;
+      }
+      case 'channels_list': return http.request('GET', '/api/channels', { token });
+      case 'channel_get': return http.request('GET', `/api/channels/${ch}`, { token });
+      case 'message_send': {
+        const n = this.seq++;
+        const text = n % 5 === 0 ? `@${rnd(p.usernames)} api load ${n} ${rnd(WORDS)}` : `api load ${n} ${rnd(WORDS)} ${rnd(WORDS)}`;
+        return http.request('POST', `/api/channels/${ch}/messages`, { token, body: { text, clientMsgId: `${ctx.tag}a${ctx.workerIndex}.${n}` } });
+      }
+      case 'message_list': return http.request('GET', `/api/channels/${ch}/messages?limit=50`, { token });
+      case 'search': return http.request('GET', `/api/search?q=${rnd(WORDS)}&limit=20`, { token });
+      case 'user_profile': return http.request('GET', `/api/users/${rnd(p.userIds)}`, { token });
+      case 'notifications': return http.request('GET', '/api/notifications?limit=20', { token });
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.https.map((h) => h.close()));
+  }
+}
+
+async function run(ctx: WorkerContext): Promise<unknown> {
+  const r = new ApiRun(ctx);
+  await r.load(await ctx.barrier());
+  await r.close();
   return undefined;
 }
 

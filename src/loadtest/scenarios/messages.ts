@@ -10,7 +10,7 @@
 // sent are counted by cause (in-flight cap = server backpressure; no member online); none is
 // dropped for generator lateness, which is measured (msg_schedule_lag). Latency samples of a
 // message are recorded only once its send succeeded, so a failed request never leaves one.
-import type { Scenario, WorkerContext, Plan, Aggregate, ScenarioSummary } from '../registry.js';
+import type { Scenario, WorkerContext, Plan, Aggregate, ScenarioSummary } from '../scenario.js';
 import type { Account } from '../setup.js';
 import { split, refreshAccount } from '../setup.js';
 import type { LoadtestConfig } from '../config.js';
@@ -67,133 +67,161 @@ function textFor(kind: string, n: number, members: Account[]): string {
   return `load test message ${n} lorem ipsum dolor sit amet`;
 }
 
-async function run(ctx: WorkerContext): Promise<unknown> {
-  const p = ctx.payload as Payload;
-  const cfg = ctx.cfg.messages;
-  const https = p.nodes.map((o) => new HttpClient(o, 64));
-  // state: 'absent' = never connected (setup connect failed) or closed by the generator at the
-  // end; 'open'; 'away' = closed unexpectedly, reconnecting. An away member stays a recipient:
-  // what is sent meanwhile counts as received only if its resume replays it before the drain ends.
-  interface Conn { acc: Account; ch: number; idx: number; sock: NchatSocket; state: 'absent' | 'open' | 'away'; lastSeq: number; failures: number; expired: boolean }
-  const conns: Conn[] = [];
-  const byCh: Conn[][] = p.channels.map(() => []);
-  p.channels.forEach((c, ci) => c.members.forEach((acc) => { const x: Conn = { acc, ch: ci, idx: conns.length, sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken), state: 'absent', lastSeq: 0, failures: 0, expired: false }; conns.push(x); byCh[ci].push(x); }));
-  let stopped = false;
-  const pending = new Map<string, Pending>();
-  let inFlight = 0;
+// state: 'absent' = never connected (setup connect failed) or closed by the generator at the
+// end; 'open'; 'away' = closed unexpectedly, reconnecting. An away member stays a recipient:
+// what is sent meanwhile counts as received only if its resume replays it before the drain ends.
+interface Conn { acc: Account; ch: number; idx: number; sock: NchatSocket; state: 'absent' | 'open' | 'away'; lastSeq: number; failures: number; expired: boolean }
 
-  const finalize = (cid: string, m: Pending) => {
-    pending.delete(cid);
+/** One worker's part of the scenario: every member of its channels online, and the open-model sender. */
+class MessagesRun {
+  private readonly p: Payload;
+  private readonly cfg: LoadtestConfig['messages'];
+  private readonly https: HttpClient[];
+  private readonly conns: Conn[] = [];
+  private readonly byCh: Conn[][];
+  /** Messages sent and not yet settled (accepted and received by every recipient, or failed), by clientMsgId. */
+  private readonly pending = new Map<string, Pending>();
+  private inFlight = 0;
+  private stopped = false;
+  /** End of the scheduled window (performance.now() time); Infinity until the load starts. */
+  private end = Infinity;
+  /** Iterations scheduled so far (message i is due at start + i / rate). */
+  private i = 0;
+
+  constructor(private readonly ctx: WorkerContext) {
+    const p = (this.p = ctx.payload as Payload);
+    this.cfg = ctx.cfg.messages;
+    this.https = p.nodes.map((o) => new HttpClient(o, 64));
+    this.byCh = p.channels.map(() => []);
+    p.channels.forEach((c, ci) => c.members.forEach((acc) => { const x: Conn = { acc, ch: ci, idx: this.conns.length, sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken), state: 'absent', lastSeq: 0, failures: 0, expired: false }; this.conns.push(x); this.byCh[ci].push(x); }));
+    for (const c of this.conns) {
+      c.sock.onEvent = (e, at) => this.onEvent(c, e, at);
+      c.sock.onClose = (code, intentional) => this.onClose(c, code, intentional);
+    }
+  }
+
+  // ---- settling a message -------------------------------------------------------------------
+
+  private finalize(cid: string, m: Pending): void {
+    const ctx = this.ctx;
+    this.pending.delete(cid);
     for (const s of m.samples) ctx.hists.record('msg_e2e', s);
     ctx.count('msg_receipts', m.samples.length);
     ctx.count('msg_expected_receipts', m.expectedCount);
     if (m.expected.size === 0) ctx.count('msg_delivered');
     else { ctx.count('msg_delivery_failed'); ctx.count('msg_receipts_missing', m.expected.size); }
-  };
-  const fail = (cid: string, m: Pending, reason: string) => {
+  }
+
+  private fail(cid: string, m: Pending, reason: string): void {
+    const ctx = this.ctx;
     if (m.failed || m.acked) return;
     m.failed = true;
-    inFlight--;
-    pending.delete(cid);
+    this.inFlight--;
+    this.pending.delete(cid);
     ctx.count('msg_send_failed');
     ctx.count(`msg_send_error:${reason}`);
     if (m.samples.length) ctx.count('msg_receipts_of_failed_sends', m.samples.length);
-  };
-  let end = Infinity;
-  const accepted = (cid: string, m: Pending, at: number) => {
+  }
+
+  private accepted(cid: string, m: Pending, at: number): void {
+    const ctx = this.ctx;
     if (m.acked || m.failed) return;
     m.acked = true;
-    inFlight--;
+    this.inFlight--;
     ctx.count('msg_sent_ok');
     // Accepted before the scheduled window closed: what the achieved rate is computed from.
-    if (at <= end) ctx.count('msg_sent_ok_in_window');
+    if (at <= this.end) ctx.count('msg_sent_ok_in_window');
     ctx.count(`msg_transport:${m.transport}`);
     ctx.hists.record('msg_send', at - m.intended);
     ctx.hists.record(`msg_send_${m.transport}`, at - m.intended);
-    if (m.expected.size === 0) finalize(cid, m);
-  };
-
-  for (const c of conns) {
-    c.sock.onEvent = (e: ServerEvent, at: number) => {
-      if (e.type === 'hello') {
-        // The first hello gives the position to resume from; a reconnect's hello must not move it
-        // past messages sent while away.
-        if (c.state === 'absent') c.lastSeq = e.channels?.find((x) => x.channelId === p.channels[c.ch].channelId)?.lastSeq ?? 0;
-      } else if (e.type === 'resumed') {
-        ctx.count('msg_ws_resumed_channels');
-        if (e.limited) ctx.count('msg_ws_resume_limited');
-      } else if (e.type === 'message.created') {
-        if (typeof e.seq === 'number' && e.seq > c.lastSeq) c.lastSeq = e.seq;
-        const cid = e.message?.clientMsgId;
-        if (typeof cid !== 'string' || !cid.startsWith(`${ctx.tag}m`)) return;
-        const m = pending.get(cid);
-        if (m && m.expected.delete(c.idx)) {
-          m.samples.push(at - m.intended);
-          if (m.acked && m.expected.size === 0) finalize(cid, m);
-        } else ctx.count('msg_receipts_unexpected');
-      } else if (e.type === 'ack') {
-        const m = pending.get(e.clientMsgId);
-        if (m) accepted(e.clientMsgId, m, at);
-      } else if (e.type === 'error') {
-        ctx.count('msg_ws_error_events');
-        const m = e.ref ? pending.get(e.ref) : undefined;
-        if (m) fail(e.ref!, m, e.code ?? 'WS_ERROR');
-      }
-    };
-    c.sock.onClose = (code, intentional) => {
-      if (intentional || stopped) { c.state = 'absent'; return; } // counted where the generator closes it
-      ctx.count('msg_ws_disconnects_unexpected');
-      c.state = 'away';
-      if (code === CloseCodes.TOKEN_EXPIRED) c.expired = true;
-      setTimeout(() => void reconnect(c), 250 + Math.random() * 1000); // jitter, as a real client
-    };
+    if (m.expected.size === 0) this.finalize(cid, m);
   }
-  // Reconnect and resume from the last seq seen; backoff with full jitter (0.5 s … 8 s) on failure.
-  const reconnect = async (c: Conn): Promise<void> => {
-    if (stopped || c.state !== 'away') return;
+
+  // ---- sockets ------------------------------------------------------------------------------
+
+  private onEvent(c: Conn, e: ServerEvent, at: number): void {
+    const ctx = this.ctx;
+    if (e.type === 'hello') {
+      // The first hello gives the position to resume from; a reconnect's hello must not move it
+      // past messages sent while away.
+      if (c.state === 'absent') c.lastSeq = e.channels?.find((x) => x.channelId === this.p.channels[c.ch].channelId)?.lastSeq ?? 0;
+    } else if (e.type === 'resumed') {
+      ctx.count('msg_ws_resumed_channels');
+      if (e.limited) ctx.count('msg_ws_resume_limited');
+    } else if (e.type === 'message.created') {
+      if (typeof e.seq === 'number' && e.seq > c.lastSeq) c.lastSeq = e.seq;
+      const cid = e.message?.clientMsgId;
+      if (typeof cid !== 'string' || !cid.startsWith(`${ctx.tag}m`)) return;
+      const m = this.pending.get(cid);
+      if (m && m.expected.delete(c.idx)) {
+        m.samples.push(at - m.intended);
+        if (m.acked && m.expected.size === 0) this.finalize(cid, m);
+      } else ctx.count('msg_receipts_unexpected');
+    } else if (e.type === 'ack') {
+      const m = this.pending.get(e.clientMsgId);
+      if (m) this.accepted(e.clientMsgId, m, at);
+    } else if (e.type === 'error') {
+      ctx.count('msg_ws_error_events');
+      const m = e.ref ? this.pending.get(e.ref) : undefined;
+      if (m) this.fail(e.ref!, m, e.code ?? 'WS_ERROR');
+    }
+  }
+
+  private onClose(c: Conn, code: number, intentional: boolean): void {
+    if (intentional || this.stopped) { c.state = 'absent'; return; } // counted where the generator closes it
+    this.ctx.count('msg_ws_disconnects_unexpected');
+    c.state = 'away';
+    if (code === CloseCodes.TOKEN_EXPIRED) c.expired = true;
+    setTimeout(() => void this.reconnect(c), 250 + Math.random() * 1000); // jitter, as a real client
+  }
+
+  /** Reconnects and resumes from the last seq seen; backoff with full jitter (0.5 s … 8 s) on failure. */
+  private async reconnect(c: Conn): Promise<void> {
+    if (this.stopped || c.state !== 'away') return;
     if (c.expired) {
       c.expired = false;
-      if (await refreshAccount(https[c.acc.node], c.acc)) c.sock.token = c.acc.accessToken;
+      if (await refreshAccount(this.https[c.acc.node], c.acc)) c.sock.token = c.acc.accessToken;
     }
-    const r = await c.sock.connect(ctx.cfg.ws.connectTimeoutMs);
-    if (stopped) { c.sock.close(); return; }
+    const r = await c.sock.connect(this.ctx.cfg.ws.connectTimeoutMs);
+    if (this.stopped) { c.sock.close(); return; }
     if (r.ok) {
       c.state = 'open';
       c.failures = 0;
-      ctx.count('msg_ws_reconnects');
-      c.sock.send({ op: 'resume', positions: { [p.channels[c.ch].channelId]: c.lastSeq } });
+      this.ctx.count('msg_ws_reconnects');
+      c.sock.send({ op: 'resume', positions: { [this.p.channels[c.ch].channelId]: c.lastSeq } });
     } else {
-      ctx.count('msg_ws_reconnect_errors');
+      this.ctx.count('msg_ws_reconnect_errors');
       c.failures++;
-      setTimeout(() => void reconnect(c), Math.random() * Math.min(8000, 500 * 2 ** c.failures));
+      setTimeout(() => void this.reconnect(c), Math.random() * Math.min(8000, 500 * 2 ** c.failures));
     }
-  };
-  // Connect every member before the clock starts (not part of the measured rate).
-  let next = 0;
-  await Promise.all(Array.from({ length: 50 }, async () => {
-    while (next < conns.length) {
-      const c = conns[next++];
-      const r = await c.sock.connect(ctx.cfg.ws.connectTimeoutMs);
-      if (r.ok) { ctx.hists.record('msg_setup_connecting', r.connectMs); c.state = 'open'; }
-      else ctx.count('msg_setup_connect_errors');
-    }
-  }));
-  ctx.hists.take();
+  }
 
-  const start = await ctx.barrier();
-  const interval = 1000 / p.rate;
-  end = start + cfg.duration * 1000;
-  ctx.gauge('msg_rate_target', p.rate);
-  let i = 0;
-  const fire = (intended: number) => {
-    const n = i;
+  /** Connects every member before the clock starts (not part of the measured rate). */
+  async connectAll(): Promise<void> {
+    let next = 0;
+    await Promise.all(Array.from({ length: 50 }, async () => {
+      while (next < this.conns.length) {
+        const c = this.conns[next++];
+        const r = await c.sock.connect(this.ctx.cfg.ws.connectTimeoutMs);
+        if (r.ok) { this.ctx.hists.record('msg_setup_connecting', r.connectMs); c.state = 'open'; }
+        else this.ctx.count('msg_setup_connect_errors');
+      }
+    }));
+  }
+
+  // ---- the open-model sender ----------------------------------------------------------------
+
+  /** Message i, due at `intended`: sent from a random online member over REST or WS, or counted as dropped by cause. */
+  private fire(intended: number): void {
+    const { ctx, cfg, p } = this;
+    const n = this.i;
     const ci = n % p.channels.length;
-    const online = byCh[ci].filter((c) => c.state === 'open' && c.sock.open);
+    const online = this.byCh[ci].filter((c) => c.state === 'open' && c.sock.open);
     ctx.count('msg_attempted');
     // Dropped iterations, by cause (the generator never drops a message for being late: its
     // lateness is msg_schedule_lag, and the message still counts from its intended time).
     if (online.length === 0) { ctx.count('msg_no_online_sender'); return; }
-    if (inFlight >= cfg.maxInFlight) { ctx.count('msg_dropped_inflight_cap'); return; }
+    if (this.inFlight >= cfg.maxInFlight) { ctx.count('msg_dropped_inflight_cap'); return; }
     const sender = online[Math.floor(Math.random() * online.length)];
     const kind = pick(cfg.mix);
     const transport = pick(cfg.transport);
@@ -201,48 +229,72 @@ async function run(ctx: WorkerContext): Promise<unknown> {
     const cid = `${ctx.tag}m${ctx.workerIndex}.${n}`;
     // Recipients: every member online now or away (reconnecting), so a dropped member cannot
     // make a message look delivered.
-    const expected = new Set(byCh[ci].filter((c) => c.state !== 'absent').map((c) => c.idx));
+    const expected = new Set(this.byCh[ci].filter((c) => c.state !== 'absent').map((c) => c.idx));
     if (expected.size > online.length) ctx.count('msg_expected_while_away', expected.size - online.length);
     const m: Pending = { intended, ch: ci, expected, expectedCount: expected.size, acked: false, failed: false, samples: [], transport };
-    pending.set(cid, m);
-    inFlight++;
+    this.pending.set(cid, m);
+    this.inFlight++;
     const text = textFor(kind, n, p.channels[ci].members);
-    const sentAt = performance.now();
-    ctx.hists.record('msg_schedule_lag', sentAt - intended);
+    ctx.hists.record('msg_schedule_lag', performance.now() - intended);
     if (transport === 'ws') {
-      if (!sender.sock.send({ op: 'send', channelId: p.channels[ci].channelId, text, clientMsgId: cid })) fail(cid, m, 'WS_NOT_OPEN');
-    } else {
-      void https[sender.acc.node].request('POST', `/api/channels/${p.channels[ci].channelId}/messages`, { token: sender.acc.accessToken, body: { text, clientMsgId: cid } }).then((r) => {
-        if (r.ok) accepted(cid, m, performance.now());
-        else {
-          fail(cid, m, r.error ?? `HTTP_${r.status}`);
-          if (r.status === 401 && r.error === 'TOKEN_EXPIRED') void refreshAccount(https[sender.acc.node], sender.acc);
-        }
-      });
+      if (!sender.sock.send({ op: 'send', channelId: p.channels[ci].channelId, text, clientMsgId: cid })) this.fail(cid, m, 'WS_NOT_OPEN');
+    } else this.sendRest(sender, ci, text, cid, m);
+  }
+
+  private sendRest(sender: Conn, ci: number, text: string, cid: string, m: Pending): void {
+    const http = this.https[sender.acc.node];
+    void http.request('POST', `/api/channels/${this.p.channels[ci].channelId}/messages`, { token: sender.acc.accessToken, body: { text, clientMsgId: cid } }).then((r) => {
+      if (r.ok) this.accepted(cid, m, performance.now());
+      else {
+        this.fail(cid, m, r.error ?? `HTTP_${r.status}`);
+        if (r.status === 401 && r.error === 'TOKEN_EXPIRED') void refreshAccount(http, sender.acc);
+      }
+    });
+  }
+
+  /** Fires every message when due until the window ends (or the run is aborted). */
+  async load(start: number): Promise<void> {
+    const { ctx, p } = this;
+    const interval = 1000 / p.rate;
+    this.end = start + this.cfg.duration * 1000;
+    ctx.gauge('msg_rate_target', p.rate);
+    while (!ctx.signal.aborted) {
+      const now = performance.now();
+      let due = start + this.i * interval;
+      if (due >= this.end) break;
+      while (due <= now && due < this.end) { this.fire(due); this.i++; due = start + this.i * interval; }
+      ctx.gauge('msg_in_flight', this.inFlight);
+      await new Promise((r) => setTimeout(r, Math.max(0, Math.min(2, due - performance.now()))));
     }
-  };
-  while (!ctx.signal.aborted) {
-    const now = performance.now();
-    let due = start + i * interval;
-    if (due >= end) break;
-    while (due <= now && due < end) { fire(due); i++; due = start + i * interval; }
-    ctx.gauge('msg_in_flight', inFlight);
-    await new Promise((r) => setTimeout(r, Math.max(0, Math.min(2, due - performance.now()))));
+    ctx.gauge('msg_rate_target', 0);
   }
-  ctx.gauge('msg_rate_target', 0);
-  const drainUntil = performance.now() + cfg.drainMs;
-  while (pending.size > 0 && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
-  for (const [cid, m] of [...pending]) {
-    if (m.acked) finalize(cid, m);
-    else fail(cid, m, 'NO_RESPONSE_IN_DRAIN');
+
+  /** Waits up to drainMs for what is in flight, settles the rest, closes everything. */
+  async finish(): Promise<{ sentUntil: number }> {
+    const ctx = this.ctx;
+    const drainUntil = performance.now() + this.cfg.drainMs;
+    while (this.pending.size > 0 && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
+    for (const [cid, m] of [...this.pending]) {
+      if (m.acked) this.finalize(cid, m);
+      else this.fail(cid, m, 'NO_RESPONSE_IN_DRAIN');
+    }
+    this.stopped = true;
+    ctx.gauge('msg_ws_away', this.conns.filter((c) => c.state === 'away').length);
+    // Counted here, not in onClose: the close events may arrive after this worker has reported.
+    ctx.count('msg_ws_disconnects_expected', this.conns.filter((c) => c.state === 'open').length);
+    for (const c of this.conns) { c.state = 'absent'; c.sock.close(); }
+    await Promise.all(this.https.map((h) => h.destroy()));
+    return { sentUntil: this.i };
   }
-  stopped = true;
-  ctx.gauge('msg_ws_away', conns.filter((c) => c.state === 'away').length);
-  // Counted here, not in onClose: the close events may arrive after this worker has reported.
-  ctx.count('msg_ws_disconnects_expected', conns.filter((c) => c.state === 'open').length);
-  for (const c of conns) { c.state = 'absent'; c.sock.close(); }
-  await Promise.all(https.map((h) => h.destroy()));
-  return { sentUntil: i };
+}
+
+async function run(ctx: WorkerContext): Promise<unknown> {
+  const r = new MessagesRun(ctx);
+  await r.connectAll();
+  ctx.hists.take();
+  const start = await ctx.barrier();
+  await r.load(start);
+  return r.finish();
 }
 
 function summarize(agg: Aggregate, plan: Plan, cfg: LoadtestConfig): ScenarioSummary {

@@ -5,7 +5,7 @@
 // channel counts from it, and the generator's lateness is reported (ws_msg_schedule_lag).
 // Each channel's members live in one worker, so a message's expected recipients and its
 // send time share one clock. Churn uses separate accounts and is reported apart.
-import type { Scenario, WorkerContext, Plan, Aggregate, ScenarioSummary } from '../registry.js';
+import type { Scenario, WorkerContext, Plan, Aggregate, ScenarioSummary } from '../scenario.js';
 import type { Account } from '../setup.js';
 import { split, refreshAccount } from '../setup.js';
 import { HttpClient } from '../clients/http.js';
@@ -53,30 +53,56 @@ async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
   };
 }
 
-async function run(ctx: WorkerContext): Promise<unknown> {
-  const p = ctx.payload as Payload;
-  const w = ctx.cfg.ws;
-  const conns: Conn[] = [];
-  p.groups.forEach((g, gi) => g.members.forEach((acc) => conns.push({ acc, group: gi, idx: conns.length, sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken), state: 'idle', everOpened: false, retryAt: 0, failures: 0, lastSeq: 0, expired: false })));
-  const byGroup: Conn[][] = p.groups.map(() => []);
-  for (const c of conns) byGroup[c.group].push(c);
-  const share = conns.length / Math.max(1, p.totalUsers);
-  const pending = new Map<string, Pending>();
-  let seq = 0;
-  let inFlight = 0;
-  let stopped = false;
+/** One worker's part of the scenario: its steady connections, its churn accounts, and the chat between them. */
+class WsRun {
+  private readonly p: Payload;
+  private readonly w: LoadtestConfig['ws'];
+  private readonly conns: Conn[] = [];
+  private readonly byGroup: Conn[][];
+  /** This worker's share of the steady users (targets and rates are scaled by it). */
+  private readonly share: number;
+  /** Chat messages sent and not yet received by every expected recipient, by clientMsgId. */
+  private readonly pending = new Map<string, Pending>();
+  private readonly https = new Map<number, HttpClient>();
+  private readonly churn: { acc: Account; sock: NchatSocket; busy: boolean }[];
+  private readonly churnRate: number;
+  private seq = 0;
+  private inFlight = 0;
+  private stopped = false;
 
-  const dropExpected = (c: Conn, counterName: string) => {
-    for (const [id, m] of pending) {
+  constructor(private readonly ctx: WorkerContext) {
+    const p = (this.p = ctx.payload as Payload);
+    this.w = ctx.cfg.ws;
+    p.groups.forEach((g, gi) => g.members.forEach((acc) => this.conns.push({ acc, group: gi, idx: this.conns.length, sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken), state: 'idle', everOpened: false, retryAt: 0, failures: 0, lastSeq: 0, expired: false })));
+    this.byGroup = p.groups.map(() => []);
+    for (const c of this.conns) this.byGroup[c.group].push(c);
+    this.share = this.conns.length / Math.max(1, p.totalUsers);
+    for (const c of this.conns) {
+      c.sock.onEvent = (e, at) => this.onEvent(c, e, at);
+      c.sock.onClose = (code, intentional) => this.onClose(c, code, intentional);
+    }
+    // Churn: separate accounts, connect → hold 1–3 s → close, at churnPerSec × this worker's share.
+    this.churn = p.churn.map((acc) => ({ acc, sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken), busy: false }));
+    this.churnRate = p.churn.length ? this.w.churnPerSec * this.share : 0;
+  }
+
+  private channelOf(c: Conn): string {
+    return this.p.groups[c.group].channelId;
+  }
+
+  private dropExpected(c: Conn, counterName: string): void {
+    for (const [id, m] of this.pending) {
       if (m.group === c.group && m.expected.delete(c.idx)) {
-        ctx.count(counterName);
-        if (m.expected.size === 0) pending.delete(id);
+        this.ctx.count(counterName);
+        if (m.expected.size === 0) this.pending.delete(id);
       }
     }
-  };
-  const onEvent = (c: Conn) => (e: ServerEvent, at: number) => {
+  }
+
+  private onEvent(c: Conn, e: ServerEvent, at: number): void {
+    const ctx = this.ctx;
     if (e.type === 'hello') {
-      if (!c.everOpened) c.lastSeq = e.channels?.find((x) => x.channelId === p.groups[c.group].channelId)?.lastSeq ?? 0;
+      if (!c.everOpened) c.lastSeq = e.channels?.find((x) => x.channelId === this.channelOf(c))?.lastSeq ?? 0;
     } else if (e.type === 'resumed') {
       ctx.count('ws_resumed_channels');
       if (e.limited) ctx.count('ws_resume_limited');
@@ -84,45 +110,49 @@ async function run(ctx: WorkerContext): Promise<unknown> {
       if (typeof e.seq === 'number' && e.seq > c.lastSeq) c.lastSeq = e.seq;
       const cid = e.message?.clientMsgId;
       if (typeof cid !== 'string' || !cid.startsWith(`${ctx.tag}w`)) return;
-      const m = pending.get(cid);
+      const m = this.pending.get(cid);
       if (m && m.expected.delete(c.idx)) {
         ctx.count('ws_msgs_received');
         ctx.hists.record('ws_msg_e2e', at - m.intended);
-        if (m.expected.size === 0) { pending.delete(cid); ctx.count('ws_msgs_delivered'); }
+        if (m.expected.size === 0) { this.pending.delete(cid); ctx.count('ws_msgs_delivered'); }
       } else ctx.count('ws_msgs_unexpected');
     } else if (e.type === 'ack') {
       ctx.count('ws_msgs_acked');
     } else if (e.type === 'error') {
       ctx.count('ws_server_errors');
     }
-  };
-  for (const c of conns) {
-    c.sock.onEvent = onEvent(c);
-    c.sock.onClose = (code, intentional) => {
-      c.state = 'idle';
-      if (code === CloseCodes.TOKEN_EXPIRED) { c.expired = true; ctx.count('ws_token_expired'); }
-      // An intentional close (ramp-down) leaves the channel; an unexpected one keeps its expected
-      // messages: the reconnect resumes from the last seq seen, as a real client does.
-      if (intentional || stopped) dropExpected(c, 'ws_msgs_recipient_left');
-      else {
-        ctx.count('ws_disconnects');
-        c.retryAt = performance.now() + 250 + Math.random() * 1000; // reconnect with jitter
-      }
-    };
   }
-  const https = new Map<number, HttpClient>();
-  const httpOf = (node: number) => { let h = https.get(node); if (!h) https.set(node, (h = new HttpClient(p.nodes[node], 4))); return h; };
-  const connect = async (c: Conn) => {
+
+  private onClose(c: Conn, code: number, intentional: boolean): void {
+    c.state = 'idle';
+    if (code === CloseCodes.TOKEN_EXPIRED) { c.expired = true; this.ctx.count('ws_token_expired'); }
+    // An intentional close (ramp-down) leaves the channel; an unexpected one keeps its expected
+    // messages: the reconnect resumes from the last seq seen, as a real client does.
+    if (intentional || this.stopped) this.dropExpected(c, 'ws_msgs_recipient_left');
+    else {
+      this.ctx.count('ws_disconnects');
+      c.retryAt = performance.now() + 250 + Math.random() * 1000; // reconnect with jitter
+    }
+  }
+
+  private httpOf(node: number): HttpClient {
+    let h = this.https.get(node);
+    if (!h) this.https.set(node, (h = new HttpClient(this.p.nodes[node], 4)));
+    return h;
+  }
+
+  private async connect(c: Conn): Promise<void> {
+    const ctx = this.ctx;
     c.state = 'connecting';
-    inFlight++;
+    this.inFlight++;
     const again = c.everOpened;
     if (c.expired) {
       // Closed with 4001: refresh the access token first, as a real client does.
       c.expired = false;
-      if (await refreshAccount(httpOf(c.acc.node), c.acc)) { c.sock.token = c.acc.accessToken; ctx.count('ws_token_refreshes'); }
+      if (await refreshAccount(this.httpOf(c.acc.node), c.acc)) { c.sock.token = c.acc.accessToken; ctx.count('ws_token_refreshes'); }
     }
-    const r = await c.sock.connect(w.connectTimeoutMs);
-    inFlight--;
+    const r = await c.sock.connect(this.w.connectTimeoutMs);
+    this.inFlight--;
     if (r.ok) {
       c.state = 'open';
       c.everOpened = true;
@@ -130,7 +160,7 @@ async function run(ctx: WorkerContext): Promise<unknown> {
       if (again) {
         ctx.count('ws_reconnects');
         ctx.hists.record('ws_reconnecting', r.connectMs);
-        c.sock.send({ op: 'resume', positions: { [p.groups[c.group].channelId]: c.lastSeq } });
+        c.sock.send({ op: 'resume', positions: { [this.channelOf(c)]: c.lastSeq } });
       }
       else { ctx.count('ws_sessions'); ctx.hists.record('ws_connecting', r.connectMs); }
     } else {
@@ -141,97 +171,124 @@ async function run(ctx: WorkerContext): Promise<unknown> {
       ctx.count(again ? 'ws_reconnect_errors' : 'ws_connect_errors');
       ctx.count(`ws_connect_error:${r.error}`);
     }
-  };
+  }
 
-  // Churn: separate accounts, connect → hold 1–3 s → close, at churnPerSec × this worker's share.
-  const churn = p.churn.map((acc) => ({ acc, sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken), busy: false }));
-  const churnRate = p.churn.length ? w.churnPerSec * share : 0;
-  let churnAcc = 0;
-  const churnOnce = async () => {
-    const c = churn.find((x) => !x.busy);
-    if (!c) { ctx.count('ws_churn_skipped'); return; }
+  private async churnOnce(): Promise<void> {
+    const c = this.churn.find((x) => !x.busy);
+    if (!c) { this.ctx.count('ws_churn_skipped'); return; }
     c.busy = true;
-    const r = await c.sock.connect(w.connectTimeoutMs);
+    const r = await c.sock.connect(this.w.connectTimeoutMs);
     if (r.ok) {
-      ctx.count('ws_churn_connects');
-      ctx.hists.record('ws_churn_connecting', r.connectMs);
+      this.ctx.count('ws_churn_connects');
+      this.ctx.hists.record('ws_churn_connecting', r.connectMs);
       await new Promise((res) => setTimeout(res, 1000 + Math.random() * 2000));
       c.sock.close();
-    } else ctx.count('ws_churn_errors');
+    } else this.ctx.count('ws_churn_errors');
     c.busy = false;
-  };
+  }
 
-  const start = await ctx.barrier();
-  const total = stagesDuration(w.stages);
-  const stageAt = (t: number) => { let at = 0; for (let i = 0; i < w.stages.length; i++) { at += w.stages[i].duration; if (t < at) return i; } return w.stages.length - 1; };
-  // Chat: Poisson arrivals (exponential gaps from an RNG seeded by run tag + worker) at a rate of
-  // msgPerUserPerMin for every open connection of this worker. Each message has its own intended
-  // time; latency counts from it and lateness of this loop is recorded as schedule lag.
-  const arrivals = new PoissonArrivals(seededRandom(seedOf(`${ctx.tag}ws${ctx.workerIndex}`)), start);
-  let chatRate = 0; // msg/s that held since the previous iteration
-  const sendChat = (intended: number, open: Conn[]) => {
+  /** One chat message from a random open connection, expected at every open member of its channel. */
+  private sendChat(intended: number, open: Conn[]): void {
+    const ctx = this.ctx;
     const sender = open[Math.floor(Math.random() * open.length)];
     if (!sender || !sender.sock.open) { ctx.count('ws_send_skipped'); return; }
     const expected = new Set<number>();
-    for (const c of byGroup[sender.group]) if (c.state === 'open') expected.add(c.idx);
-    const clientMsgId = `${ctx.tag}w${ctx.workerIndex}.${seq++}`;
-    pending.set(clientMsgId, { intended, group: sender.group, expected });
+    for (const c of this.byGroup[sender.group]) if (c.state === 'open') expected.add(c.idx);
+    const clientMsgId = `${ctx.tag}w${ctx.workerIndex}.${this.seq++}`;
+    this.pending.set(clientMsgId, { intended, group: sender.group, expected });
     ctx.hists.record('ws_msg_schedule_lag', performance.now() - intended);
-    if (sender.sock.send({ op: 'send', channelId: p.groups[sender.group].channelId, text: `load test chat ${seq}`, clientMsgId })) {
+    if (sender.sock.send({ op: 'send', channelId: this.channelOf(sender), text: `load test chat ${this.seq}`, clientMsgId })) {
       ctx.count('ws_msgs_sent');
       ctx.count('ws_msgs_expected', expected.size);
-    } else { pending.delete(clientMsgId); ctx.count('ws_send_skipped'); }
-  };
-  let last = performance.now();
-  let downSince = -1;
-  while (!ctx.signal.aborted) {
-    const now = performance.now();
-    const t = (now - start) / 1000;
-    if (t >= total) break;
-    const dt = (now - last) / 1000;
-    last = now;
-    const desired = Math.round(targetAt(w.stages, t) * share);
-    const open = conns.filter((c) => c.state === 'open');
-    const active = open.length + conns.filter((c) => c.state === 'connecting').length;
-    ctx.gauge('ws_open', open.length);
-    ctx.gauge('ws_target', desired);
-    const si = stageAt(t);
-    const decreasing = w.stages[si].target < (si === 0 ? 0 : w.stages[si - 1].target);
-    // Arrivals due since the last iteration, at the rate that held meanwhile (before any close below).
-    for (const intended of arrivals.advance(now, chatRate)) sendChat(intended, open);
-    if (desired > active) {
-      let want = Math.min(desired - active, w.connectConcurrency - inFlight);
-      for (const c of conns) {
-        if (want <= 0) break;
-        if (c.state === 'idle' && c.retryAt <= now) { void connect(c); want--; }
-      }
-    } else if (desired < open.length) {
-      if (downSince < 0) downSince = now;
-      // Let chat in flight land before closing recipients (up to 3 s), so deliveries stay countable.
-      if (pending.size === 0 || now - downSince > 3000) {
-        for (let i = open.length - 1; i >= desired; i--) open[i].sock.close();
-      }
-    }
-    if (!decreasing) downSince = -1;
-    chatRate = !decreasing && w.msgPerUserPerMin > 0 ? (conns.filter((c) => c.state === 'open').length * w.msgPerUserPerMin) / 60 : 0;
-    if (churnRate > 0) {
-      churnAcc += churnRate * dt;
-      while (churnAcc >= 1) { churnAcc -= 1; void churnOnce(); }
-    }
-    // Wake for the next chat arrival, or in 50 ms for the connection management above.
-    await new Promise((r) => setTimeout(r, Math.max(0, Math.min(50, arrivals.nextAt(chatRate) - performance.now()))));
+    } else { this.pending.delete(clientMsgId); ctx.count('ws_send_skipped'); }
   }
-  // Drain: wait for deliveries still in flight, then count what never arrived.
-  const drainUntil = performance.now() + 10_000; // ends as soon as everything arrived
-  while (pending.size > 0 && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 50));
-  for (const m of pending.values()) { ctx.count('ws_msgs_missing', m.expected.size); ctx.count('ws_msgs_undelivered'); }
-  pending.clear();
-  stopped = true;
-  ctx.gauge('ws_open', conns.filter((c) => c.state === 'open').length);
-  for (const c of conns) c.sock.close();
-  for (const c of churn) c.sock.close();
-  await Promise.all([...https.values()].map((h) => h.destroy()));
-  await new Promise((r) => setTimeout(r, 200));
+
+  private stageAt(t: number): number {
+    const stages = this.w.stages;
+    let at = 0;
+    for (let i = 0; i < stages.length; i++) { at += stages[i].duration; if (t < at) return i; }
+    return stages.length - 1;
+  }
+
+  /**
+   * The load: follows the stages' target (connect while under it, close while over it), chats
+   * at msgPerUserPerMin per open connection, churns. Until the stages end or the run is aborted.
+   */
+  async load(start: number): Promise<void> {
+    const { ctx, w, conns } = this;
+    const total = stagesDuration(w.stages);
+    // Chat: Poisson arrivals (exponential gaps from an RNG seeded by run tag + worker) at a rate of
+    // msgPerUserPerMin for every open connection of this worker. Each message has its own intended
+    // time; latency counts from it and lateness of this loop is recorded as schedule lag.
+    const arrivals = new PoissonArrivals(seededRandom(seedOf(`${ctx.tag}ws${ctx.workerIndex}`)), start);
+    let chatRate = 0; // msg/s that held since the previous iteration
+    let churnAcc = 0;
+    let last = performance.now();
+    let downSince = -1;
+    while (!ctx.signal.aborted) {
+      const now = performance.now();
+      const t = (now - start) / 1000;
+      if (t >= total) break;
+      const dt = (now - last) / 1000;
+      last = now;
+      const desired = Math.round(targetAt(w.stages, t) * this.share);
+      const open = conns.filter((c) => c.state === 'open');
+      const active = open.length + conns.filter((c) => c.state === 'connecting').length;
+      ctx.gauge('ws_open', open.length);
+      ctx.gauge('ws_target', desired);
+      const si = this.stageAt(t);
+      const decreasing = w.stages[si].target < (si === 0 ? 0 : w.stages[si - 1].target);
+      // Arrivals due since the last iteration, at the rate that held meanwhile (before any close below).
+      for (const intended of arrivals.advance(now, chatRate)) this.sendChat(intended, open);
+      if (desired > active) this.connectMore(desired - active, now);
+      else if (desired < open.length) {
+        if (downSince < 0) downSince = now;
+        // Let chat in flight land before closing recipients (up to 3 s), so deliveries stay countable.
+        if (this.pending.size === 0 || now - downSince > 3000) {
+          for (let i = open.length - 1; i >= desired; i--) open[i].sock.close();
+        }
+      }
+      if (!decreasing) downSince = -1;
+      chatRate = !decreasing && w.msgPerUserPerMin > 0 ? (conns.filter((c) => c.state === 'open').length * w.msgPerUserPerMin) / 60 : 0;
+      if (this.churnRate > 0) {
+        churnAcc += this.churnRate * dt;
+        while (churnAcc >= 1) { churnAcc -= 1; void this.churnOnce(); }
+      }
+      // Wake for the next chat arrival, or in 50 ms for the connection management above.
+      await new Promise((r) => setTimeout(r, Math.max(0, Math.min(50, arrivals.nextAt(chatRate) - performance.now()))));
+    }
+  }
+
+  /** Starts up to `missing` connections (idle ones whose retry time has come), within connectConcurrency. */
+  private connectMore(missing: number, now: number): void {
+    let want = Math.min(missing, this.w.connectConcurrency - this.inFlight);
+    for (const c of this.conns) {
+      if (want <= 0) break;
+      if (c.state === 'idle' && c.retryAt <= now) { void this.connect(c); want--; }
+    }
+  }
+
+  /** Waits for deliveries still in flight, counts what never arrived, closes everything. */
+  async finish(): Promise<void> {
+    const ctx = this.ctx;
+    const drainUntil = performance.now() + 10_000; // ends as soon as everything arrived
+    while (this.pending.size > 0 && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 50));
+    for (const m of this.pending.values()) { ctx.count('ws_msgs_missing', m.expected.size); ctx.count('ws_msgs_undelivered'); }
+    this.pending.clear();
+    this.stopped = true;
+    ctx.gauge('ws_open', this.conns.filter((c) => c.state === 'open').length);
+    for (const c of this.conns) c.sock.close();
+    for (const c of this.churn) c.sock.close();
+    await Promise.all([...this.https.values()].map((h) => h.destroy()));
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function run(ctx: WorkerContext): Promise<unknown> {
+  const r = new WsRun(ctx);
+  const start = await ctx.barrier();
+  await r.load(start);
+  await r.finish();
   return undefined;
 }
 

@@ -29,6 +29,7 @@ import { channelTopic } from '../broker/broker.js';
 import type { Broker } from '../broker/broker.js';
 import { CloseCodes, type ServerEvent } from '../../protocol/events.js';
 import type { Actor, Services } from '../services/index.js';
+import { rawSocket } from './frames.js';
 import type { Hub, HubConnection } from './hub.js';
 import type { Presence } from './presence.js';
 import { replay } from './resume.js';
@@ -56,9 +57,6 @@ export interface ConnectionDeps {
 
 export class Connection implements HubConnection {
   readonly channels = new Set<string>();
-  _tick: HubConnection['_tick'] = null;
-  _own: string[] = [];
-  _ownBytes = 0;
   ready = false;
   away = false;
   missedPongs = 0;
@@ -404,14 +402,6 @@ export class Connection implements HubConnection {
 }
 
 export let slowConsumerCloses = 0;
-
-/** The ws socket for a direct write, when ws's own sender has nothing queued (ws internals, feature-checked). */
-function rawSocket(ws: WebSocket): { write(b: Buffer): boolean } | undefined {
-  const w = ws as unknown as { _socket?: { write(b: Buffer): boolean; writable?: boolean }; _sender?: { _state?: number; _queue?: unknown[] } };
-  const sender = w._sender;
-  if (!w._socket?.writable || !sender || sender._state !== 0 || !Array.isArray(sender._queue) || sender._queue.length) return undefined;
-  return w._socket;
-}
 
 const isPingToken = (v: unknown): v is number | string => (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= 64);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : undefined);

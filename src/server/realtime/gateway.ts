@@ -52,10 +52,6 @@ export class Gateway {
     server.on('upgrade', this.onUpgrade);
   }
 
-  detach(): void {
-    this.server.off('upgrade', this.onUpgrade);
-  }
-
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     let url: URL;

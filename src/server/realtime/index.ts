@@ -1,12 +1,13 @@
-// The realtime layer's entry point: GET /ws on the given HTTP server, the hub, presence,
-// heartbeats and graceful drain. main.ts calls attachRealtime once, after services exist.
+// The realtime layer's entry point: GET /ws on the given HTTP server, the hub, heartbeats and
+// graceful drain. main.ts calls attachRealtime once, after services exist, with the node's
+// Presence (built before the services, which read it for @here); this layer counts connections
+// into it and tells it a local user's channels (Presence.useChannelsOf).
 //
 // Connection start-up order ("subscribe first, then read"):
 //   user topic u:<id> → read positions → subscribe those channels → wait until the broker has
 //   them → read positions again → hello with that second read.
 // Every message with seq ≤ hello's lastSeq is in the store (the client resumes/fetches it);
 // every message after it is delivered live. Frames that arrive before hello are held.
-import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
@@ -17,7 +18,7 @@ import type { PresenceView, Services } from '../services/index.js';
 import { Connection, slowConsumerCloses, TYPING_THROTTLE_MS } from './connection.js';
 import { Gateway, type Upgraded } from './gateway.js';
 import { Hub } from './hub.js';
-import { Presence, defaultPresenceTiming, type PresenceTiming } from './presence.js';
+import type { Presence } from './presence.js';
 
 export interface RealtimeStats {
   connections: number;
@@ -49,9 +50,9 @@ export interface RealtimeDeps {
   config: Config;
   broker: Broker;
   services: Services;
+  /** The node's presence (main.ts builds it before the services); stopped by main.ts after drain. */
+  presence: Presence;
   logger: Logger;
-  /** Tests may shorten presence debounces; production uses the defaults in presence.ts. */
-  presenceTiming?: Partial<PresenceTiming>;
 }
 
 /** Largest jittered reconnect hint sent on drain; clients add their own backoff on top. */
@@ -59,12 +60,11 @@ const RETRY_MIN_MS = 1000;
 const RETRY_SPREAD_MS = 5000;
 
 export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
-  const { config, broker, services, logger } = deps;
+  const { config, broker, services, presence, logger } = deps;
   const log = logger.child({ component: 'realtime' });
   const hub = new Hub(broker, services, log, config.wsMaxBuffered);
   const conns = new Set<Connection>();
-  const nodeId = (broker as { nodeId?: string }).nodeId ?? randomBytes(6).toString('hex');
-  const presence = new Presence(broker, nodeId, (userId) => channelsOf(userId), { ...defaultPresenceTiming, ...deps.presenceTiming });
+  presence.useChannelsOf(channelsOf);
   const typingSeen = new Map<string, number>();
 
   function channelsOf(userId: string): string[] {
@@ -89,26 +89,6 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
     },
   };
 
-  async function setup(conn: Connection): Promise<void> {
-    await hub.subscriptionsActive();
-    const first = await services.channels.positions(conn.actor);
-    if (!conns.has(conn)) return;
-    for (const p of first) hub.subscribe(conn, p.channelId, p.lastSeq);
-    await hub.subscriptionsActive();
-    const positions = await services.channels.positions(conn.actor);
-    if (!conns.has(conn)) return;
-    const now = new Set(positions.map((p) => p.channelId));
-    for (const p of positions) hub.subscribe(conn, p.channelId, p.lastSeq);
-    for (const p of first) if (!now.has(p.channelId)) hub.unsubscribe(conn, p.channelId);
-    await hub.subscriptionsActive();
-    if (!conns.has(conn)) return;
-    conn.hello(positions, config.wsPingIntervalMs);
-    if (!conn.ready) return;
-    // Counted once its channels are known, so the "online" announcement reaches them.
-    presence.connected(conn.userId);
-    conn.start();
-  }
-
   const gateway = new Gateway(server, {
     config,
     services,
@@ -118,7 +98,7 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
       const conn = new Connection(newId(), actor, ws, connDeps, expiresAtMs);
       conns.add(conn);
       hub.addUser(conn);
-      setup(conn).catch((err: unknown) => {
+      startConnection(conn, { hub, services, presence, heartbeatMs: config.wsPingIntervalMs, live: () => conns.has(conn) }).catch((err: unknown) => {
         log.error({ err, connection: conn.id }, 'connection setup failed');
         conn.close(CloseCodes.INTERNAL_ERROR, 'setup failed');
       });
@@ -135,13 +115,38 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
     }
   });
 
-  // Heartbeat: each socket is pinged once per interval and terminated when it left two pings
-  // unanswered. The pings are spread over the interval in small slices: pinging 10,000 sockets in
-  // one go is a burst of 10,000 writes that stalls every delivery behind it.
-  const SLICES = Math.max(1, Math.min(50, Math.floor(config.wsPingIntervalMs / 100)));
+  const heartbeat = startHeartbeat(conns, typingSeen, config.wsPingIntervalMs, log);
+
+  let draining: Promise<void> | undefined;
+  const drain = () =>
+    (draining ??= (async () => {
+      gateway.draining = true;
+      hub.flush();
+      await closeAll(conns, Math.min(config.shutdownGraceMs, 5000));
+      clearInterval(heartbeat);
+      // The gateway stays attached: upgrades keep getting 503 until the HTTP server closes.
+      log.info('realtime drained');
+    })());
+
+  return {
+    presence,
+    drain,
+    hub,
+    stats: () => statsOf(conns, hub, gateway),
+  };
+}
+
+/**
+ * Heartbeat: each socket is pinged once per interval and terminated when it left two pings
+ * unanswered. The pings are spread over the interval in small slices: pinging 10,000 sockets in
+ * one go is a burst of 10,000 writes that stalls every delivery behind it. Each cycle also
+ * forgets typing throttle entries older than the throttle.
+ */
+function startHeartbeat(conns: Set<Connection>, typingSeen: Map<string, number>, intervalMs: number, log: Logger): NodeJS.Timeout {
+  const SLICES = Math.max(1, Math.min(50, Math.floor(intervalMs / 100)));
   let cycle: Connection[] = [];
   let cursor = 0;
-  const heartbeat = setInterval(() => {
+  return setInterval(() => {
     if (cursor >= cycle.length) {
       cycle = [...conns];
       cursor = 0;
@@ -164,50 +169,66 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
         // socket already closing
       }
     }
-  }, config.wsPingIntervalMs / SLICES).unref();
+  }, intervalMs / SLICES).unref();
+}
 
-  let draining: Promise<void> | undefined;
-  const drain = () =>
-    (draining ??= (async () => {
-      gateway.draining = true;
-      hub.flush();
-      const closed = [...conns].map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.ws.readyState === c.ws.CLOSED) return resolve();
-            c.ws.once('close', () => resolve());
-            const retryInMs = RETRY_MIN_MS + Math.floor(Math.random() * RETRY_SPREAD_MS);
-            c.close(CloseCodes.SERVICE_RESTART, JSON.stringify({ retryInMs }));
-          }),
-      );
-      const grace = Math.min(config.shutdownGraceMs, 5000);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(closed), new Promise((r) => (timer = setTimeout(r, grace)))]);
-      clearTimeout(timer);
-      for (const c of conns) c.ws.terminate();
-      clearInterval(heartbeat);
-      presence.stop();
-      // The gateway stays attached: upgrades keep getting 503 until the HTTP server closes.
-      log.info('realtime drained');
-    })());
+/** Closes every socket with 1012 and a jittered {retryInMs}; waits up to graceMs, then terminates the rest. */
+async function closeAll(conns: Set<Connection>, graceMs: number): Promise<void> {
+  const closed = [...conns].map(
+    (c) =>
+      new Promise<void>((resolve) => {
+        if (c.ws.readyState === c.ws.CLOSED) return resolve();
+        c.ws.once('close', () => resolve());
+        const retryInMs = RETRY_MIN_MS + Math.floor(Math.random() * RETRY_SPREAD_MS);
+        c.close(CloseCodes.SERVICE_RESTART, JSON.stringify({ retryInMs }));
+      }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(closed), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+  clearTimeout(timer);
+  for (const c of conns) c.ws.terminate();
+}
 
+/**
+ * A new connection's start-up, "subscribe first, then read" (see the header): its channels are
+ * subscribed and the broker has them before the positions hello reports are read, so every
+ * message after hello's lastSeq is delivered live. Stops quietly once `live()` is false (closed).
+ */
+async function startConnection(conn: Connection, d: { hub: Hub; services: Services; presence: Presence; heartbeatMs: number; live: () => boolean }): Promise<void> {
+  const { hub, services } = d;
+  await hub.subscriptionsActive();
+  const first = await services.channels.positions(conn.actor);
+  if (!d.live()) return;
+  for (const p of first) hub.subscribe(conn, p.channelId, p.lastSeq);
+  await hub.subscriptionsActive();
+  const positions = await services.channels.positions(conn.actor);
+  if (!d.live()) return;
+  const now = new Set(positions.map((p) => p.channelId));
+  for (const p of positions) hub.subscribe(conn, p.channelId, p.lastSeq);
+  for (const p of first) if (!now.has(p.channelId)) hub.unsubscribe(conn, p.channelId);
+  await hub.subscriptionsActive();
+  if (!d.live()) return;
+  conn.hello(positions, d.heartbeatMs);
+  if (!conn.ready) return;
+  // Counted once its channels are known, so the "online" announcement reaches them.
+  d.presence.connected(conn.userId);
+  conn.start();
+}
+
+function statsOf(conns: Set<Connection>, hub: Hub, gateway: Gateway): RealtimeStats {
+  const sent = hub.outbox.counters;
   return {
-    presence,
-    drain,
-    hub,
-    stats: () => ({
-      connections: conns.size,
-      users: new Set([...conns].map((c) => c.userId)).size,
-      channels: hub.channelCount,
-      framesSent: hub.counters.frames,
-      eventsSent: hub.counters.events,
-      bytesSent: hub.counters.bytes,
-      slowConsumerCloses,
-      upgradesRejected: gateway.rejected,
-      repairs: hub.counters.repairs,
-      repairedMessages: hub.counters.repairedMessages,
-      serializeFailures: hub.counters.serializeFailures,
-      queuedBytesCloses: hub.counters.queuedBytesCloses,
-    }),
+    connections: conns.size,
+    users: new Set([...conns].map((c) => c.userId)).size,
+    channels: hub.channelCount,
+    framesSent: sent.frames,
+    eventsSent: sent.events,
+    bytesSent: sent.bytes,
+    slowConsumerCloses,
+    upgradesRejected: gateway.rejected,
+    repairs: hub.counters.repairs,
+    repairedMessages: hub.counters.repairedMessages,
+    serializeFailures: sent.serializeFailures,
+    queuedBytesCloses: sent.queuedBytesCloses,
   };
 }

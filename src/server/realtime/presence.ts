@@ -20,7 +20,7 @@
 //   both may announce: duplicates of an idempotent state are harmless.
 import type { Broker, ClusterEvent } from '../broker/broker.js';
 import { channelTopic, presenceTopic } from '../broker/broker.js';
-import type { PresenceView } from '../services/index.js';
+import type { PresenceView } from '../services/context.js';
 
 export type Status = 'online' | 'away' | 'offline';
 
@@ -48,17 +48,22 @@ export class Presence implements PresenceView {
   /** userId → nodeId → status (absent = offline on that node). */
   private readonly cluster = new Map<string, Map<string, 'online' | 'away'>>();
   private readonly nodeSeen = new Map<string, number>();
-  /** Users that were local recently, with a function returning their channels then. */
+  /** Users that were local recently, with their channels then. */
   private readonly recent = new Map<string, { channels: string[]; until: number }>();
   private readonly off: () => void;
   private readonly ticker: NodeJS.Timeout;
   private stopped = false;
+  /** Current channels of a locally connected user; given once by the realtime layer (useChannelsOf). */
+  private channelsOf: ((userId: string) => string[]) | undefined;
 
+  /**
+   * Built by the composition root before the services (they read onlineUserIds for @here) and
+   * handed to the realtime layer, which counts connections in and out and, through
+   * useChannelsOf, tells presence which channels a local user is in.
+   */
   constructor(
     private readonly broker: Broker,
     readonly nodeId: string,
-    /** Current channels of a locally connected user (from its connections' subscriptions). */
-    private readonly channelsOf: (userId: string) => string[],
     private readonly timing: PresenceTiming = defaultPresenceTiming,
   ) {
     this.off = broker.subscribe(presenceTopic, (e) => this.onCluster(e as ClusterEvent));
@@ -72,6 +77,15 @@ export class Presence implements PresenceView {
     };
     void (broker.whenSubscribed?.() ?? Promise.resolve()).then(sync);
     broker.onGap(sync);
+  }
+
+  /**
+   * Where the current channels of a locally connected user come from (the hub's subscriptions of
+   * that user's connections). Set once, by the realtime layer, before any connection is counted.
+   */
+  useChannelsOf(channelsOf: (userId: string) => string[]): void {
+    if (this.channelsOf) throw new Error('presence: channelsOf is already set (one realtime layer per Presence)');
+    this.channelsOf = channelsOf;
   }
 
   onlineUserIds(userIds: string[]): string[] {
@@ -107,6 +121,7 @@ export class Presence implements PresenceView {
 
   /** Stops timers and the subscription; publishes nothing (other nodes expire this one). */
   stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.ticker);
     for (const l of this.local.values()) clearTimeout(l.timer);
@@ -183,7 +198,7 @@ export class Presence implements PresenceView {
   private announce(userId: string, status: Status): void {
     let channels: string[] | undefined;
     const l = this.local.get(userId);
-    if (l && l.conns > 0) channels = this.channelsOf(userId);
+    if (l && l.conns > 0) channels = this.channelsOf?.(userId) ?? [];
     else if (l) channels = l.lastChannels;
     else {
       const r = this.recent.get(userId);

@@ -8,9 +8,23 @@
 // - reconcileUsers: after a broker gap, `subscription` events may have been lost too; each local
 //   user's channel list is read again and the user's connections are moved to match it.
 import type { Logger } from 'pino';
-import type { Services } from '../services/index.js';
+import type { ServerEvent } from '../../protocol/events.js';
+import type { Actor, Services } from '../services/index.js';
 import type { Message } from '../store/types.js';
-import type { Hub, HubConnection } from './hub.js';
+
+/** A local connection as repair reads and reconciles it (the hub's HubConnection is one). */
+export interface Subscriber {
+  readonly actor: Actor;
+  readonly channels: ReadonlySet<string>;
+}
+
+/** What reconcileUsers needs of the hub. */
+export interface Subscriptions<C extends Subscriber> {
+  connectionsOf(userId: string): Iterable<C>;
+  subscribe(conn: C, channelId: string, knownSeq: number): void;
+  unsubscribe(conn: C, channelId: string): void;
+  sendTo(conn: C, event: ServerEvent): number;
+}
 
 const REPAIR_PAGE = 200;
 const REPAIR_MAX = 2000;
@@ -29,7 +43,7 @@ export async function repairFromStore(
   channelId: string,
   after: number,
   batchBytes: number,
-  reader: () => HubConnection | undefined,
+  reader: () => Subscriber | undefined,
   deliver: (m: Message) => void,
 ): Promise<number> {
   let cursor = after;
@@ -56,7 +70,7 @@ export async function repairFromStore(
   return read;
 }
 
-export async function reconcileUsers(hub: Hub, services: Services, logger: Logger, users: string[]): Promise<void> {
+export async function reconcileUsers<C extends Subscriber>(hub: Subscriptions<C>, services: Services, logger: Logger, users: string[]): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < users.length) {

@@ -48,11 +48,7 @@ export class ChannelService {
     return { channel, member };
   }
 
-  /** Membership is required to write or to read a non-public channel. */
-  async requireMember(actor: Actor, channelId: string): Promise<Member> {
-    return (await this.requireMembership(actor, channelId)).member;
-  }
-
+  /** The channel and the actor's membership; membership is required to write or to read a non-public channel. */
   async requireMembership(actor: Actor, channelId: string): Promise<{ channel: Channel; member: Member }> {
     const { channel, member } = await this.visible(actor, channelId);
     return { channel, member: requireJoined(channel, member) };

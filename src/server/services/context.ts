@@ -22,16 +22,17 @@ export interface PresenceView {
 }
 
 export interface ServiceDeps {
-  config: Config;
-  store: Store;
-  broker: Broker;
-  logger: Logger;
-  /** Settable after construction: the realtime layer is attached after services exist. */
-  presence: PresenceView;
+  readonly config: Config;
+  readonly store: Store;
+  readonly broker: Broker;
+  readonly logger: Logger;
+  /** Who is online, cluster-wide (main.ts builds it from the broker before the services). */
+  readonly presence: PresenceView;
   /** Clock, overridable in tests. */
-  now(): Date;
+  readonly now: () => Date;
 }
 
+/** The presence of a process without a realtime layer (bench/store.ts): nobody is online. */
 export const nobodyOnline: PresenceView = { onlineUserIds: () => [] };
 
 export const isWorkspaceAdmin = (a: Actor) => a.role === 'owner' || a.role === 'admin';

@@ -50,6 +50,47 @@ const VALUE_FLAGS = new Set(['--target', '--spawn', '--nodes', '--database-url',
 const BOOL_FLAGS = new Set(['--redis', '--keep', '--quiet', '--help', '-h']);
 
 export function parseArgs(argv: string[]): Parsed {
+  const { single, multi, bools } = tokenize(argv);
+  const help = bools.has('--help') || bools.has('-h');
+  if (help) return { opts: {} as Parsed['opts'], quiet: true, help };
+  const { profile, cfg } = configOf(single, multi);
+  // A stage target above ws.users after --users lowered it is clipped by validation; a scenario name must exist.
+  for (const s of cfg.scenarios) if (!SCENARIOS[s]) throw new UsageError(`unknown scenario "${s}" (known: ${Object.keys(SCENARIOS).join(', ')}; upload and search come with those features)`);
+  const target = single['--target']?.split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean);
+  const spawnStore = single['--spawn'];
+  if (!!target === !!spawnStore) throw new UsageError('give exactly one of --target URL or --spawn sqlite|postgres');
+  if (target) for (const t of target) { try { const u = new URL(t); if (!/^https?:$/.test(u.protocol)) throw new Error(); } catch { throw new UsageError(`--target: not an http(s) URL: "${t}"`); } }
+  if (spawnStore && spawnStore !== 'sqlite' && spawnStore !== 'postgres') throw new UsageError(`--spawn: expected sqlite or postgres, got "${spawnStore}"`);
+  const nodes = single['--nodes'] ? Number(single['--nodes']) : 1;
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 16) throw new UsageError('--nodes: expected an integer 1–16');
+  if (spawnStore === 'sqlite' && (bools.has('--redis') || nodes > 1)) throw new UsageError('--redis and --nodes > 1 need --spawn postgres (SQLite is one node)');
+  if (!spawnStore && (bools.has('--redis') || single['--nodes'])) throw new UsageError('--redis and --nodes apply to --spawn');
+  let admin: { login: string; password: string } | undefined;
+  if (single['--admin']) {
+    const i = single['--admin'].indexOf(':');
+    if (i <= 0) throw new UsageError('--admin expects LOGIN:PASSWORD');
+    admin = { login: single['--admin'].slice(0, i), password: single['--admin'].slice(i + 1) };
+  }
+  const opts: Parsed['opts'] = {
+    cfg,
+    target,
+    spawn: spawnStore ? {
+      store: spawnStore as 'sqlite' | 'postgres', redis: bools.has('--redis'), nodes,
+      postgresUrl: single['--database-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+      redisUrl: single['--redis-url'] ?? 'redis://127.0.0.1:6379', keep: bools.has('--keep'),
+    } : undefined,
+    outDir: single['--out'] ?? defaultRunDir(profile),
+    admin,
+    databaseUrl: target ? single['--database-url'] : undefined,
+    redisUrl: target ? single['--redis-url'] : undefined,
+  };
+  return { opts, quiet: bools.has('--quiet'), help: false };
+}
+
+interface Flags { single: Record<string, string>; multi: Record<string, string[]>; bools: Set<string> }
+
+/** The flags as given: `--flag value` or `--flag=value`; each value flag at most once except --set and --threshold. */
+function tokenize(argv: string[]): Flags {
   const single: Record<string, string> = {};
   const multi: Record<string, string[]> = { '--set': [], '--threshold': [] };
   const bools = new Set<string>();
@@ -65,8 +106,11 @@ export function parseArgs(argv: string[]): Parsed {
     else if (a in single) throw new UsageError(`${a} given twice`);
     else single[a] = v;
   }
-  const help = bools.has('--help') || bools.has('-h');
-  if (help) return { opts: {} as Parsed['opts'], quiet: true, help };
+  return { single, multi, bools };
+}
+
+/** The profile's config with --config, the shorthand flags, --set and --threshold applied in that order. */
+function configOf(single: Flags['single'], multi: Flags['multi']): { profile: LoadtestConfig['profile']; cfg: LoadtestConfig } {
   const profile = (single['--profile'] ?? 'smoke') as LoadtestConfig['profile'];
   if (!PROFILES.includes(profile)) throw new UsageError(`--profile: expected ${PROFILES.join('|')}, got "${profile}"`);
   let cfg = profileConfig(profile);
@@ -102,37 +146,7 @@ export function parseArgs(argv: string[]): Parsed {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  // A stage target above ws.users after --users lowered it is clipped by validation; a scenario name must exist.
-  for (const s of cfg.scenarios) if (!SCENARIOS[s]) throw new UsageError(`unknown scenario "${s}" (known: ${Object.keys(SCENARIOS).join(', ')}; upload and search come with those features)`);
-  const target = single['--target']?.split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean);
-  const spawnStore = single['--spawn'];
-  if (!!target === !!spawnStore) throw new UsageError('give exactly one of --target URL or --spawn sqlite|postgres');
-  if (target) for (const t of target) { try { const u = new URL(t); if (!/^https?:$/.test(u.protocol)) throw new Error(); } catch { throw new UsageError(`--target: not an http(s) URL: "${t}"`); } }
-  if (spawnStore && spawnStore !== 'sqlite' && spawnStore !== 'postgres') throw new UsageError(`--spawn: expected sqlite or postgres, got "${spawnStore}"`);
-  const nodes = single['--nodes'] ? Number(single['--nodes']) : 1;
-  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 16) throw new UsageError('--nodes: expected an integer 1–16');
-  if (spawnStore === 'sqlite' && (bools.has('--redis') || nodes > 1)) throw new UsageError('--redis and --nodes > 1 need --spawn postgres (SQLite is one node)');
-  if (!spawnStore && (bools.has('--redis') || single['--nodes'])) throw new UsageError('--redis and --nodes apply to --spawn');
-  let admin: { login: string; password: string } | undefined;
-  if (single['--admin']) {
-    const i = single['--admin'].indexOf(':');
-    if (i <= 0) throw new UsageError('--admin expects LOGIN:PASSWORD');
-    admin = { login: single['--admin'].slice(0, i), password: single['--admin'].slice(i + 1) };
-  }
-  const opts: Parsed['opts'] = {
-    cfg,
-    target,
-    spawn: spawnStore ? {
-      store: spawnStore as 'sqlite' | 'postgres', redis: bools.has('--redis'), nodes,
-      postgresUrl: single['--database-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-      redisUrl: single['--redis-url'] ?? 'redis://127.0.0.1:6379', keep: bools.has('--keep'),
-    } : undefined,
-    outDir: single['--out'] ?? defaultRunDir(profile),
-    admin,
-    databaseUrl: target ? single['--database-url'] : undefined,
-    redisUrl: target ? single['--redis-url'] : undefined,
-  };
-  return { opts, quiet: bools.has('--quiet'), help: false };
+  return { profile, cfg };
 }
 
 export async function loadtestCommand(argv: string[]): Promise<number> {

@@ -7,6 +7,7 @@
 import hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
 import { FixedRateSchedule } from '../src/loadtest/schedule.js';
+import type { SendOp, ServerEvent } from '../src/protocol/ws.js';
 
 export interface Target {
   name: string;
@@ -103,15 +104,16 @@ export class Load {
   private onFrame(text: string): void {
     if (!this.recording) return;
     const now = performance.now();
-    let events: any[];
+    let events: ServerEvent[];
     try {
-      events = JSON.parse(text);
+      events = JSON.parse(text) as ServerEvent[];
     } catch {
       return;
     }
     for (const e of events) {
       if (e.type === 'message.created') {
-        const p = this.pending.get(e.message?.clientMsgId);
+        const id = e.message?.clientMsgId;
+        const p = id ? this.pending.get(id) : undefined;
         if (!p) continue;
         p.got++;
         this.deliveries++;
@@ -175,7 +177,7 @@ export class Load {
           const sentAt = performance.now();
           lag.recordValue(Math.max(1, Math.round((sentAt - intended) * 1000)));
           this.pending.set(clientMsgId, { intended, sentAt, expected: live, got: 0, state: 'unanswered' });
-          ws.send(JSON.stringify({ op: 'send', channelId: this.target.channelIds[c], text, clientMsgId }));
+          ws.send(JSON.stringify({ op: 'send', channelId: this.target.channelIds[c], text, clientMsgId } satisfies SendOp));
           sent++;
         }
         if (slot >= schedule.slots) return resolve();

@@ -1,45 +1,10 @@
-// Typed, coded errors. The HTTP status comes from the code, never from the throw site,
-// so every route reports the same failure the same way: {"error":{"code","message"}}.
+// Typed, coded errors. The codes and their HTTP statuses are the one table in protocol/errors.ts;
+// the status comes from the code, never from the throw site, so every route reports the same
+// failure the same way: {"error":{"code","message"}}.
 
-export const errorStatus = {
-  BAD_REQUEST: 400,
-  VALIDATION_FAILED: 400,
-  INVALID_JSON: 400,
-  INVALID_UNICODE: 400,
-  TEXT_TOO_LONG: 400,
-  NOT_A_MEMBER: 403,
-  UNAUTHENTICATED: 401,
-  INVALID_CREDENTIALS: 401,
-  TOKEN_EXPIRED: 401,
-  TOKEN_INVALID: 401,
-  REFRESH_REUSED: 401,
-  FORBIDDEN: 403,
-  /** Sign-in, refresh or an access token of an account a workspace admin deactivated. */
-  ACCOUNT_DEACTIVATED: 403,
-  /** Sign-up in invite mode (NCHAT_SIGNUP_MODE=invite) without an invite, after the first account. */
-  INVITE_REQUIRED: 403,
-  /** The invite is unknown, expired or used up. */
-  INVITE_INVALID: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  USERNAME_TAKEN: 409,
-  EMAIL_TAKEN: 409,
-  CHANNEL_NAME_TAKEN: 409,
-  CHANNEL_ARCHIVED: 409,
-  /** WebSocket: a resume or presence.query is still running on this connection (one at a time). */
-  OP_IN_PROGRESS: 409,
-  /** A per-object cap is reached (reactions per user on a message, distinct emoji per message). */
-  LIMIT_REACHED: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  RATE_LIMITED: 429,
-  /** WebSocket upgrade: the user already has NCHAT_WS_MAX_SOCKETS_PER_USER sockets open on this node. */
-  TOO_MANY_CONNECTIONS: 429,
-  INTERNAL: 500,
-  UNAVAILABLE: 503,
-} as const;
+import { errorStatus, type ErrorBody, type ErrorCode } from '../protocol/errors.js';
 
-export type ErrorCode = keyof typeof errorStatus;
+export { errorStatus, type ErrorCode };
 
 export class AppError extends Error {
   readonly status: number;
@@ -54,9 +19,9 @@ export class AppError extends Error {
 }
 
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
-export const forbidden = (why: string) => new AppError('FORBIDDEN', why);
 export const badRequest = (why: string, details?: unknown) => new AppError('VALIDATION_FAILED', why, details);
 
-export function errorBody(code: string, message: string, details?: unknown) {
+/** The body of every HTTP error reply (protocol ErrorBody). */
+export function errorBody(code: ErrorCode, message: string, details?: unknown): ErrorBody {
   return details === undefined ? { error: { code, message } } : { error: { code, message, details } };
 }

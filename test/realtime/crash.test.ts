@@ -105,7 +105,7 @@ describe('realtime: crash regressions', () => {
     const a = await open(alice);
     const before = node.realtime.stats();
     const [conn] = [...node.realtime.hub.connectionsOf(alice.id)].filter((c) => c.id === a.hello.connectionId);
-    node.realtime.hub.sendTo(conn, { type: 'error', code: 'X', message: 'queued first', ref: 'first' });
+    node.realtime.hub.sendTo(conn, { type: 'error', code: 'INTERNAL', message: 'queued first', ref: 'first' });
     node.realtime.hub.sendTo(conn, { type: 'pong', t: nested(10_000) as never }); // stack overflow in JSON.stringify
     const closed = await a.waitClosed();
     assert.equal(closed.code, CloseCodes.INTERNAL_ERROR);
@@ -201,7 +201,7 @@ describe('realtime: crash regressions', () => {
     const [conn] = [...node.realtime.hub.connectionsOf(alice.id)].filter((c) => c.id === a.hello.connectionId);
     const chunk = 'z'.repeat(64 * 1024);
     let queued = 0;
-    for (let i = 0; i * chunk.length < 2 * node.config.wsMaxBuffered; i++) queued += node.realtime.hub.sendTo(conn, { type: 'error', code: 'X', message: chunk });
+    for (let i = 0; i * chunk.length < 2 * node.config.wsMaxBuffered; i++) queued += node.realtime.hub.sendTo(conn, { type: 'error', code: 'INTERNAL', message: chunk });
     assert.ok(queued <= node.config.wsMaxBuffered, `never more than the bound queued (${queued})`);
     assert.equal((await a.waitClosed()).code, CloseCodes.RESUME);
     assert.equal(node.realtime.stats().queuedBytesCloses, before.queuedBytesCloses + 1);

@@ -2,6 +2,7 @@
 // performance.now(). A response is "ok" only for a 2xx; callers record latency for ok
 // responses only, so a failed request never becomes a latency sample.
 import { Pool } from 'undici';
+import type { Message, RefreshBody, SendMessageBody, SessionReply, SigninBody, SignupBody, TokensReply } from '../../protocol/index.js';
 
 export interface HttpResult<T = unknown> {
   ok: boolean;
@@ -40,6 +41,26 @@ export class HttpClient {
     } catch (e) {
       return { ok: false, status: 0, body: undefined as T, ms: performance.now() - t0, error: (e as { code?: string }).code ?? (e as Error).name ?? 'NETWORK' };
     }
+  }
+
+  // Typed calls for the bodies the load tests build: the body and reply types are the protocol's,
+  // so a change to a wire shape fails the type check here and at every caller.
+
+  signup(body: SignupBody): Promise<HttpResult<SessionReply>> {
+    return this.request<SessionReply>('POST', '/api/auth/signup', { body });
+  }
+
+  signin(body: SigninBody): Promise<HttpResult<SessionReply>> {
+    return this.request<SessionReply>('POST', '/api/auth/signin', { body });
+  }
+
+  refresh(body: RefreshBody): Promise<HttpResult<TokensReply>> {
+    return this.request<TokensReply>('POST', '/api/auth/refresh', { body });
+  }
+
+  /** 201 with the message, or 200 with the original for a repeated clientMsgId. */
+  sendMessage(token: string, channelId: string, body: SendMessageBody): Promise<HttpResult<Message>> {
+    return this.request<Message>('POST', `/api/channels/${encodeURIComponent(channelId)}/messages`, { token, body });
   }
 
   /** Graceful: waits for requests in flight. */

@@ -2,7 +2,7 @@
 // Sec-WebSocket-Protocol, server frames are JSON arrays of events, `hello` first.
 // connectMs = TCP connect + HTTP upgrade + the `hello` event, measured with performance.now().
 import WebSocket from 'ws';
-import type { ServerEvent } from '../../protocol/events.js';
+import type { ClientOp, ServerEvent } from '../../protocol/ws.js';
 
 export interface WsConnectResult {
   ok: boolean;
@@ -67,8 +67,8 @@ export class NchatSocket {
     });
   }
 
-  /** Sends one client op; false when the socket is not open. */
-  send(op: Record<string, unknown>): boolean {
+  /** Sends one client op (typed by the protocol: a wrong field fails the type check here); false when the socket is not open. */
+  send(op: ClientOp): boolean {
     if (!this.open || !this.ws) return false;
     this.ws.send(JSON.stringify(op));
     return true;

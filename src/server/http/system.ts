@@ -1,11 +1,12 @@
 // Health, Prometheus metrics and the OpenAPI document generated from the very schemas that
-// validate requests (collected as routes register, so the document cannot drift from the code).
+// validate requests and serialize replies (collected as routes register, so the document cannot
+// drift from the code).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { AppError } from '../errors.js';
 import type { Config } from '../../config.js';
 import type { Metrics } from './metrics.js';
-import { ErrorResponse } from '../../protocol/rest.js';
+import { ErrorResponse, HealthReply } from '../../protocol/rest.js';
 
 export interface SystemInfo {
   version: string;
@@ -30,9 +31,9 @@ export function registerSystemRoutes(app: FastifyInstance, deps: SystemDeps): vo
     if (r.url.startsWith('/api/') && r.method !== 'HEAD') routes.push(r);
   });
 
-  app.get('/api/health', { config: publicRoute }, async (_req, reply) => {
+  app.get('/api/health', { config: publicRoute, schema: { summary: 'Liveness; 503 while draining', response: { 200: HealthReply, 503: HealthReply } } }, async (_req, reply) => {
     const s = deps.system;
-    const body = { status: s.draining() ? 'draining' : 'ok', version: s.version, store: s.store, broker: s.broker };
+    const body: HealthReply = { status: s.draining() ? 'draining' : 'ok', version: s.version, store: s.store, broker: s.broker };
     return reply.status(s.draining() ? 503 : 200).send(body);
   });
 
@@ -54,7 +55,20 @@ export function registerSystemRoutes(app: FastifyInstance, deps: SystemDeps): vo
   }
 
   let doc: unknown;
-  app.get('/api/openapi.json', { config: publicRoute }, async () => (doc ??= openApi(routes, deps.system.version)));
+  app.get('/api/openapi.json', { config: publicRoute, schema: { summary: 'This document (OpenAPI 3.0)', response: { 200: OpenApiDocument } } }, async () => (doc ??= openApi(routes, deps.system.version)));
+}
+
+/** The document itself: free-form JSON (written with JSON.stringify, not a compiled serializer). */
+const OpenApiDocument = { type: 'object', additionalProperties: true, description: 'an OpenAPI 3.0 document' } as const;
+
+/** A route's reply schemas by status; a `null` schema is a reply without a body (204). */
+function successResponses(response: Record<string, { type?: string; description?: string }> | undefined) {
+  const out: Record<string, unknown> = {};
+  for (const [status, schema] of Object.entries(response ?? {})) {
+    const description = schema.description ?? (schema.type === 'null' ? 'no content' : status.startsWith('2') ? 'success' : 'see summary');
+    out[status] = schema.type === 'null' ? { description } : { description, content: { 'application/json': { schema } } };
+  }
+  return out;
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -64,7 +78,13 @@ function openApi(routes: RouteOptions[], version: string) {
   for (const r of routes) {
     const path = r.url.replace(/:([A-Za-z]+)/g, '{$1}');
     const methods = Array.isArray(r.method) ? r.method : [r.method];
-    const s = (r.schema ?? {}) as { body?: unknown; querystring?: { properties?: Record<string, unknown> }; params?: { properties?: Record<string, unknown> }; summary?: string };
+    const s = (r.schema ?? {}) as {
+      body?: unknown;
+      querystring?: { properties?: Record<string, unknown> };
+      params?: { properties?: Record<string, unknown> };
+      response?: Record<string, { type?: string; description?: string }>;
+      summary?: string;
+    };
     const isPublic = (r.config as { public?: boolean } | undefined)?.public;
     const parameters = [
       ...Object.entries(s.params?.properties ?? {}).map(([name, schema]) => ({ name, in: 'path', required: true, schema })),
@@ -77,7 +97,7 @@ function openApi(routes: RouteOptions[], version: string) {
         security: isPublic ? [] : [{ bearer: [] }],
         parameters: parameters.length ? parameters : undefined,
         requestBody: s.body ? { required: true, content: { 'application/json': { schema: s.body } } } : undefined,
-        responses: { default: { description: 'error', content: { 'application/json': { schema: ErrorResponse } } }, '2XX': { description: 'success' } },
+        responses: { ...successResponses(s.response), default: { description: 'error', content: { 'application/json': { schema: ErrorResponse } } } },
       };
     }
   }

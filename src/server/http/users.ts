@@ -2,17 +2,17 @@
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from './actor.js';
 import type { Services } from '../services/index.js';
-import { AdminUserBody, IdParams, PatchMeBody, UsersQuery } from '../../protocol/rest.js';
-import type { Role } from '../store/types.js';
+import { AdminUserBody, IdParams, PatchMeBody, UsersQuery, UsersReply } from '../../protocol/rest.js';
+import { PublicUser, User } from '../../protocol/objects.js';
 
 export function registerUserRoutes(app: FastifyInstance, s: Services): void {
-  app.get('/api/users/me', { schema: { summary: "The caller's profile" } }, async (req) => s.users.me(actorOf(req)));
+  app.get('/api/users/me', { schema: { summary: "The caller's profile", response: { 200: User } } }, async (req) => s.users.me(actorOf(req)));
 
-  app.patch<{ Body: PatchMeBody }>('/api/users/me', { schema: { summary: 'Update display name, status, avatar', body: PatchMeBody } }, async (req) => s.users.updateMe(actorOf(req), req.body));
+  app.patch<{ Body: PatchMeBody }>('/api/users/me', { schema: { summary: 'Update display name, status, avatar', body: PatchMeBody, response: { 200: User } } }, async (req) => s.users.updateMe(actorOf(req), req.body));
 
-  app.get<{ Params: { id: string } }>('/api/users/:id', { schema: { summary: 'A profile', params: IdParams } }, async (req) => s.users.get(actorOf(req), req.params.id));
+  app.get<{ Params: { id: string } }>('/api/users/:id', { schema: { summary: 'A profile', params: IdParams, response: { 200: PublicUser } } }, async (req) => s.users.get(actorOf(req), req.params.id));
 
-  app.get<{ Querystring: UsersQuery }>('/api/users', { schema: { summary: 'Directory: prefix match on username / display name', querystring: UsersQuery } }, async (req) => {
+  app.get<{ Querystring: UsersQuery }>('/api/users', { schema: { summary: 'Directory: prefix match on username / display name', querystring: UsersQuery, response: { 200: UsersReply } } }, async (req): Promise<UsersReply> => {
     const q = req.query;
     return { users: await s.users.search(actorOf(req), q.q ?? '', q.limit ?? 20, q.after) };
   });
@@ -21,10 +21,10 @@ export function registerUserRoutes(app: FastifyInstance, s: Services): void {
   // when the role change passes, the deactivation does too: no half-applied request.
   app.patch<{ Params: { id: string }; Body: AdminUserBody }>(
     '/api/admin/users/:id',
-    { schema: { summary: "Change a user's workspace role and/or deactivate the account (owner/admin)", params: IdParams, body: AdminUserBody } },
+    { schema: { summary: "Change a user's workspace role and/or deactivate the account (owner/admin)", params: IdParams, body: AdminUserBody, response: { 200: User } } },
     async (req) => {
       const actor = actorOf(req);
-      let user = req.body.role !== undefined ? await s.users.setRole(actor, req.params.id, req.body.role as Role) : undefined;
+      let user = req.body.role !== undefined ? await s.users.setRole(actor, req.params.id, req.body.role) : undefined;
       if (req.body.deactivated !== undefined) user = await s.auth.setDeactivated(actor, req.params.id, req.body.deactivated);
       return user;
     },

@@ -1,14 +1,15 @@
 // One authenticated WebSocket: client frames in (ops), frames out through the hub's outbox.
 //
-// Client ops (one JSON object a frame; see docs/API.md):
-//   send {channelId, text, clientMsgId, parentId?, fileIds?} → ack {clientMsgId, id, seq, channelId}
-//   typing {channelId} · read {channelId, seq} · resume {positions:{channelId: lastSeq}}
-//   ping {t?} → pong {t} (t: finite number or string ≤ 64 chars, else VALIDATION_FAILED)
-//   presence {status:"away"|"online"}
-//   presence.query {channelId} → one presence event per member not offline
-// Every refused frame gets `{type:"error", code, message, ref}`; `ref` is the frame's `ref` field
-// when given, else its clientMsgId, else the channelId, else the op (each ≤ 200 chars, so an
-// echoed ref is bounded). The socket stays open.
+// Client ops are one JSON object a frame, each a schema of protocol/ws.ts (ClientOps): ops.ts
+// validates a frame against its op's compiled schema (HTTP body rules: unknown fields, types,
+// Unicode, sizes) and `Connection.handlers` holds one handler per op, which receives the typed op.
+//   send → ack {clientMsgId, id, seq, channelId} · typing · read · resume → replay + resumed
+//   ping {t?} → pong {t} · presence {status} · presence.query {channelId} → presence events
+// Every refused frame gets `{type:"error", code, message, ref}` with a code of the one error table
+// (protocol/errors.ts); `ref` is the frame's `ref` field when given, else its clientMsgId, else
+// the channelId, else the op (each ≤ 200 chars, so an echoed ref is bounded). The socket stays
+// open. A frame the schema refuses counts as malformed (see MAX_INVALID); a refusal by the
+// service (not a member, archived, rate limited …) does not.
 // Channel ops (typing, resume, presence.query) on a channel this connection is not subscribed to
 // answer what HTTP answers for it: NOT_FOUND when the caller cannot see it (private/DM not a
 // member, or no such channel), NOT_A_MEMBER for a visible public channel not joined.
@@ -24,20 +25,20 @@
 import type { WebSocket, RawData } from 'ws';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
-import { AppError } from '../errors.js';
+import { AppError, type ErrorCode } from '../errors.js';
 import { channelTopic } from '../broker/broker.js';
 import type { Broker } from '../broker/broker.js';
-import { CloseCodes, type ServerEvent } from '../../protocol/events.js';
+import { CloseCodes, type ClientOp, type ClientOpOf, type OpName, type PresenceOp, type PresenceQueryOp, type ResumeOp, type SendOp, type ServerEvent, type TypingOp } from '../../protocol/ws.js';
 import type { Actor, Services } from '../services/index.js';
 import { rawSocket } from './frames.js';
 import type { Hub, HubConnection } from './hub.js';
 import type { Presence } from './presence.js';
 import { replay } from './resume.js';
+import { decodeOp, refOf } from './ops.js';
 
 const WINDOW_MS = 10_000;
 const ABUSE_FACTOR = 5;
 const MAX_INVALID = 20;
-const MAX_RESUME_CHANNELS = 2000;
 /** presence.query reads at most this many pages of 1,000 members. */
 const PRESENCE_QUERY_PAGES = 5;
 export const TYPING_EXPIRES_MS = 6000;
@@ -215,7 +216,7 @@ export class Connection implements HubConnection {
     }
   }
 
-  private error(code: string, message: string, ref?: string): void {
+  private error(code: ErrorCode, message: string, ref?: string): void {
     this.emit(ref === undefined ? { type: 'error', code, message } : { type: 'error', code, message, ref });
   }
 
@@ -254,7 +255,7 @@ export class Connection implements HubConnection {
     return false;
   }
 
-  private bad(code: string, message: string, ref?: string): void {
+  private bad(code: ErrorCode, message: string, ref?: string): void {
     this.error(code, message, ref);
     if (++this.invalid > MAX_INVALID) this.close(CloseCodes.POLICY_VIOLATION, 'too many invalid frames');
   }
@@ -279,61 +280,48 @@ export class Connection implements HubConnection {
       return this.bad('INVALID_JSON', 'frame is not valid JSON');
     }
     if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return this.bad('VALIDATION_FAILED', 'frame must be a JSON object');
-    const f = frame as Record<string, unknown>;
-    const ref = str(f.ref) ?? str(f.clientMsgId) ?? str(f.channelId) ?? str(f.op);
-    const op = f.op;
-    const run = (p: Promise<void>) =>
-      p.catch((err: unknown) => {
+    const ref = refOf(frame as Record<string, unknown>);
+    let op: ClientOp;
+    try {
+      op = decodeOp(frame as Record<string, unknown>);
+    } catch (err) {
+      if (err instanceof AppError) return this.bad(err.code, err.message, ref);
+      throw err;
+    }
+    const done = (Connection.handlers[op.op] as OpHandler<OpName>)(this, op, ref);
+    if (done) {
+      done.catch((err: unknown) => {
         if (err instanceof AppError) this.error(err.code, err.message, ref);
         else {
-          this.d.logger.error({ err, op, connection: this.id }, 'websocket op failed');
+          this.d.logger.error({ err, op: op.op, connection: this.id }, 'websocket op failed');
           this.error('INTERNAL', 'internal error', ref);
         }
       });
-    switch (op) {
-      case 'ping':
-        // Only what the contract allows is echoed: an arbitrary value could be anything the
-        // parser accepts (a 10,000-deep array stack-overflows JSON.stringify).
-        if (f.t === undefined) return void this.emit({ type: 'pong' });
-        if (!isPingToken(f.t)) return this.bad('VALIDATION_FAILED', 't must be a finite number or a string of at most 64 characters', ref);
-        return void this.emit({ type: 'pong', t: f.t });
-      case 'send':
-        return void run(this.opSend(f, ref));
-      case 'typing':
-        return void run(this.opTyping(f, ref));
-      case 'read':
-        return void run(this.opRead(f, ref));
-      case 'resume':
-        return void run(this.oneBulk('resume', ref, () => this.opResume(f, ref)));
-      case 'presence':
-        return this.opPresence(f, ref);
-      case 'presence.query':
-        return void run(this.oneBulk('presence.query', ref, () => this.opPresenceQuery(f, ref)));
-      default:
-        return this.bad(typeof op === 'string' ? 'UNKNOWN_OP' : 'VALIDATION_FAILED', typeof op === 'string' ? `unknown op "${op.slice(0, 40)}"` : 'missing "op"', ref);
     }
   }
 
-  private async opSend(f: Record<string, unknown>, ref: string | undefined): Promise<void> {
-    const channelId = str(f.channelId);
-    const text = f.text;
-    const clientMsgId = str(f.clientMsgId);
-    if (!channelId || typeof text !== 'string' || !clientMsgId) return this.bad('VALIDATION_FAILED', 'send needs channelId, text and clientMsgId (strings)', ref);
-    if (f.parentId !== undefined && typeof f.parentId !== 'string') return this.bad('VALIDATION_FAILED', 'parentId must be a string', ref);
-    if (f.fileIds !== undefined && !(Array.isArray(f.fileIds) && f.fileIds.every((x) => typeof x === 'string'))) return this.bad('VALIDATION_FAILED', 'fileIds must be an array of strings', ref);
-    const { message } = await this.d.services.messages.send(this.actor, {
-      channelId,
-      text,
-      clientMsgId,
-      parentId: f.parentId as string | undefined,
-      fileIds: f.fileIds as string[] | undefined,
-    });
-    this.emit({ type: 'ack', clientMsgId, id: message.id, seq: message.seq, channelId: message.channelId });
+  /**
+   * One handler per client op of protocol/ws.ts (a missing one fails the type check), called with
+   * the frame already validated and typed by ops.ts. A returned promise is the op's work: its
+   * AppError is answered as an `error` event with the frame's ref, anything else as INTERNAL.
+   */
+  private static readonly handlers: { [K in OpName]: OpHandler<K> } = {
+    send: (c, op) => c.opSend(op),
+    typing: (c, op, ref) => c.opTyping(op, ref),
+    read: (c, op) => c.d.services.channels.markRead(c.actor, op.channelId, op.seq).then(() => undefined),
+    resume: (c, op, ref) => c.oneBulk('resume', ref, () => c.opResume(op)),
+    // Only what the contract allows is echoed (a finite number or a short string, see PingOp).
+    ping: (c, op) => void c.emit(op.t === undefined ? { type: 'pong' } : { type: 'pong', t: op.t }),
+    presence: (c, op) => c.opPresence(op),
+    'presence.query': (c, op, ref) => c.oneBulk('presence.query', ref, () => c.opPresenceQuery(op, ref)),
+  };
+
+  private async opSend(op: SendOp): Promise<void> {
+    const { message } = await this.d.services.messages.send(this.actor, { channelId: op.channelId, text: op.text, clientMsgId: op.clientMsgId, parentId: op.parentId, fileIds: op.fileIds });
+    this.emit({ type: 'ack', clientMsgId: op.clientMsgId, id: message.id, seq: message.seq, channelId: message.channelId });
   }
 
-  private async opTyping(f: Record<string, unknown>, ref: string | undefined): Promise<void> {
-    const channelId = str(f.channelId);
-    if (!channelId) return this.bad('VALIDATION_FAILED', 'typing needs channelId', ref);
+  private async opTyping({ channelId }: TypingOp, ref: string | undefined): Promise<void> {
     if (!this.channels.has(channelId)) return this.refuseChannel(channelId, ref);
     const key = `${this.userId}|${channelId}`;
     const now = Date.now();
@@ -343,23 +331,12 @@ export class Connection implements HubConnection {
     this.d.broker.publish(channelTopic(channelId), { type: 'typing', channelId, userId: this.userId, expiresInMs: TYPING_EXPIRES_MS });
   }
 
-  private async opRead(f: Record<string, unknown>, ref: string | undefined): Promise<void> {
-    const channelId = str(f.channelId);
-    if (!channelId || !isSeq(f.seq)) return this.bad('VALIDATION_FAILED', 'read needs channelId and seq (integer ≥ 0)', ref);
-    await this.d.services.channels.markRead(this.actor, channelId, f.seq);
-  }
-
-  private async opResume(f: Record<string, unknown>, ref: string | undefined): Promise<void> {
-    const positions = f.positions;
-    if (typeof positions !== 'object' || positions === null || Array.isArray(positions)) return this.bad('VALIDATION_FAILED', 'resume needs positions {channelId: lastSeq}', ref);
-    const entries = Object.entries(positions as Record<string, unknown>);
-    if (entries.length > MAX_RESUME_CHANNELS) return this.bad('VALIDATION_FAILED', `at most ${MAX_RESUME_CHANNELS} channels per resume`, ref);
+  private async opResume({ positions }: ResumeOp): Promise<void> {
     const { wsResumeMaxBytes, wsMaxBuffered, wsResumeLimit } = this.d.config;
     const budget = { bytesLeft: Math.min(wsResumeMaxBytes, wsMaxBuffered / 2) };
     const sink = { emit: (e: ServerEvent) => this.emit(e), pace: () => this.pace() };
-    for (const [channelId, seq] of entries) {
-      if (!isSeq(seq)) this.bad('VALIDATION_FAILED', 'lastSeq must be an integer ≥ 0', channelId);
-      else if (!this.channels.has(channelId)) await this.refuseChannel(channelId, channelId);
+    for (const [channelId, seq] of Object.entries(positions)) {
+      if (!this.channels.has(channelId)) await this.refuseChannel(channelId, channelId);
       // Budget spent before this channel's turn: nothing replayed, resume again from where it was.
       else if (budget.bytesLeft <= 0) this.emit({ type: 'resumed', channelId, limited: true, cursor: seq });
       else {
@@ -375,9 +352,7 @@ export class Connection implements HubConnection {
   }
 
   /** Current presence of a channel's members (those not offline), for a client opening the channel. */
-  private async opPresenceQuery(f: Record<string, unknown>, ref: string | undefined): Promise<void> {
-    const channelId = str(f.channelId);
-    if (!channelId) return this.bad('VALIDATION_FAILED', 'presence.query needs channelId', ref);
+  private async opPresenceQuery({ channelId }: PresenceQueryOp, ref: string | undefined): Promise<void> {
     if (!this.channels.has(channelId)) return this.refuseChannel(channelId, ref);
     let after: string | undefined;
     for (let page = 0; page < PRESENCE_QUERY_PAGES; page++) {
@@ -392,20 +367,19 @@ export class Connection implements HubConnection {
     }
   }
 
-  private opPresence(f: Record<string, unknown>, ref: string | undefined): void {
-    if (f.status !== 'away' && f.status !== 'online') return this.bad('VALIDATION_FAILED', 'status must be "away" or "online"', ref);
-    const away = f.status === 'away';
+  private opPresence({ status }: PresenceOp): void {
+    const away = status === 'away';
     if (away === this.away) return;
     this.away = away;
     this.d.presence.setAway(this.userId, away);
   }
 }
 
+/** Handles one validated op of type K (see Connection.handlers). */
+type OpHandler<K extends OpName> = (c: Connection, op: ClientOpOf<K>, ref: string | undefined) => void | Promise<void>;
+
 export let slowConsumerCloses = 0;
 
-const isPingToken = (v: unknown): v is number | string => (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= 64);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : undefined);
-const isSeq = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 /** Bytes of a received frame as ws hands it over (Buffer, fragments, or ArrayBuffer). */
 function rawLength(data: RawData): number {

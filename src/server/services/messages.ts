@@ -10,6 +10,7 @@ import { isDm, requireJoined } from './channels.js';
 import { parseMentions } from './mentions.js';
 import { FixedWindowLimiter, unlimited, type RateLimiter } from '../lib/rate-limit.js';
 import { assertWellFormed, checkMessageText } from '../lib/text.js';
+import { CLIENT_MSG_ID_RULE, isClientMsgId } from '../../protocol/fields.js';
 
 export interface SendInput {
   channelId: string;
@@ -18,8 +19,6 @@ export interface SendInput {
   parentId?: string;
   fileIds?: string[];
 }
-
-const CLIENT_MSG_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 export class MessageService {
   /**
@@ -44,7 +43,7 @@ export class MessageService {
   async send(actor: Actor, input: SendInput): Promise<{ message: Message; created: boolean }> {
     const fileIds = input.fileIds ?? [];
     checkMessageText(input.text, fileIds.length > 0);
-    if (input.clientMsgId !== undefined && !CLIENT_MSG_ID.test(input.clientMsgId)) throw new AppError('VALIDATION_FAILED', 'clientMsgId must be 1–64 chars of A-Z a-z 0-9 . _ : -');
+    if (input.clientMsgId !== undefined && !isClientMsgId(input.clientMsgId)) throw new AppError('VALIDATION_FAILED', CLIENT_MSG_ID_RULE);
     if (fileIds.length) throw new AppError('VALIDATION_FAILED', 'file attachments are not supported by this server yet');
     // Before any store read, so a refused send costs nothing; a repeat (same clientMsgId) counts too.
     await this.sendLimiter.hit(actor.userId);

@@ -1,23 +1,25 @@
-// Domain records shared by every layer. Times are ISO-8601 UTC strings; ids are strings (see ids.ts).
+// Store records. The objects that also go on the wire (user, channel, member, message, reaction,
+// notification) are the protocol's types (src/protocol/objects.ts), re-exported here: the stores
+// map their rows to exactly what clients receive. Records only the server sees (a user with its
+// password hash, refresh tokens, invites, inputs of writes) are declared here.
+// Times are ISO-8601 UTC strings; ids are strings (see ids.ts).
+import type { Mentions, Message, Notification, Role, User } from '../../protocol/objects.js';
 
-export type Role = 'owner' | 'admin' | 'moderator' | 'member' | 'guest';
-export const ROLES: readonly Role[] = ['owner', 'admin', 'moderator', 'member', 'guest'];
-
-export interface User {
-  id: string;
-  /** Lower-case, unique, [a-z0-9._-], 2–32 chars. */
-  username: string;
-  /** Lower-case, unique. Only shown to the user and to workspace admins (services redact it). */
-  email: string;
-  displayName: string;
-  role: Role;
-  /** Free-text status ("in a meeting"), null when unset. */
-  status: string | null;
-  avatarFileId: string | null;
-  createdAt: string;
-  /** Set by a workspace admin: every session ended, sign-in and tokens refused; null when active. */
-  deactivatedAt: string | null;
-}
+export { ROLES } from '../../protocol/objects.js';
+export type {
+  Channel,
+  ChannelForMember,
+  ChannelType,
+  Member,
+  MemberRole,
+  Mentions,
+  Message,
+  Notification,
+  NotificationKind,
+  ReactionSummary,
+  Role,
+  User,
+} from '../../protocol/objects.js';
 
 export interface UserWithSecret extends User {
   passwordHash: string;
@@ -86,24 +88,6 @@ export interface Invite {
   uses: number;
 }
 
-export type ChannelType = 'public' | 'private' | 'direct' | 'group';
-export type MemberRole = 'owner' | 'admin' | 'member';
-
-export interface Channel {
-  id: string;
-  type: ChannelType;
-  /** Unique (case-insensitive) among public and private channels; null for direct/group DMs. */
-  name: string | null;
-  description: string;
-  topic: string;
-  createdBy: string;
-  createdAt: string;
-  archivedAt: string | null;
-  /** Highest seq assigned in this channel (0 when empty). */
-  lastSeq: number;
-  memberCount: number;
-}
-
 export interface NewChannel {
   id: string;
   type: 'public' | 'private';
@@ -120,61 +104,6 @@ export interface ChannelPatch {
   topic?: string;
 }
 
-export interface Member {
-  channelId: string;
-  userId: string;
-  role: MemberRole;
-  joinedAt: string;
-  /** Highest seq the member has read; never decreases. */
-  readSeq: number;
-}
-
-/** A channel as one member sees it in their sidebar. */
-export interface ChannelForMember extends Channel {
-  memberRole: MemberRole;
-  readSeq: number;
-  /** Non-deleted messages with seq > readSeq written by someone else. */
-  unreadCount: number;
-  /** Of those, the ones that mention the member (by name, @channel or @here). */
-  mentionCount: number;
-  /** For direct/group channels: every member's user id (sorted); null otherwise. */
-  dmUserIds: string[] | null;
-}
-
-export interface ReactionSummary {
-  emoji: string;
-  count: number;
-  userIds: string[];
-}
-
-export interface Mentions {
-  userIds: string[];
-  channel: boolean;
-  here: boolean;
-}
-
-export interface Message {
-  id: string;
-  channelId: string;
-  /** Per channel, starts at 1, gapless; assigned in the insert's transaction. */
-  seq: number;
-  authorId: string;
-  /** Empty string once deleted. */
-  text: string;
-  createdAt: string;
-  editedAt: string | null;
-  deletedAt: string | null;
-  parentId: string | null;
-  replyCount: number;
-  lastReplyAt: string | null;
-  reactions: ReactionSummary[];
-  mentions: Mentions;
-  files: string[];
-  clientMsgId: string | null;
-}
-
-export type NotificationKind = 'mention' | 'reply' | 'dm';
-
 export interface NewMessage {
   id: string;
   channelId: string;
@@ -187,9 +116,9 @@ export interface NewMessage {
   fileIds: string[];
   createdAt: string;
   /**
-   * Who gets a notification row, created in the same transaction. Recipients are always
-   * restricted to current channel members and never include the author; at most one
-   * notification per (user, message), kind precedence mention > reply > dm.
+   * Who qualifies for a notification row, created in the same transaction. The recipient rule
+   * (members only, never the author, one per user, precedence) is stated once, on
+   * MessageStore.create in store.ts.
    */
   notify: {
     /** Explicitly mentioned users, plus online members for @here (kind 'mention'). */
@@ -199,19 +128,6 @@ export interface NewMessage {
     /** Root author and everyone who replied before get kind 'reply' (only when parentId is set). */
     threadParticipants: boolean;
   };
-}
-
-export interface Notification {
-  id: string;
-  userId: string;
-  kind: NotificationKind;
-  channelId: string;
-  messageId: string;
-  /** The message's seq, so a client can jump to it. */
-  seq: number;
-  actorId: string;
-  createdAt: string;
-  readAt: string | null;
 }
 
 export interface CreateMessageResult {
@@ -227,7 +143,7 @@ export interface HistoryQuery {
   before?: number;
   /** Messages with seq > after (oldest first). */
   after?: number;
-  /** 1..200 */
+  /** 1..PAGE_LIMITS.history.max (the page rule: store/paging.ts) */
   limit: number;
 }
 

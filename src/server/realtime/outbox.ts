@@ -214,7 +214,7 @@ export class Outbox {
     this.channelEvents.clear();
     for (const { event, to } of this.presence.values()) this.fanOut([event], 'presence', to, add);
     this.presence.clear();
-    for (const [c, t] of tick) this.write(c, t);
+    tick.forEach((t, c) => this.write(c, t)); // forEach: no [key, value] array per recipient
     const after = this.after;
     this.after = [];
     for (const fn of after) {

@@ -28,9 +28,23 @@ export function decodeOp(f: Record<string, unknown>): ClientOp {
   const validate = validators.get(op);
   if (!validate) throw new AppError('UNKNOWN_OP', `unknown op "${op.slice(0, 40)}"`);
   if (!validate(f)) throw schemaError(op, validate.errors?.[0]);
-  // After the schema: the shape is bounded by now (no deep nesting left to walk).
-  assertWellFormed(f, op);
+  wellFormed(f, op);
   return f as ClientOp;
+}
+
+/**
+ * assertWellFormed over a frame the schema has passed: its keys are the schema's own names, so
+ * only values need a look, and the shape is bounded (no deep nesting left to walk). Top-level
+ * strings are checked inline — a `send` is four of them — and nested values (resume positions,
+ * fileIds) by the generic walk.
+ */
+function wellFormed(f: Record<string, unknown>, op: string): void {
+  for (const k in f) {
+    const v = f[k];
+    if (typeof v === 'string') {
+      if (!v.isWellFormed()) throw new AppError('INVALID_UNICODE', `${op}.${k}: not well-formed Unicode (lone surrogate)`);
+    } else if (typeof v === 'object' && v !== null) assertWellFormed(v, `${op}.${k}`, 1);
+  }
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= 200 && v.isWellFormed() ? v : undefined);

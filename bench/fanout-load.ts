@@ -22,7 +22,8 @@ export interface Target {
 }
 
 export type Histogram = ReturnType<typeof hdr.build>;
-export const histogram = (): Histogram => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
+export const histogram = (): Histogram =>
+  hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
 
 interface Pending {
   /** Intended send time (the slot's time in the fixed-rate schedule), performance.now() ms. */
@@ -54,7 +55,11 @@ export class Load {
   constructor(readonly target: Target) {}
 
   /** Opens every connection (at most `concurrency` in flight); returns per-connection time to hello in ms. */
-  async connectAll(concurrency: number, from = 0, to = this.target.users): Promise<{ connectMs: Histogram; failed: number; wallMs: number }> {
+  async connectAll(
+    concurrency: number,
+    from = 0,
+    to = this.target.users,
+  ): Promise<{ connectMs: Histogram; failed: number; wallMs: number }> {
     const connectMs = histogram();
     let next = from;
     let failed = 0;
@@ -187,23 +192,51 @@ export class Load {
     });
     const sendWindowMs = performance.now() - start;
     const drainEnd = performance.now() + drainMs;
-    const expectedNow = () => { let e = 0; for (const p of this.pending.values()) if (p.state !== 'refused') e += p.expected; return e; };
-    while ((this.deliveries < expectedNow() || this.acks + this.errors < sent) && performance.now() < drainEnd) await new Promise((r) => setTimeout(r, 50));
+    const expectedNow = () => {
+      let e = 0;
+      for (const p of this.pending.values()) if (p.state !== 'refused') e += p.expected;
+      return e;
+    };
+    while ((this.deliveries < expectedNow() || this.acks + this.errors < sent) && performance.now() < drainEnd)
+      await new Promise((r) => setTimeout(r, 50));
     const cpu = process.cpuUsage(cpu0);
     const wallMs = performance.now() - start;
     this.recording = false;
     // Every sent message ends in one state: acked, refused (an error event naming it), or
     // unanswered by the end of the drain. Deliveries are expected for acked and unanswered
     // messages alike (an unanswered message may well have been stored and fanned out).
-    let acked = 0, refused = 0, unanswered = 0, expected = 0, received = 0, lostOfAcked = 0, lostOfUnanswered = 0, receivedOfRefused = 0;
+    let acked = 0,
+      refused = 0,
+      unanswered = 0,
+      expected = 0,
+      received = 0,
+      lostOfAcked = 0,
+      lostOfUnanswered = 0,
+      receivedOfRefused = 0;
     for (const p of this.pending.values()) {
       const got = Math.min(p.got, p.expected);
-      if (p.state === 'refused') { refused++; receivedOfRefused += p.got; continue; }
+      if (p.state === 'refused') {
+        refused++;
+        receivedOfRefused += p.got;
+        continue;
+      }
       expected += p.expected;
       received += got;
-      if (p.state === 'acked') { acked++; lostOfAcked += p.expected - got; } else { unanswered++; lostOfUnanswered += p.expected - got; }
+      if (p.state === 'acked') {
+        acked++;
+        lostOfAcked += p.expected - got;
+      } else {
+        unanswered++;
+        lostOfUnanswered += p.expected - got;
+      }
     }
-    const q = (h: Histogram) => ({ p50: h.getValueAtPercentile(50) / 1000, p95: h.getValueAtPercentile(95) / 1000, p99: h.getValueAtPercentile(99) / 1000, max: h.maxValue / 1000, count: h.totalCount });
+    const q = (h: Histogram) => ({
+      p50: h.getValueAtPercentile(50) / 1000,
+      p95: h.getValueAtPercentile(95) / 1000,
+      p99: h.getValueAtPercentile(99) / 1000,
+      max: h.maxValue / 1000,
+      count: h.totalCount,
+    });
     const e2e = q(this.latency);
     return {
       rate,

@@ -48,7 +48,11 @@ const SKIP_BASELINE = args.has('skip-baseline');
  * run falls back to the sequential order and says why.
  */
 const FD_LIMIT = openFilesLimit();
-const FD_FORCES_SEQUENTIAL = !args.has('sequential') && !args.has('skip-baseline') && FD_LIMIT !== undefined && 2 * Number(args.get('users') ?? 10_000) + 1000 > FD_LIMIT;
+const FD_FORCES_SEQUENTIAL =
+  !args.has('sequential') &&
+  !args.has('skip-baseline') &&
+  FD_LIMIT !== undefined &&
+  2 * Number(args.get('users') ?? 10_000) + 1000 > FD_LIMIT;
 const SEQUENTIAL = args.has('sequential') || FD_FORCES_SEQUENTIAL;
 
 function openFilesLimit(): number | undefined {
@@ -80,7 +84,11 @@ function log(msg: string): void {
 async function spawnServer(script: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   // NCHAT_BENCH_SERVER_NODE_ARGS: extra node flags for the servers (e.g. --cpu-prof for profiling).
   const extra = (process.env.NCHAT_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', ...script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', ...script], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   // NCHAT_BENCH_SERVER_LOG=<file>: keep the server's log (stderr) for a look afterwards.
   const logTo = process.env.NCHAT_BENCH_SERVER_LOG ? createWriteStream(process.env.NCHAT_BENCH_SERVER_LOG, { flags: 'a' }) : undefined;
@@ -124,23 +132,40 @@ async function http(url: string, method: string, path: string, body?: unknown, t
 async function pool<T>(n: number, conc: number, fn: (i: number) => Promise<T>): Promise<T[]> {
   const out: T[] = new Array(n);
   let next = 0;
-  await Promise.all(Array.from({ length: conc }, async () => { while (next < n) { const i = next++; out[i] = await fn(i); } }));
+  await Promise.all(
+    Array.from({ length: conc }, async () => {
+      while (next < n) {
+        const i = next++;
+        out[i] = await fn(i);
+      }
+    }),
+  );
   return out;
 }
 
 /** Accounts and channels through the public API: owner signup, bulk users, channels + members. */
 async function setupNchat(url: string): Promise<{ tokens: string[]; channelIds: string[] }> {
   const run = Date.now().toString(36);
-  const owner = await http(url, 'POST', '/api/auth/signup', { username: `owner${run}`, email: `owner${run}@bench.test`, password: 'bench-password' });
+  const owner = await http(url, 'POST', '/api/auth/signup', {
+    username: `owner${run}`,
+    email: `owner${run}@bench.test`,
+    password: 'bench-password',
+  });
   const batches = Math.ceil(USERS / 1000);
   const t0 = performance.now();
   const created = await pool(batches, 2, (b) =>
-    http(url, 'POST', '/api/admin/users/bulk', {
-      users: Array.from({ length: Math.min(1000, USERS - b * 1000) }, (_, k) => {
-        const i = b * 1000 + k;
-        return { username: `f${run}u${i}`, email: `f${run}u${i}@bench.test`, password: 'bench-password' };
-      }),
-    }, owner.accessToken),
+    http(
+      url,
+      'POST',
+      '/api/admin/users/bulk',
+      {
+        users: Array.from({ length: Math.min(1000, USERS - b * 1000) }, (_, k) => {
+          const i = b * 1000 + k;
+          return { username: `f${run}u${i}`, email: `f${run}u${i}@bench.test`, password: 'bench-password' };
+        }),
+      },
+      owner.accessToken,
+    ),
   );
   const sessions = created.flatMap((r) => r.users);
   log(`${sessions.length} accounts in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -162,7 +187,11 @@ interface TargetResult {
   perConnKB?: number;
   runs: Run[];
 }
-interface Measured { result: TargetResult; load: Load; pid: number }
+interface Measured {
+  result: TargetResult;
+  load: Load;
+  pid: number;
+}
 
 /** Connects every client of one target; memory per idle connection from the second half. */
 async function connect(name: string, pid: number, target: Target): Promise<Measured> {
@@ -187,7 +216,14 @@ async function connect(name: string, pid: number, target: Target): Promise<Measu
     pid,
     result: {
       name,
-      connect: { p50: ms(c.connectMs, 50), p95: ms(c.connectMs, 95), p99: ms(c.connectMs, 99), max: c.connectMs.maxValue / 1000, failed: c.failed, wallMs: c.wallMs },
+      connect: {
+        p50: ms(c.connectMs, 50),
+        p95: ms(c.connectMs, 95),
+        p99: ms(c.connectMs, 99),
+        max: c.connectMs.maxValue / 1000,
+        failed: c.failed,
+        wallMs: c.wallMs,
+      },
       idleRss: idle?.rssBytes,
       perConnKB: before && idle ? (idle.rssBytes - before.rssBytes) / 1024 / (USERS - half - c2.failed) : undefined,
       runs: [],
@@ -203,7 +239,12 @@ async function runRate(m: Measured, rate: number): Promise<void> {
   // CPU per delivery holds up on a shared machine better than latency does: it does not
   // depend on how much of a core the scheduler happened to give the server.
   const cpuUs = s0 && s1 ? ((s1.cpuSec - s0.cpuSec) * 1e6) / Math.max(1, r.deliveries) : NaN;
-  m.result.runs.push({ ...r, serverCpuPct: cpuPercent(s0, s1), serverRssMB: (s1?.rssBytes ?? NaN) / 1048576, serverCpuUsPerDelivery: cpuUs });
+  m.result.runs.push({
+    ...r,
+    serverCpuPct: cpuPercent(s0, s1),
+    serverRssMB: (s1?.rssBytes ?? NaN) / 1048576,
+    serverCpuUsPerDelivery: cpuUs,
+  });
 }
 
 const f = (n: number | undefined, d = 1) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(d));
@@ -215,53 +256,97 @@ const saturationOf = (runs: Run[]) => saturation(runs, P95_BOUND, GEN_BOUND_PCT)
 
 function print(results: TargetResult[]): void {
   const lines: string[] = [];
-  lines.push(`bench:fanout — ${USERS} users, channels of ${SIZE} (${CHANNELS} channels), ${DURATION} s per rate, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`);
-  lines.push(`nChat server: nchat serve, ${DB ? 'PostgreSQL' : 'SQLite (temp dir)'}, ${REDIS ? 'Redis broker' : 'memory broker'}, NCHAT_LOADTEST_ALLOWANCE=1 (frame limits lifted), NCHAT_ARGON2_MEMORY_KIB=1024 (cheap hashing for setup only)`);
-  lines.push(SKIP_BASELINE ? 'order: ɳChat only (--skip-baseline)' : SEQUENTIAL ? (FD_FORCES_SEQUENTIAL ? `order: every rate on ɳChat, then every rate on the bare baseline — sequential because interleaving needs 2 × ${USERS} client sockets in the generator and its open-files limit is ${FD_LIMIT}` : 'order: every rate on ɳChat, then every rate on the bare baseline (--sequential)') : 'order: interleaved per rate (ɳChat at r, then bare at r, then the next rate), both servers up and connected throughout, so both see the same machine conditions at each rate');
-  lines.push(`e2e = intended send time (the message\'s slot in the fixed-rate schedule) → receipt at each recipient; lag = actual send − intended; "from send" = the old method (from the actual send), shown for comparison`);
+  lines.push(
+    `bench:fanout — ${USERS} users, channels of ${SIZE} (${CHANNELS} channels), ${DURATION} s per rate, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+  );
+  lines.push(
+    `nChat server: nchat serve, ${DB ? 'PostgreSQL' : 'SQLite (temp dir)'}, ${REDIS ? 'Redis broker' : 'memory broker'}, NCHAT_LOADTEST_ALLOWANCE=1 (frame limits lifted), NCHAT_ARGON2_MEMORY_KIB=1024 (cheap hashing for setup only)`,
+  );
+  lines.push(
+    SKIP_BASELINE
+      ? 'order: ɳChat only (--skip-baseline)'
+      : SEQUENTIAL
+        ? FD_FORCES_SEQUENTIAL
+          ? `order: every rate on ɳChat, then every rate on the bare baseline — sequential because interleaving needs 2 × ${USERS} client sockets in the generator and its open-files limit is ${FD_LIMIT}`
+          : 'order: every rate on ɳChat, then every rate on the bare baseline (--sequential)'
+        : 'order: interleaved per rate (ɳChat at r, then bare at r, then the next rate), both servers up and connected throughout, so both see the same machine conditions at each rate',
+  );
+  lines.push(
+    `e2e = intended send time (the message\'s slot in the fixed-rate schedule) → receipt at each recipient; lag = actual send − intended; "from send" = the old method (from the actual send), shown for comparison`,
+  );
   lines.push('');
   for (const t of results) {
     lines.push(`## ${t.name}`);
-    lines.push(`connect (to hello): p50 ${f(t.connect.p50)} ms, p95 ${f(t.connect.p95)} ms, p99 ${f(t.connect.p99)} ms, max ${f(t.connect.max)} ms; ${t.connect.failed} failed; all in ${f(t.connect.wallMs / 1000)} s`);
+    lines.push(
+      `connect (to hello): p50 ${f(t.connect.p50)} ms, p95 ${f(t.connect.p95)} ms, p99 ${f(t.connect.p99)} ms, max ${f(t.connect.max)} ms; ${t.connect.failed} failed; all in ${f(t.connect.wallMs / 1000)} s`,
+    );
     lines.push(`idle server RSS ${f((t.idleRss ?? NaN) / 1048576)} MB; memory per idle connection ${f(t.perConnKB)} KB`);
     lines.push('');
-    lines.push('Outcomes: every slot is sent or skipped (sender not connected); every sent message is acked, refused (error event naming it; codes) or unanswered at the end of the drain. Deliveries are expected for acked and unanswered messages, to every member connected at send time (the sender included).');
-    lines.push('| rate msg/s | slots | sent | skipped | acked | refused | unanswered | deliveries expected | received | lost (of acked / of unanswered) | closed unexpectedly |');
+    lines.push(
+      'Outcomes: every slot is sent or skipped (sender not connected); every sent message is acked, refused (error event naming it; codes) or unanswered at the end of the drain. Deliveries are expected for acked and unanswered messages, to every member connected at send time (the sender included).',
+    );
+    lines.push(
+      '| rate msg/s | slots | sent | skipped | acked | refused | unanswered | deliveries expected | received | lost (of acked / of unanswered) | closed unexpectedly |',
+    );
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of t.runs) {
       const codes = Object.keys(r.errorCodes).length ? ' ' + JSON.stringify(r.errorCodes) : '';
       const unmatched = r.errorsUnmatched ? ` (+${r.errorsUnmatched} error events naming no message)` : '';
-      lines.push(`| ${r.rate} | ${r.slots} | ${r.sent} | ${r.skipped} | ${r.acked} | ${r.refused}${codes}${unmatched} | ${r.unanswered} | ${r.expected} | ${r.received} | ${r.lost} (${r.lostOfAcked} / ${r.lostOfUnanswered}) | ${r.closedUnexpectedly} |`);
+      lines.push(
+        `| ${r.rate} | ${r.slots} | ${r.sent} | ${r.skipped} | ${r.acked} | ${r.refused}${codes}${unmatched} | ${r.unanswered} | ${r.expected} | ${r.received} | ${r.lost} (${r.lostOfAcked} / ${r.lostOfUnanswered}) | ${r.closedUnexpectedly} |`,
+      );
     }
     lines.push('');
-    lines.push('| rate msg/s | deliveries/s | e2e p50 ms | p95 ms | p99 ms | max ms | e2e p95 from send ms | lag p50 ms | lag p95 | lag p99 | lag max | server CPU % | server CPU µs/delivery | server RSS MB | generator CPU % |');
+    lines.push(
+      '| rate msg/s | deliveries/s | e2e p50 ms | p95 ms | p99 ms | max ms | e2e p95 from send ms | lag p50 ms | lag p95 | lag p99 | lag max | server CPU % | server CPU µs/delivery | server RSS MB | generator CPU % |',
+    );
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of t.runs) {
-      lines.push(`| ${r.rate} | ${f(r.deliveriesPerSec, 0)} | ${f(r.p50, 2)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} | ${f(r.max, 1)} | ${f(r.fromSend.p95, 2)} | ${f(r.lag.p50, 2)} | ${f(r.lag.p95, 2)} | ${f(r.lag.p99, 2)} | ${f(r.lag.max, 1)} | ${f(r.serverCpuPct)} | ${f(r.serverCpuUsPerDelivery)} | ${f(r.serverRssMB)} | ${f(r.generatorCpuPct)}${genBound(r) ? ' (generator-bound)' : ''} |`);
+      lines.push(
+        `| ${r.rate} | ${f(r.deliveriesPerSec, 0)} | ${f(r.p50, 2)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} | ${f(r.max, 1)} | ${f(r.fromSend.p95, 2)} | ${f(r.lag.p50, 2)} | ${f(r.lag.p95, 2)} | ${f(r.lag.p99, 2)} | ${f(r.lag.max, 1)} | ${f(r.serverCpuPct)} | ${f(r.serverCpuUsPerDelivery)} | ${f(r.serverRssMB)} | ${f(r.generatorCpuPct)}${genBound(r) ? ' (generator-bound)' : ''} |`,
+      );
     }
     lines.push('');
   }
-  lines.push(`## Saturation point per server (highest rate of --rate with e2e p95 < ${P95_BOUND} ms and nothing lost, unanswered, refused, skipped or closed)`);
-  lines.push('| server | holds up to msg/s | e2e p95 there ms | generator CPU there % | first rate that fails | why | generator CPU there % | verdict |');
+  lines.push(
+    `## Saturation point per server (highest rate of --rate with e2e p95 < ${P95_BOUND} ms and nothing lost, unanswered, refused, skipped or closed)`,
+  );
+  lines.push(
+    '| server | holds up to msg/s | e2e p95 there ms | generator CPU there % | first rate that fails | why | generator CPU there % | verdict |',
+  );
   lines.push('|---|---|---|---|---|---|---|---|');
   for (const t of results) {
     const s = saturationOf(t.runs);
-    lines.push(`| ${t.name} | ${s.holds ? s.holds.rate : 'none (the lowest rate fails)'} | ${f(s.holds?.p95, 2)} | ${f(s.holds?.generatorCpuPct, 0)} | ${s.fails?.rate ?? '-'} | ${s.fails ? whyNot(s.fails) : '-'} | ${f(s.fails?.generatorCpuPct, 0)} | ${s.label} |`);
+    lines.push(
+      `| ${t.name} | ${s.holds ? s.holds.rate : 'none (the lowest rate fails)'} | ${f(s.holds?.p95, 2)} | ${f(s.holds?.generatorCpuPct, 0)} | ${s.fails?.rate ?? '-'} | ${s.fails ? whyNot(s.fails) : '-'} | ${f(s.fails?.generatorCpuPct, 0)} | ${s.label} |`,
+    );
   }
   lines.push('');
   const [n, b] = results;
   if (n && b) {
     lines.push('## ɳChat vs bare ws at equal load: server CPU per delivery');
-    lines.push('Only rows where both servers hold the rate (nothing lost, p95 under the bound) compare like with like; a saturated row compares a server at its limit with one that is not. Deliveries/s is not a ratio worth taking below saturation: it is the offered load on both.');
+    lines.push(
+      'Only rows where both servers hold the rate (nothing lost, p95 under the bound) compare like with like; a saturated row compares a server at its limit with one that is not. Deliveries/s is not a ratio worth taking below saturation: it is the offered load on both.',
+    );
     lines.push('| rate msg/s | ɳChat µs/delivery | bare µs/delivery | ratio | ɳChat server CPU % | bare server CPU % | comparable |');
     lines.push('|---|---|---|---|---|---|---|');
     for (const r of n.runs) {
       const base = b.runs.find((x) => x.rate === r.rate);
       if (!base) continue;
-      const why = [!holds(r) ? `ɳChat does not hold (${whyNot(r)})` : '', !holds(base) ? `bare does not hold (${whyNot(base)})` : '', genBound(r) || genBound(base) ? 'generator-bound' : ''].filter(Boolean).join('; ');
-      lines.push(`| ${r.rate} | ${f(r.serverCpuUsPerDelivery)} | ${f(base.serverCpuUsPerDelivery)} | ${f(r.serverCpuUsPerDelivery / base.serverCpuUsPerDelivery, 2)} | ${f(r.serverCpuPct)} | ${f(base.serverCpuPct)} | ${why || 'yes'} |`);
+      const why = [
+        !holds(r) ? `ɳChat does not hold (${whyNot(r)})` : '',
+        !holds(base) ? `bare does not hold (${whyNot(base)})` : '',
+        genBound(r) || genBound(base) ? 'generator-bound' : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
+      lines.push(
+        `| ${r.rate} | ${f(r.serverCpuUsPerDelivery)} | ${f(base.serverCpuUsPerDelivery)} | ${f(r.serverCpuUsPerDelivery / base.serverCpuUsPerDelivery, 2)} | ${f(r.serverCpuPct)} | ${f(base.serverCpuPct)} | ${why || 'yes'} |`,
+      );
     }
-    lines.push(`memory per idle connection: ɳChat ${f(n.perConnKB)} KB, bare ${f(b.perConnKB)} KB, ratio ${f((n.perConnKB ?? NaN) / (b.perConnKB ?? NaN), 2)}`);
+    lines.push(
+      `memory per idle connection: ɳChat ${f(n.perConnKB)} KB, bare ${f(b.perConnKB)} KB, ratio ${f((n.perConnKB ?? NaN) / (b.perConnKB ?? NaN), 2)}`,
+    );
   } else if (SKIP_BASELINE) lines.push('baseline: not measured (--skip-baseline)');
   process.stdout.write(lines.join('\n') + '\n');
 }
@@ -285,15 +370,34 @@ async function main(): Promise<void> {
     log(`nChat server pid ${nchat.child.pid} at ${nchat.url}`);
     const { tokens, channelIds } = await setupNchat(nchat.url);
     const ws = nchat.url.replace(/^http/, 'ws') + '/ws';
-    const n = await connect('nChat (nchat serve)', nchat.child.pid!, { name: 'nchat', users: USERS, channelIds, channelOf, membersOf, url: () => ws, protocols: (i) => ['nchat.v1', `bearer.${tokens[i]}`] });
+    const n = await connect('nChat (nchat serve)', nchat.child.pid!, {
+      name: 'nchat',
+      users: USERS,
+      channelIds,
+      channelOf,
+      membersOf,
+      url: () => ws,
+      protocols: (i) => ['nchat.v1', `bearer.${tokens[i]}`],
+    });
     measured.push(n);
     if (SKIP_BASELINE || SEQUENTIAL) for (const rate of RATES) await runRate(n, rate);
     if (!SKIP_BASELINE) {
-      if (SEQUENTIAL) { n.load.closeAll(); await stopServer(nchat.child); }
+      if (SEQUENTIAL) {
+        n.load.closeAll();
+        await stopServer(nchat.child);
+      }
       bare = await spawnServer(['bench/bare-ws-server.ts'], {});
       const bws = bare.url.replace(/^http/, 'ws');
       const bareIds = Array.from({ length: CHANNELS }, (_, c) => `c${c}`);
-      const b = await connect('bare ws broadcast (baseline)', bare.child.pid!, { name: 'bare', users: USERS, channelIds: bareIds, channelOf, membersOf, url: (i) => `${bws}/?u=${i}&c=c${channelOf(i)}`, protocols: () => undefined });
+      const b = await connect('bare ws broadcast (baseline)', bare.child.pid!, {
+        name: 'bare',
+        users: USERS,
+        channelIds: bareIds,
+        channelOf,
+        membersOf,
+        url: (i) => `${bws}/?u=${i}&c=c${channelOf(i)}`,
+        protocols: () => undefined,
+      });
       measured.push(b);
       // Interleaved: both servers see the same machine (other load, thermal state) at each rate.
       for (const rate of RATES) {

@@ -38,19 +38,41 @@ export function whyNotAt(r: RateRun, p95Bound: number): string {
  * one that happens to pass again is not a saturation point). Labelled generator-bound when the
  * generator used ≥ genBoundPct of a core at the failing rate (or at the top rate, when none fails).
  */
-export function saturation<R extends RateRun>(runs: R[], p95Bound: number, genBoundPct: number): { holds?: R; fails?: R; generatorBound: boolean; label: string } {
+export function saturation<R extends RateRun>(
+  runs: R[],
+  p95Bound: number,
+  genBoundPct: number,
+): { holds?: R; fails?: R; generatorBound: boolean; label: string } {
   const sorted = [...runs].sort((a, b) => a.rate - b.rate);
   let best: R | undefined;
   let fail: R | undefined;
   for (const r of sorted) {
     if (holdsAt(r, p95Bound)) best = r;
-    else { fail = r; break; }
+    else {
+      fail = r;
+      break;
+    }
   }
   const top = sorted.at(-1);
   if (!fail) {
     const gb = !!top && top.generatorCpuPct >= genBoundPct;
-    return { holds: best, generatorBound: gb, label: `not reached: every rate up to ${top?.rate ?? '-'} msg/s holds${gb ? ` (generator-bound: the generator used ${f(top!.generatorCpuPct, 0)}% of a core at ${top!.rate} msg/s, so a higher rate would measure the generator)` : ''}` };
+    return {
+      holds: best,
+      generatorBound: gb,
+      label: `not reached: every rate up to ${top?.rate ?? '-'} msg/s holds${gb ? ` (generator-bound: the generator used ${f(top!.generatorCpuPct, 0)}% of a core at ${top!.rate} msg/s, so a higher rate would measure the generator)` : ''}`,
+    };
   }
-  if (fail.generatorCpuPct >= genBoundPct) return { holds: best, fails: fail, generatorBound: true, label: `generator-bound: at ${fail.rate} msg/s the generator used ${f(fail.generatorCpuPct, 0)}% of a core, so the failure there may be the generator's, not the server's` };
-  return { holds: best, fails: fail, generatorBound: false, label: `server-bound: at ${fail.rate} msg/s (${whyNotAt(fail, p95Bound)}) the generator had headroom (${f(fail.generatorCpuPct, 0)}% of a core)` };
+  if (fail.generatorCpuPct >= genBoundPct)
+    return {
+      holds: best,
+      fails: fail,
+      generatorBound: true,
+      label: `generator-bound: at ${fail.rate} msg/s the generator used ${f(fail.generatorCpuPct, 0)}% of a core, so the failure there may be the generator's, not the server's`,
+    };
+  return {
+    holds: best,
+    fails: fail,
+    generatorBound: false,
+    label: `server-bound: at ${fail.rate} msg/s (${whyNotAt(fail, p95Bound)}) the generator had headroom (${f(fail.generatorCpuPct, 0)}% of a core)`,
+  };
 }

@@ -38,21 +38,34 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 
 async function bench(kind: string, store: Store) {
   await store.migrate();
-  const config = loadConfig({}, { NCHAT_ARGON2_MEMORY_KIB: '1024', NCHAT_LOG_LEVEL: 'silent', NCHAT_SIGNIN_LIMIT_IP: '10000000', NCHAT_SEND_LIMIT: '1000000' });
-  const services = buildServices({ config, store, broker: new MemoryBroker(), logger: pino({ level: 'silent' }), presence: nobodyOnline, now: () => new Date() }, 'x'.repeat(48));
+  const config = loadConfig(
+    {},
+    { NCHAT_ARGON2_MEMORY_KIB: '1024', NCHAT_LOG_LEVEL: 'silent', NCHAT_SIGNIN_LIMIT_IP: '10000000', NCHAT_SEND_LIMIT: '1000000' },
+  );
+  const services = buildServices(
+    { config, store, broker: new MemoryBroker(), logger: pino({ level: 'silent' }), presence: nobodyOnline, now: () => new Date() },
+    'x'.repeat(48),
+  );
 
   // Setup: 100 channels of 10 members (1,000 users), as in the throughput scenario.
   const run = Date.now().toString(36);
   const users: { actor: Actor; username: string }[] = [];
   for (let i = 0; i < CHANNELS * MEMBERS; i++) {
-    const s = await services.auth.signup({ username: `b${run}u${i}`, email: `b${run}u${i}@bench.test`, password: 'bench-password' }, '127.0.0.1');
+    const s = await services.auth.signup(
+      { username: `b${run}u${i}`, email: `b${run}u${i}@bench.test`, password: 'bench-password' },
+      '127.0.0.1',
+    );
     users.push({ actor: { userId: s.user.id, role: s.user.role }, username: s.user.username });
   }
   const channels: { id: string; members: typeof users }[] = [];
   for (let c = 0; c < CHANNELS; c++) {
     const members = users.slice(c * MEMBERS, (c + 1) * MEMBERS);
     const ch = await services.channels.create(members[0].actor, { name: `bench-${run}-${c}`, type: 'public' });
-    await services.channels.addMembers(members[0].actor, ch.id, members.slice(1).map((m) => m.actor.userId));
+    await services.channels.addMembers(
+      members[0].actor,
+      ch.id,
+      members.slice(1).map((m) => m.actor.userId),
+    );
     channels.push({ id: ch.id, members });
   }
 
@@ -63,7 +76,12 @@ async function bench(kind: string, store: Store) {
     const ch = channels[i % CHANNELS];
     const author = ch.members[i % MEMBERS];
     const r = i % 10;
-    const text = r < 6 || r === 9 ? `message ${i} about the release plan` : r < 8 ? `@${ch.members[(i + 1) % MEMBERS].username} can you look at ${i}?` : '```ts\nconst x = ' + i + ';\n```';
+    const text =
+      r < 6 || r === 9
+        ? `message ${i} about the release plan`
+        : r < 8
+          ? `@${ch.members[(i + 1) % MEMBERS].username} can you look at ${i}?`
+          : '```ts\nconst x = ' + i + ';\n```';
     return services.messages.send(author.actor, { channelId: ch.id, text, clientMsgId: `b-${i}` });
   };
 
@@ -99,7 +117,19 @@ async function bench(kind: string, store: Store) {
   }
   const histRate = pages / ((performance.now() - t0) / 1000);
   lat.sort((a, b) => a - b);
-  return { kind, nodeCpuUs, otherCpuUs, serialN: oneAtATimeN, serialRate, concurrentN: N, concurrentRate, histRate, p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99) };
+  return {
+    kind,
+    nodeCpuUs,
+    otherCpuUs,
+    serialN: oneAtATimeN,
+    serialRate,
+    concurrentN: N,
+    concurrentRate,
+    histRate,
+    p50: pct(lat, 50),
+    p95: pct(lat, 95),
+    p99: pct(lat, 99),
+  };
 }
 
 const rows = [];
@@ -124,11 +154,23 @@ for (const kind of backends) {
 }
 
 const f = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-console.log(`\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${f(totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}; bench and database share the cores`);
-console.log('send path: validation + authorization + seq + mentions + notifications + publish (template mix: 60% text, 20% mention, 10% code, 10% text)\n');
-console.log('| backend | one at a time (msg/s) | ' + `${K} in flight (msg/s)` + ' | CPU µs/msg: node / rest of machine | history pages/s | page p50 ms | page p95 ms | page p99 ms |');
+console.log(
+  `\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${f(totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}; bench and database share the cores`,
+);
+console.log(
+  'send path: validation + authorization + seq + mentions + notifications + publish (template mix: 60% text, 20% mention, 10% code, 10% text)\n',
+);
+console.log(
+  '| backend | one at a time (msg/s) | ' +
+    `${K} in flight (msg/s)` +
+    ' | CPU µs/msg: node / rest of machine | history pages/s | page p50 ms | page p95 ms | page p99 ms |',
+);
 console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.kind} | ${f(r.serialRate)} (n=${f(r.serialN)}) | ${f(r.concurrentRate)} (n=${f(r.concurrentN)}) | ${f(r.nodeCpuUs)} / ${f(r.otherCpuUs)} | ${f(r.histRate)} | ${f(r.p50, 2)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} |`);
+  console.log(
+    `| ${r.kind} | ${f(r.serialRate)} (n=${f(r.serialN)}) | ${f(r.concurrentRate)} (n=${f(r.concurrentN)}) | ${f(r.nodeCpuUs)} / ${f(r.otherCpuUs)} | ${f(r.histRate)} | ${f(r.p50, 2)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} |`,
+  );
 }
-console.log('\n"rest of machine" is every other process during the in-flight phase: the database server for PostgreSQL, the WAL checkpoint thread is inside node for SQLite.');
+console.log(
+  '\n"rest of machine" is every other process during the in-flight phase: the database server for PostgreSQL, the WAL checkpoint thread is inside node for SQLite.',
+);

@@ -178,6 +178,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const g = importGraph(dirs);
   const cycles = findCycles(g);
   for (const c of cycles) console.log(`import cycle: ${c.join(' → ')}`);
-  console.log(`${g.edges.size} modules under ${dirs.join(', ')}: ${cycles.length ? `${cycles.length} import cycle(s)` : 'no import cycle'}`);
+  console.log(
+    `${g.edges.size} modules under ${dirs.join(', ')}: ${cycles.length ? `${cycles.length} import cycle(s)` : 'no import cycle'}`,
+  );
   process.exit(cycles.length ? 1 : 0);
 }

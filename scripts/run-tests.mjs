@@ -33,7 +33,14 @@ function walk(dir, out = []) {
   }
   return out;
 }
-const files = ['src', 'test'].flatMap((d) => { try { return walk(join(root, d)); } catch { return []; } })
+const files = ['src', 'test']
+  .flatMap((d) => {
+    try {
+      return walk(join(root, d));
+    } catch {
+      return [];
+    }
+  })
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 if (files.length === 0) {
@@ -47,9 +54,13 @@ if (!process.env.NCHAT_SKIP_TYPECHECK && filters.length === 0) {
     process.exit(tc.status ?? 1);
   }
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${timeoutMs}`, '--test-reporter=spec', ...files], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, NCHAT_LOG_LEVEL: process.env.NCHAT_LOG_LEVEL ?? 'silent' },
-});
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', `--test-timeout=${timeoutMs}`, '--test-reporter=spec', ...files],
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, NCHAT_LOG_LEVEL: process.env.NCHAT_LOG_LEVEL ?? 'silent' },
+  },
+);
 process.exit(r.status ?? 1);

@@ -42,8 +42,12 @@ async function serve(args: string[]): Promise<number> {
   const server = await startServer(config);
   const dbDesc = config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`;
   process.stdout.write(`listening on ${server.url}\n`);
-  process.stdout.write(`ɳChat ${VERSION} on ${dbDesc}. API at ${server.url}/api (OpenAPI: ${server.url}/api/openapi.json, WebSocket: ${server.url.replace('http', 'ws')}/ws).\n`);
-  process.stdout.write(`Sign in: the first account signed up becomes the workspace owner — POST ${server.url}/api/auth/signup {email, username, password}, then POST /api/auth/signin {login, password}.\n`);
+  process.stdout.write(
+    `ɳChat ${VERSION} on ${dbDesc}. API at ${server.url}/api (OpenAPI: ${server.url}/api/openapi.json, WebSocket: ${server.url.replace('http', 'ws')}/ws).\n`,
+  );
+  process.stdout.write(
+    `Sign in: the first account signed up becomes the workspace owner — POST ${server.url}/api/auth/signup {email, username, password}, then POST /api/auth/signin {login, password}.\n`,
+  );
   let signals = 0;
   const stop = (sig: string) => {
     if (++signals > 1) process.exit(130);

@@ -44,9 +44,32 @@ Ctrl-C stops cleanly and keeps what was measured; a second Ctrl-C exits at once.
 
 class UsageError extends Error {}
 
-interface Parsed { opts: Omit<RunOptions, 'signal' | 'log' | 'progress' | 'argv'>; quiet: boolean; help: boolean }
+interface Parsed {
+  opts: Omit<RunOptions, 'signal' | 'log' | 'progress' | 'argv'>;
+  quiet: boolean;
+  help: boolean;
+}
 
-const VALUE_FLAGS = new Set(['--target', '--spawn', '--nodes', '--database-url', '--redis-url', '--admin', '--profile', '--scenarios', '--config', '--set', '--users', '--rate', '--vus', '--duration', '--channel-size', '--workers', '--threshold', '--out']);
+const VALUE_FLAGS = new Set([
+  '--target',
+  '--spawn',
+  '--nodes',
+  '--database-url',
+  '--redis-url',
+  '--admin',
+  '--profile',
+  '--scenarios',
+  '--config',
+  '--set',
+  '--users',
+  '--rate',
+  '--vus',
+  '--duration',
+  '--channel-size',
+  '--workers',
+  '--threshold',
+  '--out',
+]);
 const BOOL_FLAGS = new Set(['--redis', '--keep', '--quiet', '--help', '-h']);
 
 export function parseArgs(argv: string[]): Parsed {
@@ -55,15 +78,32 @@ export function parseArgs(argv: string[]): Parsed {
   if (help) return { opts: {} as Parsed['opts'], quiet: true, help };
   const { profile, cfg } = configOf(single, multi);
   // A stage target above ws.users after --users lowered it is clipped by validation; a scenario name must exist.
-  for (const s of cfg.scenarios) if (!SCENARIOS[s]) throw new UsageError(`unknown scenario "${s}" (known: ${Object.keys(SCENARIOS).join(', ')}; upload and search come with those features)`);
-  const target = single['--target']?.split(',').map((s) => s.trim().replace(/\/+$/, '')).filter(Boolean);
+  for (const s of cfg.scenarios)
+    if (!SCENARIOS[s])
+      throw new UsageError(
+        `unknown scenario "${s}" (known: ${Object.keys(SCENARIOS).join(', ')}; upload and search come with those features)`,
+      );
+  const target = single['--target']
+    ?.split(',')
+    .map((s) => s.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
   const spawnStore = single['--spawn'];
   if (!!target === !!spawnStore) throw new UsageError('give exactly one of --target URL or --spawn sqlite|postgres');
-  if (target) for (const t of target) { try { const u = new URL(t); if (!/^https?:$/.test(u.protocol)) throw new Error(); } catch { throw new UsageError(`--target: not an http(s) URL: "${t}"`); } }
-  if (spawnStore && spawnStore !== 'sqlite' && spawnStore !== 'postgres') throw new UsageError(`--spawn: expected sqlite or postgres, got "${spawnStore}"`);
+  if (target)
+    for (const t of target) {
+      try {
+        const u = new URL(t);
+        if (!/^https?:$/.test(u.protocol)) throw new Error();
+      } catch {
+        throw new UsageError(`--target: not an http(s) URL: "${t}"`);
+      }
+    }
+  if (spawnStore && spawnStore !== 'sqlite' && spawnStore !== 'postgres')
+    throw new UsageError(`--spawn: expected sqlite or postgres, got "${spawnStore}"`);
   const nodes = single['--nodes'] ? Number(single['--nodes']) : 1;
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 16) throw new UsageError('--nodes: expected an integer 1–16');
-  if (spawnStore === 'sqlite' && (bools.has('--redis') || nodes > 1)) throw new UsageError('--redis and --nodes > 1 need --spawn postgres (SQLite is one node)');
+  if (spawnStore === 'sqlite' && (bools.has('--redis') || nodes > 1))
+    throw new UsageError('--redis and --nodes > 1 need --spawn postgres (SQLite is one node)');
   if (!spawnStore && (bools.has('--redis') || single['--nodes'])) throw new UsageError('--redis and --nodes apply to --spawn');
   let admin: { login: string; password: string } | undefined;
   if (single['--admin']) {
@@ -74,11 +114,16 @@ export function parseArgs(argv: string[]): Parsed {
   const opts: Parsed['opts'] = {
     cfg,
     target,
-    spawn: spawnStore ? {
-      store: spawnStore as 'sqlite' | 'postgres', redis: bools.has('--redis'), nodes,
-      postgresUrl: single['--database-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-      redisUrl: single['--redis-url'] ?? 'redis://127.0.0.1:6379', keep: bools.has('--keep'),
-    } : undefined,
+    spawn: spawnStore
+      ? {
+          store: spawnStore as 'sqlite' | 'postgres',
+          redis: bools.has('--redis'),
+          nodes,
+          postgresUrl: single['--database-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+          redisUrl: single['--redis-url'] ?? 'redis://127.0.0.1:6379',
+          keep: bools.has('--keep'),
+        }
+      : undefined,
     outDir: single['--out'] ?? defaultRunDir(profile),
     admin,
     databaseUrl: target ? single['--database-url'] : undefined,
@@ -87,7 +132,11 @@ export function parseArgs(argv: string[]): Parsed {
   return { opts, quiet: bools.has('--quiet'), help: false };
 }
 
-interface Flags { single: Record<string, string>; multi: Record<string, string[]>; bools: Set<string> }
+interface Flags {
+  single: Record<string, string>;
+  multi: Record<string, string[]>;
+  bools: Set<string>;
+}
 
 /** The flags as given: `--flag value` or `--flag=value`; each value flag at most once except --set and --threshold. */
 function tokenize(argv: string[]): Flags {
@@ -98,10 +147,20 @@ function tokenize(argv: string[]): Flags {
     let a = argv[i];
     let v: string | undefined;
     const eq = a.indexOf('=');
-    if (a.startsWith('--') && eq > 0) { v = a.slice(eq + 1); a = a.slice(0, eq); }
-    if (BOOL_FLAGS.has(a)) { if (v !== undefined) throw new UsageError(`${a} takes no value`); bools.add(a); continue; }
+    if (a.startsWith('--') && eq > 0) {
+      v = a.slice(eq + 1);
+      a = a.slice(0, eq);
+    }
+    if (BOOL_FLAGS.has(a)) {
+      if (v !== undefined) throw new UsageError(`${a} takes no value`);
+      bools.add(a);
+      continue;
+    }
     if (!VALUE_FLAGS.has(a)) throw new UsageError(`unknown option ${a}`);
-    if (v === undefined) { v = argv[++i]; if (v === undefined) throw new UsageError(`${a} needs a value`); }
+    if (v === undefined) {
+      v = argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+    }
     if (a in multi) multi[a].push(v);
     else if (a in single) throw new UsageError(`${a} given twice`);
     else single[a] = v;
@@ -117,29 +176,53 @@ function configOf(single: Flags['single'], multi: Flags['multi']): { profile: Lo
   try {
     if (single['--config']) {
       let text: string;
-      try { text = readFileSync(single['--config'], 'utf8'); } catch (e) { throw new Error(`--config: cannot read ${single['--config']}: ${(e as Error).message}`); }
+      try {
+        text = readFileSync(single['--config'], 'utf8');
+      } catch (e) {
+        throw new Error(`--config: cannot read ${single['--config']}: ${(e as Error).message}`);
+      }
       let patch: unknown;
-      try { patch = JSON.parse(text); } catch (e) { throw new Error(`--config: ${single['--config']} is not JSON: ${(e as Error).message}`); }
+      try {
+        patch = JSON.parse(text);
+      } catch (e) {
+        throw new Error(`--config: ${single['--config']} is not JSON: ${(e as Error).message}`);
+      }
       cfg = applyPatch(cfg, patch);
     }
     const patches: Record<string, unknown>[] = [];
-    if (single['--scenarios']) patches.push({ scenarios: single['--scenarios'].split(',').map((s) => s.trim()).filter(Boolean) });
+    if (single['--scenarios'])
+      patches.push({
+        scenarios: single['--scenarios']
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      });
     if (single['--workers']) patches.push({ workers: single['--workers'] });
     if (single['--users']) {
       // The shorthand keeps the profile's stage shape: targets scale with the new user count.
       const n = Number(single['--users']);
       const scale = Number.isFinite(n) && n > 0 ? n / cfg.ws.users : 1;
-      patches.push({ ws: { users: single['--users'], stages: cfg.ws.stages.map((s) => ({ duration: s.duration, target: Math.min(n, Math.round(s.target * scale)) })) } });
+      patches.push({
+        ws: {
+          users: single['--users'],
+          stages: cfg.ws.stages.map((s) => ({ duration: s.duration, target: Math.min(n, Math.round(s.target * scale)) })),
+        },
+      });
     }
     if (single['--rate']) patches.push({ messages: { rate: single['--rate'] } });
     if (single['--vus']) patches.push({ api: { vus: single['--vus'] } });
     if (single['--duration']) patches.push({ messages: { duration: single['--duration'] }, api: { duration: single['--duration'] } });
-    if (single['--channel-size']) patches.push({ ws: { channelSize: single['--channel-size'] }, messages: { channelSize: single['--channel-size'] } });
+    if (single['--channel-size'])
+      patches.push({ ws: { channelSize: single['--channel-size'] }, messages: { channelSize: single['--channel-size'] } });
     for (const s of multi['--set']) patches.push(setToPatch(s));
     for (const t of multi['--threshold']) {
       const eq = t.indexOf('=');
       if (eq <= 0) throw new Error(`--threshold expects METRIC=EXPR[,EXPR], got "${t}"`);
-      const exprs = t.slice(eq + 1).split(',').map((x) => x.trim()).filter(Boolean);
+      const exprs = t
+        .slice(eq + 1)
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
       patches.push({ thresholds: { [t.slice(0, eq).trim()]: exprs } });
     }
     for (const p of patches) cfg = applyPatch(cfg, p);
@@ -166,7 +249,10 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
   }
   const ac = new AbortController();
   const onSigint = () => {
-    if (ac.signal.aborted) { process.stderr.write('\nsecond Ctrl-C: exiting now\n'); process.exit(130); }
+    if (ac.signal.aborted) {
+      process.stderr.write('\nsecond Ctrl-C: exiting now\n');
+      process.exit(130);
+    }
     process.stderr.write('\nCtrl-C: stopping; keeping what was measured (Ctrl-C again to exit at once)\n');
     ac.abort();
   };
@@ -176,7 +262,11 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
     const { opts } = parsed;
     log(`profile ${opts.cfg.profile}, scenarios ${opts.cfg.scenarios.join(',')}, run dir ${opts.outDir}`);
     const r = await runLoadtest({ ...opts, argv, signal: ac.signal, log, progress: !parsed.quiet });
-    const s = r.summary as { run: { status: string; errors: string[] }; thresholds: { metric: string; expression: string; actual: number | null; verdict: string }[]; notices: string[] };
+    const s = r.summary as {
+      run: { status: string; errors: string[] };
+      thresholds: { metric: string; expression: string; actual: number | null; verdict: string }[];
+      notices: string[];
+    };
     for (const n of s.notices) log(`note: ${n}`);
     for (const t of s.thresholds) log(`threshold ${t.metric} ${t.expression}: ${t.verdict} (actual ${t.actual ?? 'not measured'})`);
     for (const e of s.run.errors) log(`error: ${e.split('\n')[0]}`);

@@ -5,7 +5,10 @@
 import { validateThreshold } from './metrics.js';
 
 /** A k6 stage: ramp linearly to `target` over `duration` seconds. */
-export interface Stage { duration: number; target: number }
+export interface Stage {
+  duration: number;
+  target: number;
+}
 
 export interface WsScenarioConfig {
   /** Steady-set accounts (the maximum concurrent connections the stages reach). */
@@ -51,8 +54,14 @@ export interface ApiScenarioConfig {
   /** Messages written at setup so history and search have data. */
   seedMessages: number;
   mix: {
-    auth_refresh: number; channels_list: number; channel_get: number; message_send: number;
-    message_list: number; search: number; user_profile: number; notifications: number;
+    auth_refresh: number;
+    channels_list: number;
+    channel_get: number;
+    message_send: number;
+    message_list: number;
+    search: number;
+    user_profile: number;
+    notifications: number;
   };
 }
 
@@ -69,7 +78,16 @@ export interface LoadtestConfig {
 }
 
 const MIX_TEMPLATE = { text: 60, mention: 20, code: 10, file: 10 };
-const API_MIX = { auth_refresh: 10, channels_list: 10, channel_get: 10, message_send: 20, message_list: 20, search: 10, user_profile: 10, notifications: 10 };
+const API_MIX = {
+  auth_refresh: 10,
+  channels_list: 10,
+  channel_get: 10,
+  message_send: 20,
+  message_list: 20,
+  search: 10,
+  user_profile: 10,
+  notifications: 10,
+};
 
 /**
  * Correctness thresholds every profile keeps: chat messages lost in the ws scenario (missing =
@@ -103,10 +121,31 @@ function base(): Omit<LoadtestConfig, 'profile'> {
     sampleIntervalMs: 1000,
     thresholds: structuredClone(TEMPLATE_THRESHOLDS),
     ws: {
-      users: 10_000, channelSize: 10, msgPerUserPerMin: 1, churnUsers: 200, churnPerSec: 5, connectConcurrency: 200, connectTimeoutMs: 10_000,
-      stages: [{ duration: 300, target: 1000 }, { duration: 300, target: 5000 }, { duration: 300, target: 10_000 }, { duration: 1800, target: 10_000 }, { duration: 600, target: 0 }],
+      users: 10_000,
+      channelSize: 10,
+      msgPerUserPerMin: 1,
+      churnUsers: 200,
+      churnPerSec: 5,
+      connectConcurrency: 200,
+      connectTimeoutMs: 10_000,
+      stages: [
+        { duration: 300, target: 1000 },
+        { duration: 300, target: 5000 },
+        { duration: 300, target: 10_000 },
+        { duration: 1800, target: 10_000 },
+        { duration: 600, target: 0 },
+      ],
     },
-    messages: { rate: 1000, duration: 600, channels: 100, channelSize: 10, transport: { rest: 50, ws: 50 }, mix: { ...MIX_TEMPLATE }, maxInFlight: 10_000, drainMs: 10_000 },
+    messages: {
+      rate: 1000,
+      duration: 600,
+      channels: 100,
+      channelSize: 10,
+      transport: { rest: 50, ws: 50 },
+      mix: { ...MIX_TEMPLATE },
+      maxInFlight: 10_000,
+      drainMs: 10_000,
+    },
     api: { vus: 100, duration: 300, rampUp: 10, thinkTimeMs: 0, channels: 10, seedMessages: 500, mix: { ...API_MIX } },
   };
 }
@@ -117,16 +156,40 @@ export function profileConfig(name: LoadtestConfig['profile']): LoadtestConfig {
   const c: LoadtestConfig = { profile: name, ...base() };
   if (name === 'smoke') {
     // Each scenario small; the whole run (spawn + setup + three scenarios) stays under 90 s. CI runs it.
-    c.ws = { ...c.ws, users: 40, channelSize: 10, msgPerUserPerMin: 6, churnUsers: 10, churnPerSec: 2, connectConcurrency: 20,
-      stages: [{ duration: 3, target: 20 }, { duration: 3, target: 40 }, { duration: 6, target: 40 }, { duration: 2, target: 0 }] };
+    c.ws = {
+      ...c.ws,
+      users: 40,
+      channelSize: 10,
+      msgPerUserPerMin: 6,
+      churnUsers: 10,
+      churnPerSec: 2,
+      connectConcurrency: 20,
+      stages: [
+        { duration: 3, target: 20 },
+        { duration: 3, target: 40 },
+        { duration: 6, target: 40 },
+        { duration: 2, target: 0 },
+      ],
+    };
     c.messages = { ...c.messages, rate: 50, duration: 8, channels: 5, channelSize: 10, drainMs: 10_000 };
     c.api = { ...c.api, vus: 10, duration: 8, rampUp: 2, channels: 3, seedMessages: 50 };
     c.thresholds.msg_rate_achieved = ['value>=45'];
   } else if (name === 'quick') {
     // The full shape at a size that finishes in ~10 minutes on one 2-core machine, 10,000 users included;
     // thresholds are issue 4's targets for this machine.
-    c.ws = { ...c.ws, users: 10_000, churnUsers: 100, churnPerSec: 5,
-      stages: [{ duration: 60, target: 1000 }, { duration: 60, target: 5000 }, { duration: 60, target: 10_000 }, { duration: 120, target: 10_000 }, { duration: 30, target: 0 }] };
+    c.ws = {
+      ...c.ws,
+      users: 10_000,
+      churnUsers: 100,
+      churnPerSec: 5,
+      stages: [
+        { duration: 60, target: 1000 },
+        { duration: 60, target: 5000 },
+        { duration: 60, target: 10_000 },
+        { duration: 120, target: 10_000 },
+        { duration: 30, target: 0 },
+      ],
+    };
     c.messages = { ...c.messages, rate: 1000, duration: 60, channels: 100, channelSize: 10 };
     c.api = { ...c.api, vus: 100, duration: 60, rampUp: 5 };
     c.thresholds = {
@@ -162,7 +225,15 @@ function deepMerge(target: Record<string, unknown>, patch: Record<string, unknow
     const where = path ? `${path}.${k}` : k;
     if (k === '__proto__' || k === 'constructor' || k === 'prototype') throw new Error(`bad key ${where}`);
     const cur = target[k];
-    if (v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur) && where !== 'thresholds') {
+    if (
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      cur &&
+      typeof cur === 'object' &&
+      !Array.isArray(cur) &&
+      where !== 'thresholds'
+    ) {
       deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>, where);
     } else if (where === 'thresholds' && v && typeof v === 'object' && !Array.isArray(v)) {
       // Thresholds merge per metric: a patch replaces the expressions of the metrics it names; [] removes one.
@@ -192,7 +263,11 @@ export function setToPatch(expr: string): Record<string, unknown> {
   const keys = expr.slice(0, eq).trim().split('.');
   const raw = expr.slice(eq + 1).trim();
   let value: unknown;
-  try { value = JSON.parse(raw); } catch { value = raw; }
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = raw;
+  }
   const root: Record<string, unknown> = {};
   let cur = root;
   keys.forEach((k, i) => {
@@ -230,7 +305,10 @@ export function normalize(c: LoadtestConfig): LoadtestConfig {
   w.connectConcurrency = num(w.connectConcurrency, 'ws.connectConcurrency', 1, 100_000);
   w.connectTimeoutMs = num(w.connectTimeoutMs, 'ws.connectTimeoutMs', 100, 600_000);
   if (!Array.isArray(w.stages) || w.stages.length === 0) throw new Error('ws.stages: expected a non-empty list of {duration, target}');
-  w.stages = w.stages.map((s, i) => ({ duration: parseDuration(s?.duration), target: num(s?.target, `ws.stages[${i}].target`, 0, w.users) }));
+  w.stages = w.stages.map((s, i) => ({
+    duration: parseDuration(s?.duration),
+    target: num(s?.target, `ws.stages[${i}].target`, 0, w.users),
+  }));
   const m = c.messages;
   m.rate = num(m.rate, 'messages.rate', 0.1, 1_000_000, false);
   m.duration = num(m.duration, 'messages.duration', 1, 86_400, false);

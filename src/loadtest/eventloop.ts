@@ -39,7 +39,8 @@ export function mergeLoopScrapes(scrapes: LoopScrape[], defaultIntervalMs = 1000
   let max = -Infinity;
   for (const s of scrapes) {
     const mean = s.nodejs_eventloop_lag_mean_seconds;
-    if (!(typeof mean === 'number' && mean > 0) || BANDS.some(([k]) => typeof s[k] !== 'number' || !Number.isFinite(s[k] as number))) continue;
+    if (!(typeof mean === 'number' && mean > 0) || BANDS.some(([k]) => typeof s[k] !== 'number' || !Number.isFinite(s[k] as number)))
+      continue;
     used++;
     const n = Math.max(1, Math.round((s.sinceMs ?? defaultIntervalMs) / (mean * 1000)));
     let left = n;
@@ -56,5 +57,9 @@ export function mergeLoopScrapes(scrapes: LoopScrape[], defaultIntervalMs = 1000
     // HDR reports a bucket's upper edge (3 significant digits): never above the exact max.
     for (const k of ['p50', 'p90', 'p95', 'p99', 'avg'] as const) if (t[k] !== null && t[k]! > t.max) t[k] = t.max;
   }
-  return { ...t, method: 'per-scrape p50/p90/p99/max merged into one histogram at the top of each band: percentiles are upper bounds; max exact', scrapes: used };
+  return {
+    ...t,
+    method: 'per-scrape p50/p90/p99/max merged into one histogram at the top of each band: percentiles are upper bounds; max exact',
+    scrapes: used,
+  };
 }

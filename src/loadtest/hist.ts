@@ -43,7 +43,9 @@ export function reportClockErrors(scenario: string, counters: Record<string, num
   for (const [hist, n] of Object.entries(clockErrorsOf(counters))) {
     const m = metrics[hist] ?? metrics[hist.replace(/:/g, '_')];
     if (m && m.type === 'trend') (m as TrendSummary).clockErrors = n;
-    lines.push(`CLOCK ERRORS: ${scenario}: ${n} negative or non-finite duration(s) in ${hist} were not recorded (the generator measured an end before its start); its figures leave them out`);
+    lines.push(
+      `CLOCK ERRORS: ${scenario}: ${n} negative or non-finite duration(s) in ${hist} were not recorded (the generator measured an end before its start); its figures leave them out`,
+    );
   }
   return lines;
 }

@@ -27,7 +27,16 @@ const gauge: MetricDecl = { type: 'gauge' };
 const count = (...of: string[]): MetricDecl => (of.length ? { type: 'counter', of } : { type: 'counter' });
 
 /** The api scenario's endpoints (config.ts API mix keys): each gets `api_req_duration_<endpoint>`. */
-export const API_ENDPOINTS = ['auth_refresh', 'channels_list', 'channel_get', 'message_send', 'message_list', 'search', 'user_profile', 'notifications'] as const;
+export const API_ENDPOINTS = [
+  'auth_refresh',
+  'channels_list',
+  'channel_get',
+  'message_send',
+  'message_list',
+  'search',
+  'user_profile',
+  'notifications',
+] as const;
 
 const WS_ATTEMPTS = ['ws_sessions', 'ws_connect_errors'];
 const MSG_RECEIPTS = ['msg_expected_receipts'];
@@ -125,7 +134,10 @@ export function closestMetric(name: string): string | null {
   for (const metrics of Object.values(KNOWN_METRICS)) {
     for (const k of Object.keys(metrics)) {
       const d = editDistance(name, k);
-      if (d < bestD) { best = k; bestD = d; }
+      if (d < bestD) {
+        best = k;
+        bestD = d;
+      }
     }
   }
   return best;

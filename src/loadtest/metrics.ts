@@ -9,9 +9,22 @@
 import type { TrendSummary } from './hist.js';
 import { KNOWN_METRICS, STATS_BY_TYPE, findMetric, closestMetric } from './known-metrics.js';
 
-export interface CounterSummary { type: 'counter'; count: number; rate: number | null }
-export interface RateSummary { type: 'rate'; rate: number | null; passes: number; fails: number }
-export interface GaugeSummary { type: 'gauge'; value: number | null; unit?: string }
+export interface CounterSummary {
+  type: 'counter';
+  count: number;
+  rate: number | null;
+}
+export interface RateSummary {
+  type: 'rate';
+  rate: number | null;
+  passes: number;
+  fails: number;
+}
+export interface GaugeSummary {
+  type: 'gauge';
+  value: number | null;
+  unit?: string;
+}
 export type MetricSummary = TrendSummary | CounterSummary | RateSummary | GaugeSummary;
 
 export function counter(count: number, seconds: number): CounterSummary {
@@ -49,7 +62,9 @@ export function parseThreshold(expression: string): { stat: string; op: string; 
   const m = EXPR.exec(expression);
   if (!m) throw new Error(`bad threshold "${expression}": expected e.g. p(95)<200, avg<50, max<2000, count<100, rate>0.99, value>=1000`);
   if (m[2] !== undefined && !(PERCENTILES as readonly number[]).includes(Number(m[2]))) {
-    throw new Error(`bad threshold "${expression}": p(${m[2]}) is not computed; the percentiles are ${PERCENTILES.map((p) => `p(${p})`).join(', ')} (and max)`);
+    throw new Error(
+      `bad threshold "${expression}": p(${m[2]}) is not computed; the percentiles are ${PERCENTILES.map((p) => `p(${p})`).join(', ')} (and max)`,
+    );
   }
   const stat = m[2] ? `p${Number(m[2])}` : m[1] === 'med' ? 'p50' : m[1];
   return { stat, op: m[3], value: Number(m[4]) };
@@ -64,11 +79,15 @@ export function validateThreshold(metric: string, expression: string): void {
   const known = findMetric(metric);
   if (!known) {
     const near = closestMetric(metric);
-    throw new Error(`thresholds.${metric}: no scenario reports a metric "${metric}"${near ? ` (did you mean "${near}"?)` : ''}; every metric a scenario reports is declared in src/loadtest/known-metrics.ts`);
+    throw new Error(
+      `thresholds.${metric}: no scenario reports a metric "${metric}"${near ? ` (did you mean "${near}"?)` : ''}; every metric a scenario reports is declared in src/loadtest/known-metrics.ts`,
+    );
   }
   const allowed = STATS_BY_TYPE[known.decl.type];
   if (!allowed.includes(stat)) {
-    throw new Error(`thresholds.${metric}: "${expression}" uses ${stat}, which a ${known.decl.type} metric does not have (it has ${allowed.join(', ')})`);
+    throw new Error(
+      `thresholds.${metric}: "${expression}" uses ${stat}, which a ${known.decl.type} metric does not have (it has ${allowed.join(', ')})`,
+    );
   }
 }
 
@@ -99,12 +118,18 @@ function eventsOf(m: MetricSummary | undefined): number {
 
 function compare(a: number, op: string, b: number): boolean {
   switch (op) {
-    case '<': return a < b;
-    case '<=': return a <= b;
-    case '>': return a > b;
-    case '>=': return a >= b;
-    case '==': return a === b;
-    default: return a !== b;
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+    case '==':
+      return a === b;
+    default:
+      return a !== b;
   }
 }
 
@@ -114,9 +139,14 @@ function compare(a: number, op: string, b: number): boolean {
  * a scenario that did not run is "not evaluated"; anything else that yields no figure fails.
  */
 export function evaluateThresholds(thresholds: Record<string, string[]>, metrics: Record<string, MetricSummary>): ThresholdVerdict[] {
-  const ran = new Set(Object.entries(KNOWN_METRICS).filter(([, decl]) => Object.keys(decl).some((k) => metrics[k])).map(([name]) => name));
+  const ran = new Set(
+    Object.entries(KNOWN_METRICS)
+      .filter(([, decl]) => Object.keys(decl).some((k) => metrics[k]))
+      .map(([name]) => name),
+  );
   const out: ThresholdVerdict[] = [];
-  const notMeasured = (metric: string, expression: string, reason: string) => out.push({ metric, expression, actual: null, verdict: 'fail', measured: false, reason: `not measured: ${reason}` });
+  const notMeasured = (metric: string, expression: string, reason: string) =>
+    out.push({ metric, expression, actual: null, verdict: 'fail', measured: false, reason: `not measured: ${reason}` });
   for (const [metric, exprs] of Object.entries(thresholds)) {
     for (const expression of exprs) {
       try {

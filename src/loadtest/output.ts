@@ -47,5 +47,11 @@ export class RunDir {
 
 /** Default run directory name: loadtest-runs/<UTC timestamp>-<profile>. */
 export function defaultRunDir(profile: string, now = new Date()): string {
-  return join('loadtest-runs', `${now.toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z')}-${profile}`);
+  return join(
+    'loadtest-runs',
+    `${now
+      .toISOString()
+      .replace(/[:.]/g, '-')
+      .replace(/-\d{3}Z$/, 'Z')}-${profile}`,
+  );
 }

@@ -32,32 +32,63 @@ function workerExecArgv(): string[] {
 }
 
 export async function runWorkers(opts: {
-  scenario: Scenario; plan: Plan; cfg: LoadtestConfig; tag: string; signal: AbortSignal;
-  onSecond?: (row: TimelineRow) => void; log: (m: string) => void;
+  scenario: Scenario;
+  plan: Plan;
+  cfg: LoadtestConfig;
+  tag: string;
+  signal: AbortSignal;
+  onSecond?: (row: TimelineRow) => void;
+  log: (m: string) => void;
 }): Promise<PoolResult> {
   const { scenario, plan, cfg, tag, signal } = opts;
-  const rows = new Map<number, { counters: Record<string, number>; gauges: Map<number, Record<string, number>>; hists: Map<string, Histogram>; workers: { cpu: number | null; elu: number }[]; seen: number }>();
-  const done: { counters: Record<string, number>; gauges: Record<string, number>; hists: Record<string, string>; seconds: number; extra: unknown; error?: string }[] = [];
+  const rows = new Map<
+    number,
+    {
+      counters: Record<string, number>;
+      gauges: Map<number, Record<string, number>>;
+      hists: Map<string, Histogram>;
+      workers: { cpu: number | null; elu: number }[];
+      seen: number;
+    }
+  >();
+  const done: {
+    counters: Record<string, number>;
+    gauges: Record<string, number>;
+    hists: Record<string, string>;
+    seconds: number;
+    extra: unknown;
+    error?: string;
+  }[] = [];
   const workers: ChildProcess[] = [];
   const n = plan.payloads.length;
   let ready = 0;
   let lastEmitted = -1;
   const emitUpTo = (sec: number) => {
-    for (let s = lastEmitted + 1; s <= sec; s++) { if (rows.has(s)) opts.onSecond?.(toRow(s)); lastEmitted = s; }
+    for (let s = lastEmitted + 1; s <= sec; s++) {
+      if (rows.has(s)) opts.onSecond?.(toRow(s));
+      lastEmitted = s;
+    }
   };
   const toRow = (s: number): TimelineRow => {
     const r = rows.get(s)!;
     const gauges: Record<string, number> = {};
     for (const g of r.gauges.values()) for (const [k, v] of Object.entries(g)) gauges[k] = (gauges[k] ?? 0) + v;
     const latency: TimelineRow['latency'] = {};
-    for (const [k, h] of r.hists) { const x = summarizeHist(h); latency[k] = { count: x.count, p50: x.p50, p95: x.p95, p99: x.p99, max: x.max }; }
+    for (const [k, h] of r.hists) {
+      const x = summarizeHist(h);
+      latency[k] = { count: x.count, p50: x.p50, p95: x.p95, p99: x.p99, max: x.max };
+    }
     return { t: s, counters: r.counters, gauges, latency, workers: r.workers };
   };
 
   await new Promise<void>((resolve) => {
     let finished = 0;
-    const send = (w: ChildProcess, m: unknown) => { if (w.connected) w.send(m as never); };
-    const onStop = () => { for (const w of workers) send(w, { type: 'stop' }); };
+    const send = (w: ChildProcess, m: unknown) => {
+      if (w.connected) w.send(m as never);
+    };
+    const onStop = () => {
+      for (const w of workers) send(w, { type: 'stop' });
+    };
     signal.addEventListener('abort', onStop, { once: true });
     // A worker that dies before its barrier must not hold the others back.
     const readySet = new Set<number>();
@@ -71,34 +102,63 @@ export async function runWorkers(opts: {
     };
     plan.payloads.forEach((payload, i) => {
       const init: WorkerInit = { scenario: scenario.name, payload, cfg, workerIndex: i, tag };
-      const w = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [], { execArgv: workerExecArgv(), serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const w = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [], {
+        execArgv: workerExecArgv(),
+        serialization: 'advanced',
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       workers.push(w);
 
-      w.on('message', (m: Tick | { type: 'ready' } | { type: 'hello' } | { type: 'log'; msg: string } | (typeof done)[number] & { type: 'done' }) => {
-        if (m.type === 'hello') {
-          send(w, { type: 'init', init });
-        } else if (m.type === 'ready') {
-          markReady(i);
-        } else if (m.type === 'log') {
-          opts.log(`[${scenario.name}#${i}] ${m.msg}`);
-        } else if (m.type === 'tick') {
-          let r = rows.get(m.sec);
-          if (!r) rows.set(m.sec, (r = { counters: {}, gauges: new Map(), hists: new Map(), workers: [], seen: 0 }));
-          for (const [k, v] of Object.entries(m.counters)) r.counters[k] = (r.counters[k] ?? 0) + v;
-          r.gauges.set(i, m.gauges);
-          for (const [k, b] of Object.entries(m.hists)) { let h = r.hists.get(k); if (!h) r.hists.set(k, (h = newHist())); h.add(decodeHist(b)); }
-          r.workers[i] = { cpu: m.cpu, elu: m.elu };
-          r.seen++;
-          if (r.seen >= n) emitUpTo(m.sec);
-        } else if (m.type === 'done') {
-          done.push(m);
+      w.on(
+        'message',
+        (m: Tick | { type: 'ready' } | { type: 'hello' } | { type: 'log'; msg: string } | ((typeof done)[number] & { type: 'done' })) => {
+          if (m.type === 'hello') {
+            send(w, { type: 'init', init });
+          } else if (m.type === 'ready') {
+            markReady(i);
+          } else if (m.type === 'log') {
+            opts.log(`[${scenario.name}#${i}] ${m.msg}`);
+          } else if (m.type === 'tick') {
+            let r = rows.get(m.sec);
+            if (!r) rows.set(m.sec, (r = { counters: {}, gauges: new Map(), hists: new Map(), workers: [], seen: 0 }));
+            for (const [k, v] of Object.entries(m.counters)) r.counters[k] = (r.counters[k] ?? 0) + v;
+            r.gauges.set(i, m.gauges);
+            for (const [k, b] of Object.entries(m.hists)) {
+              let h = r.hists.get(k);
+              if (!h) r.hists.set(k, (h = newHist()));
+              h.add(decodeHist(b));
+            }
+            r.workers[i] = { cpu: m.cpu, elu: m.elu };
+            r.seen++;
+            if (r.seen >= n) emitUpTo(m.sec);
+          } else if (m.type === 'done') {
+            done.push(m);
+          }
+        },
+      );
+      let gotDone = false;
+      w.on('message', (m: { type: string }) => {
+        if (m.type === 'done') gotDone = true;
+      });
+      w.on('error', (e) => {
+        done.push({ counters: {}, gauges: {}, hists: {}, seconds: 0, extra: undefined, error: e.stack ?? String(e) });
+      });
+      w.on('exit', (code, sig) => {
+        if (!gotDone)
+          done.push({
+            counters: {},
+            gauges: {},
+            hists: {},
+            seconds: 0,
+            extra: undefined,
+            error: `worker ${i} exited (${code ?? sig}) without its results`,
+          });
+        markReady(i);
+        if (++finished === n) {
+          signal.removeEventListener('abort', onStop);
+          resolve();
         }
       });
-      let gotDone = false;
-      w.on('message', (m: { type: string }) => { if (m.type === 'done') gotDone = true; });
-      w.on('error', (e) => { done.push({ counters: {}, gauges: {}, hists: {}, seconds: 0, extra: undefined, error: e.stack ?? String(e) }); });
-      w.on('exit', (code, sig) => {
-        if (!gotDone) done.push({ counters: {}, gauges: {}, hists: {}, seconds: 0, extra: undefined, error: `worker ${i} exited (${code ?? sig}) without its results` }); markReady(i); if (++finished === n) { signal.removeEventListener('abort', onStop); resolve(); } });
     });
   });
   emitUpTo(Math.max(-1, ...rows.keys()));
@@ -109,7 +169,11 @@ export async function runWorkers(opts: {
   for (const d of done) {
     for (const [k, v] of Object.entries(d.counters)) counters[k] = (counters[k] ?? 0) + v;
     for (const [k, v] of Object.entries(d.gauges)) gauges[k] = (gauges[k] ?? 0) + v;
-    for (const [k, b] of Object.entries(d.hists)) { const l = histLists.get(k) ?? []; l.push(b); histLists.set(k, l); }
+    for (const [k, b] of Object.entries(d.hists)) {
+      const l = histLists.get(k) ?? [];
+      l.push(b);
+      histLists.set(k, l);
+    }
   }
   const hists: Record<string, string> = {};
   for (const [k, l] of histLists) hists[k] = encodeHist(mergeEncoded(l));
@@ -117,7 +181,15 @@ export async function runWorkers(opts: {
   const gaugeMax: Record<string, number> = {};
   for (const row of timeline) for (const [k, v] of Object.entries(row.gauges)) gaugeMax[k] = Math.max(gaugeMax[k] ?? 0, v);
   return {
-    aggregate: { counters, gauges, gaugeMax, hists, seconds: Math.max(0, ...done.map((d) => d.seconds)), extras: done.map((d) => d.extra), interrupted: signal.aborted },
+    aggregate: {
+      counters,
+      gauges,
+      gaugeMax,
+      hists,
+      seconds: Math.max(0, ...done.map((d) => d.seconds)),
+      extras: done.map((d) => d.extra),
+      interrupted: signal.aborted,
+    },
     timeline,
     errors: done.filter((d) => d.error).map((d) => d.error!),
   };

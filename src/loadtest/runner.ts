@@ -35,11 +35,24 @@ export interface RunOptions {
   progress: boolean;
 }
 
-export interface RunResult { exitCode: number; dir: string; summary: Record<string, unknown> }
+export interface RunResult {
+  exitCode: number;
+  dir: string;
+  summary: Record<string, unknown>;
+}
 
 function isLocal(origin: string): boolean {
   const h = new URL(origin).hostname;
-  return h === '127.0.0.1' || h === 'localhost' || h === '::1' || h === '[::1]' || os.networkInterfaces() && Object.values(os.networkInterfaces()).flat().some((i) => i?.address === h);
+  return (
+    h === '127.0.0.1' ||
+    h === 'localhost' ||
+    h === '::1' ||
+    h === '[::1]' ||
+    (os.networkInterfaces() &&
+      Object.values(os.networkInterfaces())
+        .flat()
+        .some((i) => i?.address === h))
+  );
 }
 
 export async function runLoadtest(o: RunOptions): Promise<RunResult> {
@@ -66,7 +79,9 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
       notices.push(...spawnNotices(o.spawn, nodes.length));
     } else {
       nodes = o.target!;
-      notices.push('rate limits: the target\'s configuration is not controlled by the generator; 429 answers are counted as errors and reported apart (api_rate_limited, connect errors by code). Start the target with NCHAT_LOADTEST_ALLOWANCE=1 to lift them for a load test.');
+      notices.push(
+        "rate limits: the target's configuration is not controlled by the generator; 429 answers are counted as errors and reported apart (api_rate_limited, connect errors by code). Start the target with NCHAT_LOADTEST_ALLOWANCE=1 to lift them for a load test.",
+      );
     }
     http = new HttpClient(nodes[0], 16);
     const health = await healthOf(nodes);
@@ -77,7 +92,10 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
     await setup.init(o.admin);
     notices.push(...setup.notes);
     for (const name of cfg.scenarios) {
-      if (o.signal.aborted) { notRun[name] = 'not run: interrupted (Ctrl-C)'; continue; }
+      if (o.signal.aborted) {
+        notRun[name] = 'not run: interrupted (Ctrl-C)';
+        continue;
+      }
       const r = await runScenario(name, o, { setup, nodes, tag, dir, phases });
       timelines[name] = r.timeline;
       runErrors.push(...r.errors);
@@ -103,8 +121,14 @@ function spawnNotices(spawn: NonNullable<RunOptions['spawn']>, nodeCount: number
     `rate limits: spawned nodes run with NCHAT_LOADTEST_ALLOWANCE=1 (sign-in/sign-up rate limits and per-connection WS frame limits lifted for this run)`,
     `password hashing: NCHAT_ARGON2_MEMORY_KIB=${LOADTEST_ENV.NCHAT_ARGON2_MEMORY_KIB} for fast bulk setup (production default 19456); NCHAT_ACCESS_TOKEN_TTL=${LOADTEST_ENV.NCHAT_ACCESS_TOKEN_TTL}`,
   ];
-  if (nodeCount > 1) notices.push(`${nodeCount} nodes, no load balancer: the generator spreads accounts round-robin over the node URLs, so channel members sit on different nodes and every delivery crosses the Redis broker`);
-  if (spawn.redis) notices.push('redis: the shared local Redis server, with a pub/sub prefix of this run (nchat-lt-<tag>:); not flushed, so its INFO figures include any other client of that server');
+  if (nodeCount > 1)
+    notices.push(
+      `${nodeCount} nodes, no load balancer: the generator spreads accounts round-robin over the node URLs, so channel members sit on different nodes and every delivery crosses the Redis broker`,
+    );
+  if (spawn.redis)
+    notices.push(
+      'redis: the shared local Redis server, with a pub/sub prefix of this run (nchat-lt-<tag>:); not flushed, so its INFO figures include any other client of that server',
+    );
   return notices;
 }
 
@@ -122,15 +146,33 @@ async function healthOf(nodes: string[]): Promise<Record<string, unknown>[]> {
 }
 
 /** Writes environment.json and builds the resource collector for the target's processes and backends. */
-function startCollector(o: RunOptions, dir: RunDir, nodes: string[], cluster: SpawnedCluster | null, health: Record<string, unknown>[]): Collector {
+function startCollector(
+  o: RunOptions,
+  dir: RunDir,
+  nodes: string[],
+  cluster: SpawnedCluster | null,
+  health: Record<string, unknown>[],
+): Collector {
   const { cfg } = o;
   const local = nodes.every(isLocal);
   const cpus = os.cpus();
   const pids = cluster ? cluster.pids : nodes.map((n) => (local ? pidListeningOn(Number(new URL(n).port || 80)) : null));
   const environment = {
-    cpuModel: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryBytes: os.totalmem(), os: `${os.type()} ${os.release()}`, platform: os.platform(), arch: os.arch(),
-    node: process.version, hostname: os.hostname(), loadavgAtStart: os.loadavg(),
-    nchat: health, generator: { workers: cfg.workers, pid: process.pid, sharedMachine: local ? `generator and server share this machine's ${cpus.length} cores` : 'remote target' },
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryBytes: os.totalmem(),
+    os: `${os.type()} ${os.release()}`,
+    platform: os.platform(),
+    arch: os.arch(),
+    node: process.version,
+    hostname: os.hostname(),
+    loadavgAtStart: os.loadavg(),
+    nchat: health,
+    generator: {
+      workers: cfg.workers,
+      pid: process.pid,
+      sharedMachine: local ? `generator and server share this machine's ${cpus.length} cores` : 'remote target',
+    },
     spawnedEnv: cluster?.env ?? null,
   };
   dir.json('environment.json', environment);
@@ -138,10 +180,24 @@ function startCollector(o: RunOptions, dir: RunDir, nodes: string[], cluster: Sp
   const broker = String(health[0].broker ?? '');
   const databaseUrl = cluster?.databaseUrl ?? o.databaseUrl;
   const redisUrl = cluster?.redisUrl ?? o.redisUrl;
-  const collector = new Collector({ nodes: nodes.map((n, i) => ({ origin: n, pid: pids[i] ?? null })), metricsToken: cluster?.metricsToken ?? process.env.NCHAT_METRICS_TOKEN, local, databaseUrl: store === 'postgres' ? databaseUrl : undefined, redisUrl: broker === 'redis' ? redisUrl : undefined, pgProcesses: store === 'postgres', redisProcesses: broker === 'redis', iface: local ? 'lo' : defaultInterface() },
-    (stream, row) => dir.ndjson(join('samples', `${stream}.ndjson`), row), cfg.sampleIntervalMs);
-  if (store === 'postgres' && !databaseUrl) collector.notApplicable.postgres = 'not collected: target runs PostgreSQL but no --database-url was given to the generator';
-  if (broker === 'redis' && !redisUrl) collector.notApplicable.redis = 'not collected: target uses Redis but no --redis-url was given to the generator';
+  const collector = new Collector(
+    {
+      nodes: nodes.map((n, i) => ({ origin: n, pid: pids[i] ?? null })),
+      metricsToken: cluster?.metricsToken ?? process.env.NCHAT_METRICS_TOKEN,
+      local,
+      databaseUrl: store === 'postgres' ? databaseUrl : undefined,
+      redisUrl: broker === 'redis' ? redisUrl : undefined,
+      pgProcesses: store === 'postgres',
+      redisProcesses: broker === 'redis',
+      iface: local ? 'lo' : defaultInterface(),
+    },
+    (stream, row) => dir.ndjson(join('samples', `${stream}.ndjson`), row),
+    cfg.sampleIntervalMs,
+  );
+  if (store === 'postgres' && !databaseUrl)
+    collector.notApplicable.postgres = 'not collected: target runs PostgreSQL but no --database-url was given to the generator';
+  if (broker === 'redis' && !redisUrl)
+    collector.notApplicable.redis = 'not collected: target uses Redis but no --redis-url was given to the generator';
   return collector;
 }
 
@@ -155,19 +211,32 @@ async function runScenario(name: string, o: RunOptions, r: { setup: Setup; nodes
   const before = { ...setup.timings };
   const plan = await sc.prepare({ cfg, setup, nodes, tag, log });
   const setupSec = (performance.now() - t0) / 1000;
-  const setupBreakdown = { accounts: setup.timings.users - before.users, accountsSec: Math.round(setup.timings.usersMs - before.usersMs) / 1000, channels: setup.timings.channels - before.channels, channelCallsSec: Math.round(setup.timings.channelsMs - before.channelsMs) / 1000, mode: setup.mode };
+  const setupBreakdown = {
+    accounts: setup.timings.users - before.users,
+    accountsSec: Math.round(setup.timings.usersMs - before.usersMs) / 1000,
+    channels: setup.timings.channels - before.channels,
+    channelCallsSec: Math.round(setup.timings.channelsMs - before.channelsMs) / 1000,
+    mode: setup.mode,
+  };
   log(`${name}: setup ${setupSec.toFixed(1)} s; running`);
   const runFrom = Date.now();
   phases.push({ name: `${name} setup`, from: setupFrom, to: runFrom });
   const res = await runWorkers({
-    scenario: sc, plan, cfg, tag, signal: o.signal, log,
+    scenario: sc,
+    plan,
+    cfg,
+    tag,
+    signal: o.signal,
+    log,
     onSecond: (row) => {
       dir.ndjson(join('timelines', `${name}.ndjson`), row);
       if (!o.progress) return;
       const errs = sc.progress.errors.reduce((s, k) => s + (row.counters[k] ?? 0), 0);
       const lat = row.latency[sc.progress.hist];
       const cpu = row.workers.map((w) => (w?.cpu === null || w?.cpu === undefined ? '?' : `${Math.round(w.cpu * 100)}%`)).join('/');
-      process.stderr.write(`[${name}] ${String(row.t + 1).padStart(4)}s  ${sc.progress.gauge}=${row.gauges[sc.progress.gauge] ?? 0}  p95(${sc.progress.hist})=${lat?.p95 ?? '-'}ms  errors=${errs}  gen-cpu=${cpu}\n`);
+      process.stderr.write(
+        `[${name}] ${String(row.t + 1).padStart(4)}s  ${sc.progress.gauge}=${row.gauges[sc.progress.gauge] ?? 0}  p95(${sc.progress.hist})=${lat?.p95 ?? '-'}ms  errors=${errs}  gen-cpu=${cpu}\n`,
+      );
     },
   });
   phases.push({ name, from: runFrom, to: Date.now() });
@@ -184,10 +253,22 @@ async function runScenario(name: string, o: RunOptions, r: { setup: Setup; nodes
 }
 
 /** summary.json: thresholds, generator saturation, resources, status, from everything measured. */
-function summaryOf(o: RunOptions, r: {
-  started: Date; tag: string; dir: RunDir; cluster: SpawnedCluster | null; collector: Collector | null; notices: string[];
-  summaries: Record<string, ScenarioSummary>; timelines: Record<string, TimelineRow[]>; phases: Phase[]; notRun: Record<string, string>; runErrors: string[];
-}): Record<string, unknown> {
+function summaryOf(
+  o: RunOptions,
+  r: {
+    started: Date;
+    tag: string;
+    dir: RunDir;
+    cluster: SpawnedCluster | null;
+    collector: Collector | null;
+    notices: string[];
+    summaries: Record<string, ScenarioSummary>;
+    timelines: Record<string, TimelineRow[]>;
+    phases: Phase[];
+    notRun: Record<string, string>;
+    runErrors: string[];
+  },
+): Record<string, unknown> {
   const { cfg } = o;
   const { started, tag, dir, cluster, collector, summaries, runErrors } = r;
   const metrics: Record<string, MetricSummary> = {};
@@ -197,30 +278,60 @@ function summaryOf(o: RunOptions, r: {
   const procRows = collector?.rows.process ?? [];
   const gen = saturation(r.timelines, procRows, os.cpus().length, nodeCount);
   // An open model only holds if sends leave on time: a late generator inflates the server's latency.
-  const why = gen.saturated ? 'its workers were saturated' : gen.machineSaturated ? 'its workers were not busy but the machine\'s CPUs were full (waiting to be scheduled)' : 'cause unknown';
-  for (const [sc, metric, inside] of [['messages', 'msg_schedule_lag', 'msg_e2e and msg_send'], ['ws', 'ws_msg_schedule_lag', 'ws_msg_e2e']] as const) {
+  const why = gen.saturated
+    ? 'its workers were saturated'
+    : gen.machineSaturated
+      ? "its workers were not busy but the machine's CPUs were full (waiting to be scheduled)"
+      : 'cause unknown';
+  for (const [sc, metric, inside] of [
+    ['messages', 'msg_schedule_lag', 'msg_e2e and msg_send'],
+    ['ws', 'ws_msg_schedule_lag', 'ws_msg_e2e'],
+  ] as const) {
     const lag = summaries[sc]?.metrics[metric];
     if (lag && lag.type === 'trend' && (lag.p99 ?? 0) > 20) {
-      gen.warnings.push(`GENERATOR LATE: in ${sc}, sends left up to ${lag.p99} ms (p99) after their intended time (${why}); that delay is inside ${inside} and is not the server's`);
+      gen.warnings.push(
+        `GENERATOR LATE: in ${sc}, sends left up to ${lag.p99} ms (p99) after their intended time (${why}); that delay is inside ${inside} and is not the server's`,
+      );
       gen.saturated = true;
     }
   }
-  if (!cluster) (collector?.notApplicable ?? {}).serverLogs = 'not collected: --target run (the server\'s logs are wherever it was started)';
+  if (!cluster) (collector?.notApplicable ?? {}).serverLogs = "not collected: --target run (the server's logs are wherever it was started)";
   const failed = thresholds.some((t) => t.verdict === 'fail') || runErrors.length > 0 || Object.keys(summaries).length === 0;
   const status = o.signal.aborted ? 'INTERRUPTED' : failed ? 'FAILED' : 'PASSED';
   const ended = new Date();
   let serverVersion: unknown = null;
-  try { serverVersion = JSON.parse(readFileSync(dir.path('environment.json'), 'utf8')).nchat; } catch { /* no environment: the run failed before health */ }
+  try {
+    serverVersion = JSON.parse(readFileSync(dir.path('environment.json'), 'utf8')).nchat;
+  } catch {
+    /* no environment: the run failed before health */
+  }
   return {
     schema: 'nchat-loadtest-summary/1',
-    run: { id: `${started.toISOString()}-${tag}`, tag, profile: cfg.profile, startedAt: started.toISOString(), endedAt: ended.toISOString(), durationSec: Math.round((ended.getTime() - started.getTime()) / 100) / 10, status, interrupted: o.signal.aborted, errors: runErrors },
-    target: { nodes: cluster?.origins ?? o.target, spawned: o.spawn ? { store: o.spawn.store, redis: o.spawn.redis, nodes: cluster?.origins.length ?? o.spawn.nodes } : null, health: serverVersion },
+    run: {
+      id: `${started.toISOString()}-${tag}`,
+      tag,
+      profile: cfg.profile,
+      startedAt: started.toISOString(),
+      endedAt: ended.toISOString(),
+      durationSec: Math.round((ended.getTime() - started.getTime()) / 100) / 10,
+      status,
+      interrupted: o.signal.aborted,
+      errors: runErrors,
+    },
+    target: {
+      nodes: cluster?.origins ?? o.target,
+      spawned: o.spawn ? { store: o.spawn.store, redis: o.spawn.redis, nodes: cluster?.origins.length ?? o.spawn.nodes } : null,
+      health: serverVersion,
+    },
     notices: [...r.notices, ...gen.warnings],
     scenarios: summaries,
     notRun: r.notRun,
     thresholds,
     generator: gen,
-    resources: { ...resourceSummary(collector?.rows ?? {}, nodeCount), byPhase: resourcesByPhase(collector?.rows ?? {}, nodeCount, r.phases, cfg.sampleIntervalMs) },
+    resources: {
+      ...resourceSummary(collector?.rows ?? {}, nodeCount),
+      byPhase: resourcesByPhase(collector?.rows ?? {}, nodeCount, r.phases, cfg.sampleIntervalMs),
+    },
     phases: r.phases,
     postgres: collector?.pgInfo ?? 'not collected',
     redis: collector?.redisInfo ?? 'not collected',

@@ -34,7 +34,10 @@ export class PoissonArrivals {
   private acc = 0;
   private last: number;
 
-  constructor(private readonly rng: () => number, start: number) {
+  constructor(
+    private readonly rng: () => number,
+    start: number,
+  ) {
     this.last = start;
     this.need = this.draw();
   }
@@ -75,7 +78,11 @@ export class PoissonArrivals {
 /** Fixed rate: slot k (0-based) is intended at start + k × 1000 / rate ms, whenever it actually leaves. */
 export class FixedRateSchedule {
   readonly interval: number;
-  constructor(readonly start: number, readonly ratePerSec: number, readonly slots: number) {
+  constructor(
+    readonly start: number,
+    readonly ratePerSec: number,
+    readonly slots: number,
+  ) {
     this.interval = 1000 / ratePerSec;
   }
   intendedAt(k: number): number {

@@ -47,14 +47,27 @@ function withDatabase(url: string, db: string): string {
   return u.toString();
 }
 
-function startNode(i: number, args: string[], env: NodeJS.ProcessEnv, logDir: string, log: (m: string) => void): Promise<{ child: ChildProcess; origin: string }> {
+function startNode(
+  i: number,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logDir: string,
+  log: (m: string) => void,
+): Promise<{ child: ChildProcess; origin: string }> {
   const out = createWriteStream(join(logDir, `node${i}.log`));
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src', 'cli.ts'), 'serve', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src', 'cli.ts'), 'serve', ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stderr!.pipe(out, { end: false });
   return new Promise((resolve, reject) => {
     let buf = '';
     let ready = false;
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`node${i} did not print "listening on" within 60 s (see ${join(logDir, `node${i}.log`)})`)); }, 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`node${i} did not print "listening on" within 60 s (see ${join(logDir, `node${i}.log`)})`));
+    }, 60_000);
     const onData = (d: Buffer) => {
       out.write(d);
       if (ready) return;
@@ -70,14 +83,20 @@ function startNode(i: number, args: string[], env: NodeJS.ProcessEnv, logDir: st
       }
     };
     child.stdout!.on('data', onData);
-    child.on('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`node${i} exited (${code ?? sig}) before it was ready; see ${join(logDir, `node${i}.log`)}`)); });
+    child.on('exit', (code, sig) => {
+      clearTimeout(timer);
+      reject(new Error(`node${i} exited (${code ?? sig}) before it was ready; see ${join(logDir, `node${i}.log`)}`));
+    });
   });
 }
 
 export async function spawnCluster(o: SpawnOptions): Promise<SpawnedCluster> {
   mkdirSync(o.logDir, { recursive: true });
   const dataDir = mkdtempSync(join(tmpdir(), `nchat-lt-${o.tag}-`));
-  const env: Record<string, string> = { ...LOADTEST_ENV, NCHAT_LOG_LEVEL: process.env.NCHAT_LOG_LEVEL && process.env.NCHAT_LOG_LEVEL !== 'silent' ? process.env.NCHAT_LOG_LEVEL : 'info' };
+  const env: Record<string, string> = {
+    ...LOADTEST_ENV,
+    NCHAT_LOG_LEVEL: process.env.NCHAT_LOG_LEVEL && process.env.NCHAT_LOG_LEVEL !== 'silent' ? process.env.NCHAT_LOG_LEVEL : 'info',
+  };
   let databaseUrl: string | undefined;
   let dbName: string | undefined;
   if (o.store === 'postgres') {
@@ -94,19 +113,29 @@ export async function spawnCluster(o: SpawnOptions): Promise<SpawnedCluster> {
   const children: ChildProcess[] = [];
   const origins: string[] = [];
   const stop = async () => {
-    await Promise.all(children.map((c) => new Promise<void>((res) => {
-      if (c.exitCode !== null || c.signalCode !== null) return res();
-      const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
-      c.once('exit', () => { clearTimeout(t); res(); });
-      c.kill('SIGTERM');
-    })));
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((res) => {
+            if (c.exitCode !== null || c.signalCode !== null) return res();
+            const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
+            c.once('exit', () => {
+              clearTimeout(t);
+              res();
+            });
+            c.kill('SIGTERM');
+          }),
+      ),
+    );
     if (!o.keep) rmSync(dataDir, { recursive: true, force: true });
     if (dbName && !o.keep) {
       const admin = new pg.Client({ connectionString: o.postgresUrl });
       try {
         await admin.connect();
         await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      } catch (e) { o.log(`could not drop ${dbName}: ${(e as Error).message}`); }
+      } catch (e) {
+        o.log(`could not drop ${dbName}: ${(e as Error).message}`);
+      }
       await admin.end().catch(() => undefined);
     }
   };
@@ -116,15 +145,25 @@ export async function spawnCluster(o: SpawnOptions): Promise<SpawnedCluster> {
       const args = ['--port', '0', '--host', '127.0.0.1', '--data-dir', join(dataDir, `node${i}`)];
       if (databaseUrl) args.push('--database-url', databaseUrl);
       // A pub/sub prefix of this run's own (read by the Redis broker) keeps it apart from anyone else on the shared Redis.
-      if (o.redis) { const u = new URL(o.redisUrl); u.searchParams.set('prefix', `nchat-lt-${o.tag}:`); args.push('--redis-url', u.toString()); }
+      if (o.redis) {
+        const u = new URL(o.redisUrl);
+        u.searchParams.set('prefix', `nchat-lt-${o.tag}:`);
+        args.push('--redis-url', u.toString());
+      }
       return args;
     };
     // Node 0 first and alone: it creates the schema; the others then start together.
     const childEnv = { ...process.env, ...env, NCHAT_METRICS_TOKEN: metricsToken };
     const started = [await startNode(0, argsOf(0), childEnv, o.logDir, o.log)];
     children.push(started[0].child);
-    const rest = await Promise.allSettled(Array.from({ length: nodeCount - 1 }, (_, k) => startNode(k + 1, argsOf(k + 1), childEnv, o.logDir, o.log)));
-    for (const r of rest) if (r.status === 'fulfilled') { children.push(r.value.child); started.push(r.value); }
+    const rest = await Promise.allSettled(
+      Array.from({ length: nodeCount - 1 }, (_, k) => startNode(k + 1, argsOf(k + 1), childEnv, o.logDir, o.log)),
+    );
+    for (const r of rest)
+      if (r.status === 'fulfilled') {
+        children.push(r.value.child);
+        started.push(r.value);
+      }
     const failed = rest.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
     for (const s of started) origins.push(s.origin);
@@ -132,5 +171,14 @@ export async function spawnCluster(o: SpawnOptions): Promise<SpawnedCluster> {
     await stop();
     throw e;
   }
-  return { origins, pids: children.map((c) => c.pid!), databaseUrl, redisUrl: o.redis ? o.redisUrl : undefined, dataDir, metricsToken, env, stop };
+  return {
+    origins,
+    pids: children.map((c) => c.pid!),
+    databaseUrl,
+    redisUrl: o.redis ? o.redisUrl : undefined,
+    dataDir,
+    metricsToken,
+    env,
+    stop,
+  };
 }

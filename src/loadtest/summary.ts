@@ -4,13 +4,23 @@
 import type { TimelineRow } from './pool.js';
 import { mergeLoopScrapes, type LoopScrape } from './eventloop.js';
 
-export interface SeriesStats { avg: number | null; max: number | null; p95: number | null; samples: number }
+export interface SeriesStats {
+  avg: number | null;
+  max: number | null;
+  p95: number | null;
+  samples: number;
+}
 
 export function stats(values: (number | null | undefined)[]): SeriesStats {
   const v = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return { avg: null, max: null, p95: null, samples: 0 };
   const r = (x: number) => Math.round(x * 1000) / 1000;
-  return { avg: r(v.reduce((s, x) => s + x, 0) / v.length), max: r(v[v.length - 1]), p95: r(v[Math.min(v.length - 1, Math.ceil(0.95 * v.length) - 1)]), samples: v.length };
+  return {
+    avg: r(v.reduce((s, x) => s + x, 0) / v.length),
+    max: r(v[v.length - 1]),
+    p95: r(v[Math.min(v.length - 1, Math.ceil(0.95 * v.length) - 1)]),
+    samples: v.length,
+  };
 }
 
 type Rows = Record<string, Record<string, unknown>[]>;
@@ -21,7 +31,11 @@ const get = (row: Record<string, unknown>, path: string): number | null => {
 };
 
 /** A stretch of the run: a scenario's setup or its load (epoch ms, from the runner). */
-export interface Phase { name: string; from: number; to: number }
+export interface Phase {
+  name: string;
+  from: number;
+  to: number;
+}
 
 /**
  * The samples of one phase: a row describes the interval that ends at its `ts`
@@ -43,27 +57,65 @@ export function rowsIn(rows: Rows, phase: Phase, intervalMs = 1000): Rows {
 
 /** Resource figures per phase (same shape as the whole run's), with each phase's seconds. */
 export function resourcesByPhase(rows: Rows, nodeCount: number, phases: Phase[], intervalMs = 1000): Record<string, unknown> {
-  return Object.fromEntries(phases.map((p) => [p.name, { seconds: Math.round((p.to - p.from) / 100) / 10, ...resourceSummary(rowsIn(rows, p, intervalMs), nodeCount) }]));
+  return Object.fromEntries(
+    phases.map((p) => [
+      p.name,
+      { seconds: Math.round((p.to - p.from) / 100) / 10, ...resourceSummary(rowsIn(rows, p, intervalMs), nodeCount) },
+    ]),
+  );
 }
 
 /** Resource figures over the whole run (or the rows of one phase) from the collector's samples. */
 export function resourceSummary(rows: Rows, nodeCount: number): Record<string, unknown> {
   const proc = rows.process ?? [];
-  const col = (path: string, scale = 1) => stats(proc.map((r) => { const v = get(r, path); return v === null ? null : v * scale; }));
+  const col = (path: string, scale = 1) =>
+    stats(
+      proc.map((r) => {
+        const v = get(r, path);
+        return v === null ? null : v * scale;
+      }),
+    );
   const out: Record<string, unknown> = {
     unit: { cpu: '% of one core', memory: 'MB', network: 'Mbit/s', disk: 'IOPS and MB/s' },
     generator: { cpu: col('generator.cpu'), rssMB: col('generator.rssBytes', 1 / 1048576) },
   };
   for (let i = 0; i < nodeCount; i++) out[`node${i}`] = { cpu: col(`node${i}.cpu`), rssMB: col(`node${i}.rssBytes`, 1 / 1048576) };
-  out.machine = { cpu: col('machine.cpu'), othersCpu: col('machine.others'), note: 'othersCpu = machine CPU not used by the generator or the target: other work on this host during the run' };
+  out.machine = {
+    cpu: col('machine.cpu'),
+    othersCpu: col('machine.others'),
+    note: 'othersCpu = machine CPU not used by the generator or the target: other work on this host during the run',
+  };
   out.postgres = { cpu: col('postgres.cpu'), rssMB: col('postgres.rssBytes', 1 / 1048576), processes: col('postgres.count') };
   out.redis = { cpu: col('redis.cpu'), rssMB: col('redis.rssBytes', 1 / 1048576) };
   const net = rows.network ?? [];
-  const nc = (k: string, scale: number) => stats(net.map((r) => { const v = get(r, k); return v === null ? null : v * scale; }));
-  out.network = { iface: net[0]?.iface ?? null, inMbps: nc('rxBytesPerSec', 8 / 1e6), outMbps: nc('txBytesPerSec', 8 / 1e6), packetsPerSec: stats(net.map((r) => (get(r, 'rxPacketsPerSec') ?? 0) + (get(r, 'txPacketsPerSec') ?? 0))) };
+  const nc = (k: string, scale: number) =>
+    stats(
+      net.map((r) => {
+        const v = get(r, k);
+        return v === null ? null : v * scale;
+      }),
+    );
+  out.network = {
+    iface: net[0]?.iface ?? null,
+    inMbps: nc('rxBytesPerSec', 8 / 1e6),
+    outMbps: nc('txBytesPerSec', 8 / 1e6),
+    packetsPerSec: stats(net.map((r) => (get(r, 'rxPacketsPerSec') ?? 0) + (get(r, 'txPacketsPerSec') ?? 0))),
+  };
   const disk = rows.disk ?? [];
-  const dc = (k: string, scale = 1) => stats(disk.map((r) => { const v = get(r, k); return v === null ? null : v * scale; }));
-  out.disk = { devices: disk[0]?.devices ?? [], readIops: dc('readIops'), writeIops: dc('writeIops'), readMBps: dc('readBytesPerSec', 1 / 1048576), writeMBps: dc('writeBytesPerSec', 1 / 1048576) };
+  const dc = (k: string, scale = 1) =>
+    stats(
+      disk.map((r) => {
+        const v = get(r, k);
+        return v === null ? null : v * scale;
+      }),
+    );
+  out.disk = {
+    devices: disk[0]?.devices ?? [],
+    readIops: dc('readIops'),
+    writeIops: dc('writeIops'),
+    readMBps: dc('readBytesPerSec', 1 / 1048576),
+    writeMBps: dc('writeBytesPerSec', 1 / 1048576),
+  };
   const nm = rows.node_metrics ?? [];
   const loop: Record<string, unknown> = {};
   for (let i = 0; i < nodeCount; i++) {
@@ -78,12 +130,35 @@ export function resourceSummary(rows: Rows, nodeCount: number): Record<string, u
   const pg = rows.postgres ?? [];
   if (pg.length) {
     const pc = (k: string) => stats(pg.map((r) => get(r, k)));
-    out.postgresStats = { activeConnections: pc('active'), idleConnections: pc('idle'), totalConnections: pc('total'), queriesPerSec: pc('queriesPerSec'), transactionsPerSec: pc('xactPerSec'), deadlocks: pg.reduce((s, r) => s + (get(r, 'deadlocks') ?? 0), 0), lockWaits: pc('lockWaits'), cacheHitRatio: pc('cacheHitRatio') };
+    out.postgresStats = {
+      activeConnections: pc('active'),
+      idleConnections: pc('idle'),
+      totalConnections: pc('total'),
+      queriesPerSec: pc('queriesPerSec'),
+      transactionsPerSec: pc('xactPerSec'),
+      deadlocks: pg.reduce((s, r) => s + (get(r, 'deadlocks') ?? 0), 0),
+      lockWaits: pc('lockWaits'),
+      cacheHitRatio: pc('cacheHitRatio'),
+    };
   }
   const rd = rows.redis ?? [];
   if (rd.length) {
     const rc = (k: string) => stats(rd.map((r) => get(r, k)));
-    out.redisStats = { commandsPerSec: rc('commandsPerSec'), opsPerSec: rc('opsPerSec'), hitRate: rc('hitRate'), usedMemoryMB: stats(rd.map((r) => { const v = get(r, 'usedMemoryBytes'); return v === null ? null : v / 1048576; })), connectedClients: rc('connectedClients'), pubsubChannels: rc('pubsubChannels'), evictedKeys: rd.length ? get(rd[rd.length - 1], 'evictedKeys') : null, expiredKeys: rd.length ? get(rd[rd.length - 1], 'expiredKeys') : null };
+    out.redisStats = {
+      commandsPerSec: rc('commandsPerSec'),
+      opsPerSec: rc('opsPerSec'),
+      hitRate: rc('hitRate'),
+      usedMemoryMB: stats(
+        rd.map((r) => {
+          const v = get(r, 'usedMemoryBytes');
+          return v === null ? null : v / 1048576;
+        }),
+      ),
+      connectedClients: rc('connectedClients'),
+      pubsubChannels: rc('pubsubChannels'),
+      evictedKeys: rd.length ? get(rd[rd.length - 1], 'evictedKeys') : null,
+      expiredKeys: rd.length ? get(rd[rd.length - 1], 'expiredKeys') : null,
+    };
   }
   return out;
 }
@@ -93,7 +168,12 @@ export function resourceSummary(rows: Rows, nodeCount: number): Record<string, u
  * Whole process: generator CPU near the cores available. Machine: generator + server near
  * all cores (they share this machine, so the server's figures are then limited by it too).
  */
-export function saturation(timelines: Record<string, TimelineRow[]>, proc: Record<string, unknown>[], cores: number, nodeCount: number): { saturated: boolean; machineSaturated: boolean; warnings: string[]; workers: Record<string, unknown> } {
+export function saturation(
+  timelines: Record<string, TimelineRow[]>,
+  proc: Record<string, unknown>[],
+  cores: number,
+  nodeCount: number,
+): { saturated: boolean; machineSaturated: boolean; warnings: string[]; workers: Record<string, unknown> } {
   const warnings: string[] = [];
   const workers: Record<string, unknown> = {};
   let saturated = false;
@@ -109,7 +189,9 @@ export function saturation(timelines: Record<string, TimelineRow[]>, proc: Recor
       per.push({ worker: w, cpuCore: s, elu: stats(elu), secondsAt90: hot, seconds: rows.length });
       if (hotShare >= 0.2 || (s.avg ?? 0) >= 0.9) {
         saturated = true;
-        warnings.push(`GENERATOR SATURATED: scenario ${name}, worker ${w} used ≥ 90% of a core in ${hot} of ${rows.length} s (avg ${Math.round((s.avg ?? 0) * 100)}%): its figures are the generator's limit, not the server's`);
+        warnings.push(
+          `GENERATOR SATURATED: scenario ${name}, worker ${w} used ≥ 90% of a core in ${hot} of ${rows.length} s (avg ${Math.round((s.avg ?? 0) * 100)}%): its figures are the generator's limit, not the server's`,
+        );
       }
     }
     workers[name] = per;
@@ -129,7 +211,13 @@ export function saturation(timelines: Record<string, TimelineRow[]>, proc: Recor
   const machine = stats(proc.map((r) => get(r, 'machine.cpu')));
   const others = stats(proc.map((r) => get(r, 'machine.others')));
   const machineSaturated = (t.p95 ?? 0) >= cores * 100 * 0.9 || (machine.p95 ?? 0) >= cores * 100 * 0.9;
-  if (machineSaturated) warnings.push(`MACHINE CPU SATURATED: the machine was at ${machine.p95 ?? t.p95}% (p95) of ${cores * 100}% (generator + server ${t.p95}%): they share ${cores} cores, so latency includes waiting for CPU`);
-  if ((others.avg ?? 0) >= 25) warnings.push(`OTHER LOAD ON THE HOST: processes outside this run used ${others.avg}% of a core on average (max ${others.max}%): figures include that interference`);
+  if (machineSaturated)
+    warnings.push(
+      `MACHINE CPU SATURATED: the machine was at ${machine.p95 ?? t.p95}% (p95) of ${cores * 100}% (generator + server ${t.p95}%): they share ${cores} cores, so latency includes waiting for CPU`,
+    );
+  if ((others.avg ?? 0) >= 25)
+    warnings.push(
+      `OTHER LOAD ON THE HOST: processes outside this run used ${others.avg}% of a core on average (max ${others.max}%): figures include that interference`,
+    );
   return { saturated, machineSaturated, warnings, workers: { ...workers, process: gen, generatorPlusServer: t, machine, others } };
 }

@@ -12,7 +12,13 @@ import { SCENARIOS } from './registry.js';
 import type { WorkerContext } from './scenario.js';
 import type { LoadtestConfig } from './config.js';
 
-export interface WorkerInit { scenario: string; payload: unknown; cfg: LoadtestConfig; workerIndex: number; tag: string }
+export interface WorkerInit {
+  scenario: string;
+  payload: unknown;
+  cfg: LoadtestConfig;
+  workerIndex: number;
+  tag: string;
+}
 export interface Tick {
   type: 'tick';
   /** Whole seconds since the common start. */
@@ -25,9 +31,15 @@ export interface Tick {
   elu: number;
 }
 
-const cpuSec = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+const cpuSec = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
-interface Port { postMessage(m: unknown): void; on(fn: (m: { type: string; startAtEpoch?: number }) => void): void }
+interface Port {
+  postMessage(m: unknown): void;
+  on(fn: (m: { type: string; startAtEpoch?: number }) => void): void;
+}
 
 /** One Tick a second from the common start: counter deltas, gauges, histograms taken since the last, CPU and event-loop utilization. */
 class SecondTicker {
@@ -48,7 +60,14 @@ class SecondTicker {
   start(startPerf: number): void {
     const schedule = () => {
       const due = startPerf + (this.sec + 1) * 1000;
-      this.timer = setTimeout(() => { this.tick(this.sec); this.sec++; schedule(); }, Math.max(0, due - performance.now()));
+      this.timer = setTimeout(
+        () => {
+          this.tick(this.sec);
+          this.sec++;
+          schedule();
+        },
+        Math.max(0, due - performance.now()),
+      );
     };
     schedule();
   }
@@ -65,14 +84,29 @@ class SecondTicker {
     this.lastCpu = cpuNow;
     this.lastElu = performance.eventLoopUtilization();
     this.lastTickAt = now;
-    const t: Tick = { type: 'tick', sec, counters: Object.fromEntries(this.delta), gauges: Object.fromEntries(this.gauges), hists: this.hists.take(), cpu, elu: elu.utilization };
+    const t: Tick = {
+      type: 'tick',
+      sec,
+      counters: Object.fromEntries(this.delta),
+      gauges: Object.fromEntries(this.gauges),
+      hists: this.hists.take(),
+      cpu,
+      elu: elu.utilization,
+    };
     this.delta.clear();
     this.port.postMessage(t);
   }
 }
 
 async function main(): Promise<void> {
-  const port: Port = { postMessage: (m) => { process.send?.(m); }, on: (fn) => { process.on('message', fn as never); } };
+  const port: Port = {
+    postMessage: (m) => {
+      process.send?.(m);
+    },
+    on: (fn) => {
+      process.on('message', fn as never);
+    },
+  };
   // Ctrl-C reaches the whole process group: the parent forwards a stop message instead.
   process.on('SIGINT', () => undefined);
   process.on('disconnect', () => process.exit(0));
@@ -114,14 +148,18 @@ async function main(): Promise<void> {
       counters.set(name, (counters.get(name) ?? 0) + n);
       delta.set(name, (delta.get(name) ?? 0) + n);
     },
-    gauge(name, v) { gauges.set(name, v); },
+    gauge(name, v) {
+      gauges.set(name, v);
+    },
     async barrier() {
       port.postMessage({ type: 'ready' });
       startPerf = await go;
       ticker.start(startPerf);
       return startPerf;
     },
-    log(msg) { port.postMessage({ type: 'log', msg }); },
+    log(msg) {
+      port.postMessage({ type: 'log', msg });
+    },
   };
   let extra: unknown;
   let error: string | undefined;

@@ -26,7 +26,10 @@ export const User = Type.Object(
 export type User = Static<typeof User>;
 
 /** A user as anyone may see it: `email` only for the user themselves and workspace admins. */
-export const PublicUser = Type.Object({ ...User.properties, email: Type.Optional(User.properties.email) }, { ...Strict, description: 'a profile; email only for the user and workspace admins' });
+export const PublicUser = Type.Object(
+  { ...User.properties, email: Type.Optional(User.properties.email) },
+  { ...Strict, description: 'a profile; email only for the user and workspace admins' },
+);
 export type PublicUser = Static<typeof PublicUser>;
 
 export const CHANNEL_TYPES = ['public', 'private', 'direct', 'group'] as const;

@@ -30,11 +30,22 @@ const Limit = (read: PagedRead) => Type.Integer({ minimum: 1, maximum: PAGE_LIMI
 
 /** An invite token from POST /api/admin/invites (base64url). */
 export const InviteToken = Type.String({ minLength: 20, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' });
-export const SignupBody = Type.Object({ email: Email, username: Username, password: Password, displayName: Type.Optional(DisplayName), invite: Type.Optional(InviteToken) }, Strict);
-export const SigninBody = Type.Object({ login: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 256 }) }, Strict);
+export const SignupBody = Type.Object(
+  { email: Email, username: Username, password: Password, displayName: Type.Optional(DisplayName), invite: Type.Optional(InviteToken) },
+  Strict,
+);
+export const SigninBody = Type.Object(
+  { login: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 256 }) },
+  Strict,
+);
 export const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 10, maxLength: 200 }) }, Strict);
 export const BulkUsersBody = Type.Object(
-  { users: Type.Array(Type.Object({ email: Email, username: Username, password: Password, displayName: Type.Optional(DisplayName) }, Strict), { minItems: 1, maxItems: 1000 }) },
+  {
+    users: Type.Array(
+      Type.Object({ email: Email, username: Username, password: Password, displayName: Type.Optional(DisplayName) }, Strict),
+      { minItems: 1, maxItems: 1000 },
+    ),
+  },
   Strict,
 );
 
@@ -54,27 +65,60 @@ export const AdminUserBody = Type.Object(
 );
 /** POST /api/admin/invites. Defaults: one use, valid 7 days. */
 export const CreateInviteBody = Type.Object(
-  { maxUses: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 1 })), expiresInSec: Type.Optional(Type.Integer({ minimum: 60, maximum: 30 * 86400, default: 7 * 86400 })) },
+  {
+    maxUses: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 1 })),
+    expiresInSec: Type.Optional(Type.Integer({ minimum: 60, maximum: 30 * 86400, default: 7 * 86400 })),
+  },
   Strict,
 );
-export const UsersQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 64, pattern: SAFE_TEXT })), limit: Type.Optional(Limit('users')), after: Type.Optional(Type.String({ maxLength: 64 })) }, Strict);
+export const UsersQuery = Type.Object(
+  {
+    q: Type.Optional(Type.String({ maxLength: 64, pattern: SAFE_TEXT })),
+    limit: Type.Optional(Limit('users')),
+    after: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  Strict,
+);
 
-export const ChannelsQuery = Type.Object({ browse: Type.Optional(Type.Literal('public')), limit: Type.Optional(Limit('publicChannels')), after: Type.Optional(Type.String({ maxLength: 80 })) }, Strict);
-export const CreateChannelBody = Type.Object(
-  { name: ChannelName, type: Type.Union([Type.Literal('public'), Type.Literal('private')]), description: Type.Optional(ChannelText), topic: Type.Optional(ChannelText) },
+export const ChannelsQuery = Type.Object(
+  {
+    browse: Type.Optional(Type.Literal('public')),
+    limit: Type.Optional(Limit('publicChannels')),
+    after: Type.Optional(Type.String({ maxLength: 80 })),
+  },
   Strict,
 );
-export const PatchChannelBody = Type.Object({ name: Type.Optional(ChannelName), description: Type.Optional(ChannelText), topic: Type.Optional(ChannelText) }, { ...Strict, minProperties: 1 });
+export const CreateChannelBody = Type.Object(
+  {
+    name: ChannelName,
+    type: Type.Union([Type.Literal('public'), Type.Literal('private')]),
+    description: Type.Optional(ChannelText),
+    topic: Type.Optional(ChannelText),
+  },
+  Strict,
+);
+export const PatchChannelBody = Type.Object(
+  { name: Type.Optional(ChannelName), description: Type.Optional(ChannelText), topic: Type.Optional(ChannelText) },
+  { ...Strict, minProperties: 1 },
+);
 export const AddMembersBody = Type.Object({ userIds: Type.Array(Id, { minItems: 1, maxItems: 1000, uniqueItems: true }) }, Strict);
 export const MembersQuery = Type.Object({ limit: Type.Optional(Limit('members')), after: Type.Optional(Id) }, Strict);
 export const MemberRoleBody = Type.Object({ role: Type.Union([Type.Literal('admin'), Type.Literal('member')]) }, Strict);
 export const DmBody = Type.Object({ userIds: Type.Array(Id, { minItems: 1, maxItems: 8, uniqueItems: true }) }, Strict);
 
 export const SendMessageBody = Type.Object(
-  { text: MessageText, clientMsgId: Type.Optional(ClientMsgId), parentId: Type.Optional(Id), fileIds: Type.Optional(Type.Array(Id, { maxItems: 10, uniqueItems: true })) },
+  {
+    text: MessageText,
+    clientMsgId: Type.Optional(ClientMsgId),
+    parentId: Type.Optional(Id),
+    fileIds: Type.Optional(Type.Array(Id, { maxItems: 10, uniqueItems: true })),
+  },
   Strict,
 );
-export const HistoryQuery = Type.Object({ before: Type.Optional(SeqNum), after: Type.Optional(SeqNum), limit: Type.Optional(Limit('history')) }, Strict);
+export const HistoryQuery = Type.Object(
+  { before: Type.Optional(SeqNum), after: Type.Optional(SeqNum), limit: Type.Optional(Limit('history')) },
+  Strict,
+);
 export const ThreadQuery = Type.Object({ after: Type.Optional(SeqNum), limit: Type.Optional(Limit('thread')) }, Strict);
 export const EditMessageBody = Type.Object({ text: MessageText }, Strict);
 export const ReadBody = Type.Object({ seq: SeqNum }, Strict);
@@ -113,7 +157,10 @@ export const HealthReply = Type.Object(
 /** Sign-up, sign-in: the account and the tokens of the new session. */
 export const SessionReply = Type.Object({ user: User, accessToken: Type.String(), refreshToken: Type.String() }, Strict);
 export const TokensReply = Type.Object({ accessToken: Type.String(), refreshToken: Type.String() }, Strict);
-export const BulkUsersReply = Type.Object({ users: Type.Array(Type.Object({ user: PublicUser, accessToken: Type.String(), refreshToken: Type.String() }, Strict)) }, Strict);
+export const BulkUsersReply = Type.Object(
+  { users: Type.Array(Type.Object({ user: PublicUser, accessToken: Type.String(), refreshToken: Type.String() }, Strict)) },
+  Strict,
+);
 export const InviteReply = Type.Object(
   { id: Id, token: Type.String({ description: 'shown once; only its SHA-256 is stored' }), expiresAt: IsoTime, maxUses: Type.Integer() },
   Strict,
@@ -125,7 +172,10 @@ export const AddMembersReply = Type.Object({ added: Type.Array(Id, { description
 export const ReadReply = Type.Object({ readSeq: SeqNum }, Strict);
 export const MessagesReply = Type.Object({ messages: Type.Array(Message) }, Strict);
 export const ThreadReply = Type.Object({ root: Message, replies: Type.Array(Message) }, Strict);
-export const NotificationsReply = Type.Object({ notifications: Type.Array(Notification), nextCursor: Nullable(Type.String({ description: 'opaque; null when there is no more' })) }, Strict);
+export const NotificationsReply = Type.Object(
+  { notifications: Type.Array(Notification), nextCursor: Nullable(Type.String({ description: 'opaque; null when there is no more' })) },
+  Strict,
+);
 export const NotificationsReadReply = Type.Object({ updated: Type.Integer() }, Strict);
 /** 204: no body. */
 export const NoContent = Type.Null({ description: 'no content' });

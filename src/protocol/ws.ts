@@ -44,7 +44,11 @@ export const ReadOp = Type.Object({ op: Type.Literal('read'), channelId: Id, seq
 export const ResumeOp = Type.Object(
   {
     op: Type.Literal('resume'),
-    positions: Type.Record(Type.String(), SeqNum, { maxProperties: MAX_RESUME_CHANNELS, additionalProperties: false, description: '{channelId: lastSeq}' }),
+    positions: Type.Record(Type.String(), SeqNum, {
+      maxProperties: MAX_RESUME_CHANNELS,
+      additionalProperties: false,
+      description: '{channelId: lastSeq}',
+    }),
     ref: Ref,
   },
   Strict,
@@ -113,7 +117,10 @@ export type UserEvent = Static<typeof UserEvent>;
 
 /** Sent to one connection only. */
 export const ConnectionEvent = Type.Union([
-  Type.Object({ type: ev('hello'), userId: Id, connectionId: Type.String(), channels: Type.Array(ChannelPosition), heartbeatMs: Type.Integer() }, Strict),
+  Type.Object(
+    { type: ev('hello'), userId: Id, connectionId: Type.String(), channels: Type.Array(ChannelPosition), heartbeatMs: Type.Integer() },
+    Strict,
+  ),
   Type.Object({ type: ev('ack'), clientMsgId: Type.String(), id: Id, seq: SeqNum, channelId: Id }, Strict),
   /** `ref`: the frame's `ref`, else its clientMsgId, else its channelId, else its op (for resume entries: the channel id). */
   Type.Object({ type: ev('error'), code: ErrorCode, message: Type.String(), ref: Type.Optional(Type.String()) }, Strict),

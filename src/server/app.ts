@@ -36,7 +36,6 @@ export interface AppDeps {
   system: SystemInfo;
 }
 
-
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const c = deps.config;
   // node:http enforces the request/headers timeouts by walking its connection list every
@@ -108,7 +107,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     assertWellFormed(req.query, 'query');
     // The query parser decodes leniently (invalid UTF-8 percent-escapes become U+FFFD or stay raw).
     const q = req.url.indexOf('?');
-    if (q >= 0 && !wellEncoded(req.url.slice(q + 1))) throw new AppError('INVALID_UNICODE', 'query string is not valid percent-encoded UTF-8');
+    if (q >= 0 && !wellEncoded(req.url.slice(q + 1)))
+      throw new AppError('INVALID_UNICODE', 'query string is not valid percent-encoded UTF-8');
     assertWellFormed(req.params, 'params');
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -161,7 +161,7 @@ function toAppError(err: Error & { code?: string; statusCode?: number; validatio
       return new AppError('BAD_REQUEST', 'Content-Length does not match the body');
   }
   if (err.validation) return new AppError('VALIDATION_FAILED', err.message);
-  if (err instanceof SyntaxError || /prototype|constructor/i.test(err.message) && err.statusCode === 400) {
+  if (err instanceof SyntaxError || (/prototype|constructor/i.test(err.message) && err.statusCode === 400)) {
     return new AppError('INVALID_JSON', 'request body is not valid JSON or holds a forbidden key (__proto__ / constructor.prototype)');
   }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new AppError('BAD_REQUEST', err.message);

@@ -58,7 +58,11 @@ export async function openStore(config: Config, logger: Logger): Promise<Store> 
  */
 function ownerOnly(dir: string, file: string, logger: Logger): void {
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
-  else if (statSync(dir).mode & 0o077) logger.warn({ dir, mode: (statSync(dir).mode & 0o777).toString(8) }, 'data dir is readable by group/others; it holds the JWT secret and password hashes (chmod 700 it)');
+  else if (statSync(dir).mode & 0o077)
+    logger.warn(
+      { dir, mode: (statSync(dir).mode & 0o777).toString(8) },
+      'data dir is readable by group/others; it holds the JWT secret and password hashes (chmod 700 it)',
+    );
   closeSync(openSync(file, 'a', 0o600));
   for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }
@@ -79,8 +83,12 @@ export interface StartOptions {
 }
 
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<RunningServer> {
-  const logger = opts.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.password', '*.refreshToken', '*.accessToken'] });
-  if (config.loadtestAllowance) logger.warn('NCHAT_LOADTEST_ALLOWANCE is on: sign-in/sign-up, message-send and channel-create rate limits and WebSocket frame limits are lifted. Never in production.');
+  const logger =
+    opts.logger ?? pino({ level: config.logLevel, redact: ['req.headers.authorization', '*.password', '*.refreshToken', '*.accessToken'] });
+  if (config.loadtestAllowance)
+    logger.warn(
+      'NCHAT_LOADTEST_ALLOWANCE is on: sign-in/sign-up, message-send and channel-create rate limits and WebSocket frame limits are lifted. Never in production.',
+    );
   const rawStore = await openStore(config, logger);
   const applied = await rawStore.migrate();
   if (applied.length) logger.info({ applied }, 'migrations applied');
@@ -107,9 +115,21 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   metrics.gauge('nchat_ws_frames_sent', 'WebSocket frames sent since start (counter semantics)', () => realtime.stats().framesSent);
   metrics.gauge('nchat_ws_events_sent', 'Events sent in frames since start (counter semantics)', () => realtime.stats().eventsSent);
   metrics.gauge('nchat_ws_bytes_sent', 'WebSocket payload bytes sent since start (counter semantics)', () => realtime.stats().bytesSent);
-  metrics.gauge('nchat_ws_slow_consumer_closes', 'Connections closed for a full send buffer (counter semantics)', () => realtime.stats().slowConsumerCloses);
-  metrics.gauge('nchat_ws_serialize_failures', 'Events that could not be serialized: connection closed 1011 or event dropped (counter semantics)', () => realtime.stats().serializeFailures);
-  metrics.gauge('nchat_ws_queued_bytes_closes', 'Connections closed 4008 for queued replies over the send-buffer bound (counter semantics)', () => realtime.stats().queuedBytesCloses);
+  metrics.gauge(
+    'nchat_ws_slow_consumer_closes',
+    'Connections closed for a full send buffer (counter semantics)',
+    () => realtime.stats().slowConsumerCloses,
+  );
+  metrics.gauge(
+    'nchat_ws_serialize_failures',
+    'Events that could not be serialized: connection closed 1011 or event dropped (counter semantics)',
+    () => realtime.stats().serializeFailures,
+  );
+  metrics.gauge(
+    'nchat_ws_queued_bytes_closes',
+    'Connections closed 4008 for queued replies over the send-buffer bound (counter semantics)',
+    () => realtime.stats().queuedBytesCloses,
+  );
   await app.listen({ port: config.port, host: config.host });
   const metricsServer = config.metricsPort ? await startMetricsServer(metrics, config.metricsHost, config.metricsPort) : undefined;
   if (metricsServer) logger.info({ url: metricsServer.url }, 'metrics listener');

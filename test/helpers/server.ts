@@ -31,7 +31,12 @@ export class Api {
     return new Api(this.url, token);
   }
 
-  async req<T = any>(method: string, path: string, body?: unknown, opts: { raw?: string; headers?: Record<string, string> } = {}): Promise<Reply<T>> {
+  async req<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { raw?: string; headers?: Record<string, string> } = {},
+  ): Promise<Reply<T>> {
     const headers: Record<string, string> = { ...opts.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     let payload: string | undefined = opts.raw;
@@ -91,19 +96,22 @@ export async function startTestServer(backend: Backend, env: Record<string, stri
   const dir = await mkdtemp(join(tmpdir(), 'nchat-test-'));
   const pgdb = backend === 'postgres' ? await freshPostgres() : undefined;
   if (backend === 'postgres' && !pgdb) throw new Error('PostgreSQL not reachable');
-  const config: Config = loadConfig({}, {
-    NCHAT_PORT: '0',
-    NCHAT_HOST: '127.0.0.1',
-    NCHAT_DATA_DIR: dir,
-    NCHAT_LOG_LEVEL: process.env.NCHAT_LOG_LEVEL ?? 'silent',
-    NCHAT_ARGON2_MEMORY_KIB: '1024',
-    NCHAT_SIGNIN_LIMIT_IP: '100000',
-    // Suites send and create freely; the limits' own tests set them (test/http/limits.test.ts).
-    NCHAT_SEND_LIMIT: '100000',
-    NCHAT_CHANNEL_CREATE_LIMIT: '100000',
-    ...(pgdb ? { NCHAT_DATABASE_URL: pgdb.url, NCHAT_DB_POOL_SIZE: '5' } : {}),
-    ...env,
-  });
+  const config: Config = loadConfig(
+    {},
+    {
+      NCHAT_PORT: '0',
+      NCHAT_HOST: '127.0.0.1',
+      NCHAT_DATA_DIR: dir,
+      NCHAT_LOG_LEVEL: process.env.NCHAT_LOG_LEVEL ?? 'silent',
+      NCHAT_ARGON2_MEMORY_KIB: '1024',
+      NCHAT_SIGNIN_LIMIT_IP: '100000',
+      // Suites send and create freely; the limits' own tests set them (test/http/limits.test.ts).
+      NCHAT_SEND_LIMIT: '100000',
+      NCHAT_CHANNEL_CREATE_LIMIT: '100000',
+      ...(pgdb ? { NCHAT_DATABASE_URL: pgdb.url, NCHAT_DB_POOL_SIZE: '5' } : {}),
+      ...env,
+    },
+  );
   const running = await startServer(config);
   const api = new Api(running.url);
   const user = async (prefix = 'u'): Promise<TestUser> => {
@@ -131,7 +139,11 @@ export async function startTestServer(backend: Backend, env: Record<string, stri
  * Registers `describe(`${name} [backend]`)` for SQLite and PostgreSQL with one server per
  * backend shared by the suite. Tests use unique names, so they do not collide.
  */
-export async function forEachBackend(name: string, body: (ctx: { server(): TestServer }) => void, env: Record<string, string> = {}): Promise<void> {
+export async function forEachBackend(
+  name: string,
+  body: (ctx: { server(): TestServer }) => void,
+  env: Record<string, string> = {},
+): Promise<void> {
   for (const backend of ['sqlite', 'postgres'] as const) {
     const skip = backend === 'postgres' ? await pgSkipReason() : undefined;
     describe(`${name} [${backend}]`, { skip }, () => {

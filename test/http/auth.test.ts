@@ -13,10 +13,18 @@ await forEachBackend(
       const second = await srv.user('mem');
       assert.equal((await second.api.get('/api/users/me')).body.role, 'member');
 
-      const dupName = await srv.api.post('/api/auth/signup', { email: `${unique('x')}@example.test`, username: second.username.toUpperCase(), password: 'correct horse battery' });
+      const dupName = await srv.api.post('/api/auth/signup', {
+        email: `${unique('x')}@example.test`,
+        username: second.username.toUpperCase(),
+        password: 'correct horse battery',
+      });
       assert.equal(dupName.status, 409);
       assert.equal(dupName.body.error.code, 'USERNAME_TAKEN');
-      const dupMail = await srv.api.post('/api/auth/signup', { email: `${second.username.toUpperCase()}@EXAMPLE.test`, username: unique('y'), password: 'correct horse battery' });
+      const dupMail = await srv.api.post('/api/auth/signup', {
+        email: `${second.username.toUpperCase()}@EXAMPLE.test`,
+        username: unique('y'),
+        password: 'correct horse battery',
+      });
       assert.equal(dupMail.status, 409);
       assert.equal(dupMail.body.error.code, 'EMAIL_TAKEN');
     });

@@ -31,7 +31,9 @@ await forEachBackend('authz', (ctx) => {
 
     const snapshot = async (channelId: string, messageId: string) => {
       const ch = ok(await ann.api.get(`/api/channels/${channelId}`));
-      const members = ok(await ann.api.get(`/api/channels/${channelId}/members`)).members.map((m: any) => `${m.userId}:${m.role}:${m.readSeq}`).sort();
+      const members = ok(await ann.api.get(`/api/channels/${channelId}/members`))
+        .members.map((m: any) => `${m.userId}:${m.role}:${m.readSeq}`)
+        .sort();
       const history = ok(await ann.api.get(`/api/channels/${channelId}/messages`)).messages;
       const msg = ok(await ann.api.get(`/api/messages/${messageId}`));
       return { ch, members, history, msg };
@@ -69,9 +71,20 @@ await forEachBackend('authz', (ctx) => {
       for (const [what, attempt] of attempts) assertError(await attempt(), 404, 'NOT_FOUND', `${label}: ${what}`);
       // The same answer as for an id that was never issued, so existence cannot be probed.
       const ghost = '0000000000000000000000';
-      assert.deepEqual((await bob.api.get(c)).body, (await bob.api.get(`/api/channels/${ghost}`)).body, `${label}: channel answer differs from a ghost's`);
-      assert.deepEqual((await bob.api.get(m)).body, (await bob.api.get(`/api/messages/${ghost}`)).body, `${label}: message answer differs from a ghost's`);
-      assert.deepEqual((await bob.api.post(`${c}/messages`, { text: 'x' })).body, (await bob.api.post(`/api/channels/${ghost}/messages`, { text: 'x' })).body);
+      assert.deepEqual(
+        (await bob.api.get(c)).body,
+        (await bob.api.get(`/api/channels/${ghost}`)).body,
+        `${label}: channel answer differs from a ghost's`,
+      );
+      assert.deepEqual(
+        (await bob.api.get(m)).body,
+        (await bob.api.get(`/api/messages/${ghost}`)).body,
+        `${label}: message answer differs from a ghost's`,
+      );
+      assert.deepEqual(
+        (await bob.api.post(`${c}/messages`, { text: 'x' })).body,
+        (await bob.api.post(`/api/channels/${ghost}/messages`, { text: 'x' })).body,
+      );
 
       assert.deepEqual(await snapshot(channelId, messageId), beforeState, `${label}: a refused request changed something`);
       const mine = ok(await bob.api.get('/api/channels')).channels.map((x: any) => x.id);
@@ -86,7 +99,10 @@ await forEachBackend('authz', (ctx) => {
     const open = await createChannel(bob.api, unique('open'));
     const intoPrivate = await bob.api.post(`/api/channels/${open.id}/messages`, { text: 'reply', parentId: root.id });
     assertError(intoPrivate, 400, 'VALIDATION_FAILED', 'parentId in a private channel');
-    assert.deepEqual(intoPrivate.body, (await bob.api.post(`/api/channels/${open.id}/messages`, { text: 'reply', parentId: '0000000000000000000000' })).body);
+    assert.deepEqual(
+      intoPrivate.body,
+      (await bob.api.post(`/api/channels/${open.id}/messages`, { text: 'reply', parentId: '0000000000000000000000' })).body,
+    );
     assert.equal(ok(await ann.api.get(`/api/messages/${root.id}`)).replyCount, 1);
     const browse = ok(await bob.api.get('/api/channels?browse=public')).channels.map((x: any) => x.id);
     assert.ok(!browse.includes(priv.id) && !browse.includes(dm.id), 'browse=public lists a private channel or DM');
@@ -130,17 +146,28 @@ await forEachBackend('authz', (ctx) => {
     const dm = ok(await ann.api.post('/api/dms', { userIds: [cat.id] }));
     await send(ann.api, dm.id, `psst @${bob.username}`);
     assert.equal(ok(await bob.api.get('/api/notifications')).notifications.length, 0);
-    assert.equal(ok(await cat.api.get('/api/notifications?unread=true')).notifications.filter((n: any) => n.channelId === dm.id && n.kind === 'dm').length, 1);
+    assert.equal(
+      ok(await cat.api.get('/api/notifications?unread=true')).notifications.filter((n: any) => n.channelId === dm.id && n.kind === 'dm')
+        .length,
+      1,
+    );
 
     // Nobody can mark someone else's notifications read.
     assert.equal(ok(await bob.api.post('/api/notifications/read', { ids: catN.map((n: any) => n.id) })).updated, 0);
-    assert.equal(ok(await cat.api.get('/api/notifications?unread=true')).notifications.filter((n: any) => n.id === catN[0].id).length, 1, "bob marked cat's notification read");
+    assert.equal(
+      ok(await cat.api.get('/api/notifications?unread=true')).notifications.filter((n: any) => n.id === catN[0].id).length,
+      1,
+      "bob marked cat's notification read",
+    );
 
     // After leaving, the private channel's notifications disappear and its routes answer 404.
     assert.equal((await cat.api.post(`/api/channels/${priv.id}/leave`)).status, 204);
     const after = ok(await cat.api.get('/api/notifications')).notifications;
     assert.equal(after.filter((n: any) => n.channelId === priv.id).length, 0, 'notifications of a left private channel still listed');
-    assert.equal(ok(await cat.api.get('/api/notifications?unread=true')).notifications.filter((n: any) => n.channelId === priv.id).length, 0);
+    assert.equal(
+      ok(await cat.api.get('/api/notifications?unread=true')).notifications.filter((n: any) => n.channelId === priv.id).length,
+      0,
+    );
     assertError(await cat.api.get(`/api/channels/${priv.id}/messages`), 404, 'NOT_FOUND', 'history after leaving');
     assertError(await cat.api.get(`/api/messages/${m1.id}`), 404, 'NOT_FOUND', 'message after leaving');
 
@@ -171,7 +198,9 @@ await forEachBackend('authz', (ctx) => {
     // Added by members: exactly those channels become visible, and the guest may talk there.
     ok(await ann.api.post(`/api/channels/${pub.id}/members`, { userIds: [g.id] }));
     ok(await ann.api.post(`/api/channels/${priv.id}/members`, { userIds: [g.id] }));
-    const mine = ok(await g.api.get('/api/channels')).channels.map((c: any) => c.id).sort();
+    const mine = ok(await g.api.get('/api/channels'))
+      .channels.map((c: any) => c.id)
+      .sort();
     assert.deepEqual(mine, [pub.id, priv.id].sort());
     await send(g.api, priv.id, 'hello from a guest');
     assert.equal(ok(await g.api.get(`/api/channels/${pub.id}`)).id, pub.id);
@@ -187,7 +216,11 @@ await forEachBackend('authz', (ctx) => {
     ] as const) {
       assertError(await run(), 404, 'NOT_FOUND', `guest ${what} in a public channel`);
     }
-    assert.equal(ok(await g.api.get('/api/notifications')).notifications.filter((n: any) => n.channelId === other.id).length, 0, 'guest notified from a channel they are not in');
+    assert.equal(
+      ok(await g.api.get('/api/notifications')).notifications.filter((n: any) => n.channelId === other.id).length,
+      0,
+      'guest notified from a channel they are not in',
+    );
     assertError(await g.api.post(`/api/channels/${priv.id}/members`, { userIds: [ann.id] }), 403, 'FORBIDDEN', 'guest adds members');
   });
 
@@ -199,12 +232,19 @@ await forEachBackend('authz', (ctx) => {
     assertError(await owner.api.patch(`/api/admin/users/${owner.id}`, { role: 'member' }), 403, 'FORBIDDEN', 'owner changes own role');
     const name = unique('bulk');
     assertError(
-      await ann.api.post('/api/admin/users/bulk', { users: [{ email: `${name}@example.test`, username: name, password: 'correct horse battery' }] }),
+      await ann.api.post('/api/admin/users/bulk', {
+        users: [{ email: `${name}@example.test`, username: name, password: 'correct horse battery' }],
+      }),
       403,
       'FORBIDDEN',
       'member bulk-creates',
     );
-    assertError(await srv.api.post('/api/auth/signin', { login: name, password: 'correct horse battery' }), 401, 'INVALID_CREDENTIALS', 'bulk user exists');
+    assertError(
+      await srv.api.post('/api/auth/signin', { login: name, password: 'correct horse battery' }),
+      401,
+      'INVALID_CREDENTIALS',
+      'bulk user exists',
+    );
     // A moderator cannot grant roles either.
     const mod = await withRole(srv, owner, await srv.user('mod'), 'moderator');
     assertError(await mod.api.patch(`/api/admin/users/${bob.id}`, { role: 'moderator' }), 403, 'FORBIDDEN', 'moderator grants a role');
@@ -223,10 +263,20 @@ await forEachBackend('authz', (ctx) => {
     const mod = await withRole(srv, owner, mod0, 'moderator');
     const ch = await createChannel(ann.api, unique('pub')); // ann: channel owner
     ok(await ann.api.post(`/api/channels/${ch.id}/members`, { userIds: [cat.id, dan.id] }));
-    const [d1, d2, d3, d4] = [await send(dan.api, ch.id, 'd1'), await send(dan.api, ch.id, 'd2'), await send(dan.api, ch.id, 'd3'), await send(dan.api, ch.id, 'd4')];
+    const [d1, d2, d3, d4] = [
+      await send(dan.api, ch.id, 'd1'),
+      await send(dan.api, ch.id, 'd2'),
+      await send(dan.api, ch.id, 'd3'),
+      await send(dan.api, ch.id, 'd4'),
+    ];
 
     // Edit: author only — not the channel owner, not a moderator, not the workspace owner.
-    for (const [who, u] of [['channel owner', ann], ['member', cat], ['moderator', mod], ['workspace owner', owner]] as const) {
+    for (const [who, u] of [
+      ['channel owner', ann],
+      ['member', cat],
+      ['moderator', mod],
+      ['workspace owner', owner],
+    ] as const) {
       assertError(await u.api.patch(`/api/messages/${d1.id}`, { text: 'not yours' }), 403, 'FORBIDDEN', `edit by ${who}`);
     }
     assert.equal(ok(await ann.api.get(`/api/messages/${d1.id}`)).text, 'd1');
@@ -240,7 +290,11 @@ await forEachBackend('authz', (ctx) => {
     // Author, channel owner, channel admin, workspace moderator (not even a member) may.
     assert.equal(typeof ok(await dan.api.del(`/api/messages/${d1.id}`)).deletedAt, 'string');
     assert.equal(typeof ok(await ann.api.del(`/api/messages/${d2.id}`)).deletedAt, 'string');
-    assert.equal((await cat.api.patch(`/api/channels/${ch.id}/members/${cat.id}`, { role: 'admin' })).status, 403, 'a member made themselves admin');
+    assert.equal(
+      (await cat.api.patch(`/api/channels/${ch.id}/members/${cat.id}`, { role: 'admin' })).status,
+      403,
+      'a member made themselves admin',
+    );
     assert.equal((await ann.api.patch(`/api/channels/${ch.id}/members/${cat.id}`, { role: 'admin' })).status, 204);
     assert.equal(typeof ok(await cat.api.del(`/api/messages/${d3.id}`)).deletedAt, 'string');
     assert.equal(typeof ok(await mod.api.del(`/api/messages/${d4.id}`)).deletedAt, 'string');
@@ -273,7 +327,10 @@ await forEachBackend('authz', (ctx) => {
     const ch2 = await createChannel(dan.api, unique('pub'));
     assert.equal(typeof ok(await owner.api.del(`/api/channels/${ch2.id}`)).archivedAt, 'string');
 
-    for (const [id, u] of [[ch.id, dan], [ch2.id, dan]] as const) {
+    for (const [id, u] of [
+      [ch.id, dan],
+      [ch2.id, dan],
+    ] as const) {
       const before = ok(await u.api.get(`/api/channels/${id}`)).lastSeq;
       assertError(await u.api.post(`/api/channels/${id}/messages`, { text: 'too late' }), 409, 'CHANNEL_ARCHIVED', 'send after archive');
       assert.equal(ok(await u.api.get(`/api/channels/${id}`)).lastSeq, before);
@@ -295,8 +352,18 @@ await forEachBackend('authz', (ctx) => {
       assertError(await srv.api.req(method, path), 401, 'UNAUTHENTICATED', `${method} ${path} without token`);
     }
     assertError(await srv.api.post(`/api/channels/${ch.id}/messages`, { text: 'anon' }), 401, 'UNAUTHENTICATED', 'anonymous send');
-    assertError(await srv.api.req('GET', '/api/channels', undefined, { headers: { authorization: `Basic ${b64('ann:pw')}` } }), 401, 'UNAUTHENTICATED', 'Basic auth');
-    assertError(await srv.api.req('GET', '/api/channels', undefined, { headers: { authorization: 'Bearer' } }), 401, 'UNAUTHENTICATED', 'empty Bearer');
+    assertError(
+      await srv.api.req('GET', '/api/channels', undefined, { headers: { authorization: `Basic ${b64('ann:pw')}` } }),
+      401,
+      'UNAUTHENTICATED',
+      'Basic auth',
+    );
+    assertError(
+      await srv.api.req('GET', '/api/channels', undefined, { headers: { authorization: 'Bearer' } }),
+      401,
+      'UNAUTHENTICATED',
+      'empty Bearer',
+    );
 
     const [h, p, s] = ann.token.split('.');
     const payload = JSON.parse(Buffer.from(p, 'base64url').toString());
@@ -333,7 +400,11 @@ await forEachBackend('authz', (ctx) => {
         .setExpirationTime(o.exp ?? now + 300)
         .sign(key);
     };
-    assert.equal(ok(await srv.api.as(await mint({ role: 'member' })).get('/api/users/me')).id, ann.id, 'control: a well-formed token is accepted');
+    assert.equal(
+      ok(await srv.api.as(await mint({ role: 'member' })).get('/api/users/me')).id,
+      ann.id,
+      'control: a well-formed token is accepted',
+    );
     for (const [what, t, code] of [
       ['HS512', await mint({ alg: 'HS512' }), 'TOKEN_INVALID'],
       ['HS384', await mint({ alg: 'HS384' }), 'TOKEN_INVALID'],

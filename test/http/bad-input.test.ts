@@ -45,16 +45,35 @@ await forEachBackend('bad input', (ctx) => {
   /** Signup that must be refused, and leave no account behind. */
   const rejectSignup = async (what: string, body: unknown, status: number, code: string, opts: { raw?: string } = {}) => {
     const username = (body as any)?.username as string;
-    assertError(opts.raw === undefined ? await srv.api.post('/api/auth/signup', body) : await srv.api.req('POST', '/api/auth/signup', undefined, { raw: opts.raw }), status, code, what);
+    assertError(
+      opts.raw === undefined
+        ? await srv.api.post('/api/auth/signup', body)
+        : await srv.api.req('POST', '/api/auth/signup', undefined, { raw: opts.raw }),
+      status,
+      code,
+      what,
+    );
     if (typeof username === 'string' && username.length > 0) {
       if (/^[A-Za-z0-9._-]+$/.test(username)) {
-        const found = ok(await ann.api.get(`/api/users?q=${encodeURIComponent(username.slice(0, 60))}`)).users.filter((u: any) => u.username === username.toLowerCase());
+        const found = ok(await ann.api.get(`/api/users?q=${encodeURIComponent(username.slice(0, 60))}`)).users.filter(
+          (u: any) => u.username === username.toLowerCase(),
+        );
         assert.deepEqual(found, [], `${what}: a user was created`);
       }
-      assertError(await srv.api.post('/api/auth/signin', { login: username.slice(0, 254), password: 'correct horse battery' }), 401, 'INVALID_CREDENTIALS', `${what}: signin`);
+      assertError(
+        await srv.api.post('/api/auth/signin', { login: username.slice(0, 254), password: 'correct horse battery' }),
+        401,
+        'INVALID_CREDENTIALS',
+        `${what}: signin`,
+      );
     }
   };
-  const signup = (username: string, extra: Record<string, unknown> = {}) => ({ email: `${username}@example.test`, username, password: 'correct horse battery', ...extra });
+  const signup = (username: string, extra: Record<string, unknown> = {}) => ({
+    email: `${username}@example.test`,
+    username,
+    password: 'correct horse battery',
+    ...extra,
+  });
 
   it('unknown fields → 400 VALIDATION_FAILED, nothing written', async () => {
     await rejectSends([
@@ -62,12 +81,26 @@ await forEachBackend('bad input', (ctx) => {
       ['unknown query field on history', () => ann.api.get(`${msgs()}?order=asc`), 400, 'VALIDATION_FAILED'],
     ]);
     const name = unique('unk');
-    assertError(await ann.api.post('/api/channels', { name, type: 'public', color: 'red' }), 400, 'VALIDATION_FAILED', 'extra field on create');
-    assert.equal(ok(await ann.api.get('/api/channels?browse=public')).channels.filter((c: any) => c.name === name).length, 0, 'channel half-created');
+    assertError(
+      await ann.api.post('/api/channels', { name, type: 'public', color: 'red' }),
+      400,
+      'VALIDATION_FAILED',
+      'extra field on create',
+    );
+    assert.equal(
+      ok(await ann.api.get('/api/channels?browse=public')).channels.filter((c: any) => c.name === name).length,
+      0,
+      'channel half-created',
+    );
     assert.equal(ok(await ann.api.post('/api/channels', { name, type: 'public' }), 201).name, name, 'the name stayed free');
     await rejectSignup('extra field on signup', signup(unique('unk'), { role: 'owner' }), 400, 'VALIDATION_FAILED');
     // A conflict is rejected whole too: a taken e-mail leaves no account under the new name.
-    await rejectSignup('taken e-mail', { ...signup(unique('dupe')), email: `${ann.username.toUpperCase()}@example.test` }, 409, 'EMAIL_TAKEN');
+    await rejectSignup(
+      'taken e-mail',
+      { ...signup(unique('dupe')), email: `${ann.username.toUpperCase()}@example.test` },
+      409,
+      'EMAIL_TAKEN',
+    );
     assertError(await ann.api.patch('/api/users/me', { role: 'owner' }), 400, 'VALIDATION_FAILED', 'role via PATCH me');
     assertError(await ann.api.patch('/api/users/me', {}), 400, 'VALIDATION_FAILED', 'empty PATCH me');
     assert.equal(ok(await ann.api.get('/api/users/me')).role, 'member');
@@ -91,14 +124,24 @@ await forEachBackend('bad input', (ctx) => {
     ]);
     const cat = await srv.user('cat');
     assertError(await ann.api.post(`/api/channels/${ch.id}/members`, { userIds: 'x' }), 400, 'VALIDATION_FAILED', 'userIds: "x"');
-    assertError(await ann.api.post(`/api/channels/${ch.id}/members`, { userIds: cat.id }), 400, 'VALIDATION_FAILED', 'userIds: one id as a string');
+    assertError(
+      await ann.api.post(`/api/channels/${ch.id}/members`, { userIds: cat.id }),
+      400,
+      'VALIDATION_FAILED',
+      'userIds: one id as a string',
+    );
     assertError(await ann.api.post('/api/dms', { userIds: 'x' }), 400, 'VALIDATION_FAILED', 'dms userIds: "x"');
     assertError(await ann.api.post('/api/dms', { userIds: [42] }), 400, 'VALIDATION_FAILED', 'dms userIds: [42]');
     assertError(await ann.api.post('/api/channels', { name: unique('t'), type: 'secret' }), 400, 'VALIDATION_FAILED', 'type: secret');
     assertError(await ann.api.get('/api/users?limit=abc'), 400, 'VALIDATION_FAILED', 'users limit=abc');
     assertError(await ann.api.get('/api/notifications?unread=maybe'), 400, 'VALIDATION_FAILED', 'unread=maybe');
     assert.equal(ok(await ann.api.get(`/api/channels/${ch.id}/members`)).members.length, 1, 'a member was added');
-    await rejectSignup('username: 5', { email: 'five@example.test', username: 5, password: 'correct horse battery' }, 400, 'VALIDATION_FAILED');
+    await rejectSignup(
+      'username: 5',
+      { email: 'five@example.test', username: 5, password: 'correct horse battery' },
+      400,
+      'VALIDATION_FAILED',
+    );
   });
 
   it('message text: 16,384 UTF-8 bytes accepted, 16,385 → 400 TEXT_TOO_LONG even under 16,384 code points', async () => {
@@ -133,15 +176,27 @@ await forEachBackend('bad input', (ctx) => {
     await rejectSignup('displayName of 65 chars', signup(unique('long'), { displayName: 'd'.repeat(65) }), 400, 'VALIDATION_FAILED');
     await rejectSignup('password of 257 chars', { ...signup(unique('long')), password: 'p'.repeat(257) }, 400, 'VALIDATION_FAILED');
     await rejectSignup('password of 7 chars', { ...signup(unique('short')), password: 'p'.repeat(7) }, 400, 'VALIDATION_FAILED');
-    await rejectSignup('email of 255 chars', { ...signup(unique('long')), email: `${'e'.repeat(242)}@example.test` }, 400, 'VALIDATION_FAILED');
+    await rejectSignup(
+      'email of 255 chars',
+      { ...signup(unique('long')), email: `${'e'.repeat(242)}@example.test` },
+      400,
+      'VALIDATION_FAILED',
+    );
     const longName = 'c'.repeat(81);
     assertError(await ann.api.post('/api/channels', { name: longName, type: 'public' }), 400, 'VALIDATION_FAILED', 'channel name of 81');
-    assertError(await ann.api.post('/api/channels', { name: unique('c'), type: 'public', description: 'x'.repeat(1001) }), 400, 'VALIDATION_FAILED', 'description of 1001');
+    assertError(
+      await ann.api.post('/api/channels', { name: unique('c'), type: 'public', description: 'x'.repeat(1001) }),
+      400,
+      'VALIDATION_FAILED',
+      'description of 1001',
+    );
     assertError(await ann.api.patch(`/api/channels/${ch.id}`, { topic: 't'.repeat(1001) }), 400, 'VALIDATION_FAILED', 'topic of 1001');
     assertError(await ann.api.patch(`/api/channels/${ch.id}`, { name: longName }), 400, 'VALIDATION_FAILED', 'rename to 81');
     assertError(await ann.api.patch('/api/users/me', { displayName: 'd'.repeat(65) }), 400, 'VALIDATION_FAILED', 'displayName of 65');
     assertError(await ann.api.patch('/api/users/me', { status: 's'.repeat(101) }), 400, 'VALIDATION_FAILED', 'status of 101');
-    await rejectSends([['clientMsgId of 65', () => ann.api.post(msgs(), { text: 'hi', clientMsgId: 'k'.repeat(65) }), 400, 'VALIDATION_FAILED']]);
+    await rejectSends([
+      ['clientMsgId of 65', () => ann.api.post(msgs(), { text: 'hi', clientMsgId: 'k'.repeat(65) }), 400, 'VALIDATION_FAILED'],
+    ]);
     const c = ok(await ann.api.get(`/api/channels/${ch.id}`));
     assert.equal(c.name, ch.name);
     assert.equal(c.topic, '');
@@ -163,7 +218,13 @@ await forEachBackend('bad input', (ctx) => {
     await rejectSignup('signup displayName', signup(unique('sur'), { displayName: '\uDBFF' }), 400, 'INVALID_UNICODE');
     assert.equal(ok(await ann.api.get('/api/users/me')).displayName.includes('\uFFFD'), false);
     // In a query string: %ED%A0%80 is U+D800 encoded like UTF-8 (not valid UTF-8); %FF is no UTF-8 at all.
-    for (const path of ['/api/users?q=%ED%A0%80', '/api/users?q=a%ED%A0%80b', '/api/users?q=%FF', `${msgs()}?limit=%ED%A0%80`, '/api/notifications?cursor=%C0%80']) {
+    for (const path of [
+      '/api/users?q=%ED%A0%80',
+      '/api/users?q=a%ED%A0%80b',
+      '/api/users?q=%FF',
+      `${msgs()}?limit=%ED%A0%80`,
+      '/api/notifications?cursor=%C0%80',
+    ]) {
       assertError(await ann.api.get(path), 400, 'INVALID_UNICODE', path);
     }
     // A surrogate pair encoded as two 3-byte sequences (CESU-8) is not UTF-8 either.
@@ -178,9 +239,14 @@ await forEachBackend('bad input', (ctx) => {
     ]);
     assert.deepEqual(ok(await ann.api.get(`/api/messages/${root.id}`)).reactions, []);
     // Invalid UTF-8 bytes in a body are refused, not stored as U+FFFD.
-    const bytes = (parts: Array<string | number[]>) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    const bytes = (parts: Array<string | number[]>) =>
+      Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
     const post = (body: Buffer) =>
-      fetch(srv.api.url + msgs(), { method: 'POST', headers: { authorization: `Bearer ${ann.token}`, 'content-type': 'application/json' }, body }).then(async (r) => ({ status: r.status, body: JSON.parse(await r.text()), headers: r.headers }));
+      fetch(srv.api.url + msgs(), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ann.token}`, 'content-type': 'application/json' },
+        body,
+      }).then(async (r) => ({ status: r.status, body: JSON.parse(await r.text()), headers: r.headers }));
     await rejectSends([
       ['0xFF byte in body', () => post(bytes(['{"text":"a', [0xff], '"}'])), 400, 'INVALID_UNICODE'],
       ['raw UTF-8-encoded surrogate in body', () => post(bytes(['{"text":"a', [0xed, 0xa0, 0x80], '"}'])), 400, 'INVALID_UNICODE'],
@@ -205,8 +271,18 @@ await forEachBackend('bad input', (ctx) => {
     ];
     for (const [what, run] of bad) assertError(await run(), 400, 'VALIDATION_FAILED', what);
     await rejectSignup('signup displayName with U+202E', signup(unique('bidi'), { displayName: 'x\u202Ey' }), 400, 'VALIDATION_FAILED');
-    await rejectSignup('signup username with U+202E', { ...signup(unique('bidi')), username: `ab\u202E${unique('c')}` }, 400, 'VALIDATION_FAILED');
-    await rejectSignup('signup username with U+0007', { ...signup(unique('bell')), username: `ab\u0007${unique('c')}` }, 400, 'VALIDATION_FAILED');
+    await rejectSignup(
+      'signup username with U+202E',
+      { ...signup(unique('bidi')), username: `ab\u202E${unique('c')}` },
+      400,
+      'VALIDATION_FAILED',
+    );
+    await rejectSignup(
+      'signup username with U+0007',
+      { ...signup(unique('bell')), username: `ab\u0007${unique('c')}` },
+      400,
+      'VALIDATION_FAILED',
+    );
     const me = ok(await ann.api.get('/api/users/me'));
     assert.ok(!/[\u0000-\u001f\u0085\u200b\u202e\u2066]/.test(`${me.displayName}${me.status ?? ''}`), 'a bad name was stored');
     const c = ok(await ann.api.get(`/api/channels/${ch.id}`));
@@ -234,15 +310,21 @@ await forEachBackend('bad input', (ctx) => {
       ['constructor.prototype on send', () => rawSend('{"text":"hi","constructor":{"prototype":{"polluted":"yes"}}}'), 400, 'INVALID_JSON'],
     ]);
     const name = unique('proto');
-    await rejectSignup(
-      '__proto__ role on signup',
-      { username: name },
+    await rejectSignup('__proto__ role on signup', { username: name }, 400, 'INVALID_JSON', {
+      raw: `{"email":"${name}@example.test","username":"${name}","password":"correct horse battery","__proto__":{"role":"owner"}}`,
+    });
+    assertError(
+      await ann.api.req('PATCH', '/api/users/me', undefined, { raw: '{"displayName":"x","__proto__":{"role":"owner"}}' }),
       400,
       'INVALID_JSON',
-      { raw: `{"email":"${name}@example.test","username":"${name}","password":"correct horse battery","__proto__":{"role":"owner"}}` },
+      'PATCH me',
     );
-    assertError(await ann.api.req('PATCH', '/api/users/me', undefined, { raw: '{"displayName":"x","__proto__":{"role":"owner"}}' }), 400, 'INVALID_JSON', 'PATCH me');
-    assertError(await ann.api.req('PATCH', '/api/users/me', undefined, { raw: '{"displayName":"x","constructor":{"prototype":{"role":"owner"}}}' }), 400, 'INVALID_JSON', 'PATCH me constructor');
+    assertError(
+      await ann.api.req('PATCH', '/api/users/me', undefined, { raw: '{"displayName":"x","constructor":{"prototype":{"role":"owner"}}}' }),
+      400,
+      'INVALID_JSON',
+      'PATCH me constructor',
+    );
     // The server runs in this process: a polluted Object.prototype would show here.
     assert.equal(({} as any).polluted, undefined);
     assert.equal(({} as any).role, undefined);
@@ -255,10 +337,20 @@ await forEachBackend('bad input', (ctx) => {
       ['300 KiB body', () => rawSend(huge), 413, 'PAYLOAD_TOO_LARGE'],
       ['text/plain', () => rawSend('{"text":"hi"}', { 'content-type': 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
       ['form-urlencoded', () => rawSend('text=hi', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
-      ['multipart', () => rawSend('--b\r\nContent-Disposition: form-data; name="text"\r\n\r\nhi\r\n--b--\r\n', { 'content-type': 'multipart/form-data; boundary=b' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      [
+        'multipart',
+        () =>
+          rawSend('--b\r\nContent-Disposition: form-data; name="text"\r\n\r\nhi\r\n--b--\r\n', {
+            'content-type': 'multipart/form-data; boundary=b',
+          }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
       ['application/xml', () => rawSend('<text>hi</text>', { 'content-type': 'application/xml' }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
     ]);
-    await rejectSignup('huge signup', { username: 'x' }, 413, 'PAYLOAD_TOO_LARGE', { raw: `{"email":"a@b.test","username":"hugeone","password":"${'p'.repeat(300 * 1024)}"}` });
+    await rejectSignup('huge signup', { username: 'x' }, 413, 'PAYLOAD_TOO_LARGE', {
+      raw: `{"email":"a@b.test","username":"hugeone","password":"${'p'.repeat(300 * 1024)}"}`,
+    });
     // JSON with a charset parameter is fine.
     const m = ok(await rawSend('{"text":"with charset"}', { 'content-type': 'application/json; charset=utf-8' }), 201);
     assert.equal(m.text, 'with charset');
@@ -276,7 +368,14 @@ await forEachBackend('bad input', (ctx) => {
 
   it('invalid ids in params → 400 VALIDATION_FAILED; well-formed unknown ids → 404 NOT_FOUND', async () => {
     const ghost = '0000000000000000000000';
-    for (const path of ['/api/channels/abc', '/api/channels/ABCDEFGHIJKLMNOPQRSTUV', "/api/channels/'%20OR%201=1--", '/api/messages/..%2F..%2Fetc', `/api/users/${'z'.repeat(23)}`, '/api/channels/%00']) {
+    for (const path of [
+      '/api/channels/abc',
+      '/api/channels/ABCDEFGHIJKLMNOPQRSTUV',
+      "/api/channels/'%20OR%201=1--",
+      '/api/messages/..%2F..%2Fetc',
+      `/api/users/${'z'.repeat(23)}`,
+      '/api/channels/%00',
+    ]) {
       assertError(await ann.api.get(path), 400, 'VALIDATION_FAILED', path);
     }
     assertError(await ann.api.get(`/api/channels/${ghost}`), 404, 'NOT_FOUND', 'ghost channel');
@@ -350,11 +449,25 @@ await forEachBackend('bad input', (ctx) => {
 
   it('limits out of range, and before with after → 400 VALIDATION_FAILED', async () => {
     const h = msgs();
-    for (const q of ['limit=0', 'limit=-1', 'limit=201', 'limit=1.5', 'limit=1e9', 'before=-1', 'after=-5', `after=${2 ** 53}`, 'before=x', 'before=1&after=1', 'limit=', 'limit=1&limit=2']) {
+    for (const q of [
+      'limit=0',
+      'limit=-1',
+      'limit=201',
+      'limit=1.5',
+      'limit=1e9',
+      'before=-1',
+      'after=-5',
+      `after=${2 ** 53}`,
+      'before=x',
+      'before=1&after=1',
+      'limit=',
+      'limit=1&limit=2',
+    ]) {
       assertError(await ann.api.get(`${h}?${q}`), 400, 'VALIDATION_FAILED', q);
     }
     for (const q of ['limit=0', 'limit=101']) assertError(await ann.api.get(`/api/users?${q}`), 400, 'VALIDATION_FAILED', `users ${q}`);
-    for (const q of ['limit=0', 'limit=101', 'cursor=nope']) assertError(await ann.api.get(`/api/notifications?${q}`), 400, 'VALIDATION_FAILED', `notifications ${q}`);
+    for (const q of ['limit=0', 'limit=101', 'cursor=nope'])
+      assertError(await ann.api.get(`/api/notifications?${q}`), 400, 'VALIDATION_FAILED', `notifications ${q}`);
     assertError(await ann.api.get(`/api/messages/${root.id}/thread?limit=201`), 400, 'VALIDATION_FAILED', 'thread limit=201');
     assertError(await ann.api.get('/api/channels?limit=201'), 400, 'VALIDATION_FAILED', 'channels limit=201');
     assertError(await ann.api.get('/api/channels?browse=private'), 400, 'VALIDATION_FAILED', 'browse=private');

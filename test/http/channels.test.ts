@@ -30,7 +30,10 @@ await forEachBackend('channels', (ctx) => {
     assert.equal(priv.description, '');
     assert.deepEqual(ok(await ann.api.get(`/api/channels/${pub.id}`)), pub);
     const members = ok(await ann.api.get(`/api/channels/${priv.id}/members`)).members;
-    assert.deepEqual(members.map((m: any) => [m.userId, m.role, m.readSeq]), [[ann.id, 'owner', 0]]);
+    assert.deepEqual(
+      members.map((m: any) => [m.userId, m.role, m.readSeq]),
+      [[ann.id, 'owner', 0]],
+    );
     const mine = ok(await ann.api.get('/api/channels')).channels;
     assert.deepEqual(ids(mine).sort(), [pub.id, priv.id].sort());
     for (const c of mine) assert.equal(c.memberRole, 'owner');
@@ -41,11 +44,20 @@ await forEachBackend('channels', (ctx) => {
     const [ann, bob] = [await srv.user('ann'), await srv.user('bob')];
     const base = unique('Dup');
     const first = await createChannel(ann.api, base);
-    for (const [name, type] of [[base, 'public'], [base.toUpperCase(), 'public'], [base.toLowerCase(), 'private']] as const) {
+    for (const [name, type] of [
+      [base, 'public'],
+      [base.toUpperCase(), 'public'],
+      [base.toLowerCase(), 'private'],
+    ] as const) {
       assertError(await bob.api.post('/api/channels', { name, type }), 409, 'CHANNEL_NAME_TAKEN', `create ${name} (${type})`);
     }
     const other = await createChannel(bob.api, unique('other'), 'private');
-    assertError(await bob.api.patch(`/api/channels/${other.id}`, { name: base.toUpperCase() }), 409, 'CHANNEL_NAME_TAKEN', 'rename onto a taken name');
+    assertError(
+      await bob.api.patch(`/api/channels/${other.id}`, { name: base.toUpperCase() }),
+      409,
+      'CHANNEL_NAME_TAKEN',
+      'rename onto a taken name',
+    );
     assert.equal(ok(await bob.api.get(`/api/channels/${other.id}`)).name, other.name);
     const taken = ok(await bob.api.get('/api/channels?browse=public')).channels.filter((c: any) => c.name === base.toLowerCase());
     assert.deepEqual(ids(taken), [first.id], 'exactly one channel holds the name');
@@ -132,13 +144,26 @@ await forEachBackend('channels', (ctx) => {
     const srv = ctx.server();
     const [ann, bob, cat, dan] = [await srv.user('ann'), await srv.user('bob'), await srv.user('cat'), await srv.user('dan')];
     const ch = await createChannel(ann.api, unique('mem'), 'private');
-    assert.deepEqual(ok(await ann.api.post(`/api/channels/${ch.id}/members`, { userIds: [bob.id, cat.id] })).added.sort(), [bob.id, cat.id].sort());
+    assert.deepEqual(
+      ok(await ann.api.post(`/api/channels/${ch.id}/members`, { userIds: [bob.id, cat.id] })).added.sort(),
+      [bob.id, cat.id].sort(),
+    );
     assert.deepEqual(ok(await ann.api.post(`/api/channels/${ch.id}/members`, { userIds: [bob.id] })).added, [], 'already a member');
     const ghost = '0000000000000000000000';
     assertError(await ann.api.post(`/api/channels/${ch.id}/members`, { userIds: [ghost] }), 400, 'VALIDATION_FAILED', 'unknown user');
-    assertError(await ann.api.post(`/api/channels/${ch.id}/members`, { userIds: [dan.id, ghost] }), 400, 'VALIDATION_FAILED', 'known + unknown');
+    assertError(
+      await ann.api.post(`/api/channels/${ch.id}/members`, { userIds: [dan.id, ghost] }),
+      400,
+      'VALIDATION_FAILED',
+      'known + unknown',
+    );
     assertError(await ann.api.post(`/api/channels/${ch.id}/members`, { userIds: [] }), 400, 'VALIDATION_FAILED', 'empty list');
-    assertError(await ann.api.post(`/api/channels/${ch.id}/members`, { userIds: [dan.id, dan.id] }), 400, 'VALIDATION_FAILED', 'duplicates');
+    assertError(
+      await ann.api.post(`/api/channels/${ch.id}/members`, { userIds: [dan.id, dan.id] }),
+      400,
+      'VALIDATION_FAILED',
+      'duplicates',
+    );
     const members = ok(await cat.api.get(`/api/channels/${ch.id}/members`)).members;
     assert.deepEqual(members.map((m: any) => m.userId).sort(), [ann.id, bob.id, cat.id].sort(), 'dan was half-added');
     assert.equal(ok(await ann.api.get(`/api/channels/${ch.id}`)).memberCount, 3);
@@ -154,7 +179,10 @@ await forEachBackend('channels', (ctx) => {
     assert.equal((await ann.api.del(`/api/channels/${ch.id}/members/${cat.id}`)).status, 204);
     assertError(await cat.api.get(`/api/channels/${ch.id}/messages`), 404, 'NOT_FOUND', 'removed member reads');
     assert.equal((await bob.api.del(`/api/channels/${ch.id}/members/${bob.id}`)).status, 204);
-    assert.deepEqual(ok(await ann.api.get(`/api/channels/${ch.id}/members`)).members.map((m: any) => m.userId), [ann.id]);
+    assert.deepEqual(
+      ok(await ann.api.get(`/api/channels/${ch.id}/members`)).members.map((m: any) => m.userId),
+      [ann.id],
+    );
   });
 
   it('channel admins: the owner promotes and demotes; admins manage the channel; the owner role is fixed', async () => {
@@ -162,7 +190,8 @@ await forEachBackend('channels', (ctx) => {
     const [ann, bob, cat] = [await srv.user('ann'), await srv.user('bob'), await srv.user('cat')];
     const ch = await createChannel(ann.api, unique('adm'));
     ok(await ann.api.post(`/api/channels/${ch.id}/members`, { userIds: [bob.id, cat.id] }));
-    const roleOf = async (id: string) => ok(await ann.api.get(`/api/channels/${ch.id}/members`)).members.find((m: any) => m.userId === id)?.role;
+    const roleOf = async (id: string) =>
+      ok(await ann.api.get(`/api/channels/${ch.id}/members`)).members.find((m: any) => m.userId === id)?.role;
 
     assertError(await bob.api.patch(`/api/channels/${ch.id}/members/${cat.id}`, { role: 'admin' }), 403, 'FORBIDDEN', 'member promotes');
     assert.equal((await ann.api.patch(`/api/channels/${ch.id}/members/${bob.id}`, { role: 'admin' })).status, 204);
@@ -172,20 +201,45 @@ await forEachBackend('channels', (ctx) => {
     assert.equal(ok(await bob.api.patch(`/api/channels/${ch.id}`, { topic: 'by the admin' })).topic, 'by the admin');
     assert.equal((await bob.api.patch(`/api/channels/${ch.id}/members/${cat.id}`, { role: 'admin' })).status, 204);
     assert.equal(await roleOf(cat.id), 'admin');
-    assertError(await bob.api.patch(`/api/channels/${ch.id}/members/${ann.id}`, { role: 'member' }), 403, 'FORBIDDEN', "change the owner's role");
+    assertError(
+      await bob.api.patch(`/api/channels/${ch.id}/members/${ann.id}`, { role: 'member' }),
+      403,
+      'FORBIDDEN',
+      "change the owner's role",
+    );
     assert.equal(await roleOf(ann.id), 'owner');
-    assertError(await ann.api.patch(`/api/channels/${ch.id}/members/${ann.id}`, { role: 'admin' }), 403, 'FORBIDDEN', 'owner demotes themselves');
+    assertError(
+      await ann.api.patch(`/api/channels/${ch.id}/members/${ann.id}`, { role: 'admin' }),
+      403,
+      'FORBIDDEN',
+      'owner demotes themselves',
+    );
     // Nor can an admin (or the workspace owner) remove the channel owner.
     assertError(await bob.api.del(`/api/channels/${ch.id}/members/${ann.id}`), 403, 'FORBIDDEN', 'admin removes the owner');
-    assertError(await srv.owner.api.del(`/api/channels/${ch.id}/members/${ann.id}`), 403, 'FORBIDDEN', 'workspace owner removes the channel owner');
+    assertError(
+      await srv.owner.api.del(`/api/channels/${ch.id}/members/${ann.id}`),
+      403,
+      'FORBIDDEN',
+      'workspace owner removes the channel owner',
+    );
     assert.equal(await roleOf(ann.id), 'owner');
     // An admin may remove another member.
     const dan = await srv.user('dan');
     ok(await bob.api.post(`/api/channels/${ch.id}/members`, { userIds: [dan.id] }));
     assert.equal((await bob.api.del(`/api/channels/${ch.id}/members/${dan.id}`)).status, 204);
     assert.equal(await roleOf(dan.id), undefined);
-    assertError(await ann.api.patch(`/api/channels/${ch.id}/members/${'0000000000000000000000'}`, { role: 'admin' }), 404, 'NOT_FOUND', 'promote a non-member');
-    assertError(await ann.api.patch(`/api/channels/${ch.id}/members/${cat.id}`, { role: 'owner' }), 400, 'VALIDATION_FAILED', 'grant owner');
+    assertError(
+      await ann.api.patch(`/api/channels/${ch.id}/members/${'0000000000000000000000'}`, { role: 'admin' }),
+      404,
+      'NOT_FOUND',
+      'promote a non-member',
+    );
+    assertError(
+      await ann.api.patch(`/api/channels/${ch.id}/members/${cat.id}`, { role: 'owner' }),
+      400,
+      'VALIDATION_FAILED',
+      'grant owner',
+    );
     // Demoted, bob can no longer change the channel.
     assert.equal((await ann.api.patch(`/api/channels/${ch.id}/members/${bob.id}`, { role: 'member' })).status, 204);
     assert.equal(await roleOf(bob.id), 'member');
@@ -254,7 +308,12 @@ await forEachBackend('channels', (ctx) => {
     assertError(await ann.api.post('/api/dms', { userIds: [] }), 400, 'VALIDATION_FAILED', 'nobody');
     assertError(await ann.api.post(`/api/channels/${d1.id}/members`, { userIds: [cat.id] }), 400, 'BAD_REQUEST', 'add to a DM');
     assertError(await ann.api.post(`/api/channels/${d1.id}/leave`), 400, 'BAD_REQUEST', 'leave a direct message');
-    assert.deepEqual(ok(await ann.api.get(`/api/channels/${d1.id}/members`)).members.map((x: any) => x.userId).sort(), [ann.id, bob.id].sort());
+    assert.deepEqual(
+      ok(await ann.api.get(`/api/channels/${d1.id}/members`))
+        .members.map((x: any) => x.userId)
+        .sort(),
+      [ann.id, bob.id].sort(),
+    );
     assert.ok(!ids(ok(await ann.api.get('/api/channels?browse=public&limit=200')).channels).includes(d1.id), 'a DM is browsable');
   });
 

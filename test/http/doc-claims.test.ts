@@ -14,8 +14,14 @@ test('per-IP sign-in/sign-up limit: every attempt counts, the next one is 429 wi
   try {
     const password = 'correct horse battery';
     const signup = (username: string, ip?: string) =>
-      srv.api.req('POST', '/api/auth/signup', { email: `${username}@example.test`, username, password }, { headers: ip ? { 'x-forwarded-for': ip } : {} });
-    const signin = (login: string, pw = password, ip?: string) => srv.api.req('POST', '/api/auth/signin', { login, password: pw }, { headers: ip ? { 'x-forwarded-for': ip } : {} });
+      srv.api.req(
+        'POST',
+        '/api/auth/signup',
+        { email: `${username}@example.test`, username, password },
+        { headers: ip ? { 'x-forwarded-for': ip } : {} },
+      );
+    const signin = (login: string, pw = password, ip?: string) =>
+      srv.api.req('POST', '/api/auth/signin', { login, password: pw }, { headers: ip ? { 'x-forwarded-for': ip } : {} });
     // The owner's sign-up at start was attempt 1 from 127.0.0.1. Mix successes, a failure and sign-ups
     // of several accounts, so no per-account rule can be what stops them.
     const names = [unique('ipa'), unique('ipb')];
@@ -29,7 +35,10 @@ test('per-IP sign-in/sign-up limit: every attempt counts, the next one is 429 wi
     const limited = await signin(names[1]);
     assert.equal(limited.status, 429, JSON.stringify(limited.body));
     assert.equal(limited.body.error.code, 'RATE_LIMITED');
-    assert.ok(limited.body.error.details.retryAfterSec > 0 && limited.body.error.details.retryAfterSec <= 900, `retryAfterSec ${limited.body.error.details.retryAfterSec}`);
+    assert.ok(
+      limited.body.error.details.retryAfterSec > 0 && limited.body.error.details.retryAfterSec <= 900,
+      `retryAfterSec ${limited.body.error.details.retryAfterSec}`,
+    );
     const late = unique('ipc');
     const refused = await signup(late);
     assert.equal(refused.status, 429, 'sign-ups count toward the same per-IP limit');

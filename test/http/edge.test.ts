@@ -16,7 +16,12 @@ import { assertError, createChannel, send } from './util.js';
 type Srv = TestServer & { stop(): Promise<void> };
 
 /** Opens a raw TCP connection, writes `head`, then one byte of `trickle` every `everyMs`; resolves when the server closes it. */
-function rawExchange(port: number, head: string, trickle = '', everyMs = 200): Promise<{ text: string; ms: number; firstByteMs: number | undefined }> {
+function rawExchange(
+  port: number,
+  head: string,
+  trickle = '',
+  everyMs = 200,
+): Promise<{ text: string; ms: number; firstByteMs: number | undefined }> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
     const s = connect(port, '127.0.0.1');
@@ -55,7 +60,11 @@ function bodyOf(raw: string): any {
 describe('HTTP edge: timeouts, early 401, default /metrics, per-IP keys without a trusted proxy', () => {
   let srv: Srv;
   before(async () => {
-    srv = await startTestServer('sqlite', { NCHAT_REQUEST_TIMEOUT_MS: '1500', NCHAT_HEADERS_TIMEOUT_MS: '700', NCHAT_SIGNIN_LIMIT_IP: '3' });
+    srv = await startTestServer('sqlite', {
+      NCHAT_REQUEST_TIMEOUT_MS: '1500',
+      NCHAT_HEADERS_TIMEOUT_MS: '700',
+      NCHAT_SIGNIN_LIMIT_IP: '3',
+    });
   });
   after(() => srv.stop());
 
@@ -114,7 +123,12 @@ describe('HTTP edge: timeouts, early 401, default /metrics, per-IP keys without 
     // claims another forwarded client, yet 429 comes within 3 attempts.
     const codes: number[] = [];
     for (let i = 0; i < 4; i++) {
-      const r = await srv.api.req('POST', '/api/auth/signin', { login: unique('nobody'), password: 'wrong password' }, { headers: { 'x-forwarded-for': `198.51.100.${i}` } });
+      const r = await srv.api.req(
+        'POST',
+        '/api/auth/signin',
+        { login: unique('nobody'), password: 'wrong password' },
+        { headers: { 'x-forwarded-for': `198.51.100.${i}` } },
+      );
       codes.push(r.status);
       if (r.status === 429) {
         assertError(r, 429, 'RATE_LIMITED');
@@ -134,16 +148,27 @@ describe('HTTP edge: behind a trusted proxy (NCHAT_TRUST_PROXY=127.0.0.1)', () =
   });
   after(() => srv.stop());
 
-  const signin = (xff: string) => srv.api.req('POST', '/api/auth/signin', { login: unique('nobody'), password: 'wrong password' }, { headers: { 'x-forwarded-for': xff } });
+  const signin = (xff: string) =>
+    srv.api.req(
+      'POST',
+      '/api/auth/signin',
+      { login: unique('nobody'), password: 'wrong password' },
+      { headers: { 'x-forwarded-for': xff } },
+    );
   const signup = (xff: string) => {
     const username = unique('px');
-    return srv.api.req('POST', '/api/auth/signup', { username, email: `${username}@example.test`, password: 'correct horse battery' }, { headers: { 'x-forwarded-for': xff } });
+    return srv.api.req(
+      'POST',
+      '/api/auth/signup',
+      { username, email: `${username}@example.test`, password: 'correct horse battery' },
+      { headers: { 'x-forwarded-for': xff } },
+    );
   };
 
   it('two forwarded clients have separate sign-in/sign-up budgets', async () => {
     for (let i = 0; i < 3; i++) assertError(await signin('203.0.113.7'), 401, 'INVALID_CREDENTIALS', `client A attempt ${i}`);
     assertError(await signin('203.0.113.7'), 429, 'RATE_LIMITED', 'client A over its budget');
-    assertError(await signup('203.0.113.7'), 429, 'RATE_LIMITED', 'sign-up shares client A\'s budget');
+    assertError(await signup('203.0.113.7'), 429, 'RATE_LIMITED', "sign-up shares client A's budget");
     assertError(await signin('203.0.113.8'), 401, 'INVALID_CREDENTIALS', 'client B is not limited by A');
     assert.equal((await signup('203.0.113.8')).status, 201, 'client B can still sign up');
     // The proxy appends the peer it saw; only the right-most untrusted address counts.
@@ -195,7 +220,8 @@ describe('storage hygiene: data dir and SQLite files are owner-only', () => {
     await chmod(join(dir, 'nchat.db'), 0o644); // as an older version left it
     srv = await startTestServer('sqlite', { NCHAT_DATA_DIR: dir });
     try {
-      for (const f of ['nchat.db', 'nchat.db-wal', 'nchat.db-shm']) assert.equal((await mode(join(dir, f))).toString(8), '600', `${f} after restart`);
+      for (const f of ['nchat.db', 'nchat.db-wal', 'nchat.db-shm'])
+        assert.equal((await mode(join(dir, f))).toString(8), '600', `${f} after restart`);
     } finally {
       await srv.running.close();
     }

@@ -40,7 +40,11 @@ await forEachBackend(
       const taken = await srv.owner.api.get('/api/users/me');
       const inv = ok(await srv.owner.api.post('/api/admin/invites', {}), 201);
       assert.equal(inv.maxUses, 1);
-      assertError(await srv.api.post('/api/auth/signup', { ...body({ invite: inv.token }), username: taken.body.username }), 409, 'USERNAME_TAKEN');
+      assertError(
+        await srv.api.post('/api/auth/signup', { ...body({ invite: inv.token }), username: taken.body.username }),
+        409,
+        'USERNAME_TAKEN',
+      );
       ok(await srv.api.post('/api/auth/signup', body({ invite: inv.token })), 201, 'the use was given back');
 
       const one = ok(await srv.owner.api.post('/api/admin/invites', { maxUses: 1 }), 201);

@@ -8,7 +8,8 @@ import { assertError, send } from './util.js';
 async function channelWith(srv: TestServer, owner: TestUser, others: TestUser[], type: 'public' | 'private' = 'public') {
   const c = await owner.api.post('/api/channels', { name: unique('ch'), type });
   assert.equal(c.status, 201);
-  if (others.length) assert.equal((await owner.api.post(`/api/channels/${c.body.id}/members`, { userIds: others.map((o) => o.id) })).status, 200);
+  if (others.length)
+    assert.equal((await owner.api.post(`/api/channels/${c.body.id}/members`, { userIds: others.map((o) => o.id) })).status, 200);
   return c.body.id as string;
 }
 
@@ -17,14 +18,24 @@ await forEachBackend('messages', (ctx) => {
     const srv = ctx.server();
     const a = await srv.user('a');
     const ch = await channelWith(srv, a, []);
-    const sends = await Promise.all(Array.from({ length: 20 }, (_, i) => a.api.post(`/api/channels/${ch}/messages`, { text: `m${i}`, clientMsgId: `c-${i}` })));
-    assert.deepEqual(sends.map((s) => s.status), Array(20).fill(201));
-    assert.deepEqual(sends.map((s) => s.body.seq).sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i + 1));
+    const sends = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => a.api.post(`/api/channels/${ch}/messages`, { text: `m${i}`, clientMsgId: `c-${i}` })),
+    );
+    assert.deepEqual(
+      sends.map((s) => s.status),
+      Array(20).fill(201),
+    );
+    assert.deepEqual(
+      sends.map((s) => s.body.seq).sort((x, y) => x - y),
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
     const again = await a.api.post(`/api/channels/${ch}/messages`, { text: 'different text', clientMsgId: 'c-3' });
     assert.equal(again.status, 200);
     assert.equal(again.body.id, sends[3].body.id);
     assert.equal(again.body.text, 'm3');
-    const both = await Promise.all([0, 1, 2].map(() => a.api.post(`/api/channels/${ch}/messages`, { text: 'race', clientMsgId: 'c-race' })));
+    const both = await Promise.all(
+      [0, 1, 2].map(() => a.api.post(`/api/channels/${ch}/messages`, { text: 'race', clientMsgId: 'c-race' })),
+    );
     assert.equal(new Set(both.map((r) => r.body.id)).size, 1);
     assert.equal(both.filter((r) => r.status === 201).length, 1);
     const chan = await a.api.get(`/api/channels/${ch}`);
@@ -37,11 +48,20 @@ await forEachBackend('messages', (ctx) => {
     const ch = await channelWith(srv, a, []);
     for (let i = 1; i <= 12; i++) await a.api.post(`/api/channels/${ch}/messages`, { text: `n${i}` });
     const latest = await a.api.get(`/api/channels/${ch}/messages?limit=5`);
-    assert.deepEqual(latest.body.messages.map((m: { seq: number }) => m.seq), [12, 11, 10, 9, 8]);
+    assert.deepEqual(
+      latest.body.messages.map((m: { seq: number }) => m.seq),
+      [12, 11, 10, 9, 8],
+    );
     const older = await a.api.get(`/api/channels/${ch}/messages?limit=5&before=8`);
-    assert.deepEqual(older.body.messages.map((m: { seq: number }) => m.seq), [7, 6, 5, 4, 3]);
+    assert.deepEqual(
+      older.body.messages.map((m: { seq: number }) => m.seq),
+      [7, 6, 5, 4, 3],
+    );
     const newer = await a.api.get(`/api/channels/${ch}/messages?limit=3&after=9`);
-    assert.deepEqual(newer.body.messages.map((m: { seq: number }) => m.seq), [10, 11, 12]);
+    assert.deepEqual(
+      newer.body.messages.map((m: { seq: number }) => m.seq),
+      [10, 11, 12],
+    );
     const one = await a.api.get(`/api/messages/${latest.body.messages[0].id}`);
     assert.equal(one.body.text, 'n12');
   });
@@ -65,7 +85,13 @@ await forEachBackend('messages', (ctx) => {
     assert.equal(d.status, 200);
     assert.ok(d.body.deletedAt);
     const hist = await a.api.get(`/api/channels/${ch}/messages`);
-    assert.deepEqual(hist.body.messages.map((x: { seq: number; text: string }) => [x.seq, x.text]), [[2, 'second'], [1, '']]);
+    assert.deepEqual(
+      hist.body.messages.map((x: { seq: number; text: string }) => [x.seq, x.text]),
+      [
+        [2, 'second'],
+        [1, ''],
+      ],
+    );
   });
 
   it('threads: replies take channel seqs, the root counts them, /thread lists them', async () => {
@@ -80,7 +106,10 @@ await forEachBackend('messages', (ctx) => {
     assert.equal(r2.body.seq, 3);
     const t = await a.api.get(`/api/messages/${root.id}/thread`);
     assert.equal(t.body.root.replyCount, 2);
-    assert.deepEqual(t.body.replies.map((x: { text: string }) => x.text), ['reply 1', 'reply 2']);
+    assert.deepEqual(
+      t.body.replies.map((x: { text: string }) => x.text),
+      ['reply 1', 'reply 2'],
+    );
     const nested = await a.api.post(`/api/channels/${ch}/messages`, { text: 'nested', parentId: r1.body.id });
     assertError(nested, 400, 'VALIDATION_FAILED', 'reply to a reply');
     const other = await channelWith(srv, a, []);
@@ -89,7 +118,10 @@ await forEachBackend('messages', (ctx) => {
     // Nothing stored by the refused replies: the thread and both channels are as before.
     const t2 = await a.api.get(`/api/messages/${root.id}/thread`);
     assert.equal(t2.body.root.replyCount, 2);
-    assert.deepEqual((await a.api.get(`/api/channels/${ch}/messages`)).body.messages.map((x: { text: string }) => x.text), ['reply 2', 'reply 1', 'root']);
+    assert.deepEqual(
+      (await a.api.get(`/api/channels/${ch}/messages`)).body.messages.map((x: { text: string }) => x.text),
+      ['reply 2', 'reply 1', 'root'],
+    );
     assert.deepEqual((await a.api.get(`/api/channels/${other}/messages`)).body.messages, []);
   });
 
@@ -109,8 +141,16 @@ await forEachBackend('messages', (ctx) => {
     assert.equal(got.find((x: { emoji: string }) => x.emoji === '🎉').count, 1);
     assert.equal((await a.api.del(`/api/messages/${m.id}/reactions/thumbsup`)).status, 200);
     const after = (await a.api.get(`/api/messages/${m.id}`)).body.reactions;
-    assert.deepEqual(after.find((x: { emoji: string }) => x.emoji === 'thumbsup'), { emoji: 'thumbsup', count: 1, userIds: [b.id] });
-    assertError(await a.api.put(`/api/messages/${m.id}/reactions/${encodeURIComponent('<script>')}`), 400, 'VALIDATION_FAILED', 'emoji <script>');
+    assert.deepEqual(
+      after.find((x: { emoji: string }) => x.emoji === 'thumbsup'),
+      { emoji: 'thumbsup', count: 1, userIds: [b.id] },
+    );
+    assertError(
+      await a.api.put(`/api/messages/${m.id}/reactions/${encodeURIComponent('<script>')}`),
+      400,
+      'VALIDATION_FAILED',
+      'emoji <script>',
+    );
     assert.deepEqual((await a.api.get(`/api/messages/${m.id}`)).body.reactions, after, 'the refused reaction stored nothing');
   });
 
@@ -146,7 +186,11 @@ await forEachBackend('messages', (ctx) => {
     const first = notes.body.notifications[0].id;
     assert.equal((await b.api.post('/api/notifications/read', { ids: [first] })).body.updated, 1);
     assert.equal((await b.api.get('/api/notifications?unread=true')).body.notifications.length, 1);
-    assert.equal((await c.api.post('/api/notifications/read', { ids: [notes.body.notifications[1].id] })).body.updated, 0, "someone else's ids are ignored");
+    assert.equal(
+      (await c.api.post('/api/notifications/read', { ids: [notes.body.notifications[1].id] })).body.updated,
+      0,
+      "someone else's ids are ignored",
+    );
     assert.equal((await b.api.post('/api/notifications/read', { all: true })).body.updated, 1);
     assert.equal((await b.api.get('/api/notifications?unread=true')).body.notifications.length, 0);
     assert.equal((await b.api.get('/api/notifications')).body.notifications.length, 2);
@@ -162,7 +206,10 @@ await forEachBackend('messages', (ctx) => {
     assert.equal(dm.body.type, 'direct');
     await send(a.api, dm.body.id, 'psst');
     const bNotes = (await b.api.get('/api/notifications')).body.notifications;
-    assert.deepEqual(bNotes.map((n: { kind: string }) => n.kind), ['dm']);
+    assert.deepEqual(
+      bNotes.map((n: { kind: string }) => n.kind),
+      ['dm'],
+    );
     assert.equal((await a.api.get('/api/notifications')).body.notifications.length, 0);
 
     const ch = await channelWith(srv, a, [b, c]);
@@ -209,7 +256,9 @@ await forEachBackend('messages', (ctx) => {
     try {
       for (const [i, [what, text]] of bad.entries()) {
         c.send({ op: 'send', channelId: ch, text, clientMsgId: `ctl-${i}`, ref: `ctl-${i}` });
-        const e = await c.waitFor((x) => (x.type === 'error' || x.type === 'ack') && (x.ref === `ctl-${i}` || x.clientMsgId === `ctl-${i}`));
+        const e = await c.waitFor(
+          (x) => (x.type === 'error' || x.type === 'ack') && (x.ref === `ctl-${i}` || x.clientMsgId === `ctl-${i}`),
+        );
         assert.equal(e.type, 'error', `ws ${what}: ${JSON.stringify(e)}`);
         assert.equal(e.code, 'VALIDATION_FAILED', `ws ${what}`);
       }
@@ -217,6 +266,10 @@ await forEachBackend('messages', (ctx) => {
       c.close();
     }
     const history = (await a.api.get(`/api/channels/${ch}/messages`)).body.messages;
-    assert.deepEqual(history.map((x: { text: string; editedAt: unknown }) => [x.text, x.editedAt]), [[fine, null]], 'only the allowed message, never edited');
+    assert.deepEqual(
+      history.map((x: { text: string; editedAt: unknown }) => [x.text, x.editedAt]),
+      [[fine, null]],
+      'only the allowed message, never edited',
+    );
   });
 });

@@ -38,7 +38,8 @@ await forEachBackend(
     const recipients = async (messageId: string, users: TestUser[]) => {
       const out: Record<string, string> = {};
       for (const u of users) {
-        for (const n of ok(await u.api.get('/api/notifications?limit=100')).notifications) if (n.messageId === messageId) out[u.username] = n.kind;
+        for (const n of ok(await u.api.get('/api/notifications?limit=100')).notifications)
+          if (n.messageId === messageId) out[u.username] = n.kind;
       }
       return out;
     };

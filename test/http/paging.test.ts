@@ -86,7 +86,10 @@ await forEachBackend('page limits', (ctx) => {
     assert.equal(full[0].seq, total);
     assert.equal(full[max - 1].seq, total - max + 1);
     const oldest = ok(await ann.api.get(`/api/channels/${ch.id}/messages?after=0&limit=${max}`)).messages;
-    assert.deepEqual(oldest.map((m: any) => m.seq), Array.from({ length: max }, (_, i) => i + 1));
+    assert.deepEqual(
+      oldest.map((m: any) => m.seq),
+      Array.from({ length: max }, (_, i) => i + 1),
+    );
     assert.equal(ok(await ann.api.get(`/api/channels/${ch.id}/messages`)).messages.length, dflt);
   });
 });

@@ -17,7 +17,13 @@ function documentedStatuses(): Map<string, number> {
     const m = /^\| ((?:GET|POST|PUT|PATCH|DELETE)) \| ([^|]+) \| (.*)\|$/.exec(line);
     const status = m && /→ (20\d)\b/.exec(m[3]);
     if (!m || !status || m[2].includes('(not yet)') || m[2].includes(',')) continue;
-    out.set(`${m[1]} ${m[2].trim().split('?')[0].replace(/:(\w+)/g, '{$1}')}`, Number(status[1]));
+    out.set(
+      `${m[1]} ${m[2]
+        .trim()
+        .split('?')[0]
+        .replace(/:(\w+)/g, '{$1}')}`,
+      Number(status[1]),
+    );
   }
   return out;
 }
@@ -25,7 +31,8 @@ function documentedStatuses(): Map<string, number> {
 /** Every object schema inside `s` is exact (additionalProperties:false), so a client knows every field. */
 function exactObjects(s: any, where: string): void {
   if (!s || typeof s !== 'object') return;
-  if (s.type === 'object' && s.properties) assert.equal(s.additionalProperties, false, `${where}: object with properties ${Object.keys(s.properties)} is exact`);
+  if (s.type === 'object' && s.properties)
+    assert.equal(s.additionalProperties, false, `${where}: object with properties ${Object.keys(s.properties)} is exact`);
   for (const [k, v] of Object.entries(s)) if (typeof v === 'object') exactObjects(v, `${where}.${k}`);
 }
 
@@ -46,7 +53,8 @@ await forEachBackend('replies', (ctx) => {
         const success = Object.keys(op.responses).filter((s) => /^2\d\d$/.test(s));
         assert.ok(success.length > 0, `${route}: a 2xx reply is declared (got ${Object.keys(op.responses)})`);
         const promised = documented.get(route);
-        if (promised !== undefined) assert.ok(success.includes(String(promised)), `${route}: docs/API.md promises ${promised}, declared ${success}`);
+        if (promised !== undefined)
+          assert.ok(success.includes(String(promised)), `${route}: docs/API.md promises ${promised}, declared ${success}`);
         for (const status of success) {
           const schema = op.responses[status].content?.['application/json']?.schema;
           if (status === '204') {
@@ -71,7 +79,10 @@ await forEachBackend('replies', (ctx) => {
       const schema = doc.paths[template]?.[method.toLowerCase()]?.responses?.[String(status)]?.content?.['application/json']?.schema;
       assert.ok(schema, `${method} ${template} ${status}: schema published`);
       const validate = ajv.compile(schema);
-      assert.ok(validate(r.body), `${method} ${template} ${status}: ${JSON.stringify(validate.errors)} in ${JSON.stringify(r.body).slice(0, 400)}`);
+      assert.ok(
+        validate(r.body),
+        `${method} ${template} ${status}: ${JSON.stringify(validate.errors)} in ${JSON.stringify(r.body).slice(0, 400)}`,
+      );
       checked.add(`${method} ${template}`);
       return r.body;
     };
@@ -79,7 +90,12 @@ await forEachBackend('replies', (ctx) => {
     check('GET', '/api/health', await srv.api.get('/api/health'));
     const name = unique('rp');
     const pw = 'correct horse battery';
-    const signup = check('POST', '/api/auth/signup', await srv.api.post('/api/auth/signup', { email: `${name}@example.com`, username: name, password: pw }), 201);
+    const signup = check(
+      'POST',
+      '/api/auth/signup',
+      await srv.api.post('/api/auth/signup', { email: `${name}@example.com`, username: name, password: pw }),
+      201,
+    );
     assert.equal(signup.user.status, null);
     assert.equal(signup.user.deactivatedAt, null);
     const signin = check('POST', '/api/auth/signin', await srv.api.post('/api/auth/signin', { login: name, password: pw }));
@@ -107,20 +123,44 @@ await forEachBackend('replies', (ctx) => {
     assert.deepEqual(dmItem.dmUserIds, [b.id, owner.id].sort(), 'the member view of a DM');
     assert.equal(mine.find((c: any) => c.id === ch.id).dmUserIds, null, 'null for a channel, not dropped');
     const browse = check('GET', '/api/channels', await b.api.get('/api/channels?browse=public')).channels;
-    assert.ok(browse.every((c: any) => !('unreadCount' in c)), 'browse lists plain channels');
+    assert.ok(
+      browse.every((c: any) => !('unreadCount' in c)),
+      'browse lists plain channels',
+    );
 
-    const m = check('POST', '/api/channels/{id}/messages', await b.api.post(`/api/channels/${ch.id}/messages`, { text: `hi @${owner.username}`, clientMsgId: 'rp-1' }), 201);
+    const m = check(
+      'POST',
+      '/api/channels/{id}/messages',
+      await b.api.post(`/api/channels/${ch.id}/messages`, { text: `hi @${owner.username}`, clientMsgId: 'rp-1' }),
+      201,
+    );
     assert.equal(m.editedAt, null);
     assert.equal(m.clientMsgId, 'rp-1');
-    assert.equal(check('POST', '/api/channels/{id}/messages', await b.api.post(`/api/channels/${ch.id}/messages`, { text: `hi @${owner.username}`, clientMsgId: 'rp-1' })).id, m.id);
+    assert.equal(
+      check(
+        'POST',
+        '/api/channels/{id}/messages',
+        await b.api.post(`/api/channels/${ch.id}/messages`, { text: `hi @${owner.username}`, clientMsgId: 'rp-1' }),
+      ).id,
+      m.id,
+    );
     const plain = check('POST', '/api/channels/{id}/messages', await b.api.post(`/api/channels/${ch.id}/messages`, { text: 'no id' }), 201);
     assert.equal(plain.clientMsgId, null);
-    const reply = check('POST', '/api/channels/{id}/messages', await owner.api.post(`/api/channels/${ch.id}/messages`, { text: 'a reply', parentId: m.id }), 201);
+    const reply = check(
+      'POST',
+      '/api/channels/{id}/messages',
+      await owner.api.post(`/api/channels/${ch.id}/messages`, { text: 'a reply', parentId: m.id }),
+      201,
+    );
     assert.equal(reply.parentId, m.id);
     check('GET', '/api/channels/{id}/messages', await b.api.get(`/api/channels/${ch.id}/messages`));
     assert.equal(check('GET', '/api/messages/{id}', await b.api.get(`/api/messages/${m.id}`)).replyCount, 1);
     assert.ok(check('PATCH', '/api/messages/{id}', await b.api.patch(`/api/messages/${m.id}`, { text: 'edited' })).editedAt);
-    assert.equal(check('PUT', '/api/messages/{id}/reactions/{emoji}', await owner.api.put(`/api/messages/${m.id}/reactions/thumbsup`)).reactions[0].count, 1);
+    assert.equal(
+      check('PUT', '/api/messages/{id}/reactions/{emoji}', await owner.api.put(`/api/messages/${m.id}/reactions/thumbsup`)).reactions[0]
+        .count,
+      1,
+    );
     check('DELETE', '/api/messages/{id}/reactions/{emoji}', await owner.api.del(`/api/messages/${m.id}/reactions/thumbsup`));
     assert.equal(check('GET', '/api/messages/{id}/thread', await b.api.get(`/api/messages/${m.id}/thread`)).replies.length, 1);
     assert.ok(check('DELETE', '/api/messages/{id}', await b.api.del(`/api/messages/${plain.id}`)).deletedAt);
@@ -132,7 +172,12 @@ await forEachBackend('replies', (ctx) => {
 
     check('POST', '/api/admin/invites', await owner.api.post('/api/admin/invites', {}), 201);
     const bulkName = unique('rk');
-    check('POST', '/api/admin/users/bulk', await owner.api.post('/api/admin/users/bulk', { users: [{ email: `${bulkName}@example.com`, username: bulkName, password: pw }] }), 201);
+    check(
+      'POST',
+      '/api/admin/users/bulk',
+      await owner.api.post('/api/admin/users/bulk', { users: [{ email: `${bulkName}@example.com`, username: bulkName, password: pw }] }),
+      201,
+    );
     check('PATCH', '/api/admin/users/{id}', await owner.api.patch(`/api/admin/users/${signup.user.id}`, { role: 'moderator' }));
     assert.ok(check('DELETE', '/api/channels/{id}', await owner.api.del(`/api/channels/${ch.id}`)).archivedAt);
     assert.ok(checked.size >= 28, `${checked.size} routes checked`);

@@ -27,8 +27,18 @@ await forEachBackend('sessions', (ctx) => {
       assert.ok(codes.includes('REFRESH_REUSED'), `trial ${trial}: ${codes}`);
       for (const c of codes) assert.ok(c === 'REFRESH_REUSED' || c === 'TOKEN_INVALID', c);
       // The winner's successor was revoked with the family, and so is its access token.
-      assertError(await srv.api.post('/api/auth/refresh', { refreshToken: won[0].body.refreshToken }), 401, 'TOKEN_INVALID', `trial ${trial} successor`);
-      assertError(await srv.api.as(won[0].body.accessToken).get('/api/users/me'), 401, 'TOKEN_INVALID', `trial ${trial} winner access token`);
+      assertError(
+        await srv.api.post('/api/auth/refresh', { refreshToken: won[0].body.refreshToken }),
+        401,
+        'TOKEN_INVALID',
+        `trial ${trial} successor`,
+      );
+      assertError(
+        await srv.api.as(won[0].body.accessToken).get('/api/users/me'),
+        401,
+        'TOKEN_INVALID',
+        `trial ${trial} winner access token`,
+      );
       assertError(await srv.api.as(s.accessToken).get('/api/users/me'), 401, 'TOKEN_INVALID', `trial ${trial} original access token`);
     }
     assert.equal(winners, 30);
@@ -62,7 +72,10 @@ await forEachBackend('sessions', (ctx) => {
     await srv.api.post('/api/auth/signout', { refreshToken: u.refreshToken });
     const revoked = await srv.running.store.tokens.revokedSince(new Date(Date.now() - 60_000).toISOString());
     const sid = JSON.parse(Buffer.from(u.token.split('.')[1], 'base64url').toString()).sid;
-    assert.ok(revoked.some((r) => r.familyId === sid && r.userId === u.id), 'the family is listed for the start-up read');
+    assert.ok(
+      revoked.some((r) => r.familyId === sid && r.userId === u.id),
+      'the family is listed for the start-up read',
+    );
   });
 
   it('a demoted moderator loses moderator actions at once with the same access token', async () => {
@@ -85,7 +98,12 @@ await forEachBackend('sessions', (ctx) => {
     const second = await signin(srv, u.username);
     const member = await srv.user('m');
     assertError(await member.api.patch(`/api/admin/users/${u.id}`, { deactivated: true }), 403, 'FORBIDDEN', 'member deactivates');
-    assertError(await srv.owner.api.patch(`/api/admin/users/${srv.owner.id}`, { deactivated: true }), 403, 'FORBIDDEN', 'owner deactivates self');
+    assertError(
+      await srv.owner.api.patch(`/api/admin/users/${srv.owner.id}`, { deactivated: true }),
+      403,
+      'FORBIDDEN',
+      'owner deactivates self',
+    );
     assertError(await srv.owner.api.patch(`/api/admin/users/${u.id}`, {}), 400, 'VALIDATION_FAILED', 'empty patch');
     assertError(await srv.owner.api.patch(`/api/admin/users/${u.id}`, { deactivated: 'yes' }), 400, 'VALIDATION_FAILED', 'non-boolean');
 
@@ -96,7 +114,12 @@ await forEachBackend('sessions', (ctx) => {
     assertError(await srv.api.as(second.accessToken).get('/api/users/me'), 403, 'ACCOUNT_DEACTIVATED', 'second session');
     assertError(await srv.api.post('/api/auth/refresh', { refreshToken: u.refreshToken }), 401, 'TOKEN_INVALID', 'refresh');
     assertError(await srv.api.post('/api/auth/refresh', { refreshToken: second.refreshToken }), 401, 'TOKEN_INVALID', 'refresh 2');
-    assertError(await srv.api.post('/api/auth/signin', { login: u.username, password: 'wrong password' }), 401, 'INVALID_CREDENTIALS', 'wrong password tells nothing');
+    assertError(
+      await srv.api.post('/api/auth/signin', { login: u.username, password: 'wrong password' }),
+      401,
+      'INVALID_CREDENTIALS',
+      'wrong password tells nothing',
+    );
     assertError(await srv.api.post('/api/auth/signin', { login: u.username, password: PW }), 403, 'ACCOUNT_DEACTIVATED', 'sign-in');
 
     const back = ok(await srv.owner.api.patch(`/api/admin/users/${u.id}`, { deactivated: false }));

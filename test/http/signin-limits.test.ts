@@ -22,7 +22,7 @@ async function attempt(srv: TestServer, login: string, password: string, ip: str
 await forEachBackend(
   'sign-in limits',
   (ctx) => {
-    it('an attacker failing with the victim\'s username and email from other IPs does not stop the victim (slowed, not blocked) from a known IP', async () => {
+    it("an attacker failing with the victim's username and email from other IPs does not stop the victim (slowed, not blocked) from a known IP", async () => {
       const srv = ctx.server();
       const v = await srv.user('victim');
       const email = `${v.username}@example.test`;
@@ -34,7 +34,11 @@ await forEachBackend(
       assert.equal(await attempt(srv, v.username, PW, X1), 'RATE_LIMITED', '(account, X1) is blocked, even with the right password');
       // Email and username count on one account counter: 5 more by email reach the account limit (10).
       for (let i = 0; i < 5; i++) assert.equal(await attempt(srv, email.toUpperCase(), 'guess-' + i, X2), 'INVALID_CREDENTIALS');
-      assert.equal(await attempt(srv, v.username, 'guess-x', '203.0.113.3'), 'RATE_LIMITED', 'a fresh attacker IP is blocked at the account limit');
+      assert.equal(
+        await attempt(srv, v.username, 'guess-x', '203.0.113.3'),
+        'RATE_LIMITED',
+        'a fresh attacker IP is blocked at the account limit',
+      );
       assert.equal(await attempt(srv, email, PW, '203.0.113.4'), 'RATE_LIMITED', 'also by email, also with the right password');
       const t0 = Date.now();
       assert.equal(await attempt(srv, v.username, PW, Y), `ok:${v.id}`, 'the victim still signs in from Y');

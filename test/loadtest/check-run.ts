@@ -12,8 +12,11 @@ type M = { type: string; count?: number; rate?: number | null; value?: number | 
 
 export function checkRun(dir: string, scenarios: string[]): { problems: string[]; summary: any } {
   const problems: string[] = [];
-  const expect = (cond: boolean, what: string) => { if (!cond) problems.push(what); };
-  for (const f of ['config.json', 'environment.json', 'summary.json', 'summary.md', 'samples/process.ndjson']) expect(existsSync(join(dir, f)), `missing ${f}`);
+  const expect = (cond: boolean, what: string) => {
+    if (!cond) problems.push(what);
+  };
+  for (const f of ['config.json', 'environment.json', 'summary.json', 'summary.md', 'samples/process.ndjson'])
+    expect(existsSync(join(dir, f)), `missing ${f}`);
   const s = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
   expect(s.run.errors.length === 0, `run errors: ${s.run.errors.join(' | ').slice(0, 500)}`);
   for (const name of scenarios) {
@@ -26,7 +29,12 @@ export function checkRun(dir: string, scenarios: string[]): { problems: string[]
     const p = join(dir, 'histograms', `${sc}.json`);
     if (!existsSync(p)) return {};
     const h = JSON.parse(readFileSync(p, 'utf8')) as Record<string, { count: number; data: string }>;
-    return Object.fromEntries(Object.entries(h).map(([k, v]) => { expect(decodeHist(v.data).totalCount === v.count, `${sc}/${k}: stored count differs from its data`); return [k, v.count]; }));
+    return Object.fromEntries(
+      Object.entries(h).map(([k, v]) => {
+        expect(decodeHist(v.data).totalCount === v.count, `${sc}/${k}: stored count differs from its data`);
+        return [k, v.count];
+      }),
+    );
   };
   const hc = (sc: string, name: string) => stored(sc)[name] ?? 0;
   if (s.scenarios.messages) {
@@ -34,7 +42,10 @@ export function checkRun(dir: string, scenarios: string[]): { problems: string[]
     const size = s.scenarios.messages.info.channelSize;
     expect(sent > 0, 'messages: nothing sent');
     expect(c('messages', 'msg_setup_connect_errors') === 0, 'messages: some members could not connect');
-    expect(met('messages', 'msg_receipts').count === sent * size, `messages: received ${met('messages', 'msg_receipts').count} ≠ sent ${sent} × ${size} online recipients`);
+    expect(
+      met('messages', 'msg_receipts').count === sent * size,
+      `messages: received ${met('messages', 'msg_receipts').count} ≠ sent ${sent} × ${size} online recipients`,
+    );
     expect(met('messages', 'msg_expected_receipts').count === sent * size, 'messages: expected receipts ≠ sent × recipients');
     expect(met('messages', 'msg_receipts_missing').count === 0, 'messages: receipts missing');
     expect(hc('messages', 'msg_send') === sent, `messages: send histogram ${hc('messages', 'msg_send')} ≠ accepted sends ${sent}`);
@@ -47,7 +58,10 @@ export function checkRun(dir: string, scenarios: string[]): { problems: string[]
     const exp = met('ws', 'ws_msgs_expected').count!;
     const got = met('ws', 'ws_msgs_received').count!;
     expect(met('ws', 'ws_sessions').count! > 0, 'ws: no session');
-    expect(got + met('ws', 'ws_msgs_recipient_left').count! + met('ws', 'ws_msgs_missing').count! === exp, 'ws: received + left + missing ≠ expected');
+    expect(
+      got + met('ws', 'ws_msgs_recipient_left').count! + met('ws', 'ws_msgs_missing').count! === exp,
+      'ws: received + left + missing ≠ expected',
+    );
     expect(met('ws', 'ws_msgs_missing').count === 0, 'ws: receipts missing');
     expect(hc('ws', 'ws_connecting') === met('ws', 'ws_sessions').count, 'ws: connect histogram ≠ successful connects');
     expect(hc('ws', 'ws_msg_e2e') === got, 'ws: e2e histogram ≠ receipts');
@@ -58,9 +72,15 @@ export function checkRun(dir: string, scenarios: string[]): { problems: string[]
     const reqs = met('api', 'api_reqs').count!;
     const errs = met('api', 'api_errors').count!;
     expect(reqs > 0, 'api: no request');
-    expect(hc('api', 'api_req_duration') === reqs - errs, `api: latency samples ${hc('api', 'api_req_duration')} ≠ successful requests ${reqs - errs}`);
+    expect(
+      hc('api', 'api_req_duration') === reqs - errs,
+      `api: latency samples ${hc('api', 'api_req_duration')} ≠ successful requests ${reqs - errs}`,
+    );
     for (const row of s.scenarios.api.tables.endpoints) {
-      expect(hc('api', `api_req_duration:${row.key}`) === row.requests - row.errors, `api: ${row.key} latency samples ≠ successful requests`);
+      expect(
+        hc('api', `api_req_duration:${row.key}`) === row.requests - row.errors,
+        `api: ${row.key} latency samples ≠ successful requests`,
+      );
     }
   }
   return { problems, summary: s };

@@ -5,7 +5,16 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { profileConfig, applyPatch, setToPatch, parseDuration, targetAt, stagesDuration, normalize, PROFILES } from '../../src/loadtest/config.js';
+import {
+  profileConfig,
+  applyPatch,
+  setToPatch,
+  parseDuration,
+  targetAt,
+  stagesDuration,
+  normalize,
+  PROFILES,
+} from '../../src/loadtest/config.js';
 import { parseArgs, loadtestCommand } from '../../src/loadtest/cli.js';
 
 test('profiles: smoke is small and short, quick holds 10,000 users, full is the template', () => {
@@ -20,7 +29,13 @@ test('profiles: smoke is small and short, quick holds 10,000 users, full is the 
   assert.equal(quick.api.vus, 100);
   assert.deepEqual(quick.thresholds.msg_e2e, ['p(95)<25', 'p(99)<50']);
   const full = profileConfig('full');
-  assert.deepEqual(full.ws.stages, [{ duration: 300, target: 1000 }, { duration: 300, target: 5000 }, { duration: 300, target: 10_000 }, { duration: 1800, target: 10_000 }, { duration: 600, target: 0 }]);
+  assert.deepEqual(full.ws.stages, [
+    { duration: 300, target: 1000 },
+    { duration: 300, target: 5000 },
+    { duration: 300, target: 10_000 },
+    { duration: 1800, target: 10_000 },
+    { duration: 600, target: 0 },
+  ]);
   assert.equal(full.messages.duration, 600);
   assert.equal(full.messages.channels, 100);
   assert.equal(full.api.duration, 300);
@@ -47,7 +62,11 @@ test('durations: numbers, s, m, h, ms', () => {
 });
 
 test('patches deep-merge; thresholds merge per metric; [] removes one', () => {
-  const c = applyPatch(profileConfig('smoke'), { messages: { rate: '200', duration: '2m' }, ws: { stages: [{ duration: '30s', target: 10 }] }, thresholds: { msg_e2e: ['p(95)<30'], api_req_failed: [] } });
+  const c = applyPatch(profileConfig('smoke'), {
+    messages: { rate: '200', duration: '2m' },
+    ws: { stages: [{ duration: '30s', target: 10 }] },
+    thresholds: { msg_e2e: ['p(95)<30'], api_req_failed: [] },
+  });
   assert.equal(c.messages.rate, 200);
   assert.equal(c.messages.duration, 120);
   assert.equal(c.messages.channels, 5, 'untouched keys keep the profile value');
@@ -75,7 +94,11 @@ test('--set builds a nested patch, JSON values parsed', () => {
 });
 
 test('stages: k6 ramping semantics', () => {
-  const st = [{ duration: 10, target: 100 }, { duration: 10, target: 100 }, { duration: 5, target: 0 }];
+  const st = [
+    { duration: 10, target: 100 },
+    { duration: 10, target: 100 },
+    { duration: 5, target: 0 },
+  ];
   assert.equal(targetAt(st, 0), 0);
   assert.equal(targetAt(st, 5), 50);
   assert.equal(targetAt(st, 15), 100);
@@ -87,8 +110,32 @@ test('command line: flags, JSON file, shorthands and usage errors', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lt-cfg-'));
   const file = join(dir, 'o.json');
   writeFileSync(file, JSON.stringify({ api: { vus: 7 }, messages: { rate: 5 } }));
-  const p = parseArgs(['--spawn', 'postgres', '--redis', '--nodes', '2', '--profile', 'quick', '--config', file, '--rate', '12', '--users=300', '--duration', '30s',
-    '--channel-size', '5', '--set', 'ws.churnPerSec=0', '--threshold', 'msg_e2e=p(95)<10,max<100', '--scenarios', 'messages,api', '--out', join(dir, 'run')]);
+  const p = parseArgs([
+    '--spawn',
+    'postgres',
+    '--redis',
+    '--nodes',
+    '2',
+    '--profile',
+    'quick',
+    '--config',
+    file,
+    '--rate',
+    '12',
+    '--users=300',
+    '--duration',
+    '30s',
+    '--channel-size',
+    '5',
+    '--set',
+    'ws.churnPerSec=0',
+    '--threshold',
+    'msg_e2e=p(95)<10,max<100',
+    '--scenarios',
+    'messages,api',
+    '--out',
+    join(dir, 'run'),
+  ]);
   const c = p.opts.cfg;
   assert.equal(c.profile, 'quick');
   assert.equal(c.api.vus, 7);
@@ -101,10 +148,29 @@ test('command line: flags, JSON file, shorthands and usage errors', () => {
   assert.equal(c.ws.churnPerSec, 0);
   assert.deepEqual(c.thresholds.msg_e2e, ['p(95)<10', 'max<100']);
   assert.deepEqual(c.scenarios, ['messages', 'api']);
-  assert.deepEqual(p.opts.spawn && { store: p.opts.spawn.store, redis: p.opts.spawn.redis, nodes: p.opts.spawn.nodes }, { store: 'postgres', redis: true, nodes: 2 });
-  for (const bad of [[], ['--target', 'x', '--spawn', 'sqlite'], ['--spawn', 'mysql'], ['--spawn', 'sqlite', '--nodes', '2'], ['--target', 'ftp://h'], ['--spawn', 'sqlite', '--scenarios', 'upload'],
-    ['--spawn', 'sqlite', '--bogus'], ['--spawn', 'sqlite', '--rate'], ['--spawn', 'sqlite', '--profile', 'huge'], ['--spawn', 'sqlite', '--config', join(dir, 'missing.json')], ['--spawn', 'sqlite', '--admin', 'nocolon']]) {
-    assert.throws(() => parseArgs(bad), (e: Error) => e.constructor.name === 'UsageError', `usage error for ${bad.join(' ')}`);
+  assert.deepEqual(p.opts.spawn && { store: p.opts.spawn.store, redis: p.opts.spawn.redis, nodes: p.opts.spawn.nodes }, {
+    store: 'postgres',
+    redis: true,
+    nodes: 2,
+  });
+  for (const bad of [
+    [],
+    ['--target', 'x', '--spawn', 'sqlite'],
+    ['--spawn', 'mysql'],
+    ['--spawn', 'sqlite', '--nodes', '2'],
+    ['--target', 'ftp://h'],
+    ['--spawn', 'sqlite', '--scenarios', 'upload'],
+    ['--spawn', 'sqlite', '--bogus'],
+    ['--spawn', 'sqlite', '--rate'],
+    ['--spawn', 'sqlite', '--profile', 'huge'],
+    ['--spawn', 'sqlite', '--config', join(dir, 'missing.json')],
+    ['--spawn', 'sqlite', '--admin', 'nocolon'],
+  ]) {
+    assert.throws(
+      () => parseArgs(bad),
+      (e: Error) => e.constructor.name === 'UsageError',
+      `usage error for ${bad.join(' ')}`,
+    );
   }
   rmSync(dir, { recursive: true, force: true });
 });
@@ -113,8 +179,14 @@ test('loadtestCommand: --help is 0, a usage error is 2', async () => {
   const w = process.stdout.write.bind(process.stdout);
   const e = process.stderr.write.bind(process.stderr);
   let out = '';
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { out += s; return true; }) as typeof process.stderr.write;
+  process.stdout.write = ((s: string) => {
+    out += s;
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => {
+    out += s;
+    return true;
+  }) as typeof process.stderr.write;
   try {
     assert.equal(await loadtestCommand(['--help']), 0);
     assert.match(out, /--spawn sqlite\|postgres/);
@@ -128,11 +200,22 @@ test('loadtestCommand: --help is 0, a usage error is 2', async () => {
 
 test('thresholds: a typo in a metric name or a statistic the engine cannot give is an error at start', () => {
   const c = profileConfig('smoke');
-  assert.throws(() => applyPatch(c, { thresholds: { ws_msgs_mising: ['count<1'] } }), /thresholds\.ws_msgs_mising: no scenario reports a metric "ws_msgs_mising" \(did you mean "ws_msgs_missing"\?\)/);
+  assert.throws(
+    () => applyPatch(c, { thresholds: { ws_msgs_mising: ['count<1'] } }),
+    /thresholds\.ws_msgs_mising: no scenario reports a metric "ws_msgs_mising" \(did you mean "ws_msgs_missing"\?\)/,
+  );
   assert.throws(() => applyPatch(c, { thresholds: { msg_e2e: ['p(99.9)<100'] } }), /p\(99\.9\) is not computed/);
   assert.throws(() => applyPatch(c, { thresholds: { msg_rate_achieved: ['rate>0.9'] } }), /gauge metric does not have/);
-  for (const argv of [['--threshold', 'msg_e2ee=p(95)<10'], ['--threshold', 'msg_e2e=p(99.99)<10'], ['--set', 'thresholds.api_req_durations=["p(95)<5"]']]) {
-    assert.throws(() => parseArgs(['--spawn', 'sqlite', ...argv]), (e: Error) => e.constructor.name === 'UsageError' && /thresholds\.|not computed/.test(e.message), `usage error for ${argv.join(' ')}`);
+  for (const argv of [
+    ['--threshold', 'msg_e2ee=p(95)<10'],
+    ['--threshold', 'msg_e2e=p(99.99)<10'],
+    ['--set', 'thresholds.api_req_durations=["p(95)<5"]'],
+  ]) {
+    assert.throws(
+      () => parseArgs(['--spawn', 'sqlite', ...argv]),
+      (e: Error) => e.constructor.name === 'UsageError' && /thresholds\.|not computed/.test(e.message),
+      `usage error for ${argv.join(' ')}`,
+    );
   }
   // A threshold on a known metric of a scenario left out of this run stays allowed (reported "not evaluated").
   const p = parseArgs(['--spawn', 'sqlite', '--scenarios', 'api', '--threshold', 'ws_msgs_missing=count<1']);

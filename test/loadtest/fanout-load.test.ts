@@ -9,18 +9,30 @@ import { Load, type Target } from '../../bench/fanout-load.js';
 const root = new URL('../..', import.meta.url).pathname;
 
 test('bench:fanout generator: every outcome counted (acked, unanswered), lost deliveries of unanswered messages included', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-ws-server.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-ws-server.ts'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
-      child.stdout!.on('data', (d) => { out += d; const m = /listening on http:\/\/(\S+)/.exec(out); if (m) resolve(`ws://${m[1]}`); });
+      child.stdout!.on('data', (d) => {
+        out += d;
+        const m = /listening on http:\/\/(\S+)/.exec(out);
+        if (m) resolve(`ws://${m[1]}`);
+      });
       child.once('exit', (code) => reject(new Error(`bare server exited ${code}`)));
     });
     const users = 20;
     const size = 5;
     const target = (channelIds: string[]): Target => ({
-      name: 'bare', users, channelIds, channelOf: (i) => Math.floor(i / size), membersOf: (c) => Array.from({ length: size }, (_, k) => c * size + k),
-      url: (i) => `${url}/?u=${i}&c=c${Math.floor(i / size)}`, protocols: () => undefined,
+      name: 'bare',
+      users,
+      channelIds,
+      channelOf: (i) => Math.floor(i / size),
+      membersOf: (c) => Array.from({ length: size }, (_, k) => c * size + k),
+      url: (i) => `${url}/?u=${i}&c=c${Math.floor(i / size)}`,
+      protocols: () => undefined,
     });
     const ok = new Load(target(['c0', 'c1', 'c2', 'c3']));
     assert.equal((await ok.connectAll(10)).failed, 0);

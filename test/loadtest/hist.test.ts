@@ -5,7 +5,19 @@
 // (a failure) when the run gives no figure for them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { newHist, recordMs, encodeHist, decodeHist, mergeEncoded, summarizeHist, summarizeEncoded, HistSet, CLOCK_ERROR_PREFIX, clockErrorsOf, reportClockErrors } from '../../src/loadtest/hist.js';
+import {
+  newHist,
+  recordMs,
+  encodeHist,
+  decodeHist,
+  mergeEncoded,
+  summarizeHist,
+  summarizeEncoded,
+  HistSet,
+  CLOCK_ERROR_PREFIX,
+  clockErrorsOf,
+  reportClockErrors,
+} from '../../src/loadtest/hist.js';
 import { evaluateThresholds, parseThreshold, validateThreshold, counter, rate, gauge } from '../../src/loadtest/metrics.js';
 
 test('merging encoded histograms equals recording everything in one', () => {
@@ -61,10 +73,23 @@ test('thresholds: k6 expressions against trend, counter, rate and gauge metrics'
   const h = newHist();
   for (let i = 1; i <= 100; i++) recordMs(h, i);
   const metrics = {
-    msg_e2e: summarizeHist(h), api_reqs: counter(100, 10), api_errors: counter(3, 10), msg_delivery_success: rate(99, 1),
-    msg_rate_achieved: gauge(995), msg_send: summarizeEncoded(undefined),
+    msg_e2e: summarizeHist(h),
+    api_reqs: counter(100, 10),
+    api_errors: counter(3, 10),
+    msg_delivery_success: rate(99, 1),
+    msg_rate_achieved: gauge(995),
+    msg_send: summarizeEncoded(undefined),
   };
-  const v = evaluateThresholds({ msg_e2e: ['p(95)<96', 'p(99)<50', 'avg<=50.6', 'max<2000', 'med<51'], api_errors: ['count<5'], msg_delivery_success: ['rate>0.98'], msg_rate_achieved: ['value>=990'], msg_send: ['p(95)<1'] }, metrics);
+  const v = evaluateThresholds(
+    {
+      msg_e2e: ['p(95)<96', 'p(99)<50', 'avg<=50.6', 'max<2000', 'med<51'],
+      api_errors: ['count<5'],
+      msg_delivery_success: ['rate>0.98'],
+      msg_rate_achieved: ['value>=990'],
+      msg_send: ['p(95)<1'],
+    },
+    metrics,
+  );
   const by = (m: string, e: string) => v.find((x) => x.metric === m && x.expression === e)!;
   assert.equal(by('msg_e2e', 'p(95)<96').verdict, 'pass');
   assert.ok(Math.abs(by('msg_e2e', 'p(95)<96').actual! - 95) < 0.1, 'the figure checked is the p95 (3 significant digits)');
@@ -88,22 +113,39 @@ test('thresholds: a percentile the summary does not hold is refused at parse tim
   assert.throws(() => parseThreshold('p(75)<20'), /not computed/);
   assert.throws(() => validateThreshold('msg_rate_achieved', 'p(95)<1'), /uses p95, which a gauge metric does not have \(it has value\)/);
   assert.throws(() => validateThreshold('msg_e2e', 'value<1'), /trend metric does not have/);
-  assert.throws(() => validateThreshold('ws_msgs_mising', 'count<1'), /no scenario reports a metric "ws_msgs_mising" \(did you mean "ws_msgs_missing"\?\)/);
+  assert.throws(
+    () => validateThreshold('ws_msgs_mising', 'count<1'),
+    /no scenario reports a metric "ws_msgs_mising" \(did you mean "ws_msgs_missing"\?\)/,
+  );
   validateThreshold('api_req_duration_search', 'p(95)<50');
 });
 
 test('thresholds: count<N and empty figures are "not measured", never a pass', () => {
   const metrics = {
     // ws ran, but no chat message was expected: missing = 0 out of nothing.
-    ws_sessions: counter(40, 10), ws_connect_errors: counter(0, 10), ws_msgs_expected: counter(0, 10), ws_msgs_missing: counter(0, 10),
-    ws_connecting: summarizeEncoded(undefined), ws_max_concurrent: gauge(null),
+    ws_sessions: counter(40, 10),
+    ws_connect_errors: counter(0, 10),
+    ws_msgs_expected: counter(0, 10),
+    ws_msgs_missing: counter(0, 10),
+    ws_connecting: summarizeEncoded(undefined),
+    ws_max_concurrent: gauge(null),
     // messages ran and expected receipts: 0 unexpected disconnects is a measured 0.
-    msg_expected_receipts: counter(500, 10), msg_ws_disconnects_unexpected: counter(0, 10),
+    msg_expected_receipts: counter(500, 10),
+    msg_ws_disconnects_unexpected: counter(0, 10),
   };
-  const v = evaluateThresholds({
-    ws_msgs_missing: ['count<1'], ws_connect_errors: ['count<1'], ws_connecting: ['count<1000', 'p(95)<100'], ws_max_concurrent: ['value<5'],
-    msg_ws_disconnects_unexpected: ['count<1'], msg_e2e: ['p(95)<25'], api_req_failed: ['rate<0.01'], nonsense_metric: ['count<1'],
-  }, metrics);
+  const v = evaluateThresholds(
+    {
+      ws_msgs_missing: ['count<1'],
+      ws_connect_errors: ['count<1'],
+      ws_connecting: ['count<1000', 'p(95)<100'],
+      ws_max_concurrent: ['value<5'],
+      msg_ws_disconnects_unexpected: ['count<1'],
+      msg_e2e: ['p(95)<25'],
+      api_req_failed: ['rate<0.01'],
+      nonsense_metric: ['count<1'],
+    },
+    metrics,
+  );
   const by = (m: string, e: string) => v.find((x) => x.metric === m && x.expression === e)!;
   for (const [m, e, why] of [
     ['ws_msgs_missing', 'count<1', /not measured: nothing it could count \(ws_msgs_expected = 0\)/],
@@ -139,9 +181,17 @@ test('a negative or non-finite duration is a clock error: counted and reported, 
   assert.deepEqual(seen, ['msg_e2e', 'api_req_duration:search']);
   assert.equal(hs.clockErrors.get('msg_e2e'), 1);
   assert.equal(decodeHist(hs.take().msg_e2e).totalCount, 1, 'only the valid duration is in the histogram');
-  const counters = { msg_sent: 10, [`${CLOCK_ERROR_PREFIX}msg_e2e`]: 2, [`${CLOCK_ERROR_PREFIX}api_req_duration:search`]: 1, [`${CLOCK_ERROR_PREFIX}msg_send`]: 0 };
+  const counters = {
+    msg_sent: 10,
+    [`${CLOCK_ERROR_PREFIX}msg_e2e`]: 2,
+    [`${CLOCK_ERROR_PREFIX}api_req_duration:search`]: 1,
+    [`${CLOCK_ERROR_PREFIX}msg_send`]: 0,
+  };
   assert.deepEqual(clockErrorsOf(counters), { msg_e2e: 2, 'api_req_duration:search': 1 });
-  const metrics: Record<string, { type: string; clockErrors?: number }> = { msg_e2e: summarizeHist(h), api_req_duration_search: summarizeHist(h) };
+  const metrics: Record<string, { type: string; clockErrors?: number }> = {
+    msg_e2e: summarizeHist(h),
+    api_req_duration_search: summarizeHist(h),
+  };
   const notices = reportClockErrors('messages', counters, metrics);
   assert.equal(metrics.msg_e2e.clockErrors, 2);
   assert.equal(metrics.api_req_duration_search.clockErrors, 1);

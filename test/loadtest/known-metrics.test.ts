@@ -27,7 +27,7 @@ test('every scenario emits exactly the metrics it declares, with the declared ty
   }
 });
 
-test('a counter\'s basis names metrics of the same scenario', () => {
+test("a counter's basis names metrics of the same scenario", () => {
   for (const [scenario, decls] of Object.entries(KNOWN_METRICS)) {
     for (const [k, d] of Object.entries(decls)) {
       for (const b of d.of ?? []) assert.equal(findMetric(b)?.scenario, scenario, `${k}: basis ${b} is a metric of ${scenario}`);
@@ -37,6 +37,6 @@ test('a counter\'s basis names metrics of the same scenario', () => {
   assert.equal(findMetric('toString'), null, 'no prototype name passes as a metric');
 });
 
-test('the API endpoints are the config\'s API mix keys', () => {
+test("the API endpoints are the config's API mix keys", () => {
   assert.deepEqual([...API_ENDPOINTS].sort(), Object.keys(profileConfig('full').api.mix).sort());
 });

@@ -27,10 +27,18 @@ test('messages scenario: an unexpected drop is counted, resumed, and its missed 
     // Keep a handle on the scenario's sockets (the real client class, not a stand-in).
     const socks: NchatSocket[] = [];
     const connect = NchatSocket.prototype.connect;
-    NchatSocket.prototype.connect = function (this: NchatSocket, t: number) { if (!socks.includes(this)) socks.push(this); return connect.call(this, t); };
+    NchatSocket.prototype.connect = function (this: NchatSocket, t: number) {
+      if (!socks.includes(this)) socks.push(this);
+      return connect.call(this, t);
+    };
     const counters = new Map<string, number>();
     const ctx: WorkerContext = {
-      payload: plan.payloads[0], cfg, workerIndex: 0, tag, signal: new AbortController().signal, hists: new HistSet(),
+      payload: plan.payloads[0],
+      cfg,
+      workerIndex: 0,
+      tag,
+      signal: new AbortController().signal,
+      hists: new HistSet(),
       count: (k, n = 1) => void counters.set(k, (counters.get(k) ?? 0) + n),
       gauge: () => undefined,
       barrier: async () => {

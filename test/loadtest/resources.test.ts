@@ -43,23 +43,44 @@ test('collector: a child process that appears mid-interval is counted in its fir
   await c.start();
   try {
     // A child that burns ≥ 300 ms of its own CPU, says so, then idles until killed.
-    const child = spawn(process.execPath, ['-e', "const t=()=>{const u=process.cpuUsage();return (u.user+u.system)/1000};while(t()<300){}console.log('done');setInterval(()=>{},1000)"], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => child.stdout!.on('data', (d) => { if (String(d).includes('done')) resolve(); }));
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        "const t=()=>{const u=process.cpuUsage();return (u.user+u.system)/1000};while(t()<300){}console.log('done');setInterval(()=>{},1000)",
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) =>
+      child.stdout!.on('data', (d) => {
+        if (String(d).includes('done')) resolve();
+      }),
+    );
     await c.tick();
     child.kill();
     const row = c.rows.process.at(-1) as { generator: { workersCpu: number; workers: number }; dtMs: number };
     assert.ok(row.generator.workers >= 1, 'the child is seen');
     const min = (300 / row.dtMs) * 100 * 0.95; // ≥ 300 ms of CPU in dtMs (ticks are 10 ms)
-    assert.ok(row.generator.workersCpu >= min, `child CPU ${row.generator.workersCpu}% ≥ ${min.toFixed(1)}% (was 0: dropped at first sight)`);
+    assert.ok(
+      row.generator.workersCpu >= min,
+      `child CPU ${row.generator.workersCpu}% ≥ ${min.toFixed(1)}% (was 0: dropped at first sight)`,
+    );
   } finally {
     await c.stop();
   }
 });
 
-const quiet = { sinceMs: 1000, nodejs_eventloop_lag_mean_seconds: 0.010, nodejs_eventloop_lag_p50_seconds: 0.010, nodejs_eventloop_lag_p90_seconds: 0.011, nodejs_eventloop_lag_p99_seconds: 0.012, nodejs_eventloop_lag_max_seconds: 0.014 };
+const quiet = {
+  sinceMs: 1000,
+  nodejs_eventloop_lag_mean_seconds: 0.01,
+  nodejs_eventloop_lag_p50_seconds: 0.01,
+  nodejs_eventloop_lag_p90_seconds: 0.011,
+  nodejs_eventloop_lag_p99_seconds: 0.012,
+  nodejs_eventloop_lag_max_seconds: 0.014,
+};
 
 test('event-loop delay: scrapes merged into one histogram weighted by their delay counts; max exact', () => {
-  const bad = { ...quiet, nodejs_eventloop_lag_p99_seconds: 0.080, nodejs_eventloop_lag_max_seconds: 0.300 };
+  const bad = { ...quiet, nodejs_eventloop_lag_p99_seconds: 0.08, nodejs_eventloop_lag_max_seconds: 0.3 };
   const m = mergeLoopScrapes([...Array.from({ length: 99 }, () => quiet), bad]);
   assert.equal(m.scrapes, 100);
   assert.equal(m.count, 10_000, '100 delays per 1 s scrape at a 10 ms mean');
@@ -68,7 +89,14 @@ test('event-loop delay: scrapes merged into one histogram weighted by their dela
   assert.ok(Math.abs(m.p50! - 10) < 0.05, `p50 ${m.p50}`);
   assert.equal(m.max, 300);
   // A blocked loop samples rarely (mean 500 ms → 2 delays in 1 s): it weighs 2, not 100.
-  const blocked = { sinceMs: 1000, nodejs_eventloop_lag_mean_seconds: 0.5, nodejs_eventloop_lag_p50_seconds: 0.5, nodejs_eventloop_lag_p90_seconds: 0.9, nodejs_eventloop_lag_p99_seconds: 0.9, nodejs_eventloop_lag_max_seconds: 0.9 };
+  const blocked = {
+    sinceMs: 1000,
+    nodejs_eventloop_lag_mean_seconds: 0.5,
+    nodejs_eventloop_lag_p50_seconds: 0.5,
+    nodejs_eventloop_lag_p90_seconds: 0.9,
+    nodejs_eventloop_lag_p99_seconds: 0.9,
+    nodejs_eventloop_lag_max_seconds: 0.9,
+  };
   const w = mergeLoopScrapes([quiet, blocked]);
   assert.ok(w.count >= 102 && w.count <= 103, `count ${w.count}`);
   assert.equal(w.max, 900);
@@ -78,14 +106,26 @@ test('event-loop delay: scrapes merged into one histogram weighted by their dela
 });
 
 test('phases: a row belongs to the phase holding the middle of its interval; figures per phase', () => {
-  const proc = [1000, 2000, 3000, 4000, 5000].map((ts, i) => ({ ts, dtMs: 1000, node0: { cpu: [10, 20, 90, 95, 30][i], rssBytes: 100 * 1048576 }, generator: { cpu: 5, rssBytes: 0 } }));
+  const proc = [1000, 2000, 3000, 4000, 5000].map((ts, i) => ({
+    ts,
+    dtMs: 1000,
+    node0: { cpu: [10, 20, 90, 95, 30][i], rssBytes: 100 * 1048576 },
+    generator: { cpu: 5, rssBytes: 0 },
+  }));
   const nm = [
     { ts: 2000, node: 0, ...quiet },
     { ts: 4000, node: 0, ...quiet, nodejs_eventloop_lag_max_seconds: 0.05 },
   ];
   const rows = { process: proc, node_metrics: nm };
-  const phases = [{ name: 'ws setup', from: 0, to: 2000 }, { name: 'ws', from: 2000, to: 4200 }];
-  assert.deepEqual(rowsIn(rows, phases[1]).process.map((r) => r.ts), [3000, 4000], 'midpoints 2500 and 3500; 4500 is after the phase');
+  const phases = [
+    { name: 'ws setup', from: 0, to: 2000 },
+    { name: 'ws', from: 2000, to: 4200 },
+  ];
+  assert.deepEqual(
+    rowsIn(rows, phases[1]).process.map((r) => r.ts),
+    [3000, 4000],
+    'midpoints 2500 and 3500; 4500 is after the phase',
+  );
   const by = resourcesByPhase(rows, 1, phases) as Record<string, any>;
   assert.equal(by['ws setup'].node0.cpu.avg, 15);
   assert.equal(by.ws.node0.cpu.avg, 92.5);

@@ -32,7 +32,10 @@ test('/proc: own CPU and RSS, the pid listening on a port, network and disk coun
 
 test('Prometheus text: first value per metric name, labels ignored', () => {
   const text = '# HELP x\nnodejs_eventloop_lag_p99_seconds 0.012\nprocess_cpu_seconds_total{a="b"} 3.5\nother 1\n';
-  assert.deepEqual(scrapeValues(text, ['nodejs_eventloop_lag_p99_seconds', 'process_cpu_seconds_total']), { nodejs_eventloop_lag_p99_seconds: 0.012, process_cpu_seconds_total: 3.5 });
+  assert.deepEqual(scrapeValues(text, ['nodejs_eventloop_lag_p99_seconds', 'process_cpu_seconds_total']), {
+    nodejs_eventloop_lag_p99_seconds: 0.012,
+    process_cpu_seconds_total: 3.5,
+  });
 });
 
 test('Redis INFO parsing', () => {
@@ -63,11 +66,10 @@ test('PostgreSQL sampler: transactions, activity, locks; pg_stat_statements reco
     if (s.statementsAvailable) {
       const st = fin.statements as { top: { query: string; calls: number }[]; slow: unknown[]; totalCalls: number };
       const ins = st.top.find((q) => /INSERT INTO t/i.test(q.query));
-      assert.ok(ins && ins.calls === 50, 'the run\'s INSERTs are among the top statements, counted over the run only');
+      assert.ok(ins && ins.calls === 50, "the run's INSERTs are among the top statements, counted over the run only");
       assert.ok(Array.isArray(st.slow));
       assert.ok(sample!.queriesPerSec !== null, 'query rate from pg_stat_statements');
-    }
-    else assert.equal(fin.statements, 'not collected: pg_stat_statements not in shared_preload_libraries');
+    } else assert.equal(fin.statements, 'not collected: pg_stat_statements not in shared_preload_libraries');
   } finally {
     await db.drop();
   }
@@ -90,7 +92,11 @@ test('Redis sampler: INFO deltas', async (t) => {
 
 test('Collector: a sample of every stream, not-applicable reasons for what a target lacks', async () => {
   const rows: [string, unknown][] = [];
-  const c = new Collector({ nodes: [], local: true, pgProcesses: false, redisProcesses: false, iface: 'lo' }, (s, r) => rows.push([s, r]), 100);
+  const c = new Collector(
+    { nodes: [], local: true, pgProcesses: false, redisProcesses: false, iface: 'lo' },
+    (s, r) => rows.push([s, r]),
+    100,
+  );
   await c.start();
   await new Promise((r) => setTimeout(r, 350));
   await c.stop();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { PoissonArrivals, FixedRateSchedule, seededRandom, seedOf } from '../../src/loadtest/schedule.js';
 import { saturation, holdsAt } from '../../bench/saturation.js';
 
-test('fixed rate: slot k is intended at start + k/rate, so a catch-up burst keeps each slot\'s own time', () => {
+test("fixed rate: slot k is intended at start + k/rate, so a catch-up burst keeps each slot's own time", () => {
   const s = new FixedRateSchedule(1000, 1000, 5000); // 1000 msg/s from t=1000 ms, 5 s
   assert.equal(s.intendedAt(0), 1000);
   assert.equal(s.intendedAt(250), 1250);
@@ -29,17 +29,26 @@ test('seeded RNG: same seed, same sequence; different seeds differ; values in [0
   const b = seededRandom(seedOf('abc0'));
   const c = seededRandom(seedOf('abc1'));
   const xs = Array.from({ length: 1000 }, () => a());
-  assert.deepEqual(Array.from({ length: 1000 }, () => b()), xs);
-  assert.notDeepEqual(Array.from({ length: 1000 }, () => c()), xs);
+  assert.deepEqual(
+    Array.from({ length: 1000 }, () => b()),
+    xs,
+  );
+  assert.notDeepEqual(
+    Array.from({ length: 1000 }, () => c()),
+    xs,
+  );
   assert.ok(xs.every((x) => x >= 0 && x < 1));
 });
 
-test('Poisson arrivals: count, exponential gaps (mean and CV ≈ 1), times independent of the loop\'s wake-ups', () => {
+test("Poisson arrivals: count, exponential gaps (mean and CV ≈ 1), times independent of the loop's wake-ups", () => {
   const rate = 100; // per second
   const run = (step: () => number) => {
     const p = new PoissonArrivals(seededRandom(42), 0);
     const out: number[] = [];
-    for (let now = 0; now < 200_000;) { now = Math.min(200_000, now + step()); out.push(...p.advance(now, rate)); }
+    for (let now = 0; now < 200_000; ) {
+      now = Math.min(200_000, now + step());
+      out.push(...p.advance(now, rate));
+    }
     return out;
   };
   const jitter = seededRandom(7);
@@ -50,7 +59,10 @@ test('Poisson arrivals: count, exponential gaps (mean and CV ≈ 1), times indep
   // 200 s at 100/s: 20,000 expected, σ ≈ 141.
   assert.ok(Math.abs(even.length - 20_000) < 5 * 141, `count ${even.length}`);
   const gaps = even.slice(1).map((t, i) => t - even[i]);
-  assert.ok(gaps.every((g) => g >= 0), 'in order');
+  assert.ok(
+    gaps.every((g) => g >= 0),
+    'in order',
+  );
   const mean = gaps.reduce((s, g) => s + g, 0) / gaps.length;
   const sd = Math.sqrt(gaps.reduce((s, g) => s + (g - mean) ** 2, 0) / gaps.length);
   assert.ok(Math.abs(mean - 10) < 0.5, `mean gap ${mean} ms`);
@@ -71,8 +83,17 @@ test('Poisson arrivals: rate 0 pauses; the rate that held is used; nextAt says w
   assert.ok(later.every((t) => t > next && t <= next + 1000));
 });
 
-const r = (rate: number, p95: number, extra: Partial<{ lost: number; unanswered: number; generatorCpuPct: number }> = {}) =>
-  ({ rate, p95, lost: 0, unanswered: 0, refused: 0, skipped: 0, closedUnexpectedly: 0, generatorCpuPct: 50, ...extra });
+const r = (rate: number, p95: number, extra: Partial<{ lost: number; unanswered: number; generatorCpuPct: number }> = {}) => ({
+  rate,
+  p95,
+  lost: 0,
+  unanswered: 0,
+  refused: 0,
+  skipped: 0,
+  closedUnexpectedly: 0,
+  generatorCpuPct: 50,
+  ...extra,
+});
 
 test('saturation: the highest rate before the first failing one; generator-bound when the generator was at ≥ 90%', () => {
   assert.equal(holdsAt(r(100, 49.9), 50), true);

@@ -18,7 +18,15 @@ import { pgSkipReason, adminUrl } from '../helpers/postgres.js';
 import { redisSkip, TEST_REDIS_URL } from '../helpers/redis.js';
 
 const SCENARIOS = ['ws', 'messages', 'api'];
-const CORRECTNESS = new Set(['ws_connect_errors', 'ws_connect_success', 'ws_msgs_missing', 'msg_delivery_success', 'msg_rate_achieved', 'msg_ws_disconnects_unexpected', 'api_req_failed']);
+const CORRECTNESS = new Set([
+  'ws_connect_errors',
+  'ws_connect_success',
+  'ws_msgs_missing',
+  'msg_delivery_success',
+  'msg_rate_achieved',
+  'msg_ws_disconnects_unexpected',
+  'api_req_failed',
+]);
 
 /** The header's claims, on the measured counts. */
 function assertCorrect(s: any) {
@@ -29,7 +37,8 @@ function assertCorrect(s: any) {
   };
   // No failed connection.
   assert.ok(count('ws', 'ws_sessions') > 0, 'ws: sessions opened');
-  for (const k of ['ws_connect_errors', 'ws_churn_errors', 'ws_reconnect_errors', 'ws_server_errors']) assert.equal(count('ws', k), 0, `ws: ${k}`);
+  for (const k of ['ws_connect_errors', 'ws_churn_errors', 'ws_reconnect_errors', 'ws_server_errors'])
+    assert.equal(count('ws', k), 0, `ws: ${k}`);
   assert.ok(count('ws', 'ws_churn_connects') > 0, 'ws: churn connections opened');
   assert.equal(count('messages', 'msg_setup_connect_errors'), 0, 'messages: every member connected');
   assert.equal(count('messages', 'msg_ws_disconnects_unexpected'), 0, 'messages: no recipient socket closed by the server');
@@ -41,7 +50,8 @@ function assertCorrect(s: any) {
   const sent = count('messages', 'msg_sent');
   assert.ok(sent > 0, 'messages: sent');
   assert.equal(sent, count('messages', 'msg_attempted'), 'messages: every attempted send accepted');
-  for (const k of ['msg_send_failed', 'msg_dropped_iterations', 'msg_delivery_failed', 'msg_receipts_missing']) assert.equal(count('messages', k), 0, `messages: ${k}`);
+  for (const k of ['msg_send_failed', 'msg_dropped_iterations', 'msg_delivery_failed', 'msg_receipts_missing'])
+    assert.equal(count('messages', k), 0, `messages: ${k}`);
   assert.equal(count('messages', 'msg_delivered'), sent, 'messages: every accepted message reached every online member');
   // The ws part's chat really ran: messages sent, acknowledged and received, none lost.
   const chat = count('ws', 'ws_msgs_sent');
@@ -59,19 +69,34 @@ async function smoke(spawn: { store: 'sqlite' | 'postgres'; redis: boolean; node
   const r = await runLoadtest({
     cfg: profileConfig('smoke'),
     spawn: { ...spawn, postgresUrl: adminUrl(), redisUrl: TEST_REDIS_URL },
-    outDir: out, argv: ['(test)'], signal: new AbortController().signal, log: (m) => logs.push(m), progress: false,
+    outDir: out,
+    argv: ['(test)'],
+    signal: new AbortController().signal,
+    log: (m) => logs.push(m),
+    progress: false,
   });
   const seconds = (Date.now() - t0) / 1000;
   const { problems, summary } = checkRun(r.dir, SCENARIOS);
-  const verdicts = (summary.thresholds as { metric: string; expression: string; actual: number | null; verdict: string }[]);
+  const verdicts = summary.thresholds as { metric: string; expression: string; actual: number | null; verdict: string }[];
   // Printed so a CI log shows the figures whichever way the run went.
-  console.log(`smoke ${spawn.store}${spawn.redis ? '+redis' : ''} x${spawn.nodes}: ${seconds.toFixed(1)} s, status ${summary.run.status}\n` +
-    verdicts.map((v) => `  ${v.metric} ${v.expression}: ${v.verdict} (${v.actual})`).join('\n') + `\n  notices: ${summary.notices.join(' | ')}`);
+  console.log(
+    `smoke ${spawn.store}${spawn.redis ? '+redis' : ''} x${spawn.nodes}: ${seconds.toFixed(1)} s, status ${summary.run.status}\n` +
+      verdicts.map((v) => `  ${v.metric} ${v.expression}: ${v.verdict} (${v.actual})`).join('\n') +
+      `\n  notices: ${summary.notices.join(' | ')}`,
+  );
   assert.deepEqual(problems, [], `data problems (run dir ${r.dir}); log:\n${logs.join('\n')}`);
-  for (const v of verdicts) if (CORRECTNESS.has(v.metric)) assert.equal(v.verdict, 'pass', `${v.metric} ${v.expression}: actual ${v.actual}`);
-  for (const m of CORRECTNESS) assert.ok(verdicts.some((v) => v.metric === m), `the smoke profile has a threshold on ${m}`);
+  for (const v of verdicts)
+    if (CORRECTNESS.has(v.metric)) assert.equal(v.verdict, 'pass', `${v.metric} ${v.expression}: actual ${v.actual}`);
+  for (const m of CORRECTNESS)
+    assert.ok(
+      verdicts.some((v) => v.metric === m),
+      `the smoke profile has a threshold on ${m}`,
+    );
   assertCorrect(summary);
-  assert.ok(summary.notices.some((n: string) => /NCHAT_LOADTEST_ALLOWANCE=1/.test(n)), 'rate-limit handling is stated');
+  assert.ok(
+    summary.notices.some((n: string) => /NCHAT_LOADTEST_ALLOWANCE=1/.test(n)),
+    'rate-limit handling is stated',
+  );
   assert.equal(summary.target.health[0].store, spawn.store);
   assert.ok(seconds < 90, `smoke profile took ${seconds} s (must stay under 90 s)`);
   rmSync(out, { recursive: true, force: true });
@@ -98,12 +123,30 @@ test('Ctrl-C (abort) stops cleanly and keeps what was measured', async () => {
   const out = mkdtempSync(join(tmpdir(), 'lt-abort-'));
   const ac = new AbortController();
   const cfg = profileConfig('smoke');
-  cfg.ws.stages = [{ duration: 3, target: 20 }, { duration: 60, target: 20 }];
+  cfg.ws.stages = [
+    { duration: 3, target: 20 },
+    { duration: 60, target: 20 },
+  ];
   const timer = setInterval(() => {
     // Abort once the ws scenario has run a few seconds (its timeline has rows).
-    try { if (readFileSync(join(out, 'timelines', 'ws.ndjson'), 'utf8').split('\n').length > 4) { ac.abort(); clearInterval(timer); } } catch { /* not yet */ }
+    try {
+      if (readFileSync(join(out, 'timelines', 'ws.ndjson'), 'utf8').split('\n').length > 4) {
+        ac.abort();
+        clearInterval(timer);
+      }
+    } catch {
+      /* not yet */
+    }
   }, 200);
-  const r = await runLoadtest({ cfg, spawn: { store: 'sqlite', redis: false, nodes: 1, postgresUrl: adminUrl(), redisUrl: TEST_REDIS_URL }, outDir: out, argv: ['(test)'], signal: ac.signal, log: () => undefined, progress: false });
+  const r = await runLoadtest({
+    cfg,
+    spawn: { store: 'sqlite', redis: false, nodes: 1, postgresUrl: adminUrl(), redisUrl: TEST_REDIS_URL },
+    outDir: out,
+    argv: ['(test)'],
+    signal: ac.signal,
+    log: () => undefined,
+    progress: false,
+  });
   clearInterval(timer);
   assert.equal(r.exitCode, 1);
   const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));

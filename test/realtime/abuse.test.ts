@@ -24,7 +24,12 @@ describe('realtime: bad input and abuse', () => {
 
   before(async () => {
     node = await startNode({
-      env: { NCHAT_WS_MAX_PAYLOAD: '4096', NCHAT_WS_FRAMES_PER_SEC: '20', NCHAT_WS_MAX_BUFFERED: String(256 * 1024), NCHAT_SEND_LIMIT: '1000000' },
+      env: {
+        NCHAT_WS_MAX_PAYLOAD: '4096',
+        NCHAT_WS_FRAMES_PER_SEC: '20',
+        NCHAT_WS_MAX_BUFFERED: String(256 * 1024),
+        NCHAT_SEND_LIMIT: '1000000',
+      },
     });
     alice = await signup(node, 'alice');
     bob = await signup(node, 'bob');
@@ -88,13 +93,19 @@ describe('realtime: bad input and abuse', () => {
     assert.equal((await a.waitFor((x) => x.type === 'error' && x.ref === pub.id)).code, 'NOT_A_MEMBER');
     assert.equal((await a.waitFor((x) => x.type === 'error' && x.ref === 'nonexistent')).code, 'NOT_FOUND');
     await a.waitFor((x) => x.type === 'resumed' && x.channelId === ch.id);
-    for (const [op, extra] of [['presence.query', {}], ['typing', {}]] as const) {
+    for (const [op, extra] of [
+      ['presence.query', {}],
+      ['typing', {}],
+    ] as const) {
       a.send({ op, channelId: priv.id, ref: `${op}-priv`, ...extra });
       assert.equal((await a.waitFor((x) => x.type === 'error' && x.ref === `${op}-priv`)).code, 'NOT_FOUND', op);
       a.send({ op, channelId: pub.id, ref: `${op}-pub`, ...extra });
       assert.equal((await a.waitFor((x) => x.type === 'error' && x.ref === `${op}-pub`)).code, 'NOT_A_MEMBER', op);
     }
-    assert.ok(!a.events.some((x) => (x.channelId === priv.id || x.channelId === pub.id) && x.type !== 'error'), 'nothing of the foreign channels leaked');
+    assert.ok(
+      !a.events.some((x) => (x.channelId === priv.id || x.channelId === pub.id) && x.type !== 'error'),
+      'nothing of the foreign channels leaked',
+    );
   });
 
   test('an oversize frame closes that socket with 1009 only', async () => {

@@ -21,18 +21,21 @@ async function cluster(redisUrl: string, n = 2): Promise<{ nodes: RunningServer[
   const dir = await mkdtemp(join(tmpdir(), 'nchat-cluster-'));
   const nodes: RunningServer[] = [];
   for (let i = 0; i < n; i++) {
-    const config = loadConfig({}, {
-      NCHAT_PORT: '0',
-      NCHAT_HOST: '127.0.0.1',
-      NCHAT_DATA_DIR: join(dir, String(i)),
-      NCHAT_DATABASE_URL: db.url,
-      NCHAT_DB_POOL_SIZE: '5',
-      NCHAT_REDIS_URL: redisUrl,
-      NCHAT_LOG_LEVEL: process.env.NCHAT_TEST_LOG ?? 'silent',
-      NCHAT_ARGON2_MEMORY_KIB: '1024',
-      NCHAT_SIGNIN_LIMIT_IP: '100000',
-      NCHAT_SEND_LIMIT: '100000',
-    });
+    const config = loadConfig(
+      {},
+      {
+        NCHAT_PORT: '0',
+        NCHAT_HOST: '127.0.0.1',
+        NCHAT_DATA_DIR: join(dir, String(i)),
+        NCHAT_DATABASE_URL: db.url,
+        NCHAT_DB_POOL_SIZE: '5',
+        NCHAT_REDIS_URL: redisUrl,
+        NCHAT_LOG_LEVEL: process.env.NCHAT_TEST_LOG ?? 'silent',
+        NCHAT_ARGON2_MEMORY_KIB: '1024',
+        NCHAT_SIGNIN_LIMIT_IP: '100000',
+        NCHAT_SEND_LIMIT: '100000',
+      },
+    );
     nodes.push(await startServer(config));
   }
   return {
@@ -84,7 +87,16 @@ describe('realtime: two nodes, PostgreSQL + Redis', { skip: skip || false }, () 
       await c.waitFor((e) => e.type === 'subscription' && e.channelId === priv.id && e.subscribed);
       await ok(alice.api.post(`/api/channels/${priv.id}/messages`, { text: 'psst carol' }), 201);
       await c.waitFor((e) => e.type === 'message.created' && e.message.text === 'psst carol');
-      assert.ok(!c.events.some((e) => e.type === 'presence' && e.userId === alice.id && e.status === 'online' && c.events.indexOf(e) < c.events.findIndex((x) => x.type === 'subscription')), 'no presence before sharing a channel');
+      assert.ok(
+        !c.events.some(
+          (e) =>
+            e.type === 'presence' &&
+            e.userId === alice.id &&
+            e.status === 'online' &&
+            c.events.indexOf(e) < c.events.findIndex((x) => x.type === 'subscription'),
+        ),
+        'no presence before sharing a channel',
+      );
       // @here on node A notifies bob, who is online on node B only: presence is cluster-wide.
       await ok(alice.api.post(`/api/channels/${ch.id}/messages`, { text: '@here standup' }), 201);
       const n = await b.waitFor((e) => e.type === 'notification');
@@ -116,7 +128,10 @@ describe('realtime: two nodes, PostgreSQL + Redis', { skip: skip || false }, () 
         for (;;) {
           const r = await invite();
           if (r.status === want) return (Date.now() - t0) / 1000;
-          assert.ok(Date.now() - t0 < 5500, `node B still answers ${r.status} ${JSON.stringify(r.body)} ${Date.now() - t0} ms after bob became ${role} on node A`);
+          assert.ok(
+            Date.now() - t0 < 5500,
+            `node B still answers ${r.status} ${JSON.stringify(r.body)} ${Date.now() - t0} ms after bob became ${role} on node A`,
+          );
           await new Promise((res) => setTimeout(res, 100));
         }
       };

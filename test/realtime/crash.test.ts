@@ -23,8 +23,15 @@ function nested(depth: number): unknown {
  */
 function legacyMessage(channelId: string, authorId: string, i: number) {
   return {
-    id: newId(), channelId, authorId, text: '\u0001'.repeat(16_000 - 3) + String(i).padStart(3, '0'), clientMsgId: null, parentId: null,
-    mentions: { userIds: [], channel: false, here: false }, fileIds: [], createdAt: new Date().toISOString(),
+    id: newId(),
+    channelId,
+    authorId,
+    text: '\u0001'.repeat(16_000 - 3) + String(i).padStart(3, '0'),
+    clientMsgId: null,
+    parentId: null,
+    mentions: { userIds: [], channel: false, here: false },
+    fileIds: [],
+    createdAt: new Date().toISOString(),
     notify: { mentionUserIds: [], allMembers: null, threadParticipants: false },
   };
 }
@@ -89,7 +96,8 @@ describe('realtime: crash regressions', () => {
       [null, 'null'],
     ];
     for (const [t, ref] of refused) a.send({ op: 'ping', t, ref });
-    for (const [, ref] of refused) assert.equal((await a.waitFor((x) => x.type === 'error' && x.ref === ref)).code, 'VALIDATION_FAILED', ref);
+    for (const [, ref] of refused)
+      assert.equal((await a.waitFor((x) => x.type === 'error' && x.ref === ref)).code, 'VALIDATION_FAILED', ref);
     for (const t of [0, -1.5, 1e300, '', 'y'.repeat(64)]) {
       a.send({ op: 'ping', t });
       await a.waitFor((x) => x.type === 'pong' && x.t === t);
@@ -109,7 +117,10 @@ describe('realtime: crash regressions', () => {
     node.realtime.hub.sendTo(conn, { type: 'pong', t: nested(10_000) as never }); // stack overflow in JSON.stringify
     const closed = await a.waitClosed();
     assert.equal(closed.code, CloseCodes.INTERNAL_ERROR);
-    assert.ok(a.events.some((e) => e.ref === 'first'), 'the reply queued before it was delivered');
+    assert.ok(
+      a.events.some((e) => e.ref === 'first'),
+      'the reply queued before it was delivered',
+    );
     assert.equal(node.realtime.stats().serializeFailures, before.serializeFailures + 1);
     const res = await fetch(node.url + '/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     assert.equal(res.status, 200);
@@ -142,8 +153,15 @@ describe('realtime: crash regressions', () => {
     const a = await open(alice);
     let largestFrame = 0;
     a.ws.on('message', (d: Buffer) => (largestFrame = Math.max(largestFrame, d.length)));
-    sendAtOnce(a, Array.from({ length: 100 }, (_, i) => ({ op: 'resume', positions: { [big.id]: 0 }, ref: `r${i}` })));
-    await until(() => a.of('resumed', big.id).length + a.events.filter((e) => e.code === 'OP_IN_PROGRESS').length >= 100, 'every resume answered', 30_000);
+    sendAtOnce(
+      a,
+      Array.from({ length: 100 }, (_, i) => ({ op: 'resume', positions: { [big.id]: 0 }, ref: `r${i}` })),
+    );
+    await until(
+      () => a.of('resumed', big.id).length + a.events.filter((e) => e.code === 'OP_IN_PROGRESS').length >= 100,
+      'every resume answered',
+      30_000,
+    );
     const busy = a.events.filter((e) => e.type === 'error' && e.code === 'OP_IN_PROGRESS');
     assert.ok(busy.length >= 90, `most resumes refused while one runs (${busy.length})`);
     const first = a.of('resumed', big.id)[0];
@@ -201,7 +219,8 @@ describe('realtime: crash regressions', () => {
     const [conn] = [...node.realtime.hub.connectionsOf(alice.id)].filter((c) => c.id === a.hello.connectionId);
     const chunk = 'z'.repeat(64 * 1024);
     let queued = 0;
-    for (let i = 0; i * chunk.length < 2 * node.config.wsMaxBuffered; i++) queued += node.realtime.hub.sendTo(conn, { type: 'error', code: 'INTERNAL', message: chunk });
+    for (let i = 0; i * chunk.length < 2 * node.config.wsMaxBuffered; i++)
+      queued += node.realtime.hub.sendTo(conn, { type: 'error', code: 'INTERNAL', message: chunk });
     assert.ok(queued <= node.config.wsMaxBuffered, `never more than the bound queued (${queued})`);
     assert.equal((await a.waitClosed()).code, CloseCodes.RESUME);
     assert.equal(node.realtime.stats().queuedBytesCloses, before.queuedBytesCloses + 1);

@@ -48,7 +48,10 @@ describe('realtime: documented limits and guarantees', { skip: skip || false }, 
     await node.stop();
     const stopMs = performance.now() - t0;
     await db.drop();
-    assert.ok(stopMs < node.config.shutdownGraceMs, `node stopped in ${Math.round(stopMs)} ms, over the ${node.config.shutdownGraceMs} ms grace`);
+    assert.ok(
+      stopMs < node.config.shutdownGraceMs,
+      `node stopped in ${Math.round(stopMs)} ms, over the ${node.config.shutdownGraceMs} ms grace`,
+    );
   });
 
   test('20 malformed frames get 20 errors and the socket stays open; the 21st closes it with 1008', async () => {
@@ -71,7 +74,11 @@ describe('realtime: documented limits and guarantees', { skip: skip || false }, 
     assert.match(held.status, /^HTTP\/1.1 101/);
     const events = held.texts.flatMap((t) => JSON.parse(t));
     assert.equal(events[0]?.type, 'hello', 'hello is the first event');
-    assert.deepEqual(events.filter((e: any) => e.type === 'pong').map((e: any) => e.t), Array.from({ length: 100 }, (_, i) => i), 'every held frame answered, in order');
+    assert.deepEqual(
+      events.filter((e: any) => e.type === 'pong').map((e: any) => e.t),
+      Array.from({ length: 100 }, (_, i) => i),
+      'every held frame answered, in order',
+    );
     assert.equal(held.close, undefined, 'not closed');
 
     const flood = await upgradeWithFrames(node.port, alice.token, pings(101));
@@ -103,7 +110,11 @@ describe('realtime: documented limits and guarantees', { skip: skip || false }, 
     assert.ok(!a.events.some((x) => x.type === 'channel.read'));
     for (const c of [priv, pub]) {
       const members = await ok(bob.api.get(`/api/channels/${c.id}/members`));
-      assert.deepEqual(members.members.map((m: any) => m.userId), [bob.id], `${c.type}: members unchanged`);
+      assert.deepEqual(
+        members.members.map((m: any) => m.userId),
+        [bob.id],
+        `${c.type}: members unchanged`,
+      );
     }
   });
 
@@ -116,14 +127,22 @@ describe('realtime: documented limits and guarantees', { skip: skip || false }, 
     const onEvent = (e: any) => {
       if (e.type !== 'message.created' || e.channelId !== ch.id || seen.has(e.message.id)) return;
       seen.add(e.message.id);
-      reads.push((async () => {
-        const page = await ok(bob.api.get(`/api/channels/${ch.id}/messages?after=${e.seq - 1}&limit=1`));
-        assert.equal(page.messages[0]?.id, e.message.id, `message seq ${e.seq} readable when its event arrived`);
-      })());
+      reads.push(
+        (async () => {
+          const page = await ok(bob.api.get(`/api/channels/${ch.id}/messages?after=${e.seq - 1}&limit=1`));
+          assert.equal(page.messages[0]?.id, e.message.id, `message seq ${e.seq} readable when its event arrived`);
+        })(),
+      );
     };
-    b.ws.on('message', (data) => { for (const e of JSON.parse(data.toString())) onEvent(e); });
+    b.ws.on('message', (data) => {
+      for (const e of JSON.parse(data.toString())) onEvent(e);
+    });
     const tag = unique('commit');
-    await Promise.all(Array.from({ length: 30 }, (_, i) => ok(alice.api.post(`/api/channels/${ch.id}/messages`, { text: `${tag} ${i}`, clientMsgId: `${tag}-${i}` }), 201)));
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        ok(alice.api.post(`/api/channels/${ch.id}/messages`, { text: `${tag} ${i}`, clientMsgId: `${tag}-${i}` }), 201),
+      ),
+    );
     await b.waitFor(() => b.of('message.created', ch.id).filter((e) => e.message.text.startsWith(tag)).length === 30, 10_000);
     await Promise.all(reads);
     assert.equal(reads.length, 30);
@@ -132,6 +151,10 @@ describe('realtime: documented limits and guarantees', { skip: skip || false }, 
     assert.equal(again.status, 200);
     const fence = await ok(alice.api.post(`/api/channels/${ch.id}/messages`, { text: `${tag} fence` }), 201);
     await b.waitFor((e) => e.type === 'message.created' && e.message.id === fence.id);
-    assert.equal(b.of('message.created', ch.id).filter((e) => e.message.clientMsgId === `${tag}-0`).length, 1, 'the repeat sent no second event');
+    assert.equal(
+      b.of('message.created', ch.id).filter((e) => e.message.clientMsgId === `${tag}-0`).length,
+      1,
+      'the repeat sent no second event',
+    );
   });
 });

@@ -71,7 +71,10 @@ describe('realtime: frames validated by the protocol schemas', () => {
 
   test('sizes and Unicode: text over the cap is TEXT_TOO_LONG, a lone surrogate INVALID_UNICODE, 2,001 channels refused', async () => {
     const a = await open();
-    assert.equal((await refused(a, { op: 'send', channelId: ch.id, text: 'x'.repeat(16_385), clientMsgId: 'long', ref: 'long' }, 'long')).code, 'TEXT_TOO_LONG');
+    assert.equal(
+      (await refused(a, { op: 'send', channelId: ch.id, text: 'x'.repeat(16_385), clientMsgId: 'long', ref: 'long' }, 'long')).code,
+      'TEXT_TOO_LONG',
+    );
     assert.equal((await refused(a, `{"op":"ping","t":"\\ud800","ref":"lone"}`, 'lone')).code, 'INVALID_UNICODE');
     assert.equal((await refused(a, `{"op":"ping","ref":"\\udc00x"}`, 'ping')).code, 'INVALID_UNICODE');
     const positions = Object.fromEntries(Array.from({ length: 2001 }, (_, i) => [`c${i}`, 0]));
@@ -89,7 +92,10 @@ describe('realtime: frames validated by the protocol schemas', () => {
     a.send({ op: 'ping', t: 'fence' });
     await a.waitFor((e) => e.type === 'pong' && e.t === 'fence');
     const codes = a.events.filter((e) => e.type === 'error').map((e) => e.code as string);
-    assert.deepEqual(codes.sort(), ['INVALID_JSON', 'UNKNOWN_OP', 'VALIDATION_FAILED', 'VALIDATION_FAILED', 'VALIDATION_FAILED', 'VALIDATION_FAILED'].sort());
+    assert.deepEqual(
+      codes.sort(),
+      ['INVALID_JSON', 'UNKNOWN_OP', 'VALIDATION_FAILED', 'VALIDATION_FAILED', 'VALIDATION_FAILED', 'VALIDATION_FAILED'].sort(),
+    );
     for (const c of codes) assert.ok(c in errorStatus, c);
   });
 

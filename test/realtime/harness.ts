@@ -39,21 +39,24 @@ export interface NodeOptions {
 
 export async function startNode(o: NodeOptions = {}): Promise<Node> {
   const ownDir = o.dataDir ? undefined : await mkdtemp(join(tmpdir(), 'nchat-rt-'));
-  const config = loadConfig({}, {
-    NCHAT_PORT: '0',
-    NCHAT_HOST: '127.0.0.1',
-    NCHAT_DATA_DIR: o.dataDir ?? ownDir!,
-    NCHAT_LOG_LEVEL: process.env.NCHAT_TEST_LOG ?? 'silent',
-    NCHAT_ARGON2_MEMORY_KIB: '1024',
-    NCHAT_SIGNIN_LIMIT_IP: '100000',
-    // Suites send and create freely; the limits' own tests set them (test/http/limits.test.ts).
-    NCHAT_SEND_LIMIT: '100000',
-    NCHAT_CHANNEL_CREATE_LIMIT: '100000',
-    NCHAT_JWT_SECRET: SECRET,
-    ...(o.databaseUrl ? { NCHAT_DATABASE_URL: o.databaseUrl, NCHAT_DB_POOL_SIZE: '5' } : {}),
-    ...(o.redisUrl ? { NCHAT_REDIS_URL: o.redisUrl } : {}),
-    ...o.env,
-  });
+  const config = loadConfig(
+    {},
+    {
+      NCHAT_PORT: '0',
+      NCHAT_HOST: '127.0.0.1',
+      NCHAT_DATA_DIR: o.dataDir ?? ownDir!,
+      NCHAT_LOG_LEVEL: process.env.NCHAT_TEST_LOG ?? 'silent',
+      NCHAT_ARGON2_MEMORY_KIB: '1024',
+      NCHAT_SIGNIN_LIMIT_IP: '100000',
+      // Suites send and create freely; the limits' own tests set them (test/http/limits.test.ts).
+      NCHAT_SEND_LIMIT: '100000',
+      NCHAT_CHANNEL_CREATE_LIMIT: '100000',
+      NCHAT_JWT_SECRET: SECRET,
+      ...(o.databaseUrl ? { NCHAT_DATABASE_URL: o.databaseUrl, NCHAT_DB_POOL_SIZE: '5' } : {}),
+      ...(o.redisUrl ? { NCHAT_REDIS_URL: o.redisUrl } : {}),
+      ...o.env,
+    },
+  );
   const server = await startServer(config, { presenceTiming: o.presenceTiming });
   const { url, port, realtime, services, broker, store } = server;
   let stopped: Promise<void> | undefined;
@@ -127,7 +130,11 @@ export class Client {
   }
 
   /** Connects and waits for hello. */
-  static async open(node: { url: string }, token: string, opts: { viaQuery?: boolean; headers?: Record<string, string> } = {}): Promise<Client> {
+  static async open(
+    node: { url: string },
+    token: string,
+    opts: { viaQuery?: boolean; headers?: Record<string, string> } = {},
+  ): Promise<Client> {
     const base = node.url.replace(/^http/, 'ws') + '/ws';
     const ws = opts.viaQuery
       ? new WebSocket(`${base}?token=${encodeURIComponent(token)}`, { headers: opts.headers })
@@ -135,7 +142,9 @@ export class Client {
     const c = new Client(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
-      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })));
+      ws.once('unexpected-response', (_req, res) =>
+        reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode })),
+      );
       ws.once('error', reject);
     });
     await c.waitFor((e) => e.type === 'hello');
@@ -153,7 +162,10 @@ export class Client {
       for (let i = from; i < this.events.length; i++) if (pred(this.events[i])) return this.events[i];
       if (this.closed && pred === undefined) throw new Error('closed');
       const left = end - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for event; got ${JSON.stringify(this.events.slice(-5))}${this.closed ? ` closed ${this.closed.code}` : ''}`);
+      if (left <= 0)
+        throw new Error(
+          `timed out waiting for event; got ${JSON.stringify(this.events.slice(-5))}${this.closed ? ` closed ${this.closed.code}` : ''}`,
+        );
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
         this.waiters.push(() => {

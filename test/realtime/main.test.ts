@@ -16,7 +16,9 @@ test('startServer: /ws delivers, metrics count sockets, drain closes with 1012 a
     const c = await Client.open({ url: srv.running.url }, alice.token);
     await alice.api.post(`/api/channels/${ch.id}/messages`, { text: 'through main' });
     await c.waitFor((e) => e.type === 'message.created' && e.message.text === 'through main');
-    const metrics = await (await fetch(srv.running.url + '/metrics', { headers: { authorization: 'Bearer main-test-metrics-token' } })).text();
+    const metrics = await (
+      await fetch(srv.running.url + '/metrics', { headers: { authorization: 'Bearer main-test-metrics-token' } })
+    ).text();
     assert.match(metrics, /^nchat_ws_connections 1$/m);
     assert.equal((await fetch(srv.running.url + '/api/health')).status, 200);
     // A client that never answers the close handshake holds the drain open (~2 s, until the node

@@ -8,18 +8,27 @@ import { randomBytes } from 'node:crypto';
 export function clientFrame(text: string): Buffer {
   const payload = Buffer.from(text);
   const mask = randomBytes(4);
-  const head = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+  const head =
+    payload.length < 126
+      ? Buffer.from([0x81, 0x80 | payload.length])
+      : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
   const body = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]));
   return Buffer.concat([head, mask, body]);
 }
 
 export function upgradeRequest(port: number, token: string): string {
-  return `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+  return (
+    `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
     `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
-    `Sec-WebSocket-Protocol: nchat.v1, bearer.${token}\r\n\r\n`;
+    `Sec-WebSocket-Protocol: nchat.v1, bearer.${token}\r\n\r\n`
+  );
 }
 
-export interface ServerFrames { status: string; texts: string[]; close?: { code: number; reason: string } }
+export interface ServerFrames {
+  status: string;
+  texts: string[];
+  close?: { code: number; reason: string };
+}
 
 /** Parses what the server sent: the HTTP status line, its text frames (unmasked) and a close frame. */
 export function parseServerBytes(all: Buffer): ServerFrames {
@@ -31,7 +40,13 @@ export function parseServerBytes(all: Buffer): ServerFrames {
     const op = all[i] & 0x0f;
     let len = all[i + 1] & 0x7f;
     let p = i + 2;
-    if (len === 126) { len = all.readUInt16BE(p); p += 2; } else if (len === 127) { len = Number(all.readBigUInt64BE(p)); p += 8; }
+    if (len === 126) {
+      len = all.readUInt16BE(p);
+      p += 2;
+    } else if (len === 127) {
+      len = Number(all.readBigUInt64BE(p));
+      p += 8;
+    }
     if (p + len > all.length) break;
     const payload = all.subarray(p, p + len);
     if (op === 0x1) out.texts.push(payload.toString());
@@ -57,8 +72,14 @@ export async function upgradeWithFrames(port: number, token: string, frames: Buf
   });
   sock.write(Buffer.concat([Buffer.from(upgradeRequest(port, token)), ...frames]));
   await new Promise<void>((r) => {
-    const t = setTimeout(() => { sock.destroy(); r(); }, ms);
-    sock.once('close', () => { clearTimeout(t); r(); });
+    const t = setTimeout(() => {
+      sock.destroy();
+      r();
+    }, ms);
+    sock.once('close', () => {
+      clearTimeout(t);
+      r();
+    });
   });
   return parseServerBytes(Buffer.concat(chunks));
 }

@@ -49,7 +49,11 @@ describe('realtime: resume in pages under a small send buffer', () => {
       assert.ok(page.length >= 1, 'every page makes progress');
       const bytes = page.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e)), 0);
       assert.ok(bytes <= budget + 30_000, `page within the budget plus one message (${bytes} > ${budget})`);
-      assert.deepEqual(page.map((e) => e.seq), page.map((_, i) => cursor + 1 + i), 'in seq order from the cursor');
+      assert.deepEqual(
+        page.map((e) => e.seq),
+        page.map((_, i) => cursor + 1 + i),
+        'in seq order from the cursor',
+      );
       if (!r.limited) break;
       assert.equal(r.cursor, page[page.length - 1].seq, 'cursor = the last seq replayed');
       cursor = r.cursor;

@@ -51,7 +51,7 @@ describe('revocation on one node (SQLite)', () => {
     return c;
   };
 
-  test('sign-out closes that session\'s sockets with 4003 and refuses its token at upgrade; another session stays open', async () => {
+  test("sign-out closes that session's sockets with 4003 and refuses its token at upgrade; another session stays open", async () => {
     const u = await signup(node, 'out');
     const other = await signin(node, u.username);
     const a = await open(u.accessToken);
@@ -64,7 +64,7 @@ describe('revocation on one node (SQLite)', () => {
     assert.equal(b.closed, undefined);
   });
 
-  test('a role change closes the user\'s sockets with 4001; the same access token reconnects (role re-read at upgrade)', async () => {
+  test("a role change closes the user's sockets with 4001; the same access token reconnects (role re-read at upgrade)", async () => {
     const u = await signup(node, 'role');
     const c = await open(u.accessToken);
     await ok(node.api.as(owner.accessToken).patch(`/api/admin/users/${u.id}`, { role: 'moderator' }));
@@ -153,7 +153,11 @@ describe('revocation across nodes (PostgreSQL + Redis)', { skip: clusterSkip || 
     await ok(A.api.as(owner.accessToken).patch(`/api/admin/users/${mod.id}`, { role: 'member' }));
     assert.equal((await c.waitClosed(1000)).code, CloseCodes.TOKEN_EXPIRED);
     await until(async () => (await B.api.as(mod.accessToken).del(`/api/messages/${m2.id}`)).status === 403, 'delete refused on B', 1000);
-    assert.equal((await ok(B.api.as(author.accessToken).get(`/api/messages/${m2.id}`))).deletedAt, null, 'the demoted moderator deleted nothing');
+    assert.equal(
+      (await ok(B.api.as(author.accessToken).get(`/api/messages/${m2.id}`))).deletedAt,
+      null,
+      'the demoted moderator deleted nothing',
+    );
   });
 
   test('deactivation on node A: token, socket and sign-in refused on node B', async () => {

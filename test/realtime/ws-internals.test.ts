@@ -18,7 +18,11 @@ const json = (path: string) => JSON.parse(readFileSync(new URL(path, root), 'utf
 
 test('ws is pinned to the exact installed version (package.json and package-lock.json)', () => {
   const installed = json('node_modules/ws/package.json').version as string;
-  assert.equal(json('package.json').dependencies.ws, installed, 'package.json must name ws exactly (no ^ or ~): frames.ts reads its private fields');
+  assert.equal(
+    json('package.json').dependencies.ws,
+    installed,
+    'package.json must name ws exactly (no ^ or ~): frames.ts reads its private fields',
+  );
   assert.equal(json('package-lock.json').packages['node_modules/ws'].version, installed, 'package-lock.json agrees');
 });
 
@@ -71,11 +75,20 @@ test('the raw path writes frames a ws client decodes, in order with ws.send fram
     const raw = rawSocket(server);
     assert.ok(raw, 'raw path available');
     const big = JSON.stringify([{ type: 'x', text: 'é'.repeat(40_000) }]); // 16-bit and 64-bit length forms
-    for (const payload of ['[]', '[{"type":"a"}]', 'x'.repeat(200), big, 'y'.repeat(70_000)]) raw.write(encodeTextFrame(Buffer.from(payload)));
+    for (const payload of ['[]', '[{"type":"a"}]', 'x'.repeat(200), big, 'y'.repeat(70_000)])
+      raw.write(encodeTextFrame(Buffer.from(payload)));
     server.send('[{"type":"via ws.send"}]');
     raw.write(encodeTextFrame(Buffer.from('[{"type":"last"}]')));
     await until(() => received.length === 7, '7 messages');
-    assert.deepEqual(received, ['[]', '[{"type":"a"}]', 'x'.repeat(200), big, 'y'.repeat(70_000), '[{"type":"via ws.send"}]', '[{"type":"last"}]']);
+    assert.deepEqual(received, [
+      '[]',
+      '[{"type":"a"}]',
+      'x'.repeat(200),
+      big,
+      'y'.repeat(70_000),
+      '[{"type":"via ws.send"}]',
+      '[{"type":"last"}]',
+    ]);
   } finally {
     await close();
   }
@@ -134,7 +147,10 @@ describe('realtime: a node writes shared frames through the raw path', () => {
       assert.deepEqual(got, event);
       assert.equal(sends, 0, 'ws.send was not used for the shared frame');
       const expected = encodeTextFrame(Buffer.from(JSON.stringify([event])));
-      assert.ok(written.some((b) => b.equals(expected)), 'the socket got exactly the pre-encoded frame');
+      assert.ok(
+        written.some((b) => b.equals(expected)),
+        'the socket got exactly the pre-encoded frame',
+      );
     } finally {
       sock.write = write;
       ws.send = send;

@@ -22,7 +22,10 @@ describe('realtime: one node', () => {
   };
 
   before(async () => {
-    node = await startNode({ env: { NCHAT_ALLOWED_ORIGINS: 'https://app.example.test', NCHAT_WS_RESUME_LIMIT: '20', NCHAT_SEND_LIMIT: '1000000' }, presenceTiming: { offlineGraceMs: 100, awayDebounceMs: 50 } });
+    node = await startNode({
+      env: { NCHAT_ALLOWED_ORIGINS: 'https://app.example.test', NCHAT_WS_RESUME_LIMIT: '20', NCHAT_SEND_LIMIT: '1000000' },
+      presenceTiming: { offlineGraceMs: 100, awayDebounceMs: 50 },
+    });
     alice = await signup(node, 'alice');
     bob = await signup(node, 'bob');
     carol = await signup(node, 'carol');
@@ -38,7 +41,10 @@ describe('realtime: one node', () => {
     const a = await open(alice);
     const b = await open(bob);
     assert.equal(a.ws.protocol, 'nchat.v1');
-    assert.ok(b.hello.channels.some((p: any) => p.channelId === ch.id && p.lastSeq === 0), 'hello lists the channel with lastSeq');
+    assert.ok(
+      b.hello.channels.some((p: any) => p.channelId === ch.id && p.lastSeq === 0),
+      'hello lists the channel with lastSeq',
+    );
     assert.equal(a.hello.userId, alice.id);
     a.send({ op: 'send', channelId: ch.id, text: 'hi bob', clientMsgId: 'm1' });
     const ack = await a.waitFor((e) => e.type === 'ack');
@@ -138,11 +144,17 @@ describe('realtime: one node', () => {
       }
     }
     await sender;
-    await until(() => {
-      for (const s of b.seqs(ch.id)) seen.add(s);
-      return acked.every((s) => seen.has(s));
-    }, 'every acknowledged seq', 10_000).catch((e) => {
-      throw new Error(`${e.message}: missing ${acked.filter((s) => !seen.has(s)).join(',')}; resumed ${JSON.stringify(resumed)} after ${last}`);
+    await until(
+      () => {
+        for (const s of b.seqs(ch.id)) seen.add(s);
+        return acked.every((s) => seen.has(s));
+      },
+      'every acknowledged seq',
+      10_000,
+    ).catch((e) => {
+      throw new Error(
+        `${e.message}: missing ${acked.filter((s) => !seen.has(s)).join(',')}; resumed ${JSON.stringify(resumed)} after ${last}`,
+      );
     });
     assert.equal(acked.length, TOTAL);
     assert.ok(b.of('message.created', ch.id).length > 0);
@@ -150,14 +162,19 @@ describe('realtime: one node', () => {
 
   test('resume of a gap larger than the limit answers limited:true with a cursor', async () => {
     const ch = await channel(alice);
-    for (let i = 0; i < node.config.wsResumeLimit + 5; i++) await ok(alice.api.post(`/api/channels/${ch.id}/messages`, { text: `x${i}` }), 201);
+    for (let i = 0; i < node.config.wsResumeLimit + 5; i++)
+      await ok(alice.api.post(`/api/channels/${ch.id}/messages`, { text: `x${i}` }), 201);
     const a = await open(alice);
     a.send({ op: 'resume', positions: { [ch.id]: 0 } });
     const r = await a.waitFor((e) => e.type === 'resumed' && e.channelId === ch.id, 10_000);
     assert.equal(r.limited, true);
     assert.equal(r.cursor, node.config.wsResumeLimit);
     const seqs = a.of('message.created', ch.id).map((e) => e.seq);
-    assert.deepEqual(seqs, Array.from({ length: node.config.wsResumeLimit }, (_, i) => i + 1), 'replayed in seq order, up to the limit');
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: node.config.wsResumeLimit }, (_, i) => i + 1),
+      'replayed in seq order, up to the limit',
+    );
   });
 
   test('presence reaches only people who share a channel', async () => {
@@ -238,8 +255,15 @@ describe('realtime: one node', () => {
     // Two messages committed without any publish (as when a node's broker delivery was lost)…
     for (const text of ['unseen 1', 'unseen 2']) {
       await node.store.messages.create({
-        id: newId(), channelId: ch.id, authorId: alice.id, text, clientMsgId: null, parentId: null,
-        mentions: { userIds: [], channel: false, here: false }, fileIds: [], createdAt: new Date().toISOString(),
+        id: newId(),
+        channelId: ch.id,
+        authorId: alice.id,
+        text,
+        clientMsgId: null,
+        parentId: null,
+        mentions: { userIds: [], channel: false, here: false },
+        fileIds: [],
+        createdAt: new Date().toISOString(),
         notify: { mentionUserIds: [], allMembers: null, threadParticipants: false },
       });
     }

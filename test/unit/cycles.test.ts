@@ -13,7 +13,11 @@ test('no import cycle among the modules of src/, bench/ and test/ (type-only imp
   assert.ok(g.edges.get('src/loadtest/registry.ts')?.has('src/loadtest/scenarios/ws.ts'), 'registry → scenarios/ws edge');
   assert.ok(g.edges.get('src/loadtest/scenarios/ws.ts')?.has('src/loadtest/scenario.ts'), 'type-only edge scenarios/ws → scenario');
   const cycles = findCycles(g);
-  assert.deepEqual(cycles.map((c) => c.join(' → ')), [], 'import cycles (break each by moving the shared part into its own module)');
+  assert.deepEqual(
+    cycles.map((c) => c.join(' → ')),
+    [],
+    'import cycles (break each by moving the shared part into its own module)',
+  );
 });
 
 test('the checker finds type-only, re-export, multi-line and index cycles, and ignores comments and strings', () => {
@@ -42,7 +46,7 @@ test('specifiersOf: every import and re-export form', () => {
   const src = [
     "import a from 'x1';",
     "import type { B } from './x2.js';",
-    "import * as c from \"./x3.js\";",
+    'import * as c from "./x3.js";',
     "import './x4.js';",
     "export { d } from './x5.js';",
     "export type { E } from './x6.js';",

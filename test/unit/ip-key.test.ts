@@ -27,7 +27,11 @@ test('FixedWindowLimiter: limit per key per window, retryAfterSec, a new window 
   for (let i = 0; i < 3; i++) l.hit('u1', t0 + i);
   assert.throws(
     () => l.hit('u1', t0 + 5_000),
-    (e: unknown) => e instanceof AppError && e.code === 'RATE_LIMITED' && /too many messages/.test(e.message) && (e.details as { retryAfterSec: number }).retryAfterSec === 5,
+    (e: unknown) =>
+      e instanceof AppError &&
+      e.code === 'RATE_LIMITED' &&
+      /too many messages/.test(e.message) &&
+      (e.details as { retryAfterSec: number }).retryAfterSec === 5,
   );
   l.hit('u2', t0 + 5_000); // another key has its own budget
   l.hit('u1', t0 + 10_000); // the next window

@@ -9,7 +9,11 @@ import { fileURLToPath } from 'node:url';
 
 const script = fileURLToPath(new URL('../../scripts/run-tests.mjs', import.meta.url));
 const run = (env: Record<string, string>) =>
-  spawnSync(process.execPath, [script, 'no-test-file-path-contains-this'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
+  spawnSync(process.execPath, [script, 'no-test-file-path-contains-this'], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
 
 test('NCHAT_SKIP_TYPECHECK is refused under CI=true (exit 2, says why)', () => {
   const r = run({ CI: 'true', NCHAT_SKIP_TYPECHECK: '1' });

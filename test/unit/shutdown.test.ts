@@ -14,10 +14,24 @@ import { mute } from '../realtime/raw-ws.js';
 
 const bin = fileURLToPath(new URL('../../bin/nchat.js', import.meta.url));
 
-async function serve(): Promise<{ child: ChildProcess; url: string; port: number; exited: Promise<{ code: number | null; at: number }>; cleanup(): void }> {
+async function serve(): Promise<{
+  child: ChildProcess;
+  url: string;
+  port: number;
+  exited: Promise<{ code: number | null; at: number }>;
+  cleanup(): void;
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'nchat-sigterm-'));
   const child = spawn(process.execPath, [bin, 'serve'], {
-    env: { ...process.env, NCHAT_PORT: '0', NCHAT_HOST: '127.0.0.1', NCHAT_DATA_DIR: dir, NCHAT_LOG_LEVEL: 'silent', NCHAT_ARGON2_MEMORY_KIB: '1024', NCHAT_SHUTDOWN_GRACE: '10000' },
+    env: {
+      ...process.env,
+      NCHAT_PORT: '0',
+      NCHAT_HOST: '127.0.0.1',
+      NCHAT_DATA_DIR: dir,
+      NCHAT_LOG_LEVEL: 'silent',
+      NCHAT_ARGON2_MEMORY_KIB: '1024',
+      NCHAT_SHUTDOWN_GRACE: '10000',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<{ code: number | null; at: number }>((r) => child.once('exit', (code) => r({ code, at: Date.now() })));
@@ -27,16 +41,32 @@ async function serve(): Promise<{ child: ChildProcess; url: string; port: number
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) { clearTimeout(t); resolve(m[1]); }
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]);
+      }
     });
     child.stderr!.on('data', (d) => (out += d));
     void exited.then(({ code }) => reject(new Error(`exited ${code} before listening: ${out}`)));
   });
-  return { child, url, port: Number(new URL(url).port), exited, cleanup: () => { child.kill('SIGKILL'); rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    child,
+    url,
+    port: Number(new URL(url).port),
+    exited,
+    cleanup: () => {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function heldDrain(url: string, port: number) {
-  const r = await fetch(url + '/api/auth/signup', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'o@example.test', username: 'owner', password: 'correct horse battery' }) });
+  const r = await fetch(url + '/api/auth/signup', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'o@example.test', username: 'owner', password: 'correct horse battery' }),
+  });
   assert.equal(r.status, 201);
   const { accessToken } = (await r.json()) as { accessToken: string };
   return mute(port, accessToken);

@@ -16,7 +16,10 @@ export interface HttpResult<T = unknown> {
 
 export class HttpClient {
   readonly pool: Pool;
-  constructor(readonly origin: string, connections = 16) {
+  constructor(
+    readonly origin: string,
+    connections = 16,
+  ) {
     this.pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 30_000, bodyTimeout: 30_000 });
   }
 
@@ -34,12 +37,24 @@ export class HttpClient {
       const text = await res.body.text();
       const ms = performance.now() - t0;
       let body: unknown;
-      if (text) { try { body = JSON.parse(text); } catch { body = undefined; } }
+      if (text) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+      }
       const ok = res.statusCode >= 200 && res.statusCode < 300;
       const code = !ok ? ((body as { error?: { code?: string } } | undefined)?.error?.code ?? `HTTP_${res.statusCode}`) : undefined;
       return { ok, status: res.statusCode, body: body as T, ms, error: code };
     } catch (e) {
-      return { ok: false, status: 0, body: undefined as T, ms: performance.now() - t0, error: (e as { code?: string }).code ?? (e as Error).name ?? 'NETWORK' };
+      return {
+        ok: false,
+        status: 0,
+        body: undefined as T,
+        ms: performance.now() - t0,
+        error: (e as { code?: string }).code ?? (e as Error).name ?? 'NETWORK',
+      };
     }
   }
 

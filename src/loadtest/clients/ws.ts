@@ -18,7 +18,10 @@ export class NchatSocket {
   onEvent: (e: ServerEvent, at: number) => void = () => undefined;
   onClose: (code: number, intentional: boolean) => void = () => undefined;
 
-  constructor(readonly wsUrl: string, public token: string) {}
+  constructor(
+    readonly wsUrl: string,
+    public token: string,
+  ) {}
 
   connect(timeoutMs: number): Promise<WsConnectResult> {
     const t0 = performance.now();
@@ -41,7 +44,11 @@ export class NchatSocket {
       ws.on('message', (data) => {
         const at = performance.now();
         let events: unknown;
-        try { events = JSON.parse(data.toString()); } catch { return; }
+        try {
+          events = JSON.parse(data.toString());
+        } catch {
+          return;
+        }
         const list = Array.isArray(events) ? events : [events];
         for (const e of list as ServerEvent[]) {
           if (!e || typeof e !== 'object') continue;
@@ -57,7 +64,9 @@ export class NchatSocket {
         res.resume();
         ws.terminate();
       });
-      ws.on('error', (err) => settle({ ok: false, connectMs: performance.now() - t0, error: (err as { code?: string }).code ?? err.message.slice(0, 60) }));
+      ws.on('error', (err) =>
+        settle({ ok: false, connectMs: performance.now() - t0, error: (err as { code?: string }).code ?? err.message.slice(0, 60) }),
+      );
       ws.on('close', (code) => {
         const wasOpen = this.open;
         this.open = false;

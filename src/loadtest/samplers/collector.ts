@@ -4,7 +4,18 @@
 // Redis statistics. Samples go to NDJSON in the run directory as they are taken; what cannot
 // be collected for this target is recorded once as "not applicable" with the reason.
 import { request } from 'undici';
-import { readProc, pidsByComm, childPids, machineCpu, netDev, diskStats, uptimeSec, intervalCpuPercent, type NetCounters, type DiskCounters } from './proc.js';
+import {
+  readProc,
+  pidsByComm,
+  childPids,
+  machineCpu,
+  netDev,
+  diskStats,
+  uptimeSec,
+  intervalCpuPercent,
+  type NetCounters,
+  type DiskCounters,
+} from './proc.js';
 import { PostgresSampler } from './postgres.js';
 import { RedisSampler } from './redis.js';
 
@@ -37,7 +48,16 @@ export function scrapeValues(text: string, names: string[]): Record<string, numb
   return out;
 }
 
-const NODE_METRICS = ['nodejs_eventloop_lag_p50_seconds', 'nodejs_eventloop_lag_p90_seconds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_eventloop_lag_mean_seconds', 'nodejs_eventloop_lag_max_seconds', 'process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_active_handles_total'];
+const NODE_METRICS = [
+  'nodejs_eventloop_lag_p50_seconds',
+  'nodejs_eventloop_lag_p90_seconds',
+  'nodejs_eventloop_lag_p99_seconds',
+  'nodejs_eventloop_lag_mean_seconds',
+  'nodejs_eventloop_lag_max_seconds',
+  'process_cpu_seconds_total',
+  'process_resident_memory_bytes',
+  'nodejs_active_handles_total',
+];
 
 export class Collector {
   readonly notApplicable: Record<string, string> = {};
@@ -60,29 +80,47 @@ export class Collector {
   /** In-memory copy for the summary: stream → rows. */
   readonly rows: Record<string, Record<string, unknown>[]> = {};
 
-  constructor(readonly targets: CollectorTargets, readonly write: Writer, readonly intervalMs = 1000) {}
+  constructor(
+    readonly targets: CollectorTargets,
+    readonly write: Writer,
+    readonly intervalMs = 1000,
+  ) {}
 
   async start(): Promise<void> {
     const t = this.targets;
     if (!t.local) {
-      this.notApplicable.processes = 'remote target: its processes are not visible from the generator (only the generator itself is sampled)';
-      this.notApplicable.disk = 'remote target: disk counters of this host would not be the server\'s';
+      this.notApplicable.processes =
+        'remote target: its processes are not visible from the generator (only the generator itself is sampled)';
+      this.notApplicable.disk = "remote target: disk counters of this host would not be the server's";
     } else if (t.nodes.some((n) => n.pid === null)) {
-      this.notApplicable.nodeProcesses = 'a node\'s pid could not be found from its listening port';
+      this.notApplicable.nodeProcesses = "a node's pid could not be found from its listening port";
     }
     if (t.local && !t.pgProcesses) this.notApplicable.postgresProcesses = 'not applicable: the target does not run on PostgreSQL';
     if (t.local && !t.redisProcesses) this.notApplicable.redisProcesses = 'not applicable: the target does not use Redis';
     if (!t.iface) this.notApplicable.network = 'no interface found for the target';
     if (t.databaseUrl) {
-      try { this.pg = new PostgresSampler(t.databaseUrl); await this.pg.start(); }
-      catch (e) { this.pg = null; this.pgInfo = `not collected: ${(e as Error).message}`; this.notApplicable.postgres = this.pgInfo; }
+      try {
+        this.pg = new PostgresSampler(t.databaseUrl);
+        await this.pg.start();
+      } catch (e) {
+        this.pg = null;
+        this.pgInfo = `not collected: ${(e as Error).message}`;
+        this.notApplicable.postgres = this.pgInfo;
+      }
     } else {
-      this.notApplicable.postgres = 'not applicable: the target runs on the embedded SQLite store (or no --database-url was given to the generator)';
+      this.notApplicable.postgres =
+        'not applicable: the target runs on the embedded SQLite store (or no --database-url was given to the generator)';
       this.pgInfo = this.notApplicable.postgres;
     }
     if (t.redisUrl) {
-      try { this.redis = new RedisSampler(t.redisUrl); await this.redis.start(); }
-      catch (e) { this.redis = null; this.redisInfo = `not collected: ${(e as Error).message}`; this.notApplicable.redis = this.redisInfo; }
+      try {
+        this.redis = new RedisSampler(t.redisUrl);
+        await this.redis.start();
+      } catch (e) {
+        this.redis = null;
+        this.redisInfo = `not collected: ${(e as Error).message}`;
+        this.notApplicable.redis = this.redisInfo;
+      }
     } else {
       this.notApplicable.redis = 'not applicable: the target fans out in memory (no Redis, or no --redis-url was given to the generator)';
       this.redisInfo = this.notApplicable.redis;
@@ -131,7 +169,10 @@ export class Collector {
     const pids = [...t.nodes.map((n) => n.pid).filter((p): p is number => p !== null), ...childPids(process.pid)];
     if (t.local && t.pgProcesses) pids.push(...(this.pg?.pids.length ? this.pg.pids : pidsByComm(['postgres'])));
     if (t.local && t.redisProcesses) pids.push(...pidsByComm(['redis-server']));
-    for (const pid of pids) { const s = readProc(pid); if (s) this.prevCpu.set(pid, { cpuSec: s.cpuSec, startSec: s.startSec }); }
+    for (const pid of pids) {
+      const s = readProc(pid);
+      if (s) this.prevCpu.set(pid, { cpuSec: s.cpuSec, startSec: s.startSec });
+    }
     this.prevUptime = uptimeSec();
   }
 
@@ -153,9 +194,20 @@ export class Collector {
       this.prevGen = process.cpuUsage();
       const w = this.cpuOf(workers, dt);
       const mainCpu = Math.round(((gen.user + gen.system) / 1e4 / dt) * 10) / 10;
-      const proc: Record<string, unknown> = { ts, generator: { cpu: Math.round((mainCpu + w.cpu) * 10) / 10, mainCpu, workersCpu: w.cpu, workers: w.count, rssBytes: process.memoryUsage().rss + w.rssBytes } };
+      const proc: Record<string, unknown> = {
+        ts,
+        generator: {
+          cpu: Math.round((mainCpu + w.cpu) * 10) / 10,
+          mainCpu,
+          workersCpu: w.cpu,
+          workers: w.count,
+          rssBytes: process.memoryUsage().rss + w.rssBytes,
+        },
+      };
       if (t.local) {
-        t.nodes.forEach((n, i) => { if (n.pid) proc[`node${i}`] = this.cpuOf([n.pid], dt); });
+        t.nodes.forEach((n, i) => {
+          if (n.pid) proc[`node${i}`] = this.cpuOf([n.pid], dt);
+        });
         // Our database's backends + background processes when the sampler knows them; else every postgres process.
         if (t.pgProcesses) proc.postgres = this.cpuOf(this.pg?.pids.length ? this.pg.pids : pidsByComm(['postgres']), dt);
         if (t.redisProcesses) proc.redis = this.cpuOf(pidsByComm(['redis-server']), dt);
@@ -166,7 +218,8 @@ export class Collector {
         const cores = Math.max(1, (await import('node:os')).cpus().length);
         const busy = ((m.busy - this.prevMachine.busy) / (m.total - this.prevMachine.total)) * cores * 100;
         let ours = (proc.generator as { cpu: number }).cpu;
-        for (const [k, v] of Object.entries(proc)) if (k !== 'generator' && k !== 'ts' && v && typeof v === 'object') ours += (v as { cpu: number }).cpu ?? 0;
+        for (const [k, v] of Object.entries(proc))
+          if (k !== 'generator' && k !== 'ts' && v && typeof v === 'object') ours += (v as { cpu: number }).cpu ?? 0;
         proc.machine = { cpu: Math.round(busy * 10) / 10, others: Math.max(0, Math.round((busy - ours) * 10) / 10), cores };
       }
       this.prevMachine = m;
@@ -177,23 +230,58 @@ export class Collector {
         const net = netDev();
         const a = net[t.iface];
         const b = this.prevNet[t.iface];
-        if (a && b) this.push('network', { ts, iface: t.iface, rxBytesPerSec: (a.rxBytes - b.rxBytes) / dt, txBytesPerSec: (a.txBytes - b.txBytes) / dt, rxPacketsPerSec: (a.rxPackets - b.rxPackets) / dt, txPacketsPerSec: (a.txPackets - b.txPackets) / dt });
+        if (a && b)
+          this.push('network', {
+            ts,
+            iface: t.iface,
+            rxBytesPerSec: (a.rxBytes - b.rxBytes) / dt,
+            txBytesPerSec: (a.txBytes - b.txBytes) / dt,
+            rxPacketsPerSec: (a.rxPackets - b.rxPackets) / dt,
+            txPacketsPerSec: (a.txPackets - b.txPackets) / dt,
+          });
         this.prevNet = net;
       }
       if (t.local) {
         const disk = diskStats();
-        let r = 0, w = 0, rs = 0, ws = 0;
+        let r = 0,
+          w = 0,
+          rs = 0,
+          ws = 0;
         for (const [name, d] of Object.entries(disk)) {
           const p = this.prevDisk[name];
           if (!p) continue;
-          r += d.reads - p.reads; w += d.writes - p.writes; rs += d.readSectors - p.readSectors; ws += d.writeSectors - p.writeSectors;
+          r += d.reads - p.reads;
+          w += d.writes - p.writes;
+          rs += d.readSectors - p.readSectors;
+          ws += d.writeSectors - p.writeSectors;
         }
         this.prevDisk = disk;
-        this.push('disk', { ts, devices: Object.keys(disk), readIops: r / dt, writeIops: w / dt, readBytesPerSec: (rs * 512) / dt, writeBytesPerSec: (ws * 512) / dt });
+        this.push('disk', {
+          ts,
+          devices: Object.keys(disk),
+          readIops: r / dt,
+          writeIops: w / dt,
+          readBytesPerSec: (rs * 512) / dt,
+          writeBytesPerSec: (ws * 512) / dt,
+        });
       }
       await this.scrapeNodes(ts);
-      if (this.pg) { try { const s = await this.pg.sample(); if (s) this.push('postgres', { ts, ...s }); } catch (e) { this.push('postgres', { ts, error: (e as Error).message }); } }
-      if (this.redis) { try { const s = await this.redis.sample(); if (s) this.push('redis', { ts, ...s }); } catch (e) { this.push('redis', { ts, error: (e as Error).message }); } }
+      if (this.pg) {
+        try {
+          const s = await this.pg.sample();
+          if (s) this.push('postgres', { ts, ...s });
+        } catch (e) {
+          this.push('postgres', { ts, error: (e as Error).message });
+        }
+      }
+      if (this.redis) {
+        try {
+          const s = await this.redis.sample();
+          if (s) this.push('redis', { ts, ...s });
+        } catch (e) {
+          this.push('redis', { ts, error: (e as Error).message });
+        }
+      }
     } finally {
       this.busy = false;
     }
@@ -205,20 +293,32 @@ export class Collector {
    * of the interval it describes; the first scrape (at start) only opens the first interval.
    */
   private async scrapeNodes(ts: number, record = true): Promise<void> {
-    await Promise.all(this.targets.nodes.map(async (n, i) => {
-      const at = performance.now();
-      const prev = this.lastScrape.get(i);
-      try {
-        const res = await request(`${n.origin}/metrics`, { headersTimeout: 2000, bodyTimeout: 2000, headers: this.targets.metricsToken ? { authorization: `Bearer ${this.targets.metricsToken}` } : {} });
-        const text = await res.body.text();
-        if (res.statusCode === 200) {
-          this.lastScrape.set(i, at);
-          if (record) this.push('node_metrics', { ts, node: i, ...(prev !== undefined ? { sinceMs: Math.round(at - prev) } : {}), ...scrapeValues(text, NODE_METRICS) });
-        } else if (record) this.push('node_metrics', { ts, node: i, error: `HTTP ${res.statusCode}` });
-      } catch (e) {
-        if (record) this.push('node_metrics', { ts, node: i, error: (e as Error).message });
-      }
-    }));
+    await Promise.all(
+      this.targets.nodes.map(async (n, i) => {
+        const at = performance.now();
+        const prev = this.lastScrape.get(i);
+        try {
+          const res = await request(`${n.origin}/metrics`, {
+            headersTimeout: 2000,
+            bodyTimeout: 2000,
+            headers: this.targets.metricsToken ? { authorization: `Bearer ${this.targets.metricsToken}` } : {},
+          });
+          const text = await res.body.text();
+          if (res.statusCode === 200) {
+            this.lastScrape.set(i, at);
+            if (record)
+              this.push('node_metrics', {
+                ts,
+                node: i,
+                ...(prev !== undefined ? { sinceMs: Math.round(at - prev) } : {}),
+                ...scrapeValues(text, NODE_METRICS),
+              });
+          } else if (record) this.push('node_metrics', { ts, node: i, error: `HTTP ${res.statusCode}` });
+        } catch (e) {
+          if (record) this.push('node_metrics', { ts, node: i, error: (e as Error).message });
+        }
+      }),
+    );
   }
 
   async stop(): Promise<void> {

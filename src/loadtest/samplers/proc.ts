@@ -5,7 +5,13 @@ import { readFileSync, readdirSync, readlinkSync, existsSync } from 'node:fs';
 
 export const CLK_TCK = 100;
 
-export interface ProcSample { pid: number; comm: string; cpuSec: number; rssBytes: number; /** Start time, seconds after boot. */ startSec: number }
+export interface ProcSample {
+  pid: number;
+  comm: string;
+  cpuSec: number;
+  rssBytes: number /** Start time, seconds after boot. */;
+  startSec: number;
+}
 
 /** /proc/<pid>/stat → comm, ppid, utime + stime and start time (both in clock ticks). null when malformed. */
 export function parseStat(stat: string): { comm: string; ppid: number; cpuTicks: number; startTicks: number } | null {
@@ -49,7 +55,12 @@ export function uptimeSec(): number | null {
  * instead of being lost; one first seen that is older (it existed unseen) cannot be attributed:
  * null. A pid whose start time changed is a new process under a reused pid.
  */
-export function intervalCpuPercent(prev: { cpuSec: number; startSec: number } | undefined, cur: { cpuSec: number; startSec: number }, prevTickUptimeSec: number | null, dtSec: number): number | null {
+export function intervalCpuPercent(
+  prev: { cpuSec: number; startSec: number } | undefined,
+  cur: { cpuSec: number; startSec: number },
+  prevTickUptimeSec: number | null,
+  dtSec: number,
+): number | null {
   if (!(dtSec > 0)) return null;
   if (prev && prev.startSec === cur.startSec) return (100 * Math.max(0, cur.cpuSec - prev.cpuSec)) / dtSec;
   // Start times have clock-tick resolution: allow one tick of slack.
@@ -59,7 +70,9 @@ export function intervalCpuPercent(prev: { cpuSec: number; startSec: number } | 
 
 export function allPids(): number[] {
   try {
-    return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+    return readdirSync('/proc')
+      .filter((n) => /^\d+$/.test(n))
+      .map(Number);
   } catch {
     return [];
   }
@@ -72,7 +85,9 @@ export function pidsByComm(names: string[]): number[] {
     try {
       const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
       if (names.includes(comm)) out.push(pid);
-    } catch { /* exited */ }
+    } catch {
+      /* exited */
+    }
   }
   return out;
 }
@@ -82,7 +97,11 @@ export function pidListeningOn(port: number): number | null {
   const inodes = new Set<string>();
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
-    try { text = readFileSync(file, 'utf8'); } catch { continue; }
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
       if (f.length < 10) continue;
@@ -93,19 +112,30 @@ export function pidListeningOn(port: number): number | null {
   if (inodes.size === 0) return null;
   for (const pid of allPids()) {
     let fds: string[];
-    try { fds = readdirSync(`/proc/${pid}/fd`); } catch { continue; }
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
     for (const fd of fds) {
       try {
         const l = readlinkSync(`/proc/${pid}/fd/${fd}`);
         const m = /^socket:\[(\d+)\]$/.exec(l);
         if (m && inodes.has(m[1])) return pid;
-      } catch { /* closed meanwhile */ }
+      } catch {
+        /* closed meanwhile */
+      }
     }
   }
   return null;
 }
 
-export interface NetCounters { rxBytes: number; rxPackets: number; txBytes: number; txPackets: number }
+export interface NetCounters {
+  rxBytes: number;
+  rxPackets: number;
+  txBytes: number;
+  txPackets: number;
+}
 
 export function netDev(): Record<string, NetCounters> {
   const out: Record<string, NetCounters> = {};
@@ -116,7 +146,9 @@ export function netDev(): Record<string, NetCounters> {
       const f = rest.trim().split(/\s+/).map(Number);
       out[name.trim()] = { rxBytes: f[0], rxPackets: f[1], txBytes: f[8], txPackets: f[9] };
     }
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return out;
 }
 
@@ -127,11 +159,18 @@ export function defaultInterface(): string | null {
       const f = line.trim().split(/\s+/);
       if (f[1] === '00000000') return f[0];
     }
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return null;
 }
 
-export interface DiskCounters { reads: number; readSectors: number; writes: number; writeSectors: number }
+export interface DiskCounters {
+  reads: number;
+  readSectors: number;
+  writes: number;
+  writeSectors: number;
+}
 
 /** Whole block devices (those under /sys/block), without loop and ram devices. Sectors are 512 bytes. */
 export function diskStats(): Record<string, DiskCounters> {
@@ -144,7 +183,9 @@ export function diskStats(): Record<string, DiskCounters> {
       if (/^(loop|ram|zram)/.test(name) || !existsSync(`/sys/block/${name}`)) continue;
       out[name] = { reads: Number(f[3]), readSectors: Number(f[5]), writes: Number(f[7]), writeSectors: Number(f[9]) };
     }
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return out;
 }
 
@@ -154,7 +195,9 @@ export function childPids(ppid: number): number[] {
   for (const pid of allPids()) {
     try {
       if (parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.ppid === ppid) out.push(pid);
-    } catch { /* exited */ }
+    } catch {
+      /* exited */
+    }
   }
   return out;
 }

@@ -13,9 +13,19 @@ export function parseInfo(text: string): Record<string, string> {
 }
 
 export interface RedisSample {
-  opsPerSec: number; commandsPerSec: number; hitsPerSec: number; missesPerSec: number; hitRate: number | null;
-  usedMemoryBytes: number; evictedKeys: number; expiredKeys: number; connectedClients: number;
-  pubsubChannels: number; pubsubPatterns: number; netInBytesPerSec: number; netOutBytesPerSec: number;
+  opsPerSec: number;
+  commandsPerSec: number;
+  hitsPerSec: number;
+  missesPerSec: number;
+  hitRate: number | null;
+  usedMemoryBytes: number;
+  evictedKeys: number;
+  expiredKeys: number;
+  connectedClients: number;
+  pubsubChannels: number;
+  pubsubPatterns: number;
+  netInBytesPerSec: number;
+  netOutBytesPerSec: number;
 }
 
 export class RedisSampler {
@@ -51,11 +61,19 @@ export class RedisSampler {
     const hits = d('keyspace_hits');
     const misses = d('keyspace_misses');
     return {
-      opsPerSec: Number(cur.instantaneous_ops_per_sec ?? 0), commandsPerSec: d('total_commands_processed'),
-      hitsPerSec: hits, missesPerSec: misses, hitRate: hits + misses > 0 ? hits / (hits + misses) : null,
-      usedMemoryBytes: Number(cur.used_memory ?? 0), evictedKeys: Number(cur.evicted_keys ?? 0), expiredKeys: Number(cur.expired_keys ?? 0),
-      connectedClients: Number(cur.connected_clients ?? 0), pubsubChannels: Number(cur.pubsub_channels ?? 0), pubsubPatterns: Number(cur.pubsub_patterns ?? 0),
-      netInBytesPerSec: d('total_net_input_bytes'), netOutBytesPerSec: d('total_net_output_bytes'),
+      opsPerSec: Number(cur.instantaneous_ops_per_sec ?? 0),
+      commandsPerSec: d('total_commands_processed'),
+      hitsPerSec: hits,
+      missesPerSec: misses,
+      hitRate: hits + misses > 0 ? hits / (hits + misses) : null,
+      usedMemoryBytes: Number(cur.used_memory ?? 0),
+      evictedKeys: Number(cur.evicted_keys ?? 0),
+      expiredKeys: Number(cur.expired_keys ?? 0),
+      connectedClients: Number(cur.connected_clients ?? 0),
+      pubsubChannels: Number(cur.pubsub_channels ?? 0),
+      pubsubPatterns: Number(cur.pubsub_patterns ?? 0),
+      netInBytesPerSec: d('total_net_input_bytes'),
+      netOutBytesPerSec: d('total_net_output_bytes'),
     };
   }
 
@@ -67,7 +85,14 @@ export class RedisSampler {
         const d = (k: string) => Number(end[k] ?? 0) - Number(this.first![k] ?? 0);
         const hits = d('keyspace_hits');
         const misses = d('keyspace_misses');
-        out.run = { commands: d('total_commands_processed'), hits, misses, hitRate: hits + misses > 0 ? hits / (hits + misses) : null, evictedKeys: d('evicted_keys'), expiredKeys: d('expired_keys') };
+        out.run = {
+          commands: d('total_commands_processed'),
+          hits,
+          misses,
+          hitRate: hits + misses > 0 ? hits / (hits + misses) : null,
+          evictedKeys: d('evicted_keys'),
+          expiredKeys: d('expired_keys'),
+        };
       }
     } catch (e) {
       out.error = (e as Error).message;

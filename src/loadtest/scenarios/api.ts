@@ -13,10 +13,25 @@ import { counter, rate, gauge, round, type MetricSummary } from '../metrics.js';
 
 type Endpoint = keyof ApiScenarioConfig['mix'];
 const LABELS: Record<Endpoint, string> = {
-  auth_refresh: 'Auth Refresh', channels_list: 'Channels List', channel_get: 'Channel Get', message_send: 'Message Send',
-  message_list: 'Message List', search: 'Search', user_profile: 'User Profile', notifications: 'Notifications',
+  auth_refresh: 'Auth Refresh',
+  channels_list: 'Channels List',
+  channel_get: 'Channel Get',
+  message_send: 'Message Send',
+  message_list: 'Message List',
+  search: 'Search',
+  user_profile: 'User Profile',
+  notifications: 'Notifications',
 };
-interface Payload { nodes: string[]; vus: Account[]; channelIds: string[]; userIds: string[]; usernames: string[]; mix: Record<Endpoint, number>; totalVus: number; firstVu: number }
+interface Payload {
+  nodes: string[];
+  vus: Account[];
+  channelIds: string[];
+  userIds: string[];
+  usernames: string[];
+  mix: Record<Endpoint, number>;
+  totalVus: number;
+  firstVu: number;
+}
 
 async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
   const a = ctx.cfg.api;
@@ -26,14 +41,21 @@ async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
   for (let i = 0; i < a.channels; i++) channelIds.push(await ctx.setup.channel(`api${i}`, vus));
   // Seed history (and search data) through the public API, several writers at once.
   let n = 0;
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (n < a.seedMessages) {
-      const k = n++;
-      const vu = vus[k % vus.length];
-      await ctx.setup.http.request('POST', `/api/channels/${channelIds[k % channelIds.length]}/messages`, { token: vu.accessToken, body: { text: `seed message ${k} alpha beta gamma @${vus[(k + 1) % vus.length].username}`, clientMsgId: `${ctx.tag}seed${k}` } });
-    }
-  }));
-  const notes: string[] = [`api: ${a.vus} VUs, ${a.duration} s (ramp-up ${a.rampUp} s), think time ${a.thinkTimeMs} ms; each VU its own account; ${a.channels} channels with every VU a member; ${a.seedMessages} messages seeded`];
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (n < a.seedMessages) {
+        const k = n++;
+        const vu = vus[k % vus.length];
+        await ctx.setup.http.request('POST', `/api/channels/${channelIds[k % channelIds.length]}/messages`, {
+          token: vu.accessToken,
+          body: { text: `seed message ${k} alpha beta gamma @${vus[(k + 1) % vus.length].username}`, clientMsgId: `${ctx.tag}seed${k}` },
+        });
+      }
+    }),
+  );
+  const notes: string[] = [
+    `api: ${a.vus} VUs, ${a.duration} s (ramp-up ${a.rampUp} s), think time ${a.thinkTimeMs} ms; each VU its own account; ${a.channels} channels with every VU a member; ${a.seedMessages} messages seeded`,
+  ];
   const mix = { ...a.mix };
   const notMeasured: Record<string, string> = {};
   // Endpoint probe: a 404 on a route means the target does not have it (yet).
@@ -49,7 +71,20 @@ async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
   const parts = split(vus, workers);
   let first = 0;
   return {
-    payloads: parts.map((p) => { const x: Payload = { nodes: ctx.nodes, vus: p, channelIds, userIds: vus.map((v) => v.id), usernames: vus.map((v) => v.username), mix, totalVus: vus.length, firstVu: first }; first += p.length; return x; }),
+    payloads: parts.map((p) => {
+      const x: Payload = {
+        nodes: ctx.nodes,
+        vus: p,
+        channelIds,
+        userIds: vus.map((v) => v.id),
+        usernames: vus.map((v) => v.username),
+        mix,
+        totalVus: vus.length,
+        firstVu: first,
+      };
+      first += p.length;
+      return x;
+    }),
     notes,
     info: { vus: a.vus, duration: a.duration, rampUp: a.rampUp, mixConfigured: a.mix, mixUsed: mix, notMeasured },
   };
@@ -124,21 +159,35 @@ class ApiRun {
     const token = acc.accessToken;
     switch (ep) {
       case 'auth_refresh': {
-        const r = await http.request<{ accessToken: string; refreshToken: string }>('POST', '/api/auth/refresh', { body: { refreshToken: acc.refreshToken } });
-        if (r.ok && r.body?.accessToken) { acc.accessToken = r.body.accessToken; acc.refreshToken = r.body.refreshToken; }
+        const r = await http.request<{ accessToken: string; refreshToken: string }>('POST', '/api/auth/refresh', {
+          body: { refreshToken: acc.refreshToken },
+        });
+        if (r.ok && r.body?.accessToken) {
+          acc.accessToken = r.body.accessToken;
+          acc.refreshToken = r.body.refreshToken;
+        }
         return r;
       }
-      case 'channels_list': return http.request('GET', '/api/channels', { token });
-      case 'channel_get': return http.request('GET', `/api/channels/${ch}`, { token });
+      case 'channels_list':
+        return http.request('GET', '/api/channels', { token });
+      case 'channel_get':
+        return http.request('GET', `/api/channels/${ch}`, { token });
       case 'message_send': {
         const n = this.seq++;
         const text = n % 5 === 0 ? `@${rnd(p.usernames)} api load ${n} ${rnd(WORDS)}` : `api load ${n} ${rnd(WORDS)} ${rnd(WORDS)}`;
-        return http.request('POST', `/api/channels/${ch}/messages`, { token, body: { text, clientMsgId: `${ctx.tag}a${ctx.workerIndex}.${n}` } });
+        return http.request('POST', `/api/channels/${ch}/messages`, {
+          token,
+          body: { text, clientMsgId: `${ctx.tag}a${ctx.workerIndex}.${n}` },
+        });
       }
-      case 'message_list': return http.request('GET', `/api/channels/${ch}/messages?limit=50`, { token });
-      case 'search': return http.request('GET', `/api/search?q=${rnd(WORDS)}&limit=20`, { token });
-      case 'user_profile': return http.request('GET', `/api/users/${rnd(p.userIds)}`, { token });
-      case 'notifications': return http.request('GET', '/api/notifications?limit=20', { token });
+      case 'message_list':
+        return http.request('GET', `/api/channels/${ch}/messages?limit=50`, { token });
+      case 'search':
+        return http.request('GET', `/api/search?q=${rnd(WORDS)}&limit=20`, { token });
+      case 'user_profile':
+        return http.request('GET', `/api/users/${rnd(p.userIds)}`, { token });
+      case 'notifications':
+        return http.request('GET', '/api/notifications?limit=20', { token });
     }
   }
 
@@ -161,7 +210,12 @@ function summarize(agg: Aggregate, plan: Plan, cfg: LoadtestConfig): ScenarioSum
   const metrics: Record<string, MetricSummary> = {
     api_reqs: counter(c('api_reqs'), secs),
     api_errors: counter(c('api_errors'), secs),
-    api_req_failed: { type: 'rate', rate: c('api_reqs') ? round(c('api_errors') / c('api_reqs'), 6) : null, passes: c('api_errors'), fails: c('api_reqs') - c('api_errors') },
+    api_req_failed: {
+      type: 'rate',
+      rate: c('api_reqs') ? round(c('api_errors') / c('api_reqs'), 6) : null,
+      passes: c('api_errors'),
+      fails: c('api_reqs') - c('api_errors'),
+    },
     api_rate_limited: counter(c('api_rate_limited'), secs),
     api_req_duration: summarizeEncoded(agg.hists.api_req_duration),
     api_max_vus: gauge(agg.gaugeMax.api_vus ?? null),
@@ -171,15 +225,39 @@ function summarize(agg: Aggregate, plan: Plan, cfg: LoadtestConfig): ScenarioSum
     const s = summarizeEncoded(agg.hists[`api_req_duration:${ep}`]);
     if (reqs > 0) metrics[`api_req_duration_${ep}`] = s;
     return {
-      endpoint: LABELS[ep], key: ep, requests: reqs, errors: c(`api_errors:${ep}`),
+      endpoint: LABELS[ep],
+      key: ep,
+      requests: reqs,
+      errors: c(`api_errors:${ep}`),
       errorRate: reqs ? round(c(`api_errors:${ep}`) / reqs, 6) : null,
-      avg: s.avg, p50: s.p50, p95: s.p95, p99: s.p99, max: s.max, latencySamples: s.count,
+      avg: s.avg,
+      p50: s.p50,
+      p95: s.p95,
+      p99: s.p99,
+      max: s.max,
+      latencySamples: s.count,
       ...(notMeasured[ep] ? { notMeasured: notMeasured[ep] } : {}),
     };
   });
-  const errors = Object.entries(agg.counters).filter(([k]) => k.startsWith('api_error:')).map(([k, v]) => { const [, ep, code] = k.split(':'); return { endpoint: ep, error: code, count: v }; });
-  const slowest = rows.filter((r) => r.p95 !== null).sort((x, y) => (y.p95 ?? 0) - (x.p95 ?? 0)).slice(0, 3).map((r) => ({ endpoint: r.endpoint, p95: r.p95 }));
-  return { name: 'api', title: 'API endpoints', metrics, tables: { endpoints: rows, errors, slowest }, notes: plan.notes, info: { ...plan.info, seconds: secs } };
+  const errors = Object.entries(agg.counters)
+    .filter(([k]) => k.startsWith('api_error:'))
+    .map(([k, v]) => {
+      const [, ep, code] = k.split(':');
+      return { endpoint: ep, error: code, count: v };
+    });
+  const slowest = rows
+    .filter((r) => r.p95 !== null)
+    .sort((x, y) => (y.p95 ?? 0) - (x.p95 ?? 0))
+    .slice(0, 3)
+    .map((r) => ({ endpoint: r.endpoint, p95: r.p95 }));
+  return {
+    name: 'api',
+    title: 'API endpoints',
+    metrics,
+    tables: { endpoints: rows, errors, slowest },
+    notes: plan.notes,
+    info: { ...plan.info, seconds: secs },
+  };
 }
 
 export const apiScenario: Scenario = {

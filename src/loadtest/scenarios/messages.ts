@@ -20,9 +20,25 @@ import { summarizeEncoded } from '../hist.js';
 import { counter, rate, gauge, round, type MetricSummary } from '../metrics.js';
 import { CloseCodes, type ServerEvent } from '../../protocol/events.js';
 
-interface Chan { channelId: string; members: Account[] }
-interface Payload { nodes: string[]; channels: Chan[]; rate: number }
-interface Pending { intended: number; ch: number; expected: Set<number>; expectedCount: number; acked: boolean; failed: boolean; samples: number[]; transport: 'rest' | 'ws' }
+interface Chan {
+  channelId: string;
+  members: Account[];
+}
+interface Payload {
+  nodes: string[];
+  channels: Chan[];
+  rate: number;
+}
+interface Pending {
+  intended: number;
+  ch: number;
+  expected: Set<number>;
+  expectedCount: number;
+  acked: boolean;
+  failed: boolean;
+  samples: number[];
+  transport: 'rest' | 'ws';
+}
 
 async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
   const m = ctx.cfg.messages;
@@ -31,17 +47,19 @@ async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
   const users = await ctx.setup.users('m', n);
   const chans: Chan[] = new Array(m.channels);
   let next = 0;
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < m.channels) {
-      const i = next++;
-      const members = users.slice(i * m.channelSize, (i + 1) * m.channelSize);
-      chans[i] = { channelId: await ctx.setup.channel(`msg${i}`, members), members };
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < m.channels) {
+        const i = next++;
+        const members = users.slice(i * m.channelSize, (i + 1) * m.channelSize);
+        chans[i] = { channelId: await ctx.setup.channel(`msg${i}`, members), members };
+      }
+    }),
+  );
   const workers = Math.max(1, Math.min(ctx.cfg.workers, chans.length));
   const parts = split(chans, workers);
   return {
-    payloads: parts.map((p) => ({ nodes: ctx.nodes, channels: p, rate: (m.rate * p.length) / chans.length } satisfies Payload)),
+    payloads: parts.map((p) => ({ nodes: ctx.nodes, channels: p, rate: (m.rate * p.length) / chans.length }) satisfies Payload),
     notes: [
       `messages: constant-arrival-rate ${m.rate} msg/s for ${m.duration} s over ${m.channels} channels; fan-out (channel size) ${m.channelSize}, every member online over WebSocket`,
       `messages: latency from the intended send time (open model); transport weights REST ${m.transport.rest} / WS ${m.transport.ws}; mix text ${m.mix.text} / mention ${m.mix.mention} / code ${m.mix.code} / file ${m.mix.file}`,
@@ -49,14 +67,24 @@ async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
       'messages: recipients = every member online at send time, the sender included (the server sends message.created to the sender too), plus members that dropped unexpectedly and are reconnecting: messages sent while they are away count as delivered only if their resume replays them before the drain ends',
       `messages: iterations not sent are counted by cause: msg_dropped_inflight_cap (${m.maxInFlight} sends outstanding: server backpressure), msg_dropped_no_online_sender; the generator never skips a late message (its lateness is msg_schedule_lag)`,
     ],
-    info: { rate: m.rate, duration: m.duration, channels: m.channels, channelSize: m.channelSize, fanout: m.channelSize, transport: m.transport, mix: m.mix },
+    info: {
+      rate: m.rate,
+      duration: m.duration,
+      channels: m.channels,
+      channelSize: m.channelSize,
+      fanout: m.channelSize,
+      transport: m.transport,
+      mix: m.mix,
+    },
   };
 }
 
 function pick<T extends string>(weights: Record<T, number>): T {
   const entries = Object.entries(weights) as [T, number][];
   let r = Math.random() * entries.reduce((s, [, w]) => s + w, 0);
-  for (const [k, w] of entries) { if ((r -= w) < 0) return k; }
+  for (const [k, w] of entries) {
+    if ((r -= w) < 0) return k;
+  }
   return entries[entries.length - 1][0];
 }
 
@@ -70,7 +98,16 @@ function textFor(kind: string, n: number, members: Account[]): string {
 // state: 'absent' = never connected (setup connect failed) or closed by the generator at the
 // end; 'open'; 'away' = closed unexpectedly, reconnecting. An away member stays a recipient:
 // what is sent meanwhile counts as received only if its resume replays it before the drain ends.
-interface Conn { acc: Account; ch: number; idx: number; sock: NchatSocket; state: 'absent' | 'open' | 'away'; lastSeq: number; failures: number; expired: boolean }
+interface Conn {
+  acc: Account;
+  ch: number;
+  idx: number;
+  sock: NchatSocket;
+  state: 'absent' | 'open' | 'away';
+  lastSeq: number;
+  failures: number;
+  expired: boolean;
+}
 
 /** One worker's part of the scenario: every member of its channels online, and the open-model sender. */
 class MessagesRun {
@@ -93,7 +130,22 @@ class MessagesRun {
     this.cfg = ctx.cfg.messages;
     this.https = p.nodes.map((o) => new HttpClient(o, 64));
     this.byCh = p.channels.map(() => []);
-    p.channels.forEach((c, ci) => c.members.forEach((acc) => { const x: Conn = { acc, ch: ci, idx: this.conns.length, sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken), state: 'absent', lastSeq: 0, failures: 0, expired: false }; this.conns.push(x); this.byCh[ci].push(x); }));
+    p.channels.forEach((c, ci) =>
+      c.members.forEach((acc) => {
+        const x: Conn = {
+          acc,
+          ch: ci,
+          idx: this.conns.length,
+          sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken),
+          state: 'absent',
+          lastSeq: 0,
+          failures: 0,
+          expired: false,
+        };
+        this.conns.push(x);
+        this.byCh[ci].push(x);
+      }),
+    );
     for (const c of this.conns) {
       c.sock.onEvent = (e, at) => this.onEvent(c, e, at);
       c.sock.onClose = (code, intentional) => this.onClose(c, code, intentional);
@@ -109,7 +161,10 @@ class MessagesRun {
     ctx.count('msg_receipts', m.samples.length);
     ctx.count('msg_expected_receipts', m.expectedCount);
     if (m.expected.size === 0) ctx.count('msg_delivered');
-    else { ctx.count('msg_delivery_failed'); ctx.count('msg_receipts_missing', m.expected.size); }
+    else {
+      ctx.count('msg_delivery_failed');
+      ctx.count('msg_receipts_missing', m.expected.size);
+    }
   }
 
   private fail(cid: string, m: Pending, reason: string): void {
@@ -168,7 +223,10 @@ class MessagesRun {
   }
 
   private onClose(c: Conn, code: number, intentional: boolean): void {
-    if (intentional || this.stopped) { c.state = 'absent'; return; } // counted where the generator closes it
+    if (intentional || this.stopped) {
+      c.state = 'absent';
+      return;
+    } // counted where the generator closes it
     this.ctx.count('msg_ws_disconnects_unexpected');
     c.state = 'away';
     if (code === CloseCodes.TOKEN_EXPIRED) c.expired = true;
@@ -183,7 +241,10 @@ class MessagesRun {
       if (await refreshAccount(this.https[c.acc.node], c.acc)) c.sock.token = c.acc.accessToken;
     }
     const r = await c.sock.connect(this.ctx.cfg.ws.connectTimeoutMs);
-    if (this.stopped) { c.sock.close(); return; }
+    if (this.stopped) {
+      c.sock.close();
+      return;
+    }
     if (r.ok) {
       c.state = 'open';
       c.failures = 0;
@@ -199,14 +260,18 @@ class MessagesRun {
   /** Connects every member before the clock starts (not part of the measured rate). */
   async connectAll(): Promise<void> {
     let next = 0;
-    await Promise.all(Array.from({ length: 50 }, async () => {
-      while (next < this.conns.length) {
-        const c = this.conns[next++];
-        const r = await c.sock.connect(this.ctx.cfg.ws.connectTimeoutMs);
-        if (r.ok) { this.ctx.hists.record('msg_setup_connecting', r.connectMs); c.state = 'open'; }
-        else this.ctx.count('msg_setup_connect_errors');
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        while (next < this.conns.length) {
+          const c = this.conns[next++];
+          const r = await c.sock.connect(this.ctx.cfg.ws.connectTimeoutMs);
+          if (r.ok) {
+            this.ctx.hists.record('msg_setup_connecting', r.connectMs);
+            c.state = 'open';
+          } else this.ctx.count('msg_setup_connect_errors');
+        }
+      }),
+    );
   }
 
   // ---- the open-model sender ----------------------------------------------------------------
@@ -220,8 +285,14 @@ class MessagesRun {
     ctx.count('msg_attempted');
     // Dropped iterations, by cause (the generator never drops a message for being late: its
     // lateness is msg_schedule_lag, and the message still counts from its intended time).
-    if (online.length === 0) { ctx.count('msg_no_online_sender'); return; }
-    if (this.inFlight >= cfg.maxInFlight) { ctx.count('msg_dropped_inflight_cap'); return; }
+    if (online.length === 0) {
+      ctx.count('msg_no_online_sender');
+      return;
+    }
+    if (this.inFlight >= cfg.maxInFlight) {
+      ctx.count('msg_dropped_inflight_cap');
+      return;
+    }
     const sender = online[Math.floor(Math.random() * online.length)];
     const kind = pick(cfg.mix);
     const transport = pick(cfg.transport);
@@ -243,13 +314,18 @@ class MessagesRun {
 
   private sendRest(sender: Conn, ci: number, text: string, cid: string, m: Pending): void {
     const http = this.https[sender.acc.node];
-    void http.request('POST', `/api/channels/${this.p.channels[ci].channelId}/messages`, { token: sender.acc.accessToken, body: { text, clientMsgId: cid } }).then((r) => {
-      if (r.ok) this.accepted(cid, m, performance.now());
-      else {
-        this.fail(cid, m, r.error ?? `HTTP_${r.status}`);
-        if (r.status === 401 && r.error === 'TOKEN_EXPIRED') void refreshAccount(http, sender.acc);
-      }
-    });
+    void http
+      .request('POST', `/api/channels/${this.p.channels[ci].channelId}/messages`, {
+        token: sender.acc.accessToken,
+        body: { text, clientMsgId: cid },
+      })
+      .then((r) => {
+        if (r.ok) this.accepted(cid, m, performance.now());
+        else {
+          this.fail(cid, m, r.error ?? `HTTP_${r.status}`);
+          if (r.status === 401 && r.error === 'TOKEN_EXPIRED') void refreshAccount(http, sender.acc);
+        }
+      });
   }
 
   /** Fires every message when due until the window ends (or the run is aborted). */
@@ -262,7 +338,11 @@ class MessagesRun {
       const now = performance.now();
       let due = start + this.i * interval;
       if (due >= this.end) break;
-      while (due <= now && due < this.end) { this.fire(due); this.i++; due = start + this.i * interval; }
+      while (due <= now && due < this.end) {
+        this.fire(due);
+        this.i++;
+        due = start + this.i * interval;
+      }
       ctx.gauge('msg_in_flight', this.inFlight);
       await new Promise((r) => setTimeout(r, Math.max(0, Math.min(2, due - performance.now()))));
     }
@@ -282,7 +362,10 @@ class MessagesRun {
     ctx.gauge('msg_ws_away', this.conns.filter((c) => c.state === 'away').length);
     // Counted here, not in onClose: the close events may arrive after this worker has reported.
     ctx.count('msg_ws_disconnects_expected', this.conns.filter((c) => c.state === 'open').length);
-    for (const c of this.conns) { c.state = 'absent'; c.sock.close(); }
+    for (const c of this.conns) {
+      c.state = 'absent';
+      c.sock.close();
+    }
     await Promise.all(this.https.map((h) => h.destroy()));
     return { sentUntil: this.i };
   }
@@ -316,7 +399,10 @@ function summarize(agg: Aggregate, plan: Plan, cfg: LoadtestConfig): ScenarioSum
     msg_dropped_no_online_sender: counter(c('msg_no_online_sender'), secs),
     msg_delivered: counter(c('msg_delivered'), secs),
     msg_delivery_failed: counter(c('msg_delivery_failed'), secs),
-    msg_delivery_success: rate(c('msg_delivered'), c('msg_delivery_failed') + c('msg_send_failed') + c('msg_dropped_inflight_cap') + c('msg_no_online_sender')),
+    msg_delivery_success: rate(
+      c('msg_delivered'),
+      c('msg_delivery_failed') + c('msg_send_failed') + c('msg_dropped_inflight_cap') + c('msg_no_online_sender'),
+    ),
     msg_receipts: counter(c('msg_receipts'), secs),
     msg_expected_receipts: counter(c('msg_expected_receipts'), secs),
     msg_receipts_missing: counter(c('msg_receipts_missing'), secs),
@@ -334,15 +420,32 @@ function summarize(agg: Aggregate, plan: Plan, cfg: LoadtestConfig): ScenarioSum
     msg_expected_while_away: counter(c('msg_expected_while_away'), secs),
   };
   const byKind = ['text', 'mention', 'code', 'file'].map((k) => ({ kind: k, count: c(`msg_kind:${k}`) }));
-  const byTransport = (['rest', 'ws'] as const).map((t) => ({ transport: t, accepted: c(`msg_transport:${t}`), ...summarizeEncoded(agg.hists[`msg_send_${t}`]) }));
-  const errors = Object.entries(agg.counters).filter(([k]) => k.startsWith('msg_send_error:')).map(([k, v]) => ({ error: k.slice(15), count: v }));
-  return { name: 'messages', title: 'Message throughput', metrics, tables: { by_kind: byKind, by_transport: byTransport, send_errors: errors }, notes: plan.notes, info: { ...plan.info, seconds: secs } };
+  const byTransport = (['rest', 'ws'] as const).map((t) => ({
+    transport: t,
+    accepted: c(`msg_transport:${t}`),
+    ...summarizeEncoded(agg.hists[`msg_send_${t}`]),
+  }));
+  const errors = Object.entries(agg.counters)
+    .filter(([k]) => k.startsWith('msg_send_error:'))
+    .map(([k, v]) => ({ error: k.slice(15), count: v }));
+  return {
+    name: 'messages',
+    title: 'Message throughput',
+    metrics,
+    tables: { by_kind: byKind, by_transport: byTransport, send_errors: errors },
+    notes: plan.notes,
+    info: { ...plan.info, seconds: secs },
+  };
 }
 
 export const messagesScenario: Scenario = {
   name: 'messages',
   title: 'Message throughput',
-  progress: { gauge: 'msg_rate_target', hist: 'msg_e2e', errors: ['msg_send_failed', 'msg_dropped_inflight_cap', 'msg_no_online_sender', 'msg_delivery_failed', 'msg_ws_disconnects_unexpected'] },
+  progress: {
+    gauge: 'msg_rate_target',
+    hist: 'msg_e2e',
+    errors: ['msg_send_failed', 'msg_dropped_inflight_cap', 'msg_no_online_sender', 'msg_delivery_failed', 'msg_ws_disconnects_unexpected'],
+  },
   prepare,
   run,
   summarize,

@@ -16,10 +16,33 @@ import { PoissonArrivals, seededRandom, seedOf } from '../schedule.js';
 import { counter, rate, gauge, type MetricSummary } from '../metrics.js';
 import { CloseCodes, type ServerEvent } from '../../protocol/events.js';
 
-interface Group { channelId: string; members: Account[] }
-interface Payload { nodes: string[]; groups: Group[]; churn: Account[]; totalUsers: number }
-interface Conn { acc: Account; group: number; idx: number; sock: NchatSocket; state: 'idle' | 'connecting' | 'open'; everOpened: boolean; retryAt: number; failures: number; lastSeq: number; expired: boolean }
-interface Pending { intended: number; group: number; expected: Set<number> }
+interface Group {
+  channelId: string;
+  members: Account[];
+}
+interface Payload {
+  nodes: string[];
+  groups: Group[];
+  churn: Account[];
+  totalUsers: number;
+}
+interface Conn {
+  acc: Account;
+  group: number;
+  idx: number;
+  sock: NchatSocket;
+  state: 'idle' | 'connecting' | 'open';
+  everOpened: boolean;
+  retryAt: number;
+  failures: number;
+  lastSeq: number;
+  expired: boolean;
+}
+interface Pending {
+  intended: number;
+  group: number;
+  expected: Set<number>;
+}
 
 async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
   const { cfg, setup } = ctx;
@@ -31,18 +54,20 @@ async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
   const chunks: Account[][] = [];
   for (let i = 0; i < users.length; i += w.channelSize) chunks.push(users.slice(i, i + w.channelSize));
   let next = 0;
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < chunks.length) {
-      const i = next++;
-      groups[i] = { channelId: await setup.channel(`ws${i}`, chunks[i]), members: chunks[i] };
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < chunks.length) {
+        const i = next++;
+        groups[i] = { channelId: await setup.channel(`ws${i}`, chunks[i]), members: chunks[i] };
+      }
+    }),
+  );
   if (churn.length) await setup.channel('churn', churn);
   const workers = Math.max(1, Math.min(cfg.workers, groups.length));
   const gs = split(groups, workers);
   const cs = split(churn, workers);
   return {
-    payloads: gs.map((g, i) => ({ nodes: ctx.nodes, groups: g, churn: cs[i], totalUsers: users.length } satisfies Payload)),
+    payloads: gs.map((g, i) => ({ nodes: ctx.nodes, groups: g, churn: cs[i], totalUsers: users.length }) satisfies Payload),
     notes: [
       `ws: ${users.length} steady accounts in ${groups.length} channels of ${w.channelSize}; stages ${w.stages.map((s) => `${s.duration}s→${s.target}`).join(', ')}`,
       `ws: chat while held at ${w.msgPerUserPerMin} msg/user/min, Poisson arrivals (exponential gaps, RNG seeded by the run tag and worker index); latency from each message's intended time, generator lateness in ws_msg_schedule_lag; recipients = every online member of the channel, the sender included; chat pauses in ramp-down stages`,
@@ -73,7 +98,22 @@ class WsRun {
   constructor(private readonly ctx: WorkerContext) {
     const p = (this.p = ctx.payload as Payload);
     this.w = ctx.cfg.ws;
-    p.groups.forEach((g, gi) => g.members.forEach((acc) => this.conns.push({ acc, group: gi, idx: this.conns.length, sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken), state: 'idle', everOpened: false, retryAt: 0, failures: 0, lastSeq: 0, expired: false })));
+    p.groups.forEach((g, gi) =>
+      g.members.forEach((acc) =>
+        this.conns.push({
+          acc,
+          group: gi,
+          idx: this.conns.length,
+          sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken),
+          state: 'idle',
+          everOpened: false,
+          retryAt: 0,
+          failures: 0,
+          lastSeq: 0,
+          expired: false,
+        }),
+      ),
+    );
     this.byGroup = p.groups.map(() => []);
     for (const c of this.conns) this.byGroup[c.group].push(c);
     this.share = this.conns.length / Math.max(1, p.totalUsers);
@@ -114,7 +154,10 @@ class WsRun {
       if (m && m.expected.delete(c.idx)) {
         ctx.count('ws_msgs_received');
         ctx.hists.record('ws_msg_e2e', at - m.intended);
-        if (m.expected.size === 0) { this.pending.delete(cid); ctx.count('ws_msgs_delivered'); }
+        if (m.expected.size === 0) {
+          this.pending.delete(cid);
+          ctx.count('ws_msgs_delivered');
+        }
       } else ctx.count('ws_msgs_unexpected');
     } else if (e.type === 'ack') {
       ctx.count('ws_msgs_acked');
@@ -125,7 +168,10 @@ class WsRun {
 
   private onClose(c: Conn, code: number, intentional: boolean): void {
     c.state = 'idle';
-    if (code === CloseCodes.TOKEN_EXPIRED) { c.expired = true; this.ctx.count('ws_token_expired'); }
+    if (code === CloseCodes.TOKEN_EXPIRED) {
+      c.expired = true;
+      this.ctx.count('ws_token_expired');
+    }
     // An intentional close (ramp-down) leaves the channel; an unexpected one keeps its expected
     // messages: the reconnect resumes from the last seq seen, as a real client does.
     if (intentional || this.stopped) this.dropExpected(c, 'ws_msgs_recipient_left');
@@ -149,7 +195,10 @@ class WsRun {
     if (c.expired) {
       // Closed with 4001: refresh the access token first, as a real client does.
       c.expired = false;
-      if (await refreshAccount(this.httpOf(c.acc.node), c.acc)) { c.sock.token = c.acc.accessToken; ctx.count('ws_token_refreshes'); }
+      if (await refreshAccount(this.httpOf(c.acc.node), c.acc)) {
+        c.sock.token = c.acc.accessToken;
+        ctx.count('ws_token_refreshes');
+      }
     }
     const r = await c.sock.connect(this.w.connectTimeoutMs);
     this.inFlight--;
@@ -161,8 +210,10 @@ class WsRun {
         ctx.count('ws_reconnects');
         ctx.hists.record('ws_reconnecting', r.connectMs);
         c.sock.send({ op: 'resume', positions: { [this.channelOf(c)]: c.lastSeq } });
+      } else {
+        ctx.count('ws_sessions');
+        ctx.hists.record('ws_connecting', r.connectMs);
       }
-      else { ctx.count('ws_sessions'); ctx.hists.record('ws_connecting', r.connectMs); }
     } else {
       c.state = 'idle';
       // Exponential backoff with full jitter (0.5 s … 8 s), as a real client would.
@@ -175,7 +226,10 @@ class WsRun {
 
   private async churnOnce(): Promise<void> {
     const c = this.churn.find((x) => !x.busy);
-    if (!c) { this.ctx.count('ws_churn_skipped'); return; }
+    if (!c) {
+      this.ctx.count('ws_churn_skipped');
+      return;
+    }
     c.busy = true;
     const r = await c.sock.connect(this.w.connectTimeoutMs);
     if (r.ok) {
@@ -191,7 +245,10 @@ class WsRun {
   private sendChat(intended: number, open: Conn[]): void {
     const ctx = this.ctx;
     const sender = open[Math.floor(Math.random() * open.length)];
-    if (!sender || !sender.sock.open) { ctx.count('ws_send_skipped'); return; }
+    if (!sender || !sender.sock.open) {
+      ctx.count('ws_send_skipped');
+      return;
+    }
     const expected = new Set<number>();
     for (const c of this.byGroup[sender.group]) if (c.state === 'open') expected.add(c.idx);
     const clientMsgId = `${ctx.tag}w${ctx.workerIndex}.${this.seq++}`;
@@ -200,13 +257,19 @@ class WsRun {
     if (sender.sock.send({ op: 'send', channelId: this.channelOf(sender), text: `load test chat ${this.seq}`, clientMsgId })) {
       ctx.count('ws_msgs_sent');
       ctx.count('ws_msgs_expected', expected.size);
-    } else { this.pending.delete(clientMsgId); ctx.count('ws_send_skipped'); }
+    } else {
+      this.pending.delete(clientMsgId);
+      ctx.count('ws_send_skipped');
+    }
   }
 
   private stageAt(t: number): number {
     const stages = this.w.stages;
     let at = 0;
-    for (let i = 0; i < stages.length; i++) { at += stages[i].duration; if (t < at) return i; }
+    for (let i = 0; i < stages.length; i++) {
+      at += stages[i].duration;
+      if (t < at) return i;
+    }
     return stages.length - 1;
   }
 
@@ -252,7 +315,10 @@ class WsRun {
       chatRate = !decreasing && w.msgPerUserPerMin > 0 ? (conns.filter((c) => c.state === 'open').length * w.msgPerUserPerMin) / 60 : 0;
       if (this.churnRate > 0) {
         churnAcc += this.churnRate * dt;
-        while (churnAcc >= 1) { churnAcc -= 1; void this.churnOnce(); }
+        while (churnAcc >= 1) {
+          churnAcc -= 1;
+          void this.churnOnce();
+        }
       }
       // Wake for the next chat arrival, or in 50 ms for the connection management above.
       await new Promise((r) => setTimeout(r, Math.max(0, Math.min(50, arrivals.nextAt(chatRate) - performance.now()))));
@@ -264,7 +330,10 @@ class WsRun {
     let want = Math.min(missing, this.w.connectConcurrency - this.inFlight);
     for (const c of this.conns) {
       if (want <= 0) break;
-      if (c.state === 'idle' && c.retryAt <= now) { void this.connect(c); want--; }
+      if (c.state === 'idle' && c.retryAt <= now) {
+        void this.connect(c);
+        want--;
+      }
     }
   }
 
@@ -273,7 +342,10 @@ class WsRun {
     const ctx = this.ctx;
     const drainUntil = performance.now() + 10_000; // ends as soon as everything arrived
     while (this.pending.size > 0 && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 50));
-    for (const m of this.pending.values()) { ctx.count('ws_msgs_missing', m.expected.size); ctx.count('ws_msgs_undelivered'); }
+    for (const m of this.pending.values()) {
+      ctx.count('ws_msgs_missing', m.expected.size);
+      ctx.count('ws_msgs_undelivered');
+    }
     this.pending.clear();
     this.stopped = true;
     ctx.gauge('ws_open', this.conns.filter((c) => c.state === 'open').length);
@@ -325,8 +397,17 @@ function summarize(agg: Aggregate, plan: Plan, cfg: LoadtestConfig): ScenarioSum
     ws_churn_errors: counter(c('ws_churn_errors'), secs),
     ws_churn_connecting: trend(agg, 'ws_churn_connecting'),
   };
-  const errorKinds = Object.entries(agg.counters).filter(([k]) => k.startsWith('ws_connect_error:')).map(([k, v]) => ({ error: k.slice(17), count: v }));
-  return { name: 'ws', title: 'WebSocket connections', metrics, tables: { connect_errors: errorKinds }, notes: plan.notes, info: { ...plan.info, seconds: secs } };
+  const errorKinds = Object.entries(agg.counters)
+    .filter(([k]) => k.startsWith('ws_connect_error:'))
+    .map(([k, v]) => ({ error: k.slice(17), count: v }));
+  return {
+    name: 'ws',
+    title: 'WebSocket connections',
+    metrics,
+    tables: { connect_errors: errorKinds },
+    notes: plan.notes,
+    info: { ...plan.info, seconds: secs },
+  };
 }
 
 export const wsScenario: Scenario = {

@@ -41,7 +41,10 @@ function contract(name: string, make: () => Promise<{ a: Broker; b: Broker }>, s
       a.subscribe(channelTopic('c2'), (e) => other.push(e));
       for (let i = 0; i < 100; i++) a.publish(channelTopic('c1'), typing('c1', i));
       await until(() => got.length === 100, '100 events');
-      assert.deepEqual(got.map((e) => (e as { expiresInMs: number }).expiresInMs), [...Array(100).keys()]);
+      assert.deepEqual(
+        got.map((e) => (e as { expiresInMs: number }).expiresInMs),
+        [...Array(100).keys()],
+      );
       assert.equal(other.length, 0);
     });
 
@@ -58,7 +61,10 @@ function contract(name: string, make: () => Promise<{ a: Broker; b: Broker }>, s
       a.publish(userTopic('x'), { type: 'channel.read', channelId: 'c', seq: 2 });
       await until(() => two.length === 2, 'second event');
       assert.deepEqual(one, [{ type: 'channel.read', channelId: 'c', seq: 1 }], 'the unsubscribed listener got the first event only');
-      assert.deepEqual(two, [{ type: 'channel.read', channelId: 'c', seq: 1 }, { type: 'channel.read', channelId: 'c', seq: 2 }]);
+      assert.deepEqual(two, [
+        { type: 'channel.read', channelId: 'c', seq: 1 },
+        { type: 'channel.read', channelId: 'c', seq: 2 },
+      ]);
     });
 
     test('a throwing listener does not stop the others', async () => {
@@ -86,7 +92,10 @@ function contract(name: string, make: () => Promise<{ a: Broker; b: Broker }>, s
         a.publish(channelTopic('nobody'), typing('nobody', 2));
         return got.length > 0;
       }, 'a marker after subscribing');
-      assert.ok(got.every((e) => (e as { expiresInMs: number }).expiresInMs === 2), `only events published after subscribing: ${JSON.stringify(got)}`);
+      assert.ok(
+        got.every((e) => (e as { expiresInMs: number }).expiresInMs === 2),
+        `only events published after subscribing: ${JSON.stringify(got)}`,
+      );
     });
 
     if (name === 'redis') {
@@ -118,10 +127,14 @@ const memory = async () => ({ a: new MemoryBroker(), b: new MemoryBroker() });
 contract('memory', memory, false);
 
 const redisSkipMsg = await redisSkip();
-contract('redis', async () => {
-  const url = freshRedis();
-  return { a: await createRedisBroker(url, logger), b: await createRedisBroker(url, logger) };
-}, redisSkipMsg);
+contract(
+  'redis',
+  async () => {
+    const url = freshRedis();
+    return { a: await createRedisBroker(url, logger), b: await createRedisBroker(url, logger) };
+  },
+  redisSkipMsg,
+);
 
 describe('redis broker: gap reporting', { skip: redisSkipMsg }, () => {
   test('Redis killed and restarted: onGap fires, subscriptions work again', async (t) => {
@@ -144,10 +157,14 @@ describe('redis broker: gap reporting', { skip: redisSkipMsg }, () => {
       got.length = 0;
       // Copies of the first marker may still arrive late: wait for the one published now.
       const isNew = (e: BrokerEvent) => (e as { expiresInMs: number }).expiresInMs === 1;
-      await until(() => {
-        a.publish(channelTopic('g'), typing('g', 1));
-        return got.some(isNew);
-      }, 'delivery after reconnect', 10_000);
+      await until(
+        () => {
+          a.publish(channelTopic('g'), typing('g', 1));
+          return got.some(isNew);
+        },
+        'delivery after reconnect',
+        10_000,
+      );
       assert.deepEqual(got.find(isNew), typing('g', 1), 'the event published after the restart, intact');
     } finally {
       await a.close();

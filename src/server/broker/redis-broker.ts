@@ -162,14 +162,19 @@ export async function createRedisBroker(url: string, logger: pino.Logger): Promi
     socket: {
       connectTimeout: 5000,
       reconnectStrategy: (retries: number, cause: Error) =>
-        started ? Math.min(50 * 2 ** Math.min(retries, 6), 2000) + Math.floor(Math.random() * 100) : new Error(`Redis unreachable at ${clean}: ${cause.message}`),
+        started
+          ? Math.min(50 * 2 ** Math.min(retries, 6), 2000) + Math.floor(Math.random() * 100)
+          : new Error(`Redis unreachable at ${clean}: ${cause.message}`),
     },
   };
   const pub = createClient(options);
   const sub = createClient(options);
   let broker: RedisBroker | undefined;
   let subWasLost = false;
-  for (const [name, c] of [['pub', pub], ['sub', sub]] as const) {
+  for (const [name, c] of [
+    ['pub', pub],
+    ['sub', sub],
+  ] as const) {
     c.on('error', (err: unknown) => logger.warn({ err, connection: name }, 'redis connection error'));
   }
   sub.on('end', () => (subWasLost = true));

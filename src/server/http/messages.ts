@@ -2,36 +2,87 @@
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from './actor.js';
 import type { Services } from '../services/index.js';
-import { EditMessageBody, HistoryQuery, IdParams, MessagesReply, ReactionParams, SendMessageBody, ThreadQuery, ThreadReply } from '../../protocol/rest.js';
+import {
+  EditMessageBody,
+  HistoryQuery,
+  IdParams,
+  MessagesReply,
+  ReactionParams,
+  SendMessageBody,
+  ThreadQuery,
+  ThreadReply,
+} from '../../protocol/rest.js';
 import { Message } from '../../protocol/objects.js';
 
 type IdP = { Params: { id: string } };
 
 export function registerMessageRoutes(app: FastifyInstance, s: Services): void {
-  app.post<IdP & { Body: SendMessageBody }>('/api/channels/:id/messages', { schema: { summary: 'Send (idempotent by clientMsgId: a repeat returns 200 with the original)', params: IdParams, body: SendMessageBody, response: { 200: Message, 201: Message } } }, async (req, reply) => {
-    const { message, created } = await s.messages.send(actorOf(req), { ...req.body, channelId: req.params.id });
-    return reply.status(created ? 201 : 200).send(message satisfies Message);
-  });
+  app.post<IdP & { Body: SendMessageBody }>(
+    '/api/channels/:id/messages',
+    {
+      schema: {
+        summary: 'Send (idempotent by clientMsgId: a repeat returns 200 with the original)',
+        params: IdParams,
+        body: SendMessageBody,
+        response: { 200: Message, 201: Message },
+      },
+    },
+    async (req, reply) => {
+      const { message, created } = await s.messages.send(actorOf(req), { ...req.body, channelId: req.params.id });
+      return reply.status(created ? 201 : 200).send(message satisfies Message);
+    },
+  );
 
-  app.get<IdP & { Querystring: HistoryQuery }>('/api/channels/:id/messages', { schema: { summary: 'History by seq: newest first; ?after= gives oldest first', params: IdParams, querystring: HistoryQuery, response: { 200: MessagesReply } } }, async (req): Promise<MessagesReply> => {
-    const q = req.query;
-    const messages = await s.messages.history(actorOf(req), req.params.id, { before: q.before, after: q.after, limit: q.limit ?? 50 });
-    return { messages };
-  });
+  app.get<IdP & { Querystring: HistoryQuery }>(
+    '/api/channels/:id/messages',
+    {
+      schema: {
+        summary: 'History by seq: newest first; ?after= gives oldest first',
+        params: IdParams,
+        querystring: HistoryQuery,
+        response: { 200: MessagesReply },
+      },
+    },
+    async (req): Promise<MessagesReply> => {
+      const q = req.query;
+      const messages = await s.messages.history(actorOf(req), req.params.id, { before: q.before, after: q.after, limit: q.limit ?? 50 });
+      return { messages };
+    },
+  );
 
-  app.get<IdP>('/api/messages/:id', { schema: { summary: 'One message', params: IdParams, response: { 200: Message } } }, async (req) => s.messages.get(actorOf(req), req.params.id));
+  app.get<IdP>('/api/messages/:id', { schema: { summary: 'One message', params: IdParams, response: { 200: Message } } }, async (req) =>
+    s.messages.get(actorOf(req), req.params.id),
+  );
 
-  app.patch<IdP & { Body: { text: string } }>('/api/messages/:id', { schema: { summary: 'Edit (author only)', params: IdParams, body: EditMessageBody, response: { 200: Message } } }, async (req) => s.messages.edit(actorOf(req), req.params.id, req.body.text));
+  app.patch<IdP & { Body: { text: string } }>(
+    '/api/messages/:id',
+    { schema: { summary: 'Edit (author only)', params: IdParams, body: EditMessageBody, response: { 200: Message } } },
+    async (req) => s.messages.edit(actorOf(req), req.params.id, req.body.text),
+  );
 
-  app.delete<IdP>('/api/messages/:id', { schema: { summary: 'Delete (author, channel admin or moderator); the seq stays', params: IdParams, response: { 200: Message } } }, async (req) => s.messages.remove(actorOf(req), req.params.id));
+  app.delete<IdP>(
+    '/api/messages/:id',
+    { schema: { summary: 'Delete (author, channel admin or moderator); the seq stays', params: IdParams, response: { 200: Message } } },
+    async (req) => s.messages.remove(actorOf(req), req.params.id),
+  );
 
-  app.get<IdP & { Querystring: { after?: number; limit?: number } }>('/api/messages/:id/thread', { schema: { summary: 'A root message and its replies', params: IdParams, querystring: ThreadQuery, response: { 200: ThreadReply } } }, async (req): Promise<ThreadReply> => {
-    return s.messages.thread(actorOf(req), req.params.id, req.query.limit ?? 100, req.query.after);
-  });
+  app.get<IdP & { Querystring: { after?: number; limit?: number } }>(
+    '/api/messages/:id/thread',
+    { schema: { summary: 'A root message and its replies', params: IdParams, querystring: ThreadQuery, response: { 200: ThreadReply } } },
+    async (req): Promise<ThreadReply> => {
+      return s.messages.thread(actorOf(req), req.params.id, req.query.limit ?? 100, req.query.after);
+    },
+  );
 
-  app.put<{ Params: { id: string; emoji: string } }>('/api/messages/:id/reactions/:emoji', { schema: { summary: 'Add your reaction', params: ReactionParams, response: { 200: Message } } }, async (req) => s.messages.react(actorOf(req), req.params.id, req.params.emoji, true));
+  app.put<{ Params: { id: string; emoji: string } }>(
+    '/api/messages/:id/reactions/:emoji',
+    { schema: { summary: 'Add your reaction', params: ReactionParams, response: { 200: Message } } },
+    async (req) => s.messages.react(actorOf(req), req.params.id, req.params.emoji, true),
+  );
 
-  app.delete<{ Params: { id: string; emoji: string } }>('/api/messages/:id/reactions/:emoji', { schema: { summary: 'Remove your reaction', params: ReactionParams, response: { 200: Message } } }, async (req) =>
-    s.messages.react(actorOf(req), req.params.id, req.params.emoji, false),
+  app.delete<{ Params: { id: string; emoji: string } }>(
+    '/api/messages/:id/reactions/:emoji',
+    { schema: { summary: 'Remove your reaction', params: ReactionParams, response: { 200: Message } } },
+    async (req) => s.messages.react(actorOf(req), req.params.id, req.params.emoji, false),
   );
 }

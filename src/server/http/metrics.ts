@@ -7,7 +7,12 @@ import type { Store } from '../store/store.js';
 
 export class Metrics {
   readonly registry = new client.Registry();
-  readonly httpRequests = new client.Counter({ name: 'nchat_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'] as const, registers: [this.registry] });
+  readonly httpRequests = new client.Counter({
+    name: 'nchat_http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
   readonly httpDuration = new client.Histogram({
     name: 'nchat_http_request_duration_seconds',
     help: 'HTTP request latency by route',
@@ -22,7 +27,12 @@ export class Metrics {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
     registers: [this.registry],
   });
-  readonly storeErrors = new client.Counter({ name: 'nchat_store_op_errors_total', help: 'Store operations that threw', labelNames: ['op'] as const, registers: [this.registry] });
+  readonly storeErrors = new client.Counter({
+    name: 'nchat_store_op_errors_total',
+    help: 'Store operations that threw',
+    labelNames: ['op'] as const,
+    registers: [this.registry],
+  });
 
   constructor(store: Store, extraGauges: Record<string, { help: string; get: () => number }> = {}) {
     client.collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });

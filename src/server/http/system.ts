@@ -31,11 +31,15 @@ export function registerSystemRoutes(app: FastifyInstance, deps: SystemDeps): vo
     if (r.url.startsWith('/api/') && r.method !== 'HEAD') routes.push(r);
   });
 
-  app.get('/api/health', { config: publicRoute, schema: { summary: 'Liveness; 503 while draining', response: { 200: HealthReply, 503: HealthReply } } }, async (_req, reply) => {
-    const s = deps.system;
-    const body: HealthReply = { status: s.draining() ? 'draining' : 'ok', version: s.version, store: s.store, broker: s.broker };
-    return reply.status(s.draining() ? 503 : 200).send(body);
-  });
+  app.get(
+    '/api/health',
+    { config: publicRoute, schema: { summary: 'Liveness; 503 while draining', response: { 200: HealthReply, 503: HealthReply } } },
+    async (_req, reply) => {
+      const s = deps.system;
+      const body: HealthReply = { status: s.draining() ? 'draining' : 'ok', version: s.version, store: s.store, broker: s.broker };
+      return reply.status(s.draining() ? 503 : 200).send(body);
+    },
+  );
 
   // /metrics is not public: on the main port it exists only with NCHAT_METRICS_TOKEN and then
   // wants that bearer token (compared in constant time); otherwise it is 404 here and served by
@@ -55,7 +59,11 @@ export function registerSystemRoutes(app: FastifyInstance, deps: SystemDeps): vo
   }
 
   let doc: unknown;
-  app.get('/api/openapi.json', { config: publicRoute, schema: { summary: 'This document (OpenAPI 3.0)', response: { 200: OpenApiDocument } } }, async () => (doc ??= openApi(routes, deps.system.version)));
+  app.get(
+    '/api/openapi.json',
+    { config: publicRoute, schema: { summary: 'This document (OpenAPI 3.0)', response: { 200: OpenApiDocument } } },
+    async () => (doc ??= openApi(routes, deps.system.version)),
+  );
 }
 
 /** The document itself: free-form JSON (written with JSON.stringify, not a compiled serializer). */
@@ -97,7 +105,10 @@ function openApi(routes: RouteOptions[], version: string) {
         security: isPublic ? [] : [{ bearer: [] }],
         parameters: parameters.length ? parameters : undefined,
         requestBody: s.body ? { required: true, content: { 'application/json': { schema: s.body } } } : undefined,
-        responses: { ...successResponses(s.response), default: { description: 'error', content: { 'application/json': { schema: ErrorResponse } } } },
+        responses: {
+          ...successResponses(s.response),
+          default: { description: 'error', content: { 'application/json': { schema: ErrorResponse } } },
+        },
       };
     }
   }

@@ -20,7 +20,13 @@ function decodeJson(part: string): Record<string, unknown> | undefined {
   }
 }
 
-export function verifyHs256(token: string, key: KeyObject, issuer: string, audience: string, nowSec = Math.floor(Date.now() / 1000)): VerifyResult {
+export function verifyHs256(
+  token: string,
+  key: KeyObject,
+  issuer: string,
+  audience: string,
+  nowSec = Math.floor(Date.now() / 1000),
+): VerifyResult {
   const parts = token.split('.');
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) return fail();
   const [h, p, s] = parts;

@@ -43,7 +43,10 @@ export function checkMessageText(text: string, hasFiles: boolean): string {
   const bad = FORBIDDEN_IN_TEXT.exec(text);
   if (bad) {
     const codePoint = 'U+' + bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
-    throw new AppError('VALIDATION_FAILED', `text contains a forbidden control character (${codePoint} at index ${bad.index})`, { codePoint, index: bad.index });
+    throw new AppError('VALIDATION_FAILED', `text contains a forbidden control character (${codePoint} at index ${bad.index})`, {
+      codePoint,
+      index: bad.index,
+    });
   }
   if (!hasFiles && text.trim() === '') throw new AppError('VALIDATION_FAILED', 'text is empty');
   return text;

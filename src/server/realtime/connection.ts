@@ -28,7 +28,18 @@ import type { Config } from '../../config.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import { channelTopic } from '../broker/broker.js';
 import type { Broker } from '../broker/broker.js';
-import { CloseCodes, type ClientOp, type ClientOpOf, type OpName, type PresenceOp, type PresenceQueryOp, type ResumeOp, type SendOp, type ServerEvent, type TypingOp } from '../../protocol/ws.js';
+import {
+  CloseCodes,
+  type ClientOp,
+  type ClientOpOf,
+  type OpName,
+  type PresenceOp,
+  type PresenceQueryOp,
+  type ResumeOp,
+  type SendOp,
+  type ServerEvent,
+  type TypingOp,
+} from '../../protocol/ws.js';
 import type { Actor, Services } from '../services/index.js';
 import { rawSocket } from './frames.js';
 import type { Hub, HubConnection } from './hub.js';
@@ -141,7 +152,9 @@ export class Connection implements HubConnection {
   hello(channels: { channelId: string; lastSeq: number }[], heartbeatMs: number): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     this.ready = true;
-    this.write(JSON.stringify([{ type: 'hello', userId: this.userId, connectionId: this.id, channels, heartbeatMs } satisfies ServerEvent]));
+    this.write(
+      JSON.stringify([{ type: 'hello', userId: this.userId, connectionId: this.id, channels, heartbeatMs } satisfies ServerEvent]),
+    );
     const held = this.preHello;
     this.preHello = [];
     this.preHelloBytes = 0;
@@ -267,7 +280,8 @@ export class Connection implements HubConnection {
     if (this.inbox) {
       // Held frames are bounded by count and by bytes (at most wsMaxBuffered per socket).
       this.inboxBytes += rawLength(data);
-      if (this.inbox.length >= 100 || this.inboxBytes > this.d.config.wsMaxBuffered) this.close(CloseCodes.POLICY_VIOLATION, 'too many frames before hello');
+      if (this.inbox.length >= 100 || this.inboxBytes > this.d.config.wsMaxBuffered)
+        this.close(CloseCodes.POLICY_VIOLATION, 'too many frames before hello');
       else this.inbox.push([data, isBinary]);
       return;
     }
@@ -279,7 +293,8 @@ export class Connection implements HubConnection {
     } catch {
       return this.bad('INVALID_JSON', 'frame is not valid JSON');
     }
-    if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return this.bad('VALIDATION_FAILED', 'frame must be a JSON object');
+    if (typeof frame !== 'object' || frame === null || Array.isArray(frame))
+      return this.bad('VALIDATION_FAILED', 'frame must be a JSON object');
     const ref = refOf(frame as Record<string, unknown>);
     let op: ClientOp;
     try {
@@ -317,7 +332,13 @@ export class Connection implements HubConnection {
   };
 
   private async opSend(op: SendOp): Promise<void> {
-    const { message } = await this.d.services.messages.send(this.actor, { channelId: op.channelId, text: op.text, clientMsgId: op.clientMsgId, parentId: op.parentId, fileIds: op.fileIds });
+    const { message } = await this.d.services.messages.send(this.actor, {
+      channelId: op.channelId,
+      text: op.text,
+      clientMsgId: op.clientMsgId,
+      parentId: op.parentId,
+      fileIds: op.fileIds,
+    });
     this.emit({ type: 'ack', clientMsgId: op.clientMsgId, id: message.id, seq: message.seq, channelId: message.channelId });
   }
 
@@ -379,7 +400,6 @@ export class Connection implements HubConnection {
 type OpHandler<K extends OpName> = (c: Connection, op: ClientOpOf<K>, ref: string | undefined) => void | Promise<void>;
 
 export let slowConsumerCloses = 0;
-
 
 /** Bytes of a received frame as ws hands it over (Buffer, fragments, or ArrayBuffer). */
 function rawLength(data: RawData): number {

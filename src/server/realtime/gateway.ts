@@ -67,7 +67,8 @@ export class Gateway {
     }
     if (this.draining) return this.reject(socket, 503, 'UNAVAILABLE', 'server is restarting; retry shortly');
     const origin = req.headers.origin;
-    if (origin !== undefined && !this.originAllowed(origin, req.headers.host)) return this.reject(socket, 403, 'FORBIDDEN', 'origin not allowed');
+    if (origin !== undefined && !this.originAllowed(origin, req.headers.host))
+      return this.reject(socket, 403, 'FORBIDDEN', 'origin not allowed');
     const token = tokenOf(req, url);
     if (!token) return this.reject(socket, 401, 'UNAUTHENTICATED', 'missing access token');
     this.inflight++;
@@ -79,7 +80,8 @@ export class Gateway {
         // Checked right before the (synchronous) upgrade registers the connection, so concurrent
         // upgrades of one user cannot all slip under the cap.
         const max = this.d.config.wsMaxSocketsPerUser;
-        if (this.d.socketsOf(actor.userId) >= max) return this.reject(socket, 429, 'TOO_MANY_CONNECTIONS', `at most ${max} open connections per user`);
+        if (this.d.socketsOf(actor.userId) >= max)
+          return this.reject(socket, 429, 'TOO_MANY_CONNECTIONS', `at most ${max} open connections per user`);
         this.wss.handleUpgrade(req, socket, head, (ws) => this.d.onConnection({ ws, actor, expiresAtMs: expiryOf(token) }));
       },
       (err: unknown) => {
@@ -106,7 +108,15 @@ export class Gateway {
   }
 }
 
-const reasons: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable' };
+const reasons: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
 
 function refuse(socket: Duplex, status: number, code: string, message: string): void {
   if (socket.destroyed) return;

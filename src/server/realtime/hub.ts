@@ -145,7 +145,7 @@ export class Hub {
     this.outbox.flush();
   }
 
-    // ---- broker events ------------------------------------------------------------------------
+  // ---- broker events ------------------------------------------------------------------------
 
   private onChannelEvent(channelId: string, s: ChannelSub, e: BrokerEvent): void {
     if (e.type === 'presence') {

@@ -98,10 +98,12 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
       const conn = new Connection(newId(), actor, ws, connDeps, expiresAtMs);
       conns.add(conn);
       hub.addUser(conn);
-      startConnection(conn, { hub, services, presence, heartbeatMs: config.wsPingIntervalMs, live: () => conns.has(conn) }).catch((err: unknown) => {
-        log.error({ err, connection: conn.id }, 'connection setup failed');
-        conn.close(CloseCodes.INTERNAL_ERROR, 'setup failed');
-      });
+      startConnection(conn, { hub, services, presence, heartbeatMs: config.wsPingIntervalMs, live: () => conns.has(conn) }).catch(
+        (err: unknown) => {
+          log.error({ err, connection: conn.id }, 'connection setup failed');
+          conn.close(CloseCodes.INTERNAL_ERROR, 'setup failed');
+        },
+      );
     },
   });
 
@@ -110,8 +112,10 @@ export function attachRealtime(server: Server, deps: RealtimeDeps): Realtime {
   // and reconnect: the new role applies to the new socket). Rare events, so a scan is fine.
   services.auth.sessions.onEvent((e) => {
     for (const c of [...conns]) {
-      if (e.type === 'session.revoked' && c.actor.sessionId !== undefined && e.sessionIds.includes(c.actor.sessionId)) c.close(CloseCodes.SESSION_REVOKED, 'session revoked');
-      else if (e.type === 'user.changed' && c.userId === e.userId) c.close(CloseCodes.TOKEN_EXPIRED, 'account changed: refresh and reconnect');
+      if (e.type === 'session.revoked' && c.actor.sessionId !== undefined && e.sessionIds.includes(c.actor.sessionId))
+        c.close(CloseCodes.SESSION_REVOKED, 'session revoked');
+      else if (e.type === 'user.changed' && c.userId === e.userId)
+        c.close(CloseCodes.TOKEN_EXPIRED, 'account changed: refresh and reconnect');
     }
   });
 
@@ -194,7 +198,10 @@ async function closeAll(conns: Set<Connection>, graceMs: number): Promise<void> 
  * subscribed and the broker has them before the positions hello reports are read, so every
  * message after hello's lastSeq is delivered live. Stops quietly once `live()` is false (closed).
  */
-async function startConnection(conn: Connection, d: { hub: Hub; services: Services; presence: Presence; heartbeatMs: number; live: () => boolean }): Promise<void> {
+async function startConnection(
+  conn: Connection,
+  d: { hub: Hub; services: Services; presence: Presence; heartbeatMs: number; live: () => boolean },
+): Promise<void> {
   const { hub, services } = d;
   await hub.subscriptionsActive();
   const first = await services.channels.positions(conn.actor);

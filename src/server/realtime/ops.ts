@@ -10,7 +10,9 @@ import { assertWellFormed } from '../lib/text.js';
 import { makeAjv, schemaError } from '../lib/schema-check.js';
 
 const ajv = makeAjv(false);
-const validators = new Map<string, ValidateFunction>(Object.entries(ClientOps).map(([name, schema]) => [name, ajv.compile(schema as object)]));
+const validators = new Map<string, ValidateFunction>(
+  Object.entries(ClientOps).map(([name, schema]) => [name, ajv.compile(schema as object)]),
+);
 
 /**
  * The client's `ref` for an error this frame causes: its `ref`, else its clientMsgId, else its
@@ -47,4 +49,5 @@ function wellFormed(f: Record<string, unknown>, op: string): void {
   }
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 && v.length <= 200 && v.isWellFormed() ? v : undefined);
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.length > 0 && v.length <= 200 && v.isWellFormed() ? v : undefined;

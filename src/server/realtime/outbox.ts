@@ -226,7 +226,12 @@ export class Outbox {
     }
   };
 
-  private fanOut(events: BrokerEvent[], topic: string, to: ReadonlySet<OutboxConnection> | undefined, add: (c: OutboxConnection, chunk: Chunk) => void): void {
+  private fanOut(
+    events: BrokerEvent[],
+    topic: string,
+    to: ReadonlySet<OutboxConnection> | undefined,
+    add: (c: OutboxConnection, chunk: Chunk) => void,
+  ): void {
     if (!to) return;
     const chunk = this.chunkOf(events, topic);
     if (!chunk) return;

@@ -70,7 +70,12 @@ export async function repairFromStore(
   return read;
 }
 
-export async function reconcileUsers<C extends Subscriber>(hub: Subscriptions<C>, services: Services, logger: Logger, users: string[]): Promise<void> {
+export async function reconcileUsers<C extends Subscriber>(
+  hub: Subscriptions<C>,
+  services: Services,
+  logger: Logger,
+  users: string[],
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < users.length) {

@@ -61,6 +61,7 @@ export async function replay(
     }
     if (limited || page.length < want) break;
   }
-  const open = sink.emit(limited ? { type: 'resumed', channelId, limited: true, cursor } : { type: 'resumed', channelId, limited: false }) > 0;
+  const open =
+    sink.emit(limited ? { type: 'resumed', channelId, limited: true, cursor } : { type: 'resumed', channelId, limited: false }) > 0;
   return { replayed, limited, open };
 }

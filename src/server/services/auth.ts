@@ -60,7 +60,11 @@ export class AuthService {
     this.key = createSecretKey(Buffer.from(secret, 'utf8'));
     const c = deps.config;
     const lift = (n: number) => (c.loadtestAllowance ? Number.MAX_SAFE_INTEGER : n);
-    this.guard = new SigninGuard({ perIp: lift(c.signinLimitPerIp), perAccount: lift(c.signinLimitPerAccount), perAccountIp: lift(c.signinLimitPerAccountIp) });
+    this.guard = new SigninGuard({
+      perIp: lift(c.signinLimitPerIp),
+      perAccount: lift(c.signinLimitPerAccount),
+      perAccountIp: lift(c.signinLimitPerAccountIp),
+    });
     this.sessions = new SessionRegistry({
       store: deps.store,
       broker: deps.broker,
@@ -163,7 +167,12 @@ export class AuthService {
     const next = randomBytes(32).toString('base64url');
     const r = await this.deps.store.tokens.rotate(
       sha256(refreshToken),
-      { id: newId(), tokenHash: sha256(next), expiresAt: new Date(now.getTime() + this.deps.config.refreshTokenTtlSec * 1000).toISOString(), createdAt: now.toISOString() },
+      {
+        id: newId(),
+        tokenHash: sha256(next),
+        expiresAt: new Date(now.getTime() + this.deps.config.refreshTokenTtlSec * 1000).toISOString(),
+        createdAt: now.toISOString(),
+      },
       now.toISOString(),
     );
     switch (r.outcome) {
@@ -223,7 +232,8 @@ export class AuthService {
    */
   async verifyAccessToken(token: string): Promise<Actor> {
     const r = verifyHs256(token, this.key, ISSUER, AUDIENCE);
-    if (!r.ok) throw r.expired ? new AppError('TOKEN_EXPIRED', 'access token expired') : new AppError('TOKEN_INVALID', 'access token is not valid');
+    if (!r.ok)
+      throw r.expired ? new AppError('TOKEN_EXPIRED', 'access token expired') : new AppError('TOKEN_INVALID', 'access token is not valid');
     const { sub, sid, role: claimedRole } = r.payload;
     if (typeof sub !== 'string' || typeof claimedRole !== 'string') throw new AppError('TOKEN_INVALID', 'access token is not valid');
     // Tokens minted before sessions existed carry no sid: the client refreshes (TOKEN_EXPIRED path).

@@ -32,7 +32,9 @@ export class ChannelService {
 
   constructor(private readonly deps: ServiceDeps) {
     const c = deps.config;
-    this.createLimiter = c.loadtestAllowance ? unlimited : new FixedWindowLimiter(c.channelCreateLimit, CREATE_WINDOW_MS, 'too many channels created');
+    this.createLimiter = c.loadtestAllowance
+      ? unlimited
+      : new FixedWindowLimiter(c.channelCreateLimit, CREATE_WINDOW_MS, 'too many channels created');
   }
 
   private get store() {
@@ -101,7 +103,8 @@ export class ChannelService {
   async archive(actor: Actor, channelId: string): Promise<Channel> {
     const { channel, member } = await this.visible(actor, channelId);
     if (isDm(channel)) throw new AppError('BAD_REQUEST', 'direct messages cannot be archived');
-    if (!(isWorkspaceAdmin(actor) || member?.role === 'owner')) throw new AppError('FORBIDDEN', 'only the channel owner or a workspace admin can archive');
+    if (!(isWorkspaceAdmin(actor) || member?.role === 'owner'))
+      throw new AppError('FORBIDDEN', 'only the channel owner or a workspace admin can archive');
     const archived = channel.archivedAt ? channel : await this.store.channels.archive(channelId, this.deps.now().toISOString());
     if (!archived) throw notFound('channel');
     this.deps.broker.publish(channelTopic(channelId), { type: 'channel.updated', channelId, channel: archived });
@@ -182,7 +185,11 @@ export class ChannelService {
 
   private async addAndAnnounce(channel: Channel, userIds: string[]): Promise<string[]> {
     const at = this.deps.now().toISOString();
-    const added = await this.store.channels.addMembers(channel.id, userIds.map((userId) => ({ userId, role: 'member' as const })), at);
+    const added = await this.store.channels.addMembers(
+      channel.id,
+      userIds.map((userId) => ({ userId, role: 'member' as const })),
+      at,
+    );
     for (const userId of added) {
       this.subscribed(userId, channel, true);
       const member: Member = { channelId: channel.id, userId, role: 'member', joinedAt: at, readSeq: 0 };

@@ -69,7 +69,11 @@ export class MessageService {
       createdAt: this.deps.now().toISOString(),
       notify: {
         mentionUserIds: [...explicit],
-        allMembers: isDm(channel) ? 'dm' : mentions.channel && channel.memberCount <= this.deps.config.notifyChannelMaxMembers ? 'mention' : null,
+        allMembers: isDm(channel)
+          ? 'dm'
+          : mentions.channel && channel.memberCount <= this.deps.config.notifyChannelMaxMembers
+            ? 'mention'
+            : null,
         threadParticipants: Boolean(input.parentId),
       },
     };
@@ -140,7 +144,12 @@ export class MessageService {
     requireJoined(channel, member);
     const updated = await this.store.messages.update(id, text, await this.resolveMentions(text, channel), this.deps.now().toISOString());
     if (!updated) throw notFound('message');
-    this.deps.broker.publish(channelTopic(updated.channelId), { type: 'message.updated', channelId: updated.channelId, seq: updated.seq, message: updated });
+    this.deps.broker.publish(channelTopic(updated.channelId), {
+      type: 'message.updated',
+      channelId: updated.channelId,
+      seq: updated.seq,
+      message: updated,
+    });
     return updated;
   }
 
@@ -148,11 +157,18 @@ export class MessageService {
     const { message: m, member } = await this.load(actor, id);
     if (m.deletedAt) return m;
     if (m.authorId !== actor.userId && !isModerator(actor)) {
-      if (!(member && (member.role === 'owner' || member.role === 'admin'))) throw new AppError('FORBIDDEN', 'only the author, a channel admin or a moderator can delete');
+      if (!(member && (member.role === 'owner' || member.role === 'admin')))
+        throw new AppError('FORBIDDEN', 'only the author, a channel admin or a moderator can delete');
     }
     const deleted = await this.store.messages.softDelete(id, this.deps.now().toISOString());
     if (!deleted) throw notFound('message');
-    this.deps.broker.publish(channelTopic(deleted.channelId), { type: 'message.deleted', channelId: deleted.channelId, seq: deleted.seq, id, deletedAt: deleted.deletedAt! });
+    this.deps.broker.publish(channelTopic(deleted.channelId), {
+      type: 'message.deleted',
+      channelId: deleted.channelId,
+      seq: deleted.seq,
+      id,
+      deletedAt: deleted.deletedAt!,
+    });
     return deleted;
   }
 
@@ -167,7 +183,13 @@ export class MessageService {
         })
       : await this.store.messages.removeReaction(id, actor.userId, emoji);
     if (changed) {
-      this.deps.broker.publish(channelTopic(m.channelId), { type: add ? 'reaction.added' : 'reaction.removed', channelId: m.channelId, messageId: id, emoji, userId: actor.userId });
+      this.deps.broker.publish(channelTopic(m.channelId), {
+        type: add ? 'reaction.added' : 'reaction.removed',
+        channelId: m.channelId,
+        messageId: id,
+        emoji,
+        userId: actor.userId,
+      });
     }
     return (await this.store.messages.get(id))!;
   }

@@ -24,8 +24,22 @@ export async function shareLimitsThroughRedis(config: Config, services: Services
   await client.connect();
   const redis = client as unknown as RedisEval;
   const onError = (err: unknown) => logger.warn({ err }, 'rate-limit Redis call failed (limits fall back to per node)');
-  services.messages.sendLimiter = new RedisFixedWindowLimiter(redis, `${prefix}rl:send:`, config.sendLimit, config.sendLimitWindowMs, 'too many messages', onError);
-  services.channels.createLimiter = new RedisFixedWindowLimiter(redis, `${prefix}rl:chcreate:`, config.channelCreateLimit, CREATE_WINDOW_MS, 'too many channels created', onError);
+  services.messages.sendLimiter = new RedisFixedWindowLimiter(
+    redis,
+    `${prefix}rl:send:`,
+    config.sendLimit,
+    config.sendLimitWindowMs,
+    'too many messages',
+    onError,
+  );
+  services.channels.createLimiter = new RedisFixedWindowLimiter(
+    redis,
+    `${prefix}rl:chcreate:`,
+    config.channelCreateLimit,
+    CREATE_WINDOW_MS,
+    'too many channels created',
+    onError,
+  );
   return {
     close: async () => {
       await client.close().catch(() => client.destroy());

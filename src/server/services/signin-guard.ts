@@ -38,7 +38,10 @@ export class SigninGuard {
   /** account → (ip key → last successful sign-in, ms). */
   private readonly goodIps = new Map<string, Map<string, number>>();
 
-  constructor(limits: SigninLimits, private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))) {
+  constructor(
+    limits: SigninLimits,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {
     this.perIp = new SlidingWindowLimiter(limits.perIp, WINDOW_MS);
     this.perAccount = new SlidingWindowLimiter(limits.perAccount, WINDOW_MS);
     this.perAccountIp = new SlidingWindowLimiter(limits.perAccountIp, WINDOW_MS);

@@ -100,11 +100,25 @@ await describePostgres('postgres store', () => {
     const us = await Promise.all(['ann', 'bob', 'cy', 'dee'].map((n) => user(store, n)));
     assert.equal(us.filter((u) => u.role === 'owner').length, 1);
     await assert.rejects(
-      store.users.create({ id: newId(), username: 'ANN', email: 'other@example.test', displayName: 'a', passwordHash: 'x', createdAt: now() }),
+      store.users.create({
+        id: newId(),
+        username: 'ANN',
+        email: 'other@example.test',
+        displayName: 'a',
+        passwordHash: 'x',
+        createdAt: now(),
+      }),
       (e: unknown) => e instanceof AppError && e.code === 'USERNAME_TAKEN',
     );
     await assert.rejects(
-      store.users.create({ id: newId(), username: 'ann2', email: 'ANN@example.test', displayName: 'a', passwordHash: 'x', createdAt: now() }),
+      store.users.create({
+        id: newId(),
+        username: 'ann2',
+        email: 'ANN@example.test',
+        displayName: 'a',
+        passwordHash: 'x',
+        createdAt: now(),
+      }),
       (e: unknown) => e instanceof AppError && e.code === 'EMAIL_TAKEN',
     );
     const byLogin = await store.users.getByLogin('Ann@Example.TEST');
@@ -112,15 +126,34 @@ await describePostgres('postgres store', () => {
     assert.equal(byLogin?.passwordHash, 'x');
     assert.equal(typeof (await store.users.count()), 'number');
     const found = await store.users.search('b', 10);
-    assert.deepEqual(found.map((u) => u.username), ['bob']);
+    assert.deepEqual(
+      found.map((u) => u.username),
+      ['bob'],
+    );
     assert.deepEqual(await store.users.search('%', 10), []);
   });
 
   test('channel names are unique case-insensitively; DMs are one channel per set under concurrency', async () => {
     const [a, b] = await Promise.all([user(store, 'chan_a'), user(store, 'chan_b')]);
-    await store.channels.create({ id: newId(), type: 'public', name: 'General', description: '', topic: '', createdBy: a.id, createdAt: now() });
+    await store.channels.create({
+      id: newId(),
+      type: 'public',
+      name: 'General',
+      description: '',
+      topic: '',
+      createdBy: a.id,
+      createdAt: now(),
+    });
     await assert.rejects(
-      store.channels.create({ id: newId(), type: 'private', name: 'general', description: '', topic: '', createdBy: a.id, createdAt: now() }),
+      store.channels.create({
+        id: newId(),
+        type: 'private',
+        name: 'general',
+        description: '',
+        topic: '',
+        createdBy: a.id,
+        createdAt: now(),
+      }),
       (e: unknown) => e instanceof AppError && e.code === 'CHANNEL_NAME_TAKEN',
     );
     const dms = await Promise.all(
@@ -141,25 +174,47 @@ await describePostgres('postgres store', () => {
     );
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => store.messages.create(msg(chans[i % 2].id, a.id))));
     for (const ch of chans) {
-      const seqs = results.filter((r) => r.message.channelId === ch.id).map((r) => r.message.seq).sort((x, y) => x - y);
-      assert.deepEqual(seqs, Array.from({ length: 100 }, (_, i) => i + 1));
+      const seqs = results
+        .filter((r) => r.message.channelId === ch.id)
+        .map((r) => r.message.seq)
+        .sort((x, y) => x - y);
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: 100 }, (_, i) => i + 1),
+      );
       const fresh = await store.channels.get(ch.id);
       assert.equal(fresh?.lastSeq, 100);
       assert.equal(typeof fresh?.lastSeq, 'number');
     }
     const page = await store.messages.history(chans[0].id, { limit: 10 });
-    assert.deepEqual(page.map((m) => m.seq), [100, 99, 98, 97, 96, 95, 94, 93, 92, 91]);
+    assert.deepEqual(
+      page.map((m) => m.seq),
+      [100, 99, 98, 97, 96, 95, 94, 93, 92, 91],
+    );
     const older = await store.messages.history(chans[0].id, { limit: 3, after: 5 });
-    assert.deepEqual(older.map((m) => m.seq), [6, 7, 8]);
+    assert.deepEqual(
+      older.map((m) => m.seq),
+      [6, 7, 8],
+    );
     assert.match(page[0].createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.equal((await store.channels.getMember(chans[0].id, a.id))?.readSeq, 100);
   });
 
   test('concurrent duplicates of one clientMsgId create one message and leave no seq gap', async () => {
     const a = await user(store, 'dup_a');
-    const ch = await store.channels.create({ id: newId(), type: 'public', name: 'dup', description: '', topic: '', createdBy: a.id, createdAt: now() });
+    const ch = await store.channels.create({
+      id: newId(),
+      type: 'public',
+      name: 'dup',
+      description: '',
+      topic: '',
+      createdBy: a.id,
+      createdAt: now(),
+    });
     for (let round = 0; round < 5; round++) {
-      const results = await Promise.all(Array.from({ length: 8 }, () => store.messages.create(msg(ch.id, a.id, { clientMsgId: `c${round}` }))));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => store.messages.create(msg(ch.id, a.id, { clientMsgId: `c${round}` }))),
+      );
       assert.equal(results.filter((r) => r.created).length, 1);
       assert.equal(new Set(results.map((r) => r.message.id)).size, 1);
       assert.ok(results.filter((r) => !r.created).every((r) => r.notifications.length === 0));
@@ -167,12 +222,23 @@ await describePostgres('postgres store', () => {
     const c = await store.channels.get(ch.id);
     assert.equal(c?.lastSeq, 5);
     const all = await store.messages.history(ch.id, { limit: 50, after: 0 });
-    assert.deepEqual(all.map((m) => m.seq), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      all.map((m) => m.seq),
+      [1, 2, 3, 4, 5],
+    );
   });
 
   test('group commit: one bad call or missing channel in a batch does not affect the others', async () => {
     const a = await user(store, 'gc_a');
-    const ch = await store.channels.create({ id: newId(), type: 'public', name: 'gc', description: '', topic: '', createdBy: a.id, createdAt: now() });
+    const ch = await store.channels.create({
+      id: newId(),
+      type: 'public',
+      name: 'gc',
+      description: '',
+      topic: '',
+      createdBy: a.id,
+      createdAt: now(),
+    });
     // Issued in the same event-loop turn: one batch. NUL cannot be stored in PostgreSQL text.
     const calls = [
       store.messages.create(msg(ch.id, a.id, { text: 'one' })),
@@ -187,14 +253,28 @@ await describePostgres('postgres store', () => {
     assert.ok(out[2].status === 'rejected' && out[2].reason instanceof AppError && out[2].reason.code === 'NOT_FOUND');
     assert.equal(out[3].status, 'fulfilled');
     const got = await store.messages.history(ch.id, { limit: 10, after: 0 });
-    assert.deepEqual(got.map((m) => [m.seq, m.text]), [[1, 'one'], [2, 'two']]);
+    assert.deepEqual(
+      got.map((m) => [m.seq, m.text]),
+      [
+        [1, 'one'],
+        [2, 'two'],
+      ],
+    );
   });
 
   test('concurrent duplicates from two nodes (two pools) resolve to one message each, no seq gap', async () => {
     const other = await openPostgresStore({ url: ctx.db.url, poolSize: 4 });
     try {
       const a = await user(store, 'nodes_a');
-      const ch = await store.channels.create({ id: newId(), type: 'public', name: 'nodes', description: '', topic: '', createdBy: a.id, createdAt: now() });
+      const ch = await store.channels.create({
+        id: newId(),
+        type: 'public',
+        name: 'nodes',
+        description: '',
+        topic: '',
+        createdBy: a.id,
+        createdAt: now(),
+      });
       const keys = Array.from({ length: 20 }, (_, i) => `k${i}`);
       const results = await Promise.all(
         keys.flatMap((k) => [store, other, store, other].map((s) => s.messages.create(msg(ch.id, a.id, { clientMsgId: k })))),
@@ -212,27 +292,47 @@ await describePostgres('postgres store', () => {
 
   test('thread replies in one batch: an earlier reply of the batch counts as a participant', async () => {
     const [a, b, c] = await Promise.all(['tb_a', 'tb_b', 'tb_c'].map((n) => user(store, n)));
-    const ch = await store.channels.create({ id: newId(), type: 'public', name: 'tbatch', description: '', topic: '', createdBy: a.id, createdAt: now() });
-    await store.channels.addMembers(ch.id, [b, c].map((u) => ({ userId: u.id, role: 'member' as const })), now());
+    const ch = await store.channels.create({
+      id: newId(),
+      type: 'public',
+      name: 'tbatch',
+      description: '',
+      topic: '',
+      createdBy: a.id,
+      createdAt: now(),
+    });
+    await store.channels.addMembers(
+      ch.id,
+      [b, c].map((u) => ({ userId: u.id, role: 'member' as const })),
+      now(),
+    );
     const root = (await store.messages.create(msg(ch.id, a.id))).message;
     const thread = { mentionUserIds: [], allMembers: null, threadParticipants: true };
     const [rb, rc] = await Promise.all([
       store.messages.create(msg(ch.id, b.id, { parentId: root.id, notify: thread })),
       store.messages.create(msg(ch.id, c.id, { parentId: root.id, notify: thread })),
     ]);
-    assert.deepEqual(rb.notifications.map((n) => [n.userId, n.kind]), [[a.id, 'reply']]);
+    assert.deepEqual(
+      rb.notifications.map((n) => [n.userId, n.kind]),
+      [[a.id, 'reply']],
+    );
     assert.deepEqual(rc.notifications.map((n) => n.userId).sort(), [a.id, b.id].sort());
     const parent = await store.messages.get(root.id);
     assert.equal(parent?.replyCount, 2);
     assert.equal(parent?.lastReplyAt, rc.message.createdAt > rb.message.createdAt ? rc.message.createdAt : rb.message.createdAt);
-    assert.deepEqual((await store.messages.thread(root.id, 10)).map((m) => m.id), [rb.message.id, rc.message.id]);
+    assert.deepEqual(
+      (await store.messages.thread(root.id, 10)).map((m) => m.id),
+      [rb.message.id, rc.message.id],
+    );
   });
 
   test('notifications: members only, never the author, one per user, mention > reply > dm', async () => {
     const [a, b, c, d, outsider] = await Promise.all(['n_a', 'n_b', 'n_c', 'n_d', 'n_out'].map((n) => user(store, n)));
     const { channel } = await store.channels.getOrCreateDm([a.id, b.id, c.id, d.id], a.id, newId(), now());
     assert.equal(channel.type, 'group');
-    const root = await store.messages.create(msg(channel.id, b.id, { notify: { mentionUserIds: [], allMembers: 'dm', threadParticipants: false } }));
+    const root = await store.messages.create(
+      msg(channel.id, b.id, { notify: { mentionUserIds: [], allMembers: 'dm', threadParticipants: false } }),
+    );
     assert.deepEqual(root.notifications.map((n) => n.userId).sort(), [a.id, c.id, d.id].sort());
     const reply = await store.messages.create(
       msg(channel.id, a.id, {
@@ -262,7 +362,15 @@ await describePostgres('postgres store', () => {
   test('reactions, edit, soft delete', async () => {
     const a = await user(store, 'r_a');
     const b = await user(store, 'r_b');
-    const ch = await store.channels.create({ id: newId(), type: 'public', name: 'react', description: '', topic: '', createdBy: a.id, createdAt: now() });
+    const ch = await store.channels.create({
+      id: newId(),
+      type: 'public',
+      name: 'react',
+      description: '',
+      topic: '',
+      createdBy: a.id,
+      createdAt: now(),
+    });
     const m = (await store.messages.create(msg(ch.id, a.id))).message;
     assert.equal(await store.messages.addReaction(m.id, a.id, '👍', now()), true);
     assert.equal(await store.messages.addReaction(m.id, a.id, '👍', now()), false);
@@ -270,7 +378,9 @@ await describePostgres('postgres store', () => {
     const got = await store.messages.get(m.id);
     assert.deepEqual(got?.reactions, [{ emoji: '👍', count: 2, userIds: [a.id, b.id] }]);
     const many = await Promise.all(Array.from({ length: 8 }, (_, i) => user(store, `r_many${i}`)));
-    const adds = await Promise.all(many.flatMap((u) => [store.messages.addReaction(m.id, u.id, '🎉', now()), store.messages.addReaction(m.id, u.id, '🎉', now())]));
+    const adds = await Promise.all(
+      many.flatMap((u) => [store.messages.addReaction(m.id, u.id, '🎉', now()), store.messages.addReaction(m.id, u.id, '🎉', now())]),
+    );
     assert.equal(adds.filter(Boolean).length, 8);
     assert.equal((await store.messages.get(m.id))?.reactions.find((x) => x.emoji === '🎉')?.count, 8);
     await Promise.all(many.map((u) => store.messages.removeReaction(m.id, u.id, '🎉')));
@@ -289,9 +399,24 @@ await describePostgres('postgres store', () => {
 
   test('membership counters, markRead cap, meta first-writer-wins', async () => {
     const [a, b, c] = await Promise.all(['m_a', 'm_b', 'm_c'].map((n) => user(store, n)));
-    const ch = await store.channels.create({ id: newId(), type: 'private', name: 'members', description: '', topic: '', createdBy: a.id, createdAt: now() });
+    const ch = await store.channels.create({
+      id: newId(),
+      type: 'private',
+      name: 'members',
+      description: '',
+      topic: '',
+      createdBy: a.id,
+      createdAt: now(),
+    });
     const added = await Promise.all([
-      store.channels.addMembers(ch.id, [{ userId: b.id, role: 'member' }, { userId: c.id, role: 'member' }], now()),
+      store.channels.addMembers(
+        ch.id,
+        [
+          { userId: b.id, role: 'member' },
+          { userId: c.id, role: 'member' },
+        ],
+        now(),
+      ),
       store.channels.addMembers(ch.id, [{ userId: b.id, role: 'admin' }], now()),
     ]);
     assert.equal(added.flat().filter((x) => x === b.id).length, 1);

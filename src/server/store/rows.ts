@@ -3,7 +3,22 @@
 // because PostgreSQL's int8 may arrive as a string when a driver parser is not installed.
 // Message rows differ per backend (SQLite keeps arrays as JSON text and reads rows as arrays),
 // so each backend maps those itself.
-import type { Channel, ChannelType, Invite, Member, MemberRole, Message, NewMessage, Notification, NotificationKind, ReactionSummary, RefreshToken, Role, User, UserWithSecret } from './types.js';
+import type {
+  Channel,
+  ChannelType,
+  Invite,
+  Member,
+  MemberRole,
+  Message,
+  NewMessage,
+  Notification,
+  NotificationKind,
+  ReactionSummary,
+  RefreshToken,
+  Role,
+  User,
+  UserWithSecret,
+} from './types.js';
 
 export interface UserRow {
   id: string;

@@ -36,12 +36,18 @@ describe('SQLite store specifics', () => {
     try {
       const store = await openSqliteStore({ file: t.file, sync: 'full' });
       assert.ok(existsSync(t.file));
-      assert.deepEqual(await store.migrate(), migrations.map((m) => m.id));
+      assert.deepEqual(
+        await store.migrate(),
+        migrations.map((m) => m.id),
+      );
       assert.deepEqual(await store.migrate(), []);
       const probe = new Database(t.file, { readonly: true });
       try {
         assert.equal(probe.pragma('journal_mode', { simple: true }), 'wal');
-        assert.deepEqual(probe.prepare('SELECT id FROM schema_migrations ORDER BY id').pluck().all(), migrations.map((m) => m.id));
+        assert.deepEqual(
+          probe.prepare('SELECT id FROM schema_migrations ORDER BY id').pluck().all(),
+          migrations.map((m) => m.id),
+        );
       } finally {
         probe.close();
       }
@@ -56,13 +62,35 @@ describe('SQLite store specifics', () => {
     try {
       const s1 = await openSqliteStore({ file: t.file, sync: 'normal' });
       await s1.migrate();
-      const u = await s1.users.create({ id: newId(), username: 'keeper', email: 'k@example.test', displayName: 'K', passwordHash: 'h', createdAt: new Date().toISOString() });
-      const ch = await s1.channels.create({ id: newId(), type: 'public', name: 'general', description: '', topic: '', createdBy: u.id, createdAt: new Date().toISOString() });
+      const u = await s1.users.create({
+        id: newId(),
+        username: 'keeper',
+        email: 'k@example.test',
+        displayName: 'K',
+        passwordHash: 'h',
+        createdAt: new Date().toISOString(),
+      });
+      const ch = await s1.channels.create({
+        id: newId(),
+        type: 'public',
+        name: 'general',
+        description: '',
+        topic: '',
+        createdBy: u.id,
+        createdAt: new Date().toISOString(),
+      });
       const sent = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
           s1.messages.create({
-            id: newId(), channelId: ch.id, authorId: u.id, text: `m${i}`, clientMsgId: `c${i}`, parentId: null,
-            mentions: { userIds: [], channel: false, here: false }, fileIds: [], createdAt: new Date().toISOString(),
+            id: newId(),
+            channelId: ch.id,
+            authorId: u.id,
+            text: `m${i}`,
+            clientMsgId: `c${i}`,
+            parentId: null,
+            mentions: { userIds: [], channel: false, here: false },
+            fileIds: [],
+            createdAt: new Date().toISOString(),
             notify: { mentionUserIds: [], allMembers: null, threadParticipants: false },
           }),
         ),
@@ -77,7 +105,10 @@ describe('SQLite store specifics', () => {
       assert.deepEqual(await s2.users.get(u.id), u);
       assert.equal((await s2.channels.get(ch.id))!.lastSeq, 20);
       const page = await s2.messages.history(ch.id, { after: 0, limit: 50 });
-      assert.deepEqual(page.map((m) => m.id), sent.map((r) => r.message.id));
+      assert.deepEqual(
+        page.map((m) => m.id),
+        sent.map((r) => r.message.id),
+      );
       assert.equal(await s2.meta.get('jwt'), 'secret');
       await s2.close();
     } finally {
@@ -90,11 +121,33 @@ describe('SQLite store specifics', () => {
     try {
       const s1 = await openSqliteStore({ file: t.file, sync: 'normal', checkpointIntervalMs: 0 });
       await s1.migrate();
-      const u = await s1.users.create({ id: newId(), username: 'late', email: 'l@example.test', displayName: 'L', passwordHash: 'h', createdAt: new Date().toISOString() });
-      const ch = await s1.channels.create({ id: newId(), type: 'public', name: 'late', description: '', topic: '', createdBy: u.id, createdAt: new Date().toISOString() });
+      const u = await s1.users.create({
+        id: newId(),
+        username: 'late',
+        email: 'l@example.test',
+        displayName: 'L',
+        passwordHash: 'h',
+        createdAt: new Date().toISOString(),
+      });
+      const ch = await s1.channels.create({
+        id: newId(),
+        type: 'public',
+        name: 'late',
+        description: '',
+        topic: '',
+        createdBy: u.id,
+        createdAt: new Date().toISOString(),
+      });
       const pending = s1.messages.create({
-        id: newId(), channelId: ch.id, authorId: u.id, text: 'in flight', clientMsgId: null, parentId: null,
-        mentions: { userIds: [], channel: false, here: false }, fileIds: [], createdAt: new Date().toISOString(),
+        id: newId(),
+        channelId: ch.id,
+        authorId: u.id,
+        text: 'in flight',
+        clientMsgId: null,
+        parentId: null,
+        mentions: { userIds: [], channel: false, here: false },
+        fileIds: [],
+        createdAt: new Date().toISOString(),
         notify: { mentionUserIds: [], allMembers: null, threadParticipants: false },
       });
       await s1.close();
@@ -151,7 +204,9 @@ describe('SQLite durability', () => {
             resolve();
           }
         });
-        child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`writer exited early (${code}): ${stderr}`))));
+        child.on('exit', (code, signal) =>
+          signal === 'SIGKILL' ? resolve() : reject(new Error(`writer exited early (${code}): ${stderr}`)),
+        );
       });
       await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r)));
 

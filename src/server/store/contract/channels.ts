@@ -8,7 +8,15 @@ export function channelsContract(ctx: Ctx): void {
     it('creates a channel with its creator as owner member', async () => {
       const s = ctx.store;
       const owner = await mkUser(s);
-      const input = { id: newId(), type: 'private' as const, name: uniq('c'), description: 'd', topic: 't', createdBy: owner.id, createdAt: nextAt() };
+      const input = {
+        id: newId(),
+        type: 'private' as const,
+        name: uniq('c'),
+        description: 'd',
+        topic: 't',
+        createdBy: owner.id,
+        createdAt: nextAt(),
+      };
       const ch = await s.channels.create(input);
       assert.deepEqual(ch, { ...input, archivedAt: null, lastSeq: 0, memberCount: 1 });
       assert.deepEqual(await s.channels.get(ch.id), ch);
@@ -25,7 +33,15 @@ export function channelsContract(ctx: Ctx): void {
       const a = await mkChannel(s, owner, { name });
       const dupId = newId();
       await rejectsWith(
-        s.channels.create({ id: dupId, type: 'private', name: name.toUpperCase(), description: '', topic: '', createdBy: owner.id, createdAt: nextAt() }),
+        s.channels.create({
+          id: dupId,
+          type: 'private',
+          name: name.toUpperCase(),
+          description: '',
+          topic: '',
+          createdBy: owner.id,
+          createdAt: nextAt(),
+        }),
         'CHANNEL_NAME_TAKEN',
       );
       assert.equal(await s.channels.get(dupId), undefined);
@@ -85,9 +101,23 @@ export function channelsContract(ctx: Ctx): void {
     it('getOrCreateDm is idempotent under concurrent calls for the same set', async () => {
       const s = ctx.store;
       const users = await mkUsers(s, 3);
-      const orders = [[0, 1, 2], [2, 1, 0], [1, 0, 2], [0, 2, 1], [2, 0, 1], [1, 2, 0]];
+      const orders = [
+        [0, 1, 2],
+        [2, 1, 0],
+        [1, 0, 2],
+        [0, 2, 1],
+        [2, 0, 1],
+        [1, 2, 0],
+      ];
       const results = await Promise.all(
-        orders.map((o) => s.channels.getOrCreateDm(o.map((i) => users[i].id), users[o[0]].id, newId(), nextAt())),
+        orders.map((o) =>
+          s.channels.getOrCreateDm(
+            o.map((i) => users[i].id),
+            users[o[0]].id,
+            newId(),
+            nextAt(),
+          ),
+        ),
       );
       assert.equal(new Set(results.map((r) => r.channel.id)).size, 1);
       assert.equal(results.filter((r) => r.created).length, 1);
@@ -114,12 +144,21 @@ export function channelsContract(ctx: Ctx): void {
       await s.channels.getOrCreateDm([owner.id], owner.id, newId(), nextAt());
 
       const page = await s.channels.listPublic(3, p);
-      assert.deepEqual(page.map((x) => x.id), [a.id, c.id, d.id]);
+      assert.deepEqual(
+        page.map((x) => x.id),
+        [a.id, c.id, d.id],
+      );
       assert.deepEqual(page[0], a);
       const first = await s.channels.listPublic(1, p);
-      assert.deepEqual(first.map((x) => x.id), [a.id]);
+      assert.deepEqual(
+        first.map((x) => x.id),
+        [a.id],
+      );
       const next = await s.channels.listPublic(2, first[0].name!);
-      assert.deepEqual(next.map((x) => x.id), [c.id, d.id]);
+      assert.deepEqual(
+        next.map((x) => x.id),
+        [c.id, d.id],
+      );
       const names = (await s.channels.listPublic(200)).map((x) => x.name!.toLowerCase());
       assert.deepEqual(names, [...names].sort());
       for (const x of await s.channels.listPublic(200)) assert.equal(x.type, 'public');

@@ -64,7 +64,11 @@ export async function mkChannel(
     createdAt: nextAt(),
   });
   if (over.members?.length) {
-    await s.channels.addMembers(ch.id, over.members.map((m) => ({ userId: m.id, role: 'member' as const })), nextAt());
+    await s.channels.addMembers(
+      ch.id,
+      over.members.map((m) => ({ userId: m.id, role: 'member' as const })),
+      nextAt(),
+    );
   }
   return (await s.channels.get(ch.id))!;
 }

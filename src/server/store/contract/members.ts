@@ -10,13 +10,34 @@ export function membersContract(ctx: Ctx): void {
       const [owner, u1, u2, u3] = await mkUsers(s, 4);
       const ch = await mkChannel(s, owner);
       const when = nextAt();
-      const added = await s.channels.addMembers(ch.id, [{ userId: u1.id, role: 'member' }, { userId: u2.id, role: 'admin' }], when);
+      const added = await s.channels.addMembers(
+        ch.id,
+        [
+          { userId: u1.id, role: 'member' },
+          { userId: u2.id, role: 'admin' },
+        ],
+        when,
+      );
       assert.deepEqual(sorted(added), sorted([u1.id, u2.id]));
-      const again = await s.channels.addMembers(ch.id, [{ userId: u2.id, role: 'member' }, { userId: u3.id, role: 'member' }, { userId: owner.id, role: 'member' }], nextAt());
+      const again = await s.channels.addMembers(
+        ch.id,
+        [
+          { userId: u2.id, role: 'member' },
+          { userId: u3.id, role: 'member' },
+          { userId: owner.id, role: 'member' },
+        ],
+        nextAt(),
+      );
       assert.deepEqual(again, [u3.id]);
       assert.deepEqual(await s.channels.addMembers(ch.id, [], nextAt()), []);
       assert.equal((await s.channels.get(ch.id))!.memberCount, 4);
-      assert.deepEqual(await s.channels.getMember(ch.id, u2.id), { channelId: ch.id, userId: u2.id, role: 'admin', joinedAt: when, readSeq: 0 });
+      assert.deepEqual(await s.channels.getMember(ch.id, u2.id), {
+        channelId: ch.id,
+        userId: u2.id,
+        role: 'admin',
+        joinedAt: when,
+        readSeq: 0,
+      });
       assert.equal((await s.channels.getMember(ch.id, owner.id))!.role, 'owner');
       assert.deepEqual(sorted(await s.channels.memberIds(ch.id)), sorted([owner.id, u1.id, u2.id, u3.id]));
     });
@@ -54,13 +75,25 @@ export function membersContract(ctx: Ctx): void {
       const ch = await mkChannel(s, users[0], { members: users.slice(1) });
       const ids = sorted(users.map((u) => u.id));
       const all = await s.channels.listMembers(ch.id, 100);
-      assert.deepEqual(all.map((m) => m.userId), ids);
+      assert.deepEqual(
+        all.map((m) => m.userId),
+        ids,
+      );
       const p1 = await s.channels.listMembers(ch.id, 2);
-      assert.deepEqual(p1.map((m) => m.userId), ids.slice(0, 2));
+      assert.deepEqual(
+        p1.map((m) => m.userId),
+        ids.slice(0, 2),
+      );
       const p2 = await s.channels.listMembers(ch.id, 2, p1[1].userId);
-      assert.deepEqual(p2.map((m) => m.userId), ids.slice(2, 4));
+      assert.deepEqual(
+        p2.map((m) => m.userId),
+        ids.slice(2, 4),
+      );
       const p3 = await s.channels.listMembers(ch.id, 2, p2[1].userId);
-      assert.deepEqual(p3.map((m) => m.userId), ids.slice(4));
+      assert.deepEqual(
+        p3.map((m) => m.userId),
+        ids.slice(4),
+      );
       assert.deepEqual(await s.channels.listMembers(newId(), 10), []);
     });
 
@@ -75,7 +108,10 @@ export function membersContract(ctx: Ctx): void {
       const pos = await s.channels.positionsForUser(u.id);
       assert.deepEqual(
         [...pos].sort((x, y) => x.channelId.localeCompare(y.channelId)),
-        [{ channelId: a.id, lastSeq: 2 }, { channelId: b.id, lastSeq: 0 }].sort((x, y) => x.channelId.localeCompare(y.channelId)),
+        [
+          { channelId: a.id, lastSeq: 2 },
+          { channelId: b.id, lastSeq: 0 },
+        ].sort((x, y) => x.channelId.localeCompare(y.channelId)),
       );
     });
 
@@ -116,7 +152,14 @@ export function membersContract(ctx: Ctx): void {
       const view = async (u: typeof a) => (await s.channels.listForUser(u.id)).find((x) => x.id === ch.id)!;
       const vb = await view(b);
       assert.deepEqual(
-        { lastSeq: vb.lastSeq, readSeq: vb.readSeq, unread: vb.unreadCount, mentions: vb.mentionCount, role: vb.memberRole, dm: vb.dmUserIds },
+        {
+          lastSeq: vb.lastSeq,
+          readSeq: vb.readSeq,
+          unread: vb.unreadCount,
+          mentions: vb.mentionCount,
+          role: vb.memberRole,
+          dm: vb.dmUserIds,
+        },
         { lastSeq: 9, readSeq: 1, unread: 6, mentions: 4, role: 'member', dm: null },
       );
       const asChannel: Record<string, unknown> = { ...vb };
@@ -134,7 +177,10 @@ export function membersContract(ctx: Ctx): void {
       await s.channels.archive(ch.id, nextAt());
       assert.ok((await view(b)).archivedAt);
       await s.channels.removeMember(ch.id, d.id);
-      assert.equal((await s.channels.listForUser(d.id)).some((x) => x.id === ch.id), false);
+      assert.equal(
+        (await s.channels.listForUser(d.id)).some((x) => x.id === ch.id),
+        false,
+      );
     });
   });
 }

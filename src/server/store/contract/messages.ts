@@ -19,9 +19,21 @@ export function messagesContract(ctx: Ctx): void {
       const r = await s.messages.create(input);
       assert.equal(r.created, true);
       assert.deepEqual(r.message, {
-        id: input.id, channelId: ch.id, seq: 1, authorId: a.id, text: 'hi @b', createdAt: input.createdAt,
-        editedAt: null, deletedAt: null, parentId: null, replyCount: 0, lastReplyAt: null, reactions: [],
-        mentions: { userIds: [b.id], channel: false, here: true }, files: ['file1', 'file2'], clientMsgId: 'client-1',
+        id: input.id,
+        channelId: ch.id,
+        seq: 1,
+        authorId: a.id,
+        text: 'hi @b',
+        createdAt: input.createdAt,
+        editedAt: null,
+        deletedAt: null,
+        parentId: null,
+        replyCount: 0,
+        lastReplyAt: null,
+        reactions: [],
+        mentions: { userIds: [b.id], channel: false, here: true },
+        files: ['file1', 'file2'],
+        clientMsgId: 'client-1',
       });
       assert.deepEqual(await s.messages.get(input.id), r.message);
       assert.equal((await s.channels.get(ch.id))!.lastSeq, 1);
@@ -33,9 +45,15 @@ export function messagesContract(ctx: Ctx): void {
       const a = await mkUser(s);
       const ch = await mkChannel(s, a);
       const results = await Promise.all(Array.from({ length: 50 }, (_, i) => s.messages.create(newMsg(ch, a, { text: `n${i}` }))));
-      assert.deepEqual(seqs(results.map((r) => r.message)).sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i + 1));
+      assert.deepEqual(
+        seqs(results.map((r) => r.message)).sort((x, y) => x - y),
+        Array.from({ length: 50 }, (_, i) => i + 1),
+      );
       assert.equal((await s.channels.get(ch.id))!.lastSeq, 50);
-      assert.deepEqual(seqs(await s.messages.history(ch.id, { after: 0, limit: 200 })), Array.from({ length: 50 }, (_, i) => i + 1));
+      assert.deepEqual(
+        seqs(await s.messages.history(ch.id, { after: 0, limit: 200 })),
+        Array.from({ length: 50 }, (_, i) => i + 1),
+      );
     });
 
     it('is idempotent on (channel, author, clientMsgId): the original comes back and no seq is used', async () => {
@@ -43,9 +61,21 @@ export function messagesContract(ctx: Ctx): void {
       const [a, b] = await mkUsers(s, 2);
       const ch = await mkChannel(s, a, { members: [b] });
       const other = await mkChannel(s, a);
-      const first = await s.messages.create(newMsg(ch, a, { clientMsgId: 'k1', text: 'original', notify: { mentionUserIds: [b.id], allMembers: null, threadParticipants: false } }));
+      const first = await s.messages.create(
+        newMsg(ch, a, {
+          clientMsgId: 'k1',
+          text: 'original',
+          notify: { mentionUserIds: [b.id], allMembers: null, threadParticipants: false },
+        }),
+      );
       assert.equal(first.notifications.length, 1);
-      const retry = await s.messages.create(newMsg(ch, a, { clientMsgId: 'k1', text: 'retry', notify: { mentionUserIds: [b.id], allMembers: null, threadParticipants: false } }));
+      const retry = await s.messages.create(
+        newMsg(ch, a, {
+          clientMsgId: 'k1',
+          text: 'retry',
+          notify: { mentionUserIds: [b.id], allMembers: null, threadParticipants: false },
+        }),
+      );
       assert.equal(retry.created, false);
       assert.deepEqual(retry.message, first.message);
       assert.deepEqual(retry.notifications, []);
@@ -86,7 +116,10 @@ export function messagesContract(ctx: Ctx): void {
         s.messages.create(newMsg(ch, a, { id: first.id, text: 'duplicate id' })), // fails at the insert
         s.messages.create(newMsg(ch, a, { text: 'ok3' })),
       ]);
-      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled'],
+      );
       const reason = (i: number) => (results[i] as PromiseRejectedResult).reason;
       assert.ok(reason(1) instanceof AppError && reason(1).code === 'NOT_FOUND', `missing channel: ${reason(1)}`);
       assert.ok(reason(3) instanceof Error, 'duplicate id: the insert fails');
@@ -159,9 +192,18 @@ export function messagesContract(ctx: Ctx): void {
       const r3 = (await s.messages.create(newMsg(ch, b, { parentId: root.id, text: 'r3' }))).message;
       assert.deepEqual(seqs([root, r1, r2, r3]), [1, 2, 4, 5]);
       assert.equal(r1.parentId, root.id);
-      assert.deepEqual((await s.messages.thread(root.id, 50)).map((m) => m.id), [r1.id, r2.id, r3.id]);
-      assert.deepEqual((await s.messages.thread(root.id, 50, r1.seq)).map((m) => m.id), [r2.id, r3.id]);
-      assert.deepEqual((await s.messages.thread(root.id, 1)).map((m) => m.id), [r1.id]);
+      assert.deepEqual(
+        (await s.messages.thread(root.id, 50)).map((m) => m.id),
+        [r1.id, r2.id, r3.id],
+      );
+      assert.deepEqual(
+        (await s.messages.thread(root.id, 50, r1.seq)).map((m) => m.id),
+        [r2.id, r3.id],
+      );
+      assert.deepEqual(
+        (await s.messages.thread(root.id, 1)).map((m) => m.id),
+        [r1.id],
+      );
       assert.deepEqual(await s.messages.thread(r3.id, 10), []);
       const got = await s.messages.get(root.id);
       assert.equal(got?.replyCount, 3);
@@ -237,7 +279,9 @@ export function messagesContract(ctx: Ctx): void {
       await s.messages.softDelete(gone.id, nextAt());
       assert.equal(await s.messages.addReaction(gone.id, a.id, 'x1', nextAt(), limits), false, 'deleted message');
       assert.equal(await s.messages.addReaction(newId(), a.id, 'x1', nextAt(), limits), false, 'missing message');
-      const outcomes = await Promise.allSettled(['r1', 'r2', 'r3', 'r4', 'r5', 'r6'].map((e) => s.messages.addReaction(race.id, b.id, e, nextAt(), limits)));
+      const outcomes = await Promise.allSettled(
+        ['r1', 'r2', 'r3', 'r4', 'r5', 'r6'].map((e) => s.messages.addReaction(race.id, b.id, e, nextAt(), limits)),
+      );
       assert.equal(outcomes.filter((o) => o.status === 'fulfilled' && o.value === true).length, 2, 'exactly perUser adds win');
       assert.ok(outcomes.filter((o) => o.status === 'rejected').every((o) => isLimit((o as PromiseRejectedResult).reason)));
       assert.equal((await s.messages.get(race.id))!.reactions.length, 2);

@@ -12,7 +12,14 @@ const notify = (n: Partial<Notify>): Notify => ({ mentionUserIds: [], allMembers
 const kinds = (ns: Notification[]) => Object.fromEntries(ns.map((n) => [n.userId, n.kind]));
 
 async function groupDm(s: Store, users: User[]): Promise<Channel> {
-  return (await s.channels.getOrCreateDm(users.map((u) => u.id), users[0].id, newId(), nextAt())).channel;
+  return (
+    await s.channels.getOrCreateDm(
+      users.map((u) => u.id),
+      users[0].id,
+      newId(),
+      nextAt(),
+    )
+  ).channel;
 }
 
 export function notificationsContract(ctx: Ctx): void {
@@ -22,7 +29,8 @@ export function notificationsContract(ctx: Ctx): void {
     async function written(s: Store, users: User[], messageId: string): Promise<Record<string, string>> {
       const out: Record<string, string> = {};
       for (const u of users) {
-        for (const n of (await s.notifications.list(u.id, { unreadOnly: false, limit: 100 })).items) if (n.messageId === messageId) out[n.userId] = n.kind;
+        for (const n of (await s.notifications.list(u.id, { unreadOnly: false, limit: 100 })).items)
+          if (n.messageId === messageId) out[n.userId] = n.kind;
       }
       return out;
     }
@@ -37,8 +45,15 @@ export function notificationsContract(ctx: Ctx): void {
       assert.equal(r.notifications.length, 2, 'one row per user, duplicates in the input collapse');
       const n = r.notifications.find((x) => x.userId === b.id)!;
       assert.deepEqual(n, {
-        id: n.id, userId: b.id, kind: 'mention', channelId: ch.id, messageId: input.id, seq: r.message.seq,
-        actorId: a.id, createdAt: input.createdAt, readAt: null,
+        id: n.id,
+        userId: b.id,
+        kind: 'mention',
+        channelId: ch.id,
+        messageId: input.id,
+        seq: r.message.seq,
+        actorId: a.id,
+        createdAt: input.createdAt,
+        readAt: null,
       });
       assert.deepEqual((await s.notifications.list(b.id, { unreadOnly: false, limit: 10 })).items, [n]);
       assert.deepEqual(await written(s, [a, b, c, d], input.id), kinds(r.notifications), 'd, not mentioned, gets nothing');
@@ -66,7 +81,11 @@ export function notificationsContract(ctx: Ctx): void {
       assert.deepEqual(kinds(r2.notifications), { [a.id]: 'dm', [b.id]: 'dm' });
       assert.deepEqual(await written(s, [a, b, c], r2.message.id), kinds(r2.notifications));
       const self = await groupDm(s, [a]);
-      assert.deepEqual((await s.messages.create(newMsg(self, a, { notify: notify({ allMembers: 'dm' }) }))).notifications, [], 'a self-DM notifies nobody');
+      assert.deepEqual(
+        (await s.messages.create(newMsg(self, a, { notify: notify({ allMembers: 'dm' }) }))).notifications,
+        [],
+        'a self-DM notifies nobody',
+      );
     });
 
     it('4. thread reply: the root author and earlier repliers (deleted replies too) get "reply"', async () => {
@@ -74,7 +93,8 @@ export function notificationsContract(ctx: Ctx): void {
       const [a, b, c, d, e] = await mkUsers(s, 5);
       const ch = await mkChannel(s, a, { members: [b, c, d, e] });
       const root = (await s.messages.create(newMsg(ch, b, { text: 'root' }))).message;
-      const reply = (author: User) => s.messages.create(newMsg(ch, author, { parentId: root.id, notify: notify({ threadParticipants: true }) }));
+      const reply = (author: User) =>
+        s.messages.create(newMsg(ch, author, { parentId: root.id, notify: notify({ threadParticipants: true }) }));
       assert.deepEqual(kinds((await reply(c)).notifications), { [b.id]: 'reply' });
       const byD = (await reply(d)).message;
       await s.messages.softDelete(byD.id, nextAt());
@@ -95,7 +115,9 @@ export function notificationsContract(ctx: Ctx): void {
       const ch = await mkChannel(s, a, { members: [b, c] });
       const root = (await s.messages.create(newMsg(ch, a, { text: 'root' }))).message;
       // Both calls are made before either settles: every backend may (and these do) batch them.
-      const [rb, rc] = await Promise.all([b, c].map((u) => s.messages.create(newMsg(ch, u, { parentId: root.id, notify: notify({ threadParticipants: true }) }))));
+      const [rb, rc] = await Promise.all(
+        [b, c].map((u) => s.messages.create(newMsg(ch, u, { parentId: root.id, notify: notify({ threadParticipants: true }) }))),
+      );
       assert.ok(rb.message.seq < rc.message.seq);
       assert.deepEqual(kinds(rb.notifications), { [a.id]: 'reply' });
       assert.deepEqual(kinds(rc.notifications), { [a.id]: 'reply', [b.id]: 'reply' });
@@ -110,7 +132,10 @@ export function notificationsContract(ctx: Ctx): void {
       await s.channels.removeMember(ch.id, c.id);
       await s.channels.removeMember(ch.id, d.id);
       const r = await s.messages.create(
-        newMsg(ch, a, { parentId: root.id, notify: notify({ mentionUserIds: [outsider.id, c.id], allMembers: 'mention', threadParticipants: true }) }),
+        newMsg(ch, a, {
+          parentId: root.id,
+          notify: notify({ mentionUserIds: [outsider.id, c.id], allMembers: 'mention', threadParticipants: true }),
+        }),
       );
       assert.deepEqual(kinds(r.notifications), { [b.id]: 'mention' });
       assert.deepEqual(await written(s, [a, b, c, d, outsider], r.message.id), { [b.id]: 'mention' });
@@ -121,7 +146,9 @@ export function notificationsContract(ctx: Ctx): void {
       const [a, b] = await mkUsers(s, 2);
       const ch = await groupDm(s, [a, b]);
       const root = (await s.messages.create(newMsg(ch, a, { text: 'root' }))).message;
-      const r = await s.messages.create(newMsg(ch, a, { parentId: root.id, notify: notify({ mentionUserIds: [a.id], allMembers: 'dm', threadParticipants: true }) }));
+      const r = await s.messages.create(
+        newMsg(ch, a, { parentId: root.id, notify: notify({ mentionUserIds: [a.id], allMembers: 'dm', threadParticipants: true }) }),
+      );
       assert.deepEqual(kinds(r.notifications), { [b.id]: 'dm' });
       assert.deepEqual(await written(s, [a], r.message.id), {});
     });
@@ -138,7 +165,10 @@ export function notificationsContract(ctx: Ctx): void {
       );
       assert.deepEqual(kinds(r.notifications), { [b.id]: 'reply', [c.id]: 'mention', [d.id]: 'dm' });
       assert.equal(r.notifications.length, 3);
-      assert.deepEqual(r.notifications.map((n) => n.userId), sorted([b.id, c.id, d.id]));
+      assert.deepEqual(
+        r.notifications.map((n) => n.userId),
+        sorted([b.id, c.id, d.id]),
+      );
       assert.deepEqual(await written(s, [a, b, c, d, e], r.message.id), kinds(r.notifications));
       // Without a thread: mention beats dm.
       const m = await s.messages.create(newMsg(ch, a, { notify: notify({ mentionUserIds: [d.id], allMembers: 'dm' }) }));
@@ -179,7 +209,13 @@ export function notificationsContract(ctx: Ctx): void {
       const all = await s.notifications.list(me.id, { unreadOnly: false, limit: 50 });
       assert.equal(all.nextCursor, null);
       const ids = all.items.map((n) => n.id);
-      assert.deepEqual(ids, made.map((n) => n.id).sort().reverse());
+      assert.deepEqual(
+        ids,
+        made
+          .map((n) => n.id)
+          .sort()
+          .reverse(),
+      );
       const seen: string[] = [];
       let cursor: string | undefined;
       for (let guard = 0; guard < 10; guard++) {
@@ -208,7 +244,13 @@ export function notificationsContract(ctx: Ctx): void {
       assert.equal((await s.notifications.list(other[0].id, { unreadOnly: true, limit: 10 })).items.length, 1);
 
       const unread = await s.notifications.list(me.id, { unreadOnly: true, limit: 10 });
-      assert.deepEqual(unread.items.map((n) => n.id).sort(), made.slice(1).map((n) => n.id).sort());
+      assert.deepEqual(
+        unread.items.map((n) => n.id).sort(),
+        made
+          .slice(1)
+          .map((n) => n.id)
+          .sort(),
+      );
       const readOne = (await s.notifications.list(me.id, { unreadOnly: false, limit: 10 })).items.find((n) => n.id === made[0].id);
       assert.ok(readOne?.readAt);
 
@@ -223,7 +265,13 @@ export function notificationsContract(ctx: Ctx): void {
       const { s, me, ch2, made } = await setup(4);
       await s.channels.removeMember(ch2.id, me.id);
       const left = await s.notifications.list(me.id, { unreadOnly: false, limit: 10 });
-      assert.deepEqual(left.items.map((n) => n.id).sort(), made.filter((n) => n.channelId !== ch2.id).map((n) => n.id).sort());
+      assert.deepEqual(
+        left.items.map((n) => n.id).sort(),
+        made
+          .filter((n) => n.channelId !== ch2.id)
+          .map((n) => n.id)
+          .sort(),
+      );
       assert.equal(left.items.length, 2);
     });
   });

@@ -37,7 +37,16 @@ export function pagingContract(ctx: Ctx): void {
     for (const read of Object.keys(reads) as PagedRead[]) {
       const max = PAGE_LIMITS[read].max;
       it(`${read}: limit must be an integer in 1..${max}; ${max} itself is accepted`, async () => {
-        for (const bad of [0, -1, max + 1, Number.NaN, Number.POSITIVE_INFINITY, 1.5, 'abc' as unknown as number, undefined as unknown as number]) {
+        for (const bad of [
+          0,
+          -1,
+          max + 1,
+          Number.NaN,
+          Number.POSITIVE_INFINITY,
+          1.5,
+          'abc' as unknown as number,
+          undefined as unknown as number,
+        ]) {
           await throwsRange(reads[read](bad), `${read} limit=${String(bad)}`);
         }
         await reads[read](max);

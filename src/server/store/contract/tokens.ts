@@ -49,11 +49,13 @@ export function tokensContract(ctx: Ctx): void {
     });
 
     const succ = () => ({ id: newId(), tokenHash: uniq('succ'), expiresAt: at(86_400_000 * 365), createdAt: nextAt() });
-    const live = (expiresAt = at(86_400_000 * 365)) => async (userId: string, familyId: string) => {
-      const t = { id: newId(), userId, familyId, tokenHash: uniq('hash'), expiresAt, createdAt: nextAt() };
-      await ctx.store.tokens.create(t);
-      return t;
-    };
+    const live =
+      (expiresAt = at(86_400_000 * 365)) =>
+      async (userId: string, familyId: string) => {
+        const t = { id: newId(), userId, familyId, tokenHash: uniq('hash'), expiresAt, createdAt: nextAt() };
+        await ctx.store.tokens.create(t);
+        return t;
+      };
 
     it('rotate: marks the token spent and inserts the successor in the same family, atomically', async () => {
       const s = ctx.store;
@@ -158,8 +160,14 @@ export function tokensContract(ctx: Ctx): void {
       await s.tokens.revokeFamily(early, at(-5_000_000));
       await s.tokens.revokeFamily(late, at(5_000_000));
       const got = await s.tokens.revokedSince(at(4_000_000));
-      assert.deepEqual(got.filter((x) => x.familyId === late), [{ familyId: late, userId: u.id }]);
-      assert.equal(got.some((x) => x.familyId === early), false);
+      assert.deepEqual(
+        got.filter((x) => x.familyId === late),
+        [{ familyId: late, userId: u.id }],
+      );
+      assert.equal(
+        got.some((x) => x.familyId === early),
+        false,
+      );
     });
 
     it('invites: created with 0 uses, used at most maxUses times also concurrently, not after expiry, a use can be given back', async () => {
@@ -169,7 +177,13 @@ export function tokensContract(ctx: Ctx): void {
       assert.deepEqual(await s.tokens.createInvite(inv), { ...inv, uses: 0 });
       const results = await Promise.all(Array.from({ length: 8 }, () => s.tokens.useInvite(inv.tokenHash, at(10))));
       assert.equal(results.filter(Boolean).length, 3);
-      assert.deepEqual(results.filter(Boolean).map((r) => r!.uses).sort(), [1, 2, 3]);
+      assert.deepEqual(
+        results
+          .filter(Boolean)
+          .map((r) => r!.uses)
+          .sort(),
+        [1, 2, 3],
+      );
       assert.equal(await s.tokens.useInvite(inv.tokenHash, at(10)), undefined);
       await s.tokens.releaseInvite(inv.id);
       assert.equal((await s.tokens.useInvite(inv.tokenHash, at(10)))?.uses, 3);

@@ -15,7 +15,14 @@ export function usersContract(ctx: Ctx): void {
       const names = [uniq('first'), uniq('first'), uniq('first')];
       const created = await Promise.all(
         names.map((username) =>
-          s.users.create({ id: newId(), username, email: `${username}@example.test`, displayName: username, passwordHash: 'h', createdAt: nextAt() }),
+          s.users.create({
+            id: newId(),
+            username,
+            email: `${username}@example.test`,
+            displayName: username,
+            passwordHash: 'h',
+            createdAt: nextAt(),
+          }),
         ),
       );
       assert.equal(created.filter((u) => u.role === 'owner').length, 1);
@@ -26,7 +33,14 @@ export function usersContract(ctx: Ctx): void {
       const s = ctx.store;
       await mkUser(s); // the store is not empty from here on
       const username = uniq('late');
-      const late = await s.users.create({ id: newId(), username, email: `${username}@example.test`, displayName: 'Late', passwordHash: 'h', createdAt: nextAt() });
+      const late = await s.users.create({
+        id: newId(),
+        username,
+        email: `${username}@example.test`,
+        displayName: 'Late',
+        passwordHash: 'h',
+        createdAt: nextAt(),
+      });
       assert.equal(late.role, 'member');
       const admin = await mkUser(s, { role: 'admin' });
       assert.equal(admin.role, 'admin');
@@ -36,9 +50,27 @@ export function usersContract(ctx: Ctx): void {
       const s = ctx.store;
       const before = await s.users.count();
       const username = uniq('u');
-      const input = { id: newId(), username, email: `${username}@example.test`, displayName: 'Zoë Q', passwordHash: 'argon-hash', role: 'guest' as const, createdAt: nextAt() };
+      const input = {
+        id: newId(),
+        username,
+        email: `${username}@example.test`,
+        displayName: 'Zoë Q',
+        passwordHash: 'argon-hash',
+        role: 'guest' as const,
+        createdAt: nextAt(),
+      };
       const u = await s.users.create(input);
-      assert.deepEqual(u, { id: input.id, username, email: input.email, displayName: 'Zoë Q', role: 'guest', status: null, avatarFileId: null, createdAt: input.createdAt, deactivatedAt: null });
+      assert.deepEqual(u, {
+        id: input.id,
+        username,
+        email: input.email,
+        displayName: 'Zoë Q',
+        role: 'guest',
+        status: null,
+        avatarFileId: null,
+        createdAt: input.createdAt,
+        deactivatedAt: null,
+      });
       assert.equal('passwordHash' in u, false, 'User must not carry the password hash');
       assert.equal(await s.users.count(), before + 1);
       const got = await s.users.get(u.id);
@@ -54,7 +86,14 @@ export function usersContract(ctx: Ctx): void {
       const count = await s.users.count();
       const id1 = newId();
       await rejectsWith(
-        s.users.create({ id: id1, username: a.username, email: `${uniq('x')}@example.test`, displayName: 'x', passwordHash: 'h', createdAt: nextAt() }),
+        s.users.create({
+          id: id1,
+          username: a.username,
+          email: `${uniq('x')}@example.test`,
+          displayName: 'x',
+          passwordHash: 'h',
+          createdAt: nextAt(),
+        }),
         'USERNAME_TAKEN',
       );
       const id2 = newId();
@@ -63,7 +102,14 @@ export function usersContract(ctx: Ctx): void {
         'EMAIL_TAKEN',
       );
       await rejectsWith(
-        s.users.create({ id: newId(), username: uniq('x'), email: a.email.toUpperCase(), displayName: 'x', passwordHash: 'h', createdAt: nextAt() }),
+        s.users.create({
+          id: newId(),
+          username: uniq('x'),
+          email: a.email.toUpperCase(),
+          displayName: 'x',
+          passwordHash: 'h',
+          createdAt: nextAt(),
+        }),
         'EMAIL_TAKEN',
       );
       assert.equal(await s.users.get(id1), undefined);
@@ -113,17 +159,35 @@ export function usersContract(ctx: Ctx): void {
       const byDisplay = await mk(uniq('z'), `${p.toUpperCase()} Person`);
       await mk(uniq('y'), `Not ${p}`); // the prefix in the middle of a display name does not match
       const all = await s.users.search(p, 50);
-      assert.deepEqual(all.map((u) => u.id), [a.id, b.id, c.id, byDisplay.id]);
-      assert.deepEqual((await s.users.search(p.toUpperCase(), 50)).map((u) => u.id), [a.id, b.id, c.id, byDisplay.id]);
+      assert.deepEqual(
+        all.map((u) => u.id),
+        [a.id, b.id, c.id, byDisplay.id],
+      );
+      assert.deepEqual(
+        (await s.users.search(p.toUpperCase(), 50)).map((u) => u.id),
+        [a.id, b.id, c.id, byDisplay.id],
+      );
       const page1 = await s.users.search(p, 2);
-      assert.deepEqual(page1.map((u) => u.id), [a.id, b.id]);
+      assert.deepEqual(
+        page1.map((u) => u.id),
+        [a.id, b.id],
+      );
       const page2 = await s.users.search(p, 2, page1[1].username);
-      assert.deepEqual(page2.map((u) => u.id), [c.id, byDisplay.id]);
+      assert.deepEqual(
+        page2.map((u) => u.id),
+        [c.id, byDisplay.id],
+      );
       assert.deepEqual(await s.users.search(p, 2, byDisplay.username), []);
       // Case folding is not limited to ASCII.
       const accented = await mk(uniq('x'), `Év${p.toUpperCase()} Ünal`);
-      assert.deepEqual((await s.users.search(`év${p}`, 50)).map((u) => u.id), [accented.id]);
-      assert.deepEqual((await s.users.search(`ÉV${p.toUpperCase()} Ü`, 50)).map((u) => u.id), [accented.id]);
+      assert.deepEqual(
+        (await s.users.search(`év${p}`, 50)).map((u) => u.id),
+        [accented.id],
+      );
+      assert.deepEqual(
+        (await s.users.search(`ÉV${p.toUpperCase()} Ü`, 50)).map((u) => u.id),
+        [accented.id],
+      );
       // LIKE wildcards in the input are literal characters.
       assert.deepEqual(await s.users.search(`${p}_`, 50), []);
       assert.deepEqual(await s.users.search(`${p}%`, 50), []);
@@ -160,7 +224,15 @@ export function usersContract(ctx: Ctx): void {
       const username = uniq('inv');
       const id = newId();
       await rejectsWith(
-        s.users.create({ id, username, email: `${username}@example.test`, displayName: 'x', passwordHash: 'h', createdAt: nextAt(), onlyIfFirst: true }),
+        s.users.create({
+          id,
+          username,
+          email: `${username}@example.test`,
+          displayName: 'x',
+          passwordHash: 'h',
+          createdAt: nextAt(),
+          onlyIfFirst: true,
+        }),
         'INVITE_REQUIRED',
       );
       assert.equal(await s.users.get(id), undefined);

@@ -92,7 +92,10 @@ export class PostgresChannels implements ChannelStore {
     if (patch.topic !== undefined) set('topic', patch.topic);
     if (sets.length === 0) return this.get(id);
     try {
-      const r = await this.pool.query<ChannelRow>(`UPDATE channels c SET ${sets.join(', ')} WHERE c.id = $1 RETURNING ${CHANNEL_COLS}`, values);
+      const r = await this.pool.query<ChannelRow>(
+        `UPDATE channels c SET ${sets.join(', ')} WHERE c.id = $1 RETURNING ${CHANNEL_COLS}`,
+        values,
+      );
       return r.rows[0] ? toChannel(r.rows[0]) : undefined;
     } catch (err) {
       mapUniqueViolation(err);
@@ -179,7 +182,13 @@ export class PostgresChannels implements ChannelStore {
     const member =
       row.m_role === null
         ? undefined
-        : toMember({ channel_id: row.id, user_id: userId, role: row.m_role, joined_at: row.m_joined_at!, read_seq: row.m_read_seq! } as MemberRow);
+        : toMember({
+            channel_id: row.id,
+            user_id: userId,
+            role: row.m_role,
+            joined_at: row.m_joined_at!,
+            read_seq: row.m_read_seq!,
+          } as MemberRow);
     return { channel: toChannel(row), member };
   }
 
@@ -223,7 +232,11 @@ export class PostgresChannels implements ChannelStore {
   }
 
   async setMemberRole(channelId: string, userId: string, role: MemberRole): Promise<boolean> {
-    const r = await this.pool.query('UPDATE channel_members SET role = $3 WHERE channel_id = $1 AND user_id = $2', [channelId, userId, role]);
+    const r = await this.pool.query('UPDATE channel_members SET role = $3 WHERE channel_id = $1 AND user_id = $2', [
+      channelId,
+      userId,
+      role,
+    ]);
     return (r.rowCount ?? 0) === 1;
   }
 

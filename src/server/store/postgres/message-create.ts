@@ -118,10 +118,7 @@ export class MessageWriter {
     }
     const settleFollowers = (first: Pending, outcome: Promise<CreateMessageResult>) => {
       for (const f of followers.get(first) ?? []) {
-        outcome.then(
-          (r) => f.resolve({ message: structuredClone(r.message), created: false, notifications: [] }),
-          f.reject,
-        );
+        outcome.then((r) => f.resolve({ message: structuredClone(r.message), created: false, notifications: [] }), f.reject);
       }
     };
     const outcomes = firsts.map((p) => {
@@ -156,7 +153,11 @@ export class MessageWriter {
       const rolledBack = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
       if (split && rolledBack) {
         await Promise.all(calls.map((p) => this.write([p], false)));
-      } else if (calls.length === 1 && (err as { code?: string })?.code === '23505' && (err as { constraint?: string }).constraint === 'messages_client_msg_key') {
+      } else if (
+        calls.length === 1 &&
+        (err as { code?: string })?.code === '23505' &&
+        (err as { constraint?: string }).constraint === 'messages_client_msg_key'
+      ) {
         // Lost a race with a concurrent send of the same clientMsgId: the winner has committed.
         this.duplicate(calls[0]);
       } else {
@@ -213,7 +214,7 @@ export class MessageWriter {
 /** Nothing to write beyond the message itself and the author's read position. */
 function isPlain(p: Pending): boolean {
   const n = p.input.notify;
-  return p.mentionIds.length === 0 && !p.input.parentId && !n?.allMembers && !(n?.mentionUserIds?.length);
+  return p.mentionIds.length === 0 && !p.input.parentId && !n?.allMembers && !n?.mentionUserIds?.length;
 }
 
 function toJson(p: Pending, idx: number) {

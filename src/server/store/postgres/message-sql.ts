@@ -122,7 +122,12 @@ nt AS (
 `;
 
 /** Full variant: everything. */
-export const FULL_SQL = HEAD + MENTIONS_AND_PARENTS + READ_POSITIONS + NOTIFICATIONS + `
+export const FULL_SQL =
+  HEAD +
+  MENTIONS_AND_PARENTS +
+  READ_POSITIONS +
+  NOTIFICATIONS +
+  `
 SELECT b.idx, s.seq, ex.existing_id, na.notes
 FROM b
 LEFT JOIN s ON s.idx = b.idx
@@ -130,7 +135,10 @@ LEFT JOIN ex ON ex.idx = b.idx
 LEFT JOIN (SELECT nt.message_id, array_agg(nt.n) AS notes FROM nt GROUP BY nt.message_id) na ON na.message_id = b.id`;
 
 /** Plain variant: no mention rows, parents or notifications to write. */
-export const PLAIN_SQL = HEAD + READ_POSITIONS.trimEnd().replace(/,$/, '') + `
+export const PLAIN_SQL =
+  HEAD +
+  READ_POSITIONS.trimEnd().replace(/,$/, '') +
+  `
 SELECT b.idx, s.seq, ex.existing_id, NULL::text[] AS notes
 FROM b
 LEFT JOIN s ON s.idx = b.idx

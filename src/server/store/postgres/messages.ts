@@ -136,7 +136,14 @@ export class PostgresMessages implements MessageStore {
    * taken by its own statement after the lock, sees the others' committed rows. Reactions are
    * rare next to sends; the extra round trips buy an exact cap.
    */
-  private async addLimitedReaction(c: Queryable, messageId: string, userId: string, emoji: string, at: string, limits: ReactionLimits): Promise<boolean> {
+  private async addLimitedReaction(
+    c: Queryable,
+    messageId: string,
+    userId: string,
+    emoji: string,
+    at: string,
+    limits: ReactionLimits,
+  ): Promise<boolean> {
     const locked = await c.query('SELECT 1 FROM messages WHERE id = $1 AND deleted_at IS NULL FOR UPDATE', [messageId]);
     if (!locked.rowCount) return false;
     const r = await c.query<{ mine: number; known: boolean; already: boolean; emojis: number }>(
@@ -148,8 +155,10 @@ export class PostgresMessages implements MessageStore {
     );
     const n = r.rows[0];
     if (n.already) return false;
-    if (n.mine >= limits.perUser) throw new AppError('LIMIT_REACHED', `at most ${limits.perUser} reactions per person on a message`, { limit: limits.perUser });
-    if (!n.known && n.emojis >= limits.perMessage) throw new AppError('LIMIT_REACHED', `at most ${limits.perMessage} different emoji on a message`, { limit: limits.perMessage });
+    if (n.mine >= limits.perUser)
+      throw new AppError('LIMIT_REACHED', `at most ${limits.perUser} reactions per person on a message`, { limit: limits.perUser });
+    if (!n.known && n.emojis >= limits.perMessage)
+      throw new AppError('LIMIT_REACHED', `at most ${limits.perMessage} different emoji on a message`, { limit: limits.perMessage });
     return this.insertReaction(c, messageId, userId, emoji, at);
   }
 

@@ -33,10 +33,11 @@ export class PostgresNotifications implements NotificationStore {
     const r =
       ids === 'all'
         ? await this.pool.query('UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL', [userId, at])
-        : await this.pool.query(
-            'UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL AND id = ANY($3::text[])',
-            [userId, at, ids],
-          );
+        : await this.pool.query('UPDATE notifications SET read_at = $2 WHERE user_id = $1 AND read_at IS NULL AND id = ANY($3::text[])', [
+            userId,
+            at,
+            ids,
+          ]);
     return r.rowCount ?? 0;
   }
 }

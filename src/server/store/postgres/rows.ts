@@ -56,4 +56,3 @@ export const toMessage = (r: MessageRow, reactions: ReactionSummary[] = []): Mes
 });
 
 export const NOTIFICATION_COLS = 'n.id, n.user_id, n.kind, n.channel_id, n.message_id, n.seq, n.actor_id, n.created_at, n.read_at';
-

@@ -14,7 +14,8 @@ const TOKEN_COLS = 'id, user_id, family_id, token_hash, expires_at, used_at, rev
  * between two families only makes them wait for each other.
  */
 const FAMILY_LOCK = 0x6e636802;
-const lockFamily = (c: pg.PoolClient, familyId: string) => c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [FAMILY_LOCK, familyId]);
+const lockFamily = (c: pg.PoolClient, familyId: string) =>
+  c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [FAMILY_LOCK, familyId]);
 
 export class PostgresTokens implements TokenStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -77,13 +78,19 @@ export class PostgresTokens implements TokenStore {
       );
       // Locks in one global order (sorted ids); rotate takes only one, so this cannot deadlock.
       for (const f of fams.rows) await lockFamily(c, f.family_id);
-      const r = await c.query<{ family_id: string }>('UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL RETURNING family_id', [userId, at]);
+      const r = await c.query<{ family_id: string }>(
+        'UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL RETURNING family_id',
+        [userId, at],
+      );
       return [...new Set(r.rows.map((x) => x.family_id))].sort();
     });
   }
 
   async revokedSince(since: string): Promise<{ familyId: string; userId: string }[]> {
-    const r = await this.pool.query<{ family_id: string; user_id: string }>('SELECT DISTINCT family_id, user_id FROM refresh_tokens WHERE revoked_at >= $1', [since]);
+    const r = await this.pool.query<{ family_id: string; user_id: string }>(
+      'SELECT DISTINCT family_id, user_id FROM refresh_tokens WHERE revoked_at >= $1',
+      [since],
+    );
     return r.rows.map((x) => ({ familyId: x.family_id, userId: x.user_id }));
   }
 
@@ -97,7 +104,10 @@ export class PostgresTokens implements TokenStore {
 
   /** One UPDATE: the row lock plus re-check of `uses < max_uses` makes concurrent uses exact. */
   async useInvite(tokenHash: string, at: string): Promise<Invite | undefined> {
-    const r = await this.pool.query<InviteRow>('UPDATE invites SET uses = uses + 1 WHERE token_hash = $1 AND expires_at > $2 AND uses < max_uses RETURNING *', [tokenHash, at]);
+    const r = await this.pool.query<InviteRow>(
+      'UPDATE invites SET uses = uses + 1 WHERE token_hash = $1 AND expires_at > $2 AND uses < max_uses RETURNING *',
+      [tokenHash, at],
+    );
     return r.rows[0] ? toInvite(r.rows[0]) : undefined;
   }
 

@@ -49,7 +49,11 @@ export class PostgresUsers implements UserStore {
   }
 
   async get(id: string): Promise<User | undefined> {
-    const r = await this.pool.query<UserRow>({ name: 'nchat_user_get', text: `SELECT ${USER_COLS} FROM users u WHERE u.id = $1`, values: [id] });
+    const r = await this.pool.query<UserRow>({
+      name: 'nchat_user_get',
+      text: `SELECT ${USER_COLS} FROM users u WHERE u.id = $1`,
+      values: [id],
+    });
     return r.rows[0] ? toUser(r.rows[0]) : undefined;
   }
 

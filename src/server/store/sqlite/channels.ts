@@ -36,9 +36,7 @@ export class SqliteChannels extends SqliteModule implements ChannelStore {
            topic       = CASE WHEN @setTopic THEN @topic ELSE topic END
          WHERE id = @id RETURNING ${CHANNEL_COLS}`,
       ),
-      archive: db.prepare(
-        `UPDATE channels SET archived_at = COALESCE(archived_at, ?) WHERE id = ? RETURNING ${CHANNEL_COLS}`,
-      ),
+      archive: db.prepare(`UPDATE channels SET archived_at = COALESCE(archived_at, ?) WHERE id = ? RETURNING ${CHANNEL_COLS}`),
       // unreadCount: others' non-deleted messages after read_seq, a range scan of (channel_id, seq).
       // mentionCount: the @channel/@here ones among them, plus per-user mention rows (not double
       // counting a message that has both).
@@ -91,10 +89,12 @@ export class SqliteChannels extends SqliteModule implements ChannelStore {
          WHERE m.user_id = ?`,
       ),
       // Monotonic and capped at the channel's lastSeq, in one statement.
-      markRead: db.prepare(
-        `UPDATE members SET read_seq = max(read_seq, min(@seq, (SELECT last_seq FROM channels WHERE id = @channelId)))
+      markRead: db
+        .prepare(
+          `UPDATE members SET read_seq = max(read_seq, min(@seq, (SELECT last_seq FROM channels WHERE id = @channelId)))
          WHERE channel_id = @channelId AND user_id = @userId RETURNING read_seq`,
-      ).pluck(),
+        )
+        .pluck(),
     };
   });
 

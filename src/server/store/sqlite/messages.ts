@@ -23,56 +23,48 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
   private readonly q = lazy(() => {
     const db = this.db;
     return {
-      byClient: db.prepare(
-        `SELECT ${MESSAGE_COLS} FROM messages WHERE channel_id = ? AND author_id = ? AND client_msg_id = ?`,
-      ).raw(),
+      byClient: db.prepare(`SELECT ${MESSAGE_COLS} FROM messages WHERE channel_id = ? AND author_id = ? AND client_msg_id = ?`).raw(),
       nextSeq: db.prepare('UPDATE channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq').pluck(),
       insert: db.prepare(
         `INSERT INTO messages (id, channel_id, seq, author_id, text, created_at, parent_id,
                                mention_user_ids, mention_channel, mention_here, file_ids, client_msg_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      insertMention: db.prepare(
-        'INSERT OR IGNORE INTO message_mentions (user_id, channel_id, seq, message_id) VALUES (?, ?, ?, ?)',
-      ),
+      insertMention: db.prepare('INSERT OR IGNORE INTO message_mentions (user_id, channel_id, seq, message_id) VALUES (?, ?, ?, ?)'),
       // By the message's own mention list (JSON), through the primary key.
       deleteMentions: db.prepare(
         `DELETE FROM message_mentions
          WHERE user_id IN (SELECT value FROM json_each(?)) AND channel_id = ? AND seq = ?`,
       ),
       bumpParent: db.prepare('UPDATE messages SET reply_count = reply_count + 1, last_reply_at = ? WHERE id = ?'),
-      authorRead: db.prepare(
-        'UPDATE members SET read_seq = max(read_seq, ?) WHERE channel_id = ? AND user_id = ?',
-      ),
+      authorRead: db.prepare('UPDATE members SET read_seq = max(read_seq, ?) WHERE channel_id = ? AND user_id = ?'),
       get: db.prepare(`SELECT ${MESSAGE_COLS} FROM messages WHERE id = ?`).raw(),
       // Both history shapes are range scans of the (channel_id, seq) primary key (clustered).
-      newest: db.prepare(
-        `SELECT ${MESSAGE_COLS} FROM messages WHERE channel_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
-      ).raw(),
-      oldest: db.prepare(
-        `SELECT ${MESSAGE_COLS} FROM messages WHERE channel_id = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?`,
-      ).raw(),
-      thread: db.prepare(
-        `SELECT ${MESSAGE_COLS} FROM messages WHERE parent_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?`,
-      ).raw(),
-      reactionsOf: db.prepare(
-        'SELECT message_id, user_id, emoji FROM reactions WHERE message_id = ? ORDER BY created_at, user_id, emoji',
-      ),
+      newest: db.prepare(`SELECT ${MESSAGE_COLS} FROM messages WHERE channel_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`).raw(),
+      oldest: db
+        .prepare(`SELECT ${MESSAGE_COLS} FROM messages WHERE channel_id = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?`)
+        .raw(),
+      thread: db.prepare(`SELECT ${MESSAGE_COLS} FROM messages WHERE parent_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?`).raw(),
+      reactionsOf: db.prepare('SELECT message_id, user_id, emoji FROM reactions WHERE message_id = ? ORDER BY created_at, user_id, emoji'),
       // One query for a whole page.
       reactionsOfMany: db.prepare(
         `SELECT message_id, user_id, emoji FROM reactions WHERE message_id IN (SELECT value FROM json_each(?))
          ORDER BY created_at, user_id, emoji`,
       ),
-      edit: db.prepare(
-        `UPDATE messages SET text = ?, mention_user_ids = ?, mention_channel = ?, mention_here = ?, edited_at = ?
+      edit: db
+        .prepare(
+          `UPDATE messages SET text = ?, mention_user_ids = ?, mention_channel = ?, mention_here = ?, edited_at = ?
          WHERE channel_id = ? AND seq = ? RETURNING ${MESSAGE_COLS}`,
-      ).raw(),
+        )
+        .raw(),
       // Deleting blanks everything that carried content (text, mentions, files) but keeps seq.
-      softDelete: db.prepare(
-        `UPDATE messages SET text = '', deleted_at = ?, mention_user_ids = NULL, mention_channel = 0, mention_here = 0,
+      softDelete: db
+        .prepare(
+          `UPDATE messages SET text = '', deleted_at = ?, mention_user_ids = NULL, mention_channel = 0, mention_here = 0,
            file_ids = NULL
          WHERE channel_id = ? AND seq = ? RETURNING ${MESSAGE_COLS}`,
-      ).raw(),
+        )
+        .raw(),
       deleteReactions: db.prepare('DELETE FROM reactions WHERE message_id = ?'),
       addReaction: db.prepare(
         `INSERT INTO reactions (message_id, user_id, emoji, created_at)
@@ -124,26 +116,24 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
 
   private readonly createTx = this.db.transaction((input: NewMessage) => this.createOne(input));
 
-  private readonly updateTx = this.db.transaction(
-    (id: string, text: string, mentions: Mentions, at: string): Message | undefined => {
-      const q = this.q();
-      const old = q.get.get(id) as MessageRow | undefined;
-      if (!old || old[M.deletedAt] !== null) return undefined;
-      const mentionIds = uniq(mentions.userIds);
-      if (old[M.mentionUserIds]) q.deleteMentions.run(old[M.mentionUserIds], old[M.channelId], old[M.seq]);
-      const row = q.edit.get(
-        text,
-        encodeList(mentionIds),
-        mentions.channel ? 1 : 0,
-        mentions.here ? 1 : 0,
-        at,
-        old[M.channelId],
-        old[M.seq],
-      ) as MessageRow;
-      for (const u of mentionIds) q.insertMention.run(u, row[M.channelId], row[M.seq], id);
-      return this.withReactions(row);
-    },
-  );
+  private readonly updateTx = this.db.transaction((id: string, text: string, mentions: Mentions, at: string): Message | undefined => {
+    const q = this.q();
+    const old = q.get.get(id) as MessageRow | undefined;
+    if (!old || old[M.deletedAt] !== null) return undefined;
+    const mentionIds = uniq(mentions.userIds);
+    if (old[M.mentionUserIds]) q.deleteMentions.run(old[M.mentionUserIds], old[M.channelId], old[M.seq]);
+    const row = q.edit.get(
+      text,
+      encodeList(mentionIds),
+      mentions.channel ? 1 : 0,
+      mentions.here ? 1 : 0,
+      at,
+      old[M.channelId],
+      old[M.seq],
+    ) as MessageRow;
+    for (const u of mentionIds) q.insertMention.run(u, row[M.channelId], row[M.seq], id);
+    return this.withReactions(row);
+  });
 
   private readonly deleteTx = this.db.transaction((id: string, at: string): Message | undefined => {
     const q = this.q();
@@ -164,9 +154,7 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
    * the whole transaction rolls back and every send of the batch is retried in its own
    * transaction, so one bad send never takes the others down and never leaves partial writes.
    */
-  private readonly batchTx = this.db.transaction((batch: Pending[]): CreateMessageResult[] =>
-    batch.map((p) => this.createOne(p.input)),
-  );
+  private readonly batchTx = this.db.transaction((batch: Pending[]): CreateMessageResult[] => batch.map((p) => this.createOne(p.input)));
 
   constructor(
     db: Db,
@@ -276,11 +264,18 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
   private readonly limitedReactionTx = this.db.transaction(
     (r: { messageId: string; userId: string; emoji: string; at: string }, limits: ReactionLimits): boolean => {
       const q = this.q();
-      const c = q.reactionCounts.get({ messageId: r.messageId, userId: r.userId, emoji: r.emoji }) as { mine: number; known: number; emojis: number; already: number };
+      const c = q.reactionCounts.get({ messageId: r.messageId, userId: r.userId, emoji: r.emoji }) as {
+        mine: number;
+        known: number;
+        emojis: number;
+        already: number;
+      };
       // An existing reaction is "already there" (false), never over the limit.
       if (c.already) return false;
-      if (c.mine >= limits.perUser) throw new AppError('LIMIT_REACHED', `at most ${limits.perUser} reactions per person on a message`, { limit: limits.perUser });
-      if (!c.known && c.emojis >= limits.perMessage) throw new AppError('LIMIT_REACHED', `at most ${limits.perMessage} different emoji on a message`, { limit: limits.perMessage });
+      if (c.mine >= limits.perUser)
+        throw new AppError('LIMIT_REACHED', `at most ${limits.perUser} reactions per person on a message`, { limit: limits.perUser });
+      if (!c.known && c.emojis >= limits.perMessage)
+        throw new AppError('LIMIT_REACHED', `at most ${limits.perMessage} different emoji on a message`, { limit: limits.perMessage });
       return q.addReaction.run(r).changes === 1;
     },
   );

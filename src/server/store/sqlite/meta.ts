@@ -13,9 +13,11 @@ export class SqliteMeta extends SqliteModule implements MetaStore {
 
   async setIfAbsent(key: string, value: string): Promise<string> {
     // Insert-or-keep then read, in one transaction: the value returned is the one stored.
-    return this.db.transaction(() => {
-      this.q().insert.run(key, value);
-      return this.q().get.get(key) as string;
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        this.q().insert.run(key, value);
+        return this.q().get.get(key) as string;
+      })
+      .immediate();
   }
 }

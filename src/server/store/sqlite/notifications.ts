@@ -15,9 +15,9 @@ export class SqliteNotifications extends SqliteModule implements NotificationSto
       memberIds: db.prepare('SELECT user_id FROM members WHERE channel_id = ?').pluck(),
       isMember: db.prepare('SELECT 1 FROM members WHERE channel_id = ? AND user_id = ?').pluck(),
       // The root's author and everyone who replied to it.
-      participants: db.prepare(
-        'SELECT author_id FROM messages WHERE id = @root UNION SELECT author_id FROM messages WHERE parent_id = @root',
-      ).pluck(),
+      participants: db
+        .prepare('SELECT author_id FROM messages WHERE id = @root UNION SELECT author_id FROM messages WHERE parent_id = @root')
+        .pluck(),
       insert: db.prepare(
         `INSERT INTO notifications (id, user_id, kind, channel_id, message_id, seq, actor_id, created_at, read_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)`,

@@ -6,8 +6,7 @@ export * from '../rows.js';
 
 export const USER_COLS = 'id, username, email, display_name, password_hash, role, status, avatar_file_id, created_at, deactivated_at';
 
-export const CHANNEL_COLS =
-  'id, type, name, description, topic, created_by, created_at, archived_at, last_seq, member_count, dm_key';
+export const CHANNEL_COLS = 'id, type, name, description, topic, created_by, created_at, archived_at, last_seq, member_count, dm_key';
 
 /**
  * Message rows are fetched as arrays (Statement.raw(), columns in MESSAGE_COLS order): the driver
@@ -63,4 +62,3 @@ export function toMessage(r: MessageRow, reactions: ReactionSummary[] = []): Mes
     clientMsgId: r[15],
   };
 }
-

@@ -16,13 +16,17 @@ export class SqliteTokens extends SqliteModule implements TokenStore {
     // Compare-and-set: only the caller whose UPDATE sees used_at IS NULL gets a row changed.
     markUsed: this.db.prepare('UPDATE refresh_tokens SET used_at = ? WHERE id = ? AND used_at IS NULL'),
     revokeFamily: this.db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL'),
-    revokeUser: this.db.prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL RETURNING family_id').pluck(),
+    revokeUser: this.db
+      .prepare('UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL RETURNING family_id')
+      .pluck(),
     revokedSince: this.db.prepare('SELECT DISTINCT family_id AS familyId, user_id AS userId FROM refresh_tokens WHERE revoked_at >= ?'),
     insertInvite: this.db.prepare(
       `INSERT INTO invites (id, token_hash, created_by, created_at, expires_at, max_uses, uses)
        VALUES (@id, @tokenHash, @createdBy, @createdAt, @expiresAt, @maxUses, 0) RETURNING *`,
     ),
-    useInvite: this.db.prepare('UPDATE invites SET uses = uses + 1 WHERE token_hash = ? AND expires_at > ? AND uses < max_uses RETURNING *'),
+    useInvite: this.db.prepare(
+      'UPDATE invites SET uses = uses + 1 WHERE token_hash = ? AND expires_at > ? AND uses < max_uses RETURNING *',
+    ),
     releaseInvite: this.db.prepare('UPDATE invites SET uses = uses - 1 WHERE id = ? AND uses > 0'),
   }));
 
@@ -38,7 +42,14 @@ export class SqliteTokens extends SqliteModule implements TokenStore {
         return { outcome: 'reused', token };
       }
       this.q().markUsed.run(at, token.id);
-      this.q().insert.run({ id: s.id, userId: token.userId, familyId: token.familyId, tokenHash: s.tokenHash, expiresAt: s.expiresAt, createdAt: s.createdAt });
+      this.q().insert.run({
+        id: s.id,
+        userId: token.userId,
+        familyId: token.familyId,
+        tokenHash: s.tokenHash,
+        expiresAt: s.expiresAt,
+        createdAt: s.createdAt,
+      });
       return { outcome: 'rotated', token };
     }),
   );

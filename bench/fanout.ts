@@ -30,7 +30,10 @@ for (let i = 2; i < process.argv.length; i++) {
   if (!a.startsWith('--')) continue;
   const next = process.argv[i + 1];
   if (next === undefined || next.startsWith('--')) args.set(a.slice(2), 'true');
-  else args.set(a.slice(2), next), i++;
+  else {
+    args.set(a.slice(2), next);
+    i++;
+  }
 }
 const USERS = Number(args.get('users') ?? 10_000);
 const SIZE = Number(args.get('channel-size') ?? 10);
@@ -272,7 +275,7 @@ function print(results: TargetResult[]): void {
         : 'order: interleaved per rate (ɳChat at r, then bare at r, then the next rate), both servers up and connected throughout, so both see the same machine conditions at each rate',
   );
   lines.push(
-    `e2e = intended send time (the message\'s slot in the fixed-rate schedule) → receipt at each recipient; lag = actual send − intended; "from send" = the old method (from the actual send), shown for comparison`,
+    `e2e = intended send time (the message's slot in the fixed-rate schedule) → receipt at each recipient; lag = actual send − intended; "from send" = the old method (from the actual send), shown for comparison`,
   );
   lines.push('');
   for (const t of results) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under src/ and test/ with Node's built-in test runner (through tsx),
-// after a type check of everything tsc sees (src/, test/, bench/, scripts/: a type error in a
+// after Biome's format and lint check (`biome ci`: an unformatted file or a lint error fails the
+// run; `npm run format` fixes formatting) and a type check of everything tsc sees (src/, test/, bench/, scripts/: a type error in a
 // test fails the run too). Node 20's --test does not expand globs, so the file list is built here.
-// Usage: npm test [-- substring-filter ...]   (a filtered run skips the type check)
+// Usage: npm test [-- substring-filter ...]   (a filtered run skips the lint and type checks)
 //   NCHAT_SKIP_TYPECHECK=1   skip the type check locally; refused when CI=true (CI must type-check)
 //   NCHAT_TEST_TIMEOUT_MS    timeout per test file (default 300000): a hung test fails its file instead of
 //                            hanging CI. On Node 20, --test-timeout bounds each file's run as a whole (its
@@ -46,6 +47,13 @@ const files = ['src', 'test']
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
+}
+if (filters.length === 0) {
+  const lint = spawnSync('npx', ['biome', 'ci', '--colors=off', '.'], { cwd: root, stdio: 'inherit' });
+  if (lint.status !== 0) {
+    console.error('biome ci failed: run `npm run format` for formatting, `npm run lint` for the findings');
+    process.exit(lint.status ?? 1);
+  }
 }
 if (!process.env.NCHAT_SKIP_TYPECHECK && filters.length === 0) {
   const tc = spawnSync('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit'], { cwd: root, stdio: 'inherit' });

@@ -2,7 +2,7 @@
 // through the admin bulk endpoints (≤ 1000 per call). The first sign-up on a fresh server
 // becomes the workspace owner; on a server that already has one, pass --admin LOGIN:PASSWORD,
 // or the generator falls back to one sign-up per account (slower, and stated in the run).
-import { HttpClient, must } from './clients/http.js';
+import { type HttpClient, must } from './clients/http.js';
 
 export interface Account {
   id: string;

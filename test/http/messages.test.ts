@@ -5,7 +5,7 @@ import { forEachBackend, unique, type TestServer, type TestUser } from '../helpe
 import { Client } from '../realtime/harness.js';
 import { assertError, send } from './util.js';
 
-async function channelWith(srv: TestServer, owner: TestUser, others: TestUser[], type: 'public' | 'private' = 'public') {
+async function channelWith(_srv: TestServer, owner: TestUser, others: TestUser[], type: 'public' | 'private' = 'public') {
   const c = await owner.api.post('/api/channels', { name: unique('ch'), type });
   assert.equal(c.status, 201);
   if (others.length)

@@ -4,7 +4,7 @@
 // toward the malformed-frame limit (1008), refusals by the service do not.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CloseCodes, ClientOps, errorStatus, type ClientOp } from '../../src/protocol/index.js';
+import { CloseCodes, type ClientOps, errorStatus, type ClientOp } from '../../src/protocol/index.js';
 import { Client, ok, signup, startNode, type Node, type User } from './harness.js';
 import { unique } from '../helpers/server.js';
 

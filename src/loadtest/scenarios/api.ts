@@ -9,7 +9,7 @@ import { split, refreshAccount } from '../setup.js';
 import type { LoadtestConfig, ApiScenarioConfig } from '../config.js';
 import { HttpClient, type HttpResult } from '../clients/http.js';
 import { summarizeEncoded } from '../hist.js';
-import { counter, rate, gauge, round, type MetricSummary } from '../metrics.js';
+import { counter, gauge, round, type MetricSummary } from '../metrics.js';
 
 type Endpoint = keyof ApiScenarioConfig['mix'];
 const LABELS: Record<Endpoint, string> = {

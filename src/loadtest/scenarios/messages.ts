@@ -208,7 +208,7 @@ class MessagesRun {
       const cid = e.message?.clientMsgId;
       if (typeof cid !== 'string' || !cid.startsWith(`${ctx.tag}m`)) return;
       const m = this.pending.get(cid);
-      if (m && m.expected.delete(c.idx)) {
+      if (m?.expected.delete(c.idx)) {
         m.samples.push(at - m.intended);
         if (m.acked && m.expected.size === 0) this.finalize(cid, m);
       } else ctx.count('msg_receipts_unexpected');

@@ -151,7 +151,7 @@ class WsRun {
       const cid = e.message?.clientMsgId;
       if (typeof cid !== 'string' || !cid.startsWith(`${ctx.tag}w`)) return;
       const m = this.pending.get(cid);
-      if (m && m.expected.delete(c.idx)) {
+      if (m?.expected.delete(c.idx)) {
         ctx.count('ws_msgs_received');
         ctx.hists.record('ws_msg_e2e', at - m.intended);
         if (m.expected.size === 0) {
@@ -245,7 +245,7 @@ class WsRun {
   private sendChat(intended: number, open: Conn[]): void {
     const ctx = this.ctx;
     const sender = open[Math.floor(Math.random() * open.length)];
-    if (!sender || !sender.sock.open) {
+    if (!sender?.sock.open) {
       ctx.count('ws_send_skipped');
       return;
     }

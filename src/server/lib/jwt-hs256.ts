@@ -31,7 +31,7 @@ export function verifyHs256(
   if (parts.length !== 3 || parts.some((p) => !/^[A-Za-z0-9_-]*$/.test(p))) return fail();
   const [h, p, s] = parts;
   const header = decodeJson(h);
-  if (!header || header.alg !== 'HS256' || 'crit' in header || (header.typ !== undefined && header.typ !== 'JWT')) return fail();
+  if (header?.alg !== 'HS256' || 'crit' in header || (header.typ !== undefined && header.typ !== 'JWT')) return fail();
   const expected = createHmac('sha256', key).update(`${h}.${p}`).digest();
   const given = Buffer.from(s, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return fail();

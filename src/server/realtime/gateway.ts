@@ -29,7 +29,6 @@ export class Gateway {
   draining = false;
   readonly wss: WebSocketServer;
   rejected = 0;
-  private inflight = 0;
 
   constructor(
     private readonly server: Server,
@@ -71,10 +70,8 @@ export class Gateway {
       return this.reject(socket, 403, 'FORBIDDEN', 'origin not allowed');
     const token = tokenOf(req, url);
     if (!token) return this.reject(socket, 401, 'UNAUTHENTICATED', 'missing access token');
-    this.inflight++;
     this.d.services.auth.verifyAccessToken(token).then(
       (actor) => {
-        this.inflight--;
         if (socket.destroyed) return;
         if (this.draining) return this.reject(socket, 503, 'UNAVAILABLE', 'server is restarting; retry shortly');
         // Checked right before the (synchronous) upgrade registers the connection, so concurrent
@@ -85,7 +82,6 @@ export class Gateway {
         this.wss.handleUpgrade(req, socket, head, (ws) => this.d.onConnection({ ws, actor, expiresAtMs: expiryOf(token) }));
       },
       (err: unknown) => {
-        this.inflight--;
         if (err instanceof AppError) return this.reject(socket, 401, err.code, err.message);
         this.d.logger.error({ err }, 'token verification failed');
         this.reject(socket, 500, 'INTERNAL', 'internal error');

@@ -98,7 +98,7 @@ export class Hub {
   unsubscribe(conn: HubConnection, channelId: string): void {
     conn.channels.delete(channelId);
     const s = this.channelSubs.get(channelId);
-    if (!s || !s.conns.delete(conn) || s.conns.size) return;
+    if (!s?.conns.delete(conn) || s.conns.size) return;
     s.off();
     this.channelSubs.delete(channelId);
   }
@@ -109,7 +109,7 @@ export class Hub {
     this.outbox.forget(conn);
     const userId = conn.actor.userId;
     const s = this.userSubs.get(userId);
-    if (s && s.conns.delete(conn) && s.conns.size === 0) {
+    if (s?.conns.delete(conn) && s.conns.size === 0) {
       s.off();
       this.userSubs.delete(userId);
     }

@@ -319,7 +319,8 @@ await describePostgres('postgres store', () => {
     assert.deepEqual(rc.notifications.map((n) => n.userId).sort(), [a.id, b.id].sort());
     const parent = await store.messages.get(root.id);
     assert.equal(parent?.replyCount, 2);
-    assert.equal(parent?.lastReplyAt, rc.message.createdAt > rb.message.createdAt ? rc.message.createdAt : rb.message.createdAt);
+    // ISO strings: the later one is the larger string (Math.max would coerce them to NaN).
+    assert.equal(parent?.lastReplyAt, [rc.message.createdAt, rb.message.createdAt].sort()[1]);
     assert.deepEqual(
       (await store.messages.thread(root.id, 10)).map((m) => m.id),
       [rb.message.id, rc.message.id],

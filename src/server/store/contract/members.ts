@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newId } from '../../ids.js';
-import { mkChannel, mkUser, mkUsers, newMsg, nextAt, post, sorted, type Ctx } from './fixtures.js';
+import { mkChannel, mkUsers, newMsg, nextAt, post, sorted, type Ctx } from './fixtures.js';
 
 export function membersContract(ctx: Ctx): void {
   describe('members', () => {

@@ -124,8 +124,14 @@ export class MessageWriter {
     const outcomes = firsts.map((p) => {
       const out = new Promise<CreateMessageResult>((res, rej) => {
         const { resolve, reject } = p;
-        p.resolve = (r) => (resolve(r), res(r));
-        p.reject = (e) => (reject(e), rej(e));
+        p.resolve = (r) => {
+          resolve(r);
+          res(r);
+        };
+        p.reject = (e) => {
+          reject(e);
+          rej(e);
+        };
       });
       out.catch(() => {});
       settleFollowers(p, out);

@@ -30,9 +30,8 @@ export function assertWellFormed(value: unknown, path = 'body', depth = 0): void
  * (U+202A–U+202E, U+2066–U+2069: "Trojan Source" reordering of what others read). Each also
  * escapes to 6 bytes in JSON, so 16 KB of them made 96 KB history rows. Zero-width joiners and
  * the LRM/RLM marks stay allowed: real scripts and emoji sequences need them.
- * Names (protocol/rest.ts SAFE_TEXT) are stricter: no control character at all.
+ * Names (protocol/fields.ts SAFE_TEXT) are stricter: no control character at all.
  */
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN_IN_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
 
 /** Message text: well-formed, ≤ 16 KiB in bytes, no forbidden control character, and not blank unless files are attached. */

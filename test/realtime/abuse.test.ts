@@ -6,7 +6,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { CloseCodes } from '../../src/protocol/events.js';
-import { Client, ok, signup, startNode, until, type Node, type User } from './harness.js';
+import { Client, ok, signup, startNode, until, type Node, type User, aliceAndBobInChannel } from './harness.js';
 import { unique } from '../helpers/server.js';
 
 describe('realtime: bad input and abuse', () => {
@@ -31,10 +31,7 @@ describe('realtime: bad input and abuse', () => {
         NCHAT_SEND_LIMIT: '1000000',
       },
     });
-    alice = await signup(node, 'alice');
-    bob = await signup(node, 'bob');
-    ch = await ok(alice.api.post('/api/channels', { name: unique('c'), type: 'public' }), 201);
-    await ok(bob.api.post(`/api/channels/${ch.id}/join`));
+    ({ alice, bob, ch } = await aliceAndBobInChannel(node));
     bystander = await open(bob);
   });
   after(async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { channelTopic, userTopic } from '../../src/server/broker/broker.js';
 import { newId } from '../../src/server/ids.js';
 import { CloseCodes } from '../../src/protocol/events.js';
-import { Client, ok, signup, startNode, until, type Node, type User } from './harness.js';
+import { Client, ok, startNode, until, type Node, type User, aliceAndBobInChannel } from './harness.js';
 import { unique } from '../helpers/server.js';
 
 const METRICS_TOKEN = 'crash-tests-metrics-token';
@@ -59,10 +59,7 @@ describe('realtime: crash regressions', () => {
 
   before(async () => {
     node = await startNode({ env: { NCHAT_WS_FRAMES_PER_SEC: '1000', NCHAT_SEND_LIMIT: '1000000', NCHAT_METRICS_TOKEN: METRICS_TOKEN } });
-    alice = await signup(node, 'alice');
-    bob = await signup(node, 'bob');
-    ch = await ok(alice.api.post('/api/channels', { name: unique('c'), type: 'public' }), 201);
-    await ok(bob.api.post(`/api/channels/${ch.id}/join`));
+    ({ alice, bob, ch } = await aliceAndBobInChannel(node));
     bystander = await open(bob);
   });
   after(async () => {

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { CloseCodes } from '../../src/protocol/events.js';
 import { freshPostgres, pgSkipReason, type FreshPostgres } from '../helpers/postgres.js';
 import { unique } from '../helpers/server.js';
-import { Client, ok, signup, startNode, type Node, type User } from './harness.js';
+import { Client, ok, startNode, type Node, type User, aliceAndBobInChannel } from './harness.js';
 import { clientFrame, upgradeWithFrames } from './raw-ws.js';
 
 const skip = await pgSkipReason();
@@ -34,10 +34,7 @@ describe('realtime: documented limits and guarantees', { skip: skip || false }, 
     db = (await freshPostgres())!;
     // Frame rate limit far above what these tests send: only the rule under test can close.
     node = await startNode({ databaseUrl: db.url, env: { NCHAT_WS_FRAMES_PER_SEC: '5000' } });
-    alice = await signup(node, 'alice');
-    bob = await signup(node, 'bob');
-    ch = await ok(alice.api.post('/api/channels', { name: unique('c'), type: 'public' }), 201);
-    await ok(bob.api.post(`/api/channels/${ch.id}/join`));
+    ({ alice, bob, ch } = await aliceAndBobInChannel(node));
   });
   after(async () => {
     for (const c of clients) c.close();

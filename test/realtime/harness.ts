@@ -84,6 +84,15 @@ export interface User {
   api: Api;
 }
 
+/** Two fresh accounts, alice and bob, both members of one new public channel that alice created. */
+export async function aliceAndBobInChannel(node: Node): Promise<{ alice: User; bob: User; ch: any }> {
+  const alice = await signup(node, 'alice');
+  const bob = await signup(node, 'bob');
+  const ch = await ok(alice.api.post('/api/channels', { name: unique('c'), type: 'public' }), 201);
+  await ok(bob.api.post(`/api/channels/${ch.id}/join`));
+  return { alice, bob, ch };
+}
+
 export async function signup(node: Node, prefix = 'u'): Promise<User> {
   const username = unique(prefix);
   const r = await node.api.post('/api/auth/signup', { email: `${username}@example.test`, username, password: 'correct horse battery' });

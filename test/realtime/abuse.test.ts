@@ -6,7 +6,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { CloseCodes } from '../../src/protocol/events.js';
-import { Client, ok, signup, startNode, until, type Node, type User, aliceAndBobInChannel } from './harness.js';
+import { Client, ok, signup, startNode, until, type Node, type User, aliceAndBobInChannel, Clients } from './harness.js';
 import { unique } from '../helpers/server.js';
 
 describe('realtime: bad input and abuse', () => {
@@ -15,12 +15,8 @@ describe('realtime: bad input and abuse', () => {
   let bob: User;
   let ch: any;
   let bystander: Client;
-  const clients: Client[] = [];
-  const open = async (u: User) => {
-    const c = await Client.open(node, u.token);
-    clients.push(c);
-    return c;
-  };
+  const clients = new Clients(() => node);
+  const open = (u: User) => clients.open(u);
 
   before(async () => {
     node = await startNode({
@@ -35,7 +31,7 @@ describe('realtime: bad input and abuse', () => {
     bystander = await open(bob);
   });
   after(async () => {
-    for (const c of clients) c.close();
+    clients.closeAll();
     await node.stop();
   });
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { channelTopic, userTopic } from '../../src/server/broker/broker.js';
 import { newId } from '../../src/server/ids.js';
 import { CloseCodes } from '../../src/protocol/events.js';
-import { Client, ok, startNode, until, type Node, type User, aliceAndBobInChannel } from './harness.js';
+import { type Client, ok, startNode, until, type Node, type User, aliceAndBobInChannel, Clients } from './harness.js';
 import { unique } from '../helpers/server.js';
 
 const METRICS_TOKEN = 'crash-tests-metrics-token';
@@ -50,12 +50,8 @@ describe('realtime: crash regressions', () => {
   let bob: User;
   let ch: any;
   let bystander: Client;
-  const clients: Client[] = [];
-  const open = async (u: User) => {
-    const c = await Client.open(node, u.token);
-    clients.push(c);
-    return c;
-  };
+  const clients = new Clients(() => node);
+  const open = (u: User) => clients.open(u);
 
   before(async () => {
     node = await startNode({ env: { NCHAT_WS_FRAMES_PER_SEC: '1000', NCHAT_SEND_LIMIT: '1000000', NCHAT_METRICS_TOKEN: METRICS_TOKEN } });
@@ -63,7 +59,7 @@ describe('realtime: crash regressions', () => {
     bystander = await open(bob);
   });
   after(async () => {
-    for (const c of clients) c.close();
+    clients.closeAll();
     await node.stop();
   });
 

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { CloseCodes } from '../../src/protocol/events.js';
 import { freshPostgres, pgSkipReason, type FreshPostgres } from '../helpers/postgres.js';
 import { unique } from '../helpers/server.js';
-import { Client, ok, startNode, type Node, type User, aliceAndBobInChannel } from './harness.js';
+import { ok, startNode, type Node, type User, aliceAndBobInChannel, Clients } from './harness.js';
 import { clientFrame, upgradeWithFrames } from './raw-ws.js';
 
 const skip = await pgSkipReason();
@@ -23,12 +23,8 @@ describe('realtime: documented limits and guarantees', { skip: skip || false }, 
   let alice: User;
   let bob: User;
   let ch: any;
-  const clients: Client[] = [];
-  const open = async (u: User) => {
-    const c = await Client.open(node, u.token);
-    clients.push(c);
-    return c;
-  };
+  const clients = new Clients(() => node);
+  const open = (u: User) => clients.open(u);
 
   before(async () => {
     db = (await freshPostgres())!;
@@ -37,7 +33,7 @@ describe('realtime: documented limits and guarantees', { skip: skip || false }, 
     ({ alice, bob, ch } = await aliceAndBobInChannel(node));
   });
   after(async () => {
-    for (const c of clients) c.close();
+    clients.closeAll();
     // Regression: after the commit test's 60 keep-alive requests, close() waited 70 s for one
     // connection that turned idle after server.close() (until its keep-alive timeout). The
     // drain must finish within its grace period (NCHAT_SHUTDOWN_GRACE, 10 s).

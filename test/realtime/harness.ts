@@ -84,6 +84,20 @@ export interface User {
   api: Api;
 }
 
+/** Clients a suite opened, closed together in its `after` hook. */
+export class Clients {
+  private readonly all: Client[] = [];
+  constructor(private readonly node: () => Node) {}
+  async open(u: { token: string }): Promise<Client> {
+    const c = await Client.open(this.node(), u.token);
+    this.all.push(c);
+    return c;
+  }
+  closeAll(): void {
+    for (const c of this.all) c.close();
+  }
+}
+
 /** Two fresh accounts, alice and bob, both members of one new public channel that alice created. */
 export async function aliceAndBobInChannel(node: Node): Promise<{ alice: User; bob: User; ch: any }> {
   const alice = await signup(node, 'alice');

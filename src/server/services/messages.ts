@@ -46,7 +46,9 @@ export class MessageService {
     if (input.clientMsgId !== undefined && !isClientMsgId(input.clientMsgId)) throw new AppError('VALIDATION_FAILED', CLIENT_MSG_ID_RULE);
     if (fileIds.length) throw new AppError('VALIDATION_FAILED', 'file attachments are not supported by this server yet');
     // Before any store read, so a refused send costs nothing; a repeat (same clientMsgId) counts too.
-    await this.sendLimiter.hit(actor.userId);
+    // The in-memory limiter answers synchronously: await only the Redis one (no extra microtask per send).
+    const limited = this.sendLimiter.hit(actor.userId);
+    if (limited) await limited;
     const { channel } = await this.channels.requireMembership(actor, input.channelId);
     if (channel.archivedAt) throw new AppError('CHANNEL_ARCHIVED', 'channel is archived');
     if (input.parentId) await this.requireRoot(input.parentId, channel.id);

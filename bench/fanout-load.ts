@@ -33,7 +33,12 @@ interface Pending {
   expected: number;
   got: number;
   state: 'unanswered' | 'acked' | 'refused';
+  /** With NCHAT_BENCH_DEBUG_LOST=1: channel, sender and the clients that received it. */
+  debug?: { channel: number; from: number; got: number[] };
 }
+
+/** NCHAT_BENCH_DEBUG_LOST=1: after each run, list (stderr) up to 20 messages with deliveries missing, and who missed them. */
+const DEBUG_LOST = process.env.NCHAT_BENCH_DEBUG_LOST === '1';
 
 export class Load {
   readonly clients: (WebSocket | undefined)[] = [];
@@ -94,7 +99,7 @@ export class Load {
           clearTimeout(timer);
           resolve(ws);
         }
-        this.onFrame(data.toString());
+        this.onFrame(data.toString(), i);
       });
       ws.on('error', (err) => {
         clearTimeout(timer);
@@ -106,7 +111,7 @@ export class Load {
     });
   }
 
-  private onFrame(text: string): void {
+  private onFrame(text: string, client: number): void {
     if (!this.recording) return;
     const now = performance.now();
     let events: ServerEvent[];
@@ -121,6 +126,7 @@ export class Load {
         const p = id ? this.pending.get(id) : undefined;
         if (!p) continue;
         p.got++;
+        p.debug?.got.push(client);
         this.deliveries++;
         this.lastReceipt = now;
         this.latency.recordValue(Math.max(1, Math.round((now - p.intended) * 1000)));
@@ -181,7 +187,14 @@ export class Load {
           const live = members.filter((m) => this.clients[m]?.readyState === WebSocket.OPEN).length;
           const sentAt = performance.now();
           lag.recordValue(Math.max(1, Math.round((sentAt - intended) * 1000)));
-          this.pending.set(clientMsgId, { intended, sentAt, expected: live, got: 0, state: 'unanswered' });
+          this.pending.set(clientMsgId, {
+            intended,
+            sentAt,
+            expected: live,
+            got: 0,
+            state: 'unanswered',
+            debug: DEBUG_LOST ? { channel: c, from, got: [] } : undefined,
+          });
           ws.send(JSON.stringify({ op: 'send', channelId: this.target.channelIds[c], text, clientMsgId } satisfies SendOp));
           sent++;
         }
@@ -228,6 +241,17 @@ export class Load {
       } else {
         unanswered++;
         lostOfUnanswered += p.expected - got;
+      }
+    }
+    if (DEBUG_LOST) {
+      let shown = 0;
+      for (const [id, p] of this.pending) {
+        if (p.state === 'refused' || p.got >= p.expected || !p.debug || shown++ >= 20) continue;
+        const members = this.target.membersOf(p.debug.channel);
+        const missed = members.filter((m) => !p.debug!.got.includes(m));
+        process.stderr.write(
+          `[lost] ${id} ${p.state} channel ${p.debug.channel} from client ${p.debug.from}; got ${p.got}/${p.expected}; missed by clients ${missed.join(',')}; intended +${(p.intended - start).toFixed(0)} ms\n`,
+        );
       }
     }
     const q = (h: Histogram) => ({

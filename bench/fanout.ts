@@ -1,6 +1,18 @@
 // npm run bench:fanout [-- --users 10000 --channel-size 10 --rate 1000[,2000,...] --duration 10
 //                         --connect-concurrency 200 --database-url postgres://… --redis-url redis://…
 //                         --skip-baseline --sequential --p95-bound 50]
+// Saturation search: npm run bench:fanout -- --sweep [--sweep-start 500 --sweep-factor 2
+//   --sweep-max 20000 --sweep-resolution 0.1 --sweep-min-step 50] [--backend postgres --redis --nodes 2]
+//   steps the rate up by --sweep-factor until one fails, then bisects between the last rate that
+//   held and the first that failed (saturation.ts, nextSweepRate) until they are within
+//   --sweep-resolution of each other; every step is a full run (p95/p99, delivered/expected,
+//   server and generator CPU, generator-bound label). Targets are swept one after the other.
+// Backends: --backend sqlite (default; temp dir) or postgres (a throw-away database
+//   nchat_rt_<run> on NCHAT_TEST_PG_URL or postgres://postgres@127.0.0.1:5432/test, dropped at
+//   the end, unless --database-url names one); --redis (redis://127.0.0.1:6379, or --redis-url)
+//   with its own key/channel prefix per run; --nodes N (PostgreSQL + Redis only) spawns N servers
+//   and puts client i on node i mod N, so a channel's members sit on different nodes and every
+//   delivery crosses Redis; server CPU and RSS are the sum over the nodes.
 //
 // Server and generator in separate processes. The ɳChat server (`nchat serve`, SQLite in a temp
 // dir unless --database-url) is spawned with the load-test allowance (NCHAT_LOADTEST_ALLOWANCE=1:
@@ -21,8 +33,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Load, type Histogram, type RunResult, type Target } from './fanout-load.js';
-import { cpuPercent, sampleProc, type ProcSample } from './proc.js';
-import { holdsAt, whyNotAt, saturation } from './saturation.js';
+import pg from 'pg';
+import { cpuPercent, sampleProcs, type ProcSample } from './proc.js';
+import { bracket, holdsAt, nextSweepRate, SERVER_BUSY_PCT, saturation, whyNotAt, type SweepOptions } from './saturation.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i++) {
@@ -40,9 +53,49 @@ const SIZE = Number(args.get('channel-size') ?? 10);
 const RATES = (args.get('rate') ?? '1000').split(',').map(Number);
 const DURATION = Number(args.get('duration') ?? 10);
 const CONC = Number(args.get('connect-concurrency') ?? 200);
-const DB = args.get('database-url');
-const REDIS = args.get('redis-url');
+const RUN_ID = Date.now().toString(36);
+const BACKEND = args.get('backend') ?? (args.has('database-url') ? 'postgres' : 'sqlite');
+if (BACKEND !== 'sqlite' && BACKEND !== 'postgres') throw new Error(`--backend must be sqlite or postgres, not ${BACKEND}`);
+/** A throw-away database this run creates (and drops) when --backend postgres has no --database-url. */
+const OWN_DB = BACKEND === 'postgres' && !args.has('database-url') ? `nchat_rt_${RUN_ID}` : undefined;
+const PG_ADMIN = process.env.NCHAT_TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const DB = args.get('database-url') ?? (OWN_DB ? withDatabase(PG_ADMIN, OWN_DB) : undefined);
+const REDIS = withPrefix(args.get('redis-url') ?? (args.has('redis') ? 'redis://127.0.0.1:6379' : undefined));
+const NODES = Number(args.get('nodes') ?? 1);
+if (!(NODES >= 1) || (NODES > 1 && (!DB || !REDIS))) throw new Error('--nodes N > 1 needs --backend postgres and --redis');
+const SWEEP = args.has('sweep');
+const SWEEP_OPTS: SweepOptions = {
+  start: Number(args.get('sweep-start') ?? 500),
+  factor: Number(args.get('sweep-factor') ?? 2),
+  max: Number(args.get('sweep-max') ?? 20_000),
+  resolution: Number(args.get('sweep-resolution') ?? 0.1),
+  minStep: Number(args.get('sweep-min-step') ?? 50),
+};
 const SKIP_BASELINE = args.has('skip-baseline');
+
+function withDatabase(url: string, db: string): string {
+  const u = new URL(url);
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+/** The run's own Redis prefix (channels and keys), unless the URL names one: the shared Redis may serve others. */
+function withPrefix(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  const u = new URL(url);
+  if (!u.searchParams.has('prefix')) u.searchParams.set('prefix', `nchat_rt_${RUN_ID}:`);
+  return u.toString();
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: PG_ADMIN, connectionTimeoutMillis: 15_000 });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
 // Run every rate on ɳChat first, then on the baseline (the pre-interleaving order).
 /**
  * Interleaving keeps both targets' clients open in this one process: 2 × users sockets plus a
@@ -56,7 +109,8 @@ const FD_FORCES_SEQUENTIAL =
   !args.has('skip-baseline') &&
   FD_LIMIT !== undefined &&
   2 * Number(args.get('users') ?? 10_000) + 1000 > FD_LIMIT;
-const SEQUENTIAL = args.has('sequential') || FD_FORCES_SEQUENTIAL;
+// A sweep runs each target's search to its end before the next target's.
+const SEQUENTIAL = args.has('sequential') || FD_FORCES_SEQUENTIAL || SWEEP;
 
 function openFilesLimit(): number | undefined {
   try {
@@ -182,9 +236,19 @@ async function setupNchat(url: string): Promise<{ tokens: string[]; channelIds: 
   return { tokens: sessions.map((s: any) => s.accessToken), channelIds };
 }
 
-type Run = RunResult & { serverCpuPct: number; serverRssMB: number; serverCpuUsPerDelivery: number };
+type Run = RunResult & {
+  serverCpuPct: number;
+  serverRssMB: number;
+  serverCpuUsPerDelivery: number;
+  /** How the rate was chosen: from --rate, or a step of the --sweep search. */
+  phase: 'rate list' | 'step up' | 'step down' | 'bisect';
+  /** 1-minute load average at the end of the step (/proc/loadavg). */
+  loadAvg: number;
+};
 interface TargetResult {
   name: string;
+  /** Server processes of this target (their CPU and RSS are summed). */
+  nodes: number;
   connect: { p50: number; p95: number; p99: number; max: number; failed: number; wallMs: number };
   idleRss?: number;
   perConnKB?: number;
@@ -193,11 +257,11 @@ interface TargetResult {
 interface Measured {
   result: TargetResult;
   load: Load;
-  pid: number;
+  pids: number[];
 }
 
 /** Connects every client of one target; memory per idle connection from the second half. */
-async function connect(name: string, pid: number, target: Target): Promise<Measured> {
+async function connect(name: string, pids: number[], target: Target): Promise<Measured> {
   const load = new Load(target);
   log(`${name}: connecting ${USERS} clients (${CONC} at a time)`);
   // Two halves: memory per idle connection = RSS growth over the second half / its size, so
@@ -205,7 +269,7 @@ async function connect(name: string, pid: number, target: Target): Promise<Measu
   const half = Math.floor(USERS / 2);
   const c = await load.connectAll(CONC, 0, half);
   await new Promise((r) => setTimeout(r, 2000));
-  const before = sampleProc(pid);
+  const before = sampleProcs(pids);
   const c2 = await load.connectAll(CONC, half, USERS);
   c.connectMs.add(c2.connectMs);
   c.failed += c2.failed;
@@ -213,12 +277,13 @@ async function connect(name: string, pid: number, target: Target): Promise<Measu
   const ms = (h: Histogram, p: number) => h.getValueAtPercentile(p) / 1000;
   log(`${name}: connected in ${(c.wallMs / 1000).toFixed(1)} s, ${c.failed} failed`);
   await new Promise((r) => setTimeout(r, 2000));
-  const idle = sampleProc(pid);
+  const idle = sampleProcs(pids);
   return {
     load,
-    pid,
+    pids,
     result: {
       name,
+      nodes: pids.length,
       connect: {
         p50: ms(c.connectMs, 50),
         p95: ms(c.connectMs, 95),
@@ -234,20 +299,66 @@ async function connect(name: string, pid: number, target: Target): Promise<Measu
   };
 }
 
-async function runRate(m: Measured, rate: number): Promise<void> {
-  log(`${m.result.name}: ${rate} msg/s for ${DURATION} s`);
-  const s0: ProcSample | undefined = sampleProc(m.pid);
+async function runRate(m: Measured, rate: number, phase: Run['phase'] = 'rate list'): Promise<Run> {
+  log(`${m.result.name}: ${rate} msg/s for ${DURATION} s${phase === 'rate list' ? '' : ` (${phase})`}`);
+  const s0: ProcSample | undefined = sampleProcs(m.pids);
   const r = await m.load.run(rate, DURATION);
-  const s1 = sampleProc(m.pid);
+  const s1 = sampleProcs(m.pids);
   // CPU per delivery holds up on a shared machine better than latency does: it does not
   // depend on how much of a core the scheduler happened to give the server.
   const cpuUs = s0 && s1 ? ((s1.cpuSec - s0.cpuSec) * 1e6) / Math.max(1, r.deliveries) : NaN;
-  m.result.runs.push({
+  const run: Run = {
     ...r,
     serverCpuPct: cpuPercent(s0, s1),
     serverRssMB: (s1?.rssBytes ?? NaN) / 1048576,
     serverCpuUsPerDelivery: cpuUs,
-  });
+    phase,
+    loadAvg: loadAvg(),
+  };
+  m.result.runs.push(run);
+  log(
+    `${m.result.name}: ${rate} msg/s → ${holds(run) ? 'holds' : `fails (${whyNot(run)})`}; p95 ${f(run.p95, 2)} ms, p99 ${f(run.p99, 2)} ms, ${run.received}/${run.expected} delivered, server CPU ${f(run.serverCpuPct)}%, generator CPU ${f(run.generatorCpuPct)}%`,
+  );
+  return run;
+}
+
+function loadAvg(): number {
+  try {
+    return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * A failing step where neither the generator (≥ 90% of a core) nor the server (≥ 80% of a core
+ * per node) was busy: the server was waiting for a CPU other processes held, so the failure says
+ * how contended the machine was, not where the server saturates.
+ */
+const machineBound = (r: Run, nodes: number) => !genBound(r) && r.serverCpuPct < SERVER_BUSY_PCT * nodes;
+
+/** After a step, waits (≤ 20 s) until the servers are nearly idle, so a backlog does not spill into the next step. */
+async function settle(m: Measured): Promise<void> {
+  const end = performance.now() + 20_000;
+  while (performance.now() < end) {
+    const a = sampleProcs(m.pids);
+    await new Promise((r) => setTimeout(r, 500));
+    const pct = cpuPercent(a, sampleProcs(m.pids));
+    if (!(pct >= 20 * m.pids.length)) return;
+  }
+}
+
+/** The saturation search (saturation.ts nextSweepRate): step up, then bisect. */
+async function sweep(m: Measured): Promise<void> {
+  let prev: Run | undefined;
+  for (;;) {
+    const rate = nextSweepRate(m.result.runs, P95_BOUND, SWEEP_OPTS);
+    if (rate === undefined) return;
+    const { pass, fail } = bracket(m.result.runs, P95_BOUND);
+    const phase: Run['phase'] = pass && fail ? 'bisect' : fail ? 'step down' : 'step up';
+    if (prev) await settle(m);
+    prev = await runRate(m, rate, phase);
+  }
 }
 
 const f = (n: number | undefined, d = 1) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(d));
@@ -255,7 +366,7 @@ const f = (n: number | undefined, d = 1) => (n === undefined || Number.isNaN(n) 
 const holds = (r: Run) => holdsAt(r, P95_BOUND);
 const whyNot = (r: Run) => whyNotAt(r, P95_BOUND);
 const genBound = (r: Run) => r.generatorCpuPct >= GEN_BOUND_PCT;
-const saturationOf = (runs: Run[]) => saturation(runs, P95_BOUND, GEN_BOUND_PCT);
+const saturationOf = (t: TargetResult) => saturation(t.runs, P95_BOUND, GEN_BOUND_PCT, t.nodes);
 
 function print(results: TargetResult[]): void {
   const lines: string[] = [];
@@ -263,7 +374,7 @@ function print(results: TargetResult[]): void {
     `bench:fanout — ${USERS} users, channels of ${SIZE} (${CHANNELS} channels), ${DURATION} s per rate, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
   );
   lines.push(
-    `nChat server: nchat serve, ${DB ? 'PostgreSQL' : 'SQLite (temp dir)'}, ${REDIS ? 'Redis broker' : 'memory broker'}, NCHAT_LOADTEST_ALLOWANCE=1 (frame limits lifted), NCHAT_ARGON2_MEMORY_KIB=1024 (cheap hashing for setup only)`,
+    `nChat server: ${NODES > 1 ? `${NODES} nodes of nchat serve (client i on node i mod ${NODES}; CPU and RSS summed)` : 'nchat serve'}, ${DB ? 'PostgreSQL' : 'SQLite (temp dir)'}, ${REDIS ? 'Redis broker' : 'memory broker'}, NCHAT_LOADTEST_ALLOWANCE=1 (frame limits lifted), NCHAT_ARGON2_MEMORY_KIB=1024 (cheap hashing for setup only)`,
   );
   lines.push(
     SKIP_BASELINE
@@ -311,15 +422,38 @@ function print(results: TargetResult[]): void {
     }
     lines.push('');
   }
+  if (SWEEP) {
+    lines.push(
+      `## Saturation search (--sweep: start ${SWEEP_OPTS.start} msg/s, ×${SWEEP_OPTS.factor} up to ${SWEEP_OPTS.max}, then bisection to within ${SWEEP_OPTS.resolution * 100}% / ${SWEEP_OPTS.minStep} msg/s; a step holds when e2e p95 < ${P95_BOUND} ms and nothing is lost, unanswered, refused, skipped or closed)`,
+    );
+    lines.push(
+      '| server | step | phase | rate msg/s | deliveries/s | e2e p95 ms | p99 ms | delivered / expected | server CPU % | server µs/delivery | generator CPU % | load avg | verdict |',
+    );
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const t of results)
+      t.runs.forEach((r, k) =>
+        lines.push(
+          `| ${t.name} | ${k + 1} | ${r.phase} | ${r.rate} | ${f(r.deliveriesPerSec, 0)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} | ${r.received} / ${r.expected} | ${f(r.serverCpuPct)} | ${f(r.serverCpuUsPerDelivery)} | ${f(r.generatorCpuPct)}${genBound(r) ? ' (generator-bound)' : ''} | ${f(r.loadAvg)} | ${holds(r) ? 'holds' : `fails: ${whyNot(r)}${machineBound(r, t.nodes) ? ' (contended: server not CPU-bound)' : ''}`} |`,
+        ),
+      );
+    lines.push('');
+    for (const t of results) {
+      const { pass, fail } = bracket(t.runs, P95_BOUND);
+      lines.push(
+        `- **${t.name}: ${pass ? `${pass.rate} msg/s = ${f(pass.deliveriesPerSec, 0)} deliveries/s` : 'no rate held'}** (the highest rate that held${fail ? `; ${fail.rate} msg/s failed: ${whyNot(fail)}` : '; none failed up to --sweep-max'})${fail && genBound(fail) ? ` — generator-bound: the generator used ${f(fail.generatorCpuPct, 0)}% of a core at ${fail.rate} msg/s, so the limit found may be the generator's` : pass && !fail && genBound(pass) ? ' — generator-bound at the top rate' : fail && machineBound(fail, t.nodes) ? ` — machine-bound: at ${fail.rate} msg/s the server used only ${f(fail.serverCpuPct, 0)}% of a core${t.nodes > 1 ? ` over ${t.nodes} nodes` : ''} and the generator ${f(fail.generatorCpuPct, 0)}% (load average ${f(fail.loadAvg)}): other processes held the CPUs, so this is not the server's saturation point` : fail ? ` — server-bound (server ${f(fail.serverCpuPct, 0)}% of a core, generator ${f(fail.generatorCpuPct, 0)}% at the failing rate)` : ''}`,
+      );
+    }
+    lines.push('');
+  }
   lines.push(
-    `## Saturation point per server (highest rate of --rate with e2e p95 < ${P95_BOUND} ms and nothing lost, unanswered, refused, skipped or closed)`,
+    `## Saturation point per server (highest rate ${SWEEP ? 'run' : 'of --rate'} with e2e p95 < ${P95_BOUND} ms and nothing lost, unanswered, refused, skipped or closed)`,
   );
   lines.push(
     '| server | holds up to msg/s | e2e p95 there ms | generator CPU there % | first rate that fails | why | generator CPU there % | verdict |',
   );
   lines.push('|---|---|---|---|---|---|---|---|');
   for (const t of results) {
-    const s = saturationOf(t.runs);
+    const s = saturationOf(t);
     lines.push(
       `| ${t.name} | ${s.holds ? s.holds.rate : 'none (the lowest rate fails)'} | ${f(s.holds?.p95, 2)} | ${f(s.holds?.generatorCpuPct, 0)} | ${s.fails?.rate ?? '-'} | ${s.fails ? whyNot(s.fails) : '-'} | ${f(s.fails?.generatorCpuPct, 0)} | ${s.label} |`,
     );
@@ -356,43 +490,56 @@ function print(results: TargetResult[]): void {
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'nchat-bench-'));
+  if (OWN_DB) {
+    await adminQuery(`CREATE DATABASE ${OWN_DB}`);
+    log(`PostgreSQL database ${OWN_DB} created (dropped at the end)`);
+  }
   const env: Record<string, string> = {
     NCHAT_PORT: '0',
     NCHAT_HOST: '127.0.0.1',
-    NCHAT_DATA_DIR: dir,
     NCHAT_LOADTEST_ALLOWANCE: '1',
     NCHAT_ARGON2_MEMORY_KIB: '1024',
     NCHAT_LOG_LEVEL: 'warn',
     ...(DB ? { NCHAT_DATABASE_URL: DB } : {}),
     ...(REDIS ? { NCHAT_REDIS_URL: REDIS } : {}),
   };
-  const nchat = await spawnServer(['src/cli.ts', 'serve'], env);
+  // Node 0 first (it runs the migrations), then the others.
+  const nodes: { child: ChildProcess; url: string }[] = [];
+  const stopNodes = () => Promise.all(nodes.map((x) => stopServer(x.child)));
   let bare: { child: ChildProcess; url: string } | undefined;
   const measured: Measured[] = [];
   try {
-    log(`nChat server pid ${nchat.child.pid} at ${nchat.url}`);
-    const { tokens, channelIds } = await setupNchat(nchat.url);
-    const ws = nchat.url.replace(/^http/, 'ws') + '/ws';
-    const n = await connect('nChat (nchat serve)', nchat.child.pid!, {
-      name: 'nchat',
-      users: USERS,
-      channelIds,
-      channelOf,
-      membersOf,
-      url: () => ws,
-      protocols: (i) => ['nchat.v1', `bearer.${tokens[i]}`],
-    });
+    for (let k = 0; k < NODES; k++) {
+      nodes.push(await spawnServer(['src/cli.ts', 'serve'], { ...env, NCHAT_DATA_DIR: NODES > 1 ? join(dir, `node${k}`) : dir }));
+      log(`nChat node ${k}: pid ${nodes[k].child.pid} at ${nodes[k].url}`);
+    }
+    const { tokens, channelIds } = await setupNchat(nodes[0].url);
+    const wsUrls = nodes.map((x) => x.url.replace(/^http/, 'ws') + '/ws');
+    const n = await connect(
+      NODES > 1 ? `nChat (${NODES} × nchat serve)` : 'nChat (nchat serve)',
+      nodes.map((x) => x.child.pid!),
+      {
+        name: 'nchat',
+        users: USERS,
+        channelIds,
+        channelOf,
+        membersOf,
+        url: (i) => wsUrls[i % NODES],
+        protocols: (i) => ['nchat.v1', `bearer.${tokens[i]}`],
+      },
+    );
     measured.push(n);
-    if (SKIP_BASELINE || SEQUENTIAL) for (const rate of RATES) await runRate(n, rate);
+    if (SWEEP) await sweep(n);
+    else if (SKIP_BASELINE || SEQUENTIAL) for (const rate of RATES) await runRate(n, rate);
     if (!SKIP_BASELINE) {
       if (SEQUENTIAL) {
         n.load.closeAll();
-        await stopServer(nchat.child);
+        await stopNodes();
       }
       bare = await spawnServer(['bench/bare-ws-server.ts'], {});
       const bws = bare.url.replace(/^http/, 'ws');
       const bareIds = Array.from({ length: CHANNELS }, (_, c) => `c${c}`);
-      const b = await connect('bare ws broadcast (baseline)', bare.child.pid!, {
+      const b = await connect('bare ws broadcast (baseline)', [bare.child.pid!], {
         name: 'bare',
         users: USERS,
         channelIds: bareIds,
@@ -403,16 +550,19 @@ async function main(): Promise<void> {
       });
       measured.push(b);
       // Interleaved: both servers see the same machine (other load, thermal state) at each rate.
-      for (const rate of RATES) {
-        if (!SEQUENTIAL) await runRate(n, rate);
-        await runRate(b, rate);
-      }
+      if (SWEEP) await sweep(b);
+      else
+        for (const rate of RATES) {
+          if (!SEQUENTIAL) await runRate(n, rate);
+          await runRate(b, rate);
+        }
     }
   } finally {
     for (const m of measured) m.load.closeAll();
-    await stopServer(nchat.child);
+    await stopNodes();
     if (bare) await stopServer(bare.child);
     await rm(dir, { recursive: true, force: true });
+    if (OWN_DB) await adminQuery(`DROP DATABASE IF EXISTS ${OWN_DB} WITH (FORCE)`).catch((err) => log(`drop ${OWN_DB}: ${err}`));
   }
   print(measured.map((m) => m.result));
 }

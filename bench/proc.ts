@@ -20,3 +20,16 @@ export function cpuPercent(a: ProcSample | undefined, b: ProcSample | undefined)
   if (!a || !b || b.at <= a.at) return NaN;
   return (100 * (b.cpuSec - a.cpuSec)) / ((b.at - a.at) / 1000);
 }
+
+/** The sum over several processes (the nodes of one target); undefined when any is unreadable. */
+export function sampleProcs(pids: number[]): ProcSample | undefined {
+  let cpuSec = 0;
+  let rssBytes = 0;
+  for (const pid of pids) {
+    const s = sampleProc(pid);
+    if (!s) return undefined;
+    cpuSec += s.cpuSec;
+    rssBytes += s.rssBytes;
+  }
+  return { at: performance.now(), cpuSec, rssBytes };
+}

@@ -13,7 +13,12 @@ export interface RateRun {
   skipped: number;
   closedUnexpectedly: number;
   generatorCpuPct: number;
+  /** Server CPU over the run, % of one core summed over its nodes (when measured). */
+  serverCpuPct?: number;
 }
+
+/** A server below this share of a core (per node) at a failing rate was not the limit: the machine was. */
+export const SERVER_BUSY_PCT = 80;
 
 const f = (n: number | undefined, d = 1) => (n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(d));
 
@@ -42,6 +47,7 @@ export function saturation<R extends RateRun>(
   runs: R[],
   p95Bound: number,
   genBoundPct: number,
+  nodes = 1,
 ): { holds?: R; fails?: R; generatorBound: boolean; label: string } {
   const sorted = [...runs].sort((a, b) => a.rate - b.rate);
   let best: R | undefined;
@@ -69,10 +75,61 @@ export function saturation<R extends RateRun>(
       generatorBound: true,
       label: `generator-bound: at ${fail.rate} msg/s the generator used ${f(fail.generatorCpuPct, 0)}% of a core, so the failure there may be the generator's, not the server's`,
     };
+  if (fail.serverCpuPct !== undefined && fail.serverCpuPct < SERVER_BUSY_PCT * nodes)
+    return {
+      holds: best,
+      fails: fail,
+      generatorBound: false,
+      label: `machine-bound: at ${fail.rate} msg/s (${whyNotAt(fail, p95Bound)}) the server used only ${f(fail.serverCpuPct, 0)}% of a core${nodes > 1 ? ` over ${nodes} nodes` : ''} and the generator ${f(fail.generatorCpuPct, 0)}%: other processes held the CPUs, so this is not the server's saturation point`,
+    };
   return {
     holds: best,
     fails: fail,
     generatorBound: false,
     label: `server-bound: at ${fail.rate} msg/s (${whyNotAt(fail, p95Bound)}) the generator had headroom (${f(fail.generatorCpuPct, 0)}% of a core)`,
   };
+}
+
+/**
+ * The search bench:fanout --sweep runs: step up from `start` by `factor` until a rate fails (or
+ * `max` holds), then bisect between the highest rate that held and the lowest that failed until
+ * they are within `resolution` (a fraction of the passing rate, and never under `minStep` msg/s).
+ * When the first rate already fails it steps down by `factor` until one holds (or under
+ * `minStep`). Returns the next rate to run, or undefined when the search is done.
+ * Assumes a monotone server (holds below its point, fails above); a noisy pass above a fail is
+ * ignored: the bracket is always [highest pass below the lowest fail, lowest fail].
+ */
+export interface SweepOptions {
+  start: number;
+  factor: number;
+  max: number;
+  resolution: number;
+  minStep: number;
+}
+
+export function bracket<R extends RateRun>(runs: R[], p95Bound: number): { pass?: R; fail?: R } {
+  const sorted = [...runs].sort((a, b) => a.rate - b.rate);
+  const fail = sorted.find((r) => !holdsAt(r, p95Bound));
+  const pass = sorted.filter((r) => holdsAt(r, p95Bound) && (!fail || r.rate < fail.rate)).at(-1);
+  return { pass, fail };
+}
+
+export function nextSweepRate(runs: RateRun[], p95Bound: number, o: SweepOptions): number | undefined {
+  if (!runs.length) return o.start;
+  const { pass, fail } = bracket(runs, p95Bound);
+  const tried = new Set(runs.map((r) => r.rate));
+  const round = (x: number) => Math.max(o.minStep, Math.round(x / o.minStep) * o.minStep);
+  if (!fail) {
+    const top = Math.max(...runs.map((r) => r.rate));
+    if (top >= o.max) return undefined;
+    return Math.min(o.max, round(top * o.factor));
+  }
+  if (!pass) {
+    const down = round(fail.rate / o.factor);
+    return down < fail.rate && !tried.has(down) ? down : undefined;
+  }
+  const gap = fail.rate - pass.rate;
+  if (gap <= Math.max(o.minStep, pass.rate * o.resolution)) return undefined;
+  const mid = round((pass.rate + fail.rate) / 2);
+  return mid > pass.rate && mid < fail.rate && !tried.has(mid) ? mid : undefined;
 }

@@ -1,4 +1,4 @@
-// npm run bench:store [-- --messages N --concurrency K --backends sqlite,postgres]
+// npm run bench:store [-- --messages N --concurrency K --backends sqlite,postgres --send-slots S]
 //
 // For each backend: messages persisted per second through the full service send path
 // (validation, authorization, seq, mention resolution, notifications, publish), first one at a
@@ -17,6 +17,7 @@ import { nobodyOnline, type Actor } from '../src/server/services/context.js';
 import { openPostgresStore } from '../src/server/store/postgres/index.js';
 import { openSqliteStore } from '../src/server/store/sqlite/index.js';
 import type { Store } from '../src/server/store/store.js';
+import pg from 'pg';
 import { freshPostgres } from '../test/helpers/postgres.js';
 
 const args = new Map<string, string>();
@@ -24,6 +25,8 @@ for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replac
 const N = Number(args.get('messages') ?? 20000);
 const K = Number(args.get('concurrency') ?? 64);
 const backends = (args.get('backends') ?? 'sqlite,postgres').split(',');
+/** PostgreSQL: group-commit batches in flight (openPostgresStore sendSlots); unset = the store's default. */
+const sendSlots = args.has('send-slots') ? Number(args.get('send-slots')) : undefined;
 const CHANNELS = 100;
 const MEMBERS = 10;
 
@@ -34,9 +37,91 @@ function machineBusySec(): number {
   return (f.reduce((a, b) => a + b, 0) - idle) / 100;
 }
 
+/**
+ * PostgreSQL side of the in-flight phase: statements sent by this process (every pg Client.query,
+ * pooled or not, counted by the statement's name or first words) and the CPU time of the database's
+ * own backends (utime+stime from /proc/<pid>/stat, pids from pg_stat_activity; needs the server on
+ * this host and /proc readable). Unlike "rest of machine", other processes on the box do not count.
+ * Background processes (WAL writer, checkpointer) are shared with other databases and not counted.
+ */
+const statements = new Map<string, number>();
+let counting = false;
+{
+  const q = pg.Client.prototype.query as (...a: unknown[]) => unknown;
+  pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+    if (counting) {
+      const c = a[0] as string | { name?: string; text?: string };
+      const key = typeof c === 'string' ? c : (c?.name ?? c?.text ?? '?');
+      const k = key.replace(/\s+/g, ' ').trim().slice(0, 60);
+      statements.set(k, (statements.get(k) ?? 0) + 1);
+    }
+    return q.apply(this, a);
+  } as typeof pg.Client.prototype.query;
+}
+
+/** CPU ticks per backend of the database; `batch` marks backends whose last statement was a send batch. */
+async function backendCpuTicks(url: string): Promise<Map<number, { ticks: number; batch: boolean }>> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query<{ pid: number; batch: boolean }>(
+      `SELECT pid, query LIKE '%jsonb_to_recordset%' AS batch FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    );
+    const out = new Map<number, { ticks: number; batch: boolean }>();
+    for (const { pid, batch } of r.rows) {
+      try {
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+        out.set(pid, { ticks: Number(rest[11]) + Number(rest[12]), batch }); // utime, stime (fields 14, 15)
+      } catch {
+        // not on this host / not readable
+      }
+    }
+    return out;
+  } finally {
+    await c.end();
+  }
+}
+
+interface PgProbe {
+  start(): Promise<void>;
+  stop(n: number): Promise<{ backendCpuUs: number | undefined; batchCpuUs: number; perMsg: number; top: [string, number][] }>;
+}
+
+function pgProbe(url: string): PgProbe {
+  let before = new Map<number, { ticks: number; batch: boolean }>();
+  return {
+    async start() {
+      before = await backendCpuTicks(url);
+      statements.clear();
+      counting = true;
+    },
+    async stop(n) {
+      counting = false;
+      const after = await backendCpuTicks(url);
+      let ticks = 0;
+      let batchTicks = 0;
+      for (const [pid, t] of after) {
+        const d = t.ticks - (before.get(pid)?.ticks ?? 0);
+        ticks += d;
+        if (t.batch) batchTicks += d;
+      }
+      const total = [...statements.values()].reduce((a, b) => a + b, 0);
+      const top = [...statements.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8);
+      return {
+        backendCpuUs: after.size ? ((ticks / 100) * 1e6) / n : undefined,
+        batchCpuUs: ((batchTicks / 100) * 1e6) / n,
+        perMsg: total / n,
+        top,
+      };
+    },
+  };
+}
+
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-async function bench(kind: string, store: Store) {
+async function bench(kind: string, store: Store, probe?: PgProbe) {
   await store.migrate();
   const config = loadConfig(
     {},
@@ -88,21 +173,26 @@ async function bench(kind: string, store: Store) {
   const oneAtATimeN = Math.max(1000, Math.floor(N / 4));
   let t0 = performance.now();
   for (let i = 0; i < oneAtATimeN; i++) await nextSend();
+  // A store that indexes after commit (SQLite) indexes the last batch now, inside the timing.
+  await store.search.flushIndex?.();
   const serialRate = oneAtATimeN / ((performance.now() - t0) / 1000);
 
   t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const busy0 = machineBusySec();
+  await probe?.start();
   let started = 0;
   await Promise.all(
     Array.from({ length: K }, async () => {
       while (started++ < N) await nextSend();
     }),
   );
+  await store.search.flushIndex?.();
   const concurrentRate = N / ((performance.now() - t0) / 1000);
   const cpu = process.cpuUsage(cpu0);
   const nodeCpuUs = (cpu.user + cpu.system) / N;
   const otherCpuUs = ((machineBusySec() - busy0) * 1e6 - (cpu.user + cpu.system)) / N;
+  const pgSide = await probe?.stop(N);
 
   // History: newest page of 50 and a page in the middle, from random channels, as members.
   const lat: number[] = [];
@@ -129,6 +219,7 @@ async function bench(kind: string, store: Store) {
     p50: pct(lat, 50),
     p95: pct(lat, 95),
     p99: pct(lat, 99),
+    pgSide,
   };
 }
 
@@ -146,8 +237,8 @@ for (const kind of backends) {
       console.log('postgres: not measured (PostgreSQL not reachable)');
       continue;
     }
-    const store = await openPostgresStore({ url: db.url, poolSize: 20 });
-    rows.push(await bench('postgres (pool 20, same host)', store));
+    const store = await openPostgresStore({ url: db.url, poolSize: 20, sendSlots });
+    rows.push(await bench(`postgres (pool 20${sendSlots ? `, ${sendSlots} send slots` : ''}, same host)`, store, pgProbe(db.url)));
     await store.close();
     await db.drop();
   }
@@ -170,6 +261,15 @@ for (const r of rows) {
   console.log(
     `| ${r.kind} | ${f(r.serialRate)} (n=${f(r.serialN)}) | ${f(r.concurrentRate)} (n=${f(r.concurrentN)}) | ${f(r.nodeCpuUs)} / ${f(r.otherCpuUs)} | ${f(r.histRate)} | ${f(r.p50, 2)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} |`,
   );
+}
+for (const r of rows) {
+  if (!r.pgSide) continue;
+  const b = r.pgSide.backendCpuUs;
+  console.log(
+    `\n${r.kind}, in-flight phase: PostgreSQL backend CPU ${b === undefined ? 'not measured (backends not readable in /proc)' : `${f(b)} µs/msg (send-batch connections ${f(r.pgSide.batchCpuUs)})`}, ` +
+      `${f(r.pgSide.perMsg, 2)} statements/msg sent; most frequent:`,
+  );
+  for (const [k, v] of r.pgSide.top) console.log(`  ${f(v / r.concurrentN, 3)}/msg  ${k}`);
 }
 console.log(
   '\n"rest of machine" is every other process during the in-flight phase: the database server for PostgreSQL, the WAL checkpoint thread is inside node for SQLite.',

@@ -61,6 +61,12 @@ if (!process.env.NCHAT_SKIP_TYPECHECK && filters.length === 0) {
     console.error('type check failed');
     process.exit(tc.status ?? 1);
   }
+  // The web client has its own tsconfig (DOM, bundler resolution); vite build does not type-check.
+  const tcWeb = spawnSync('npx', ['tsc', '-p', 'web/tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  if (tcWeb.status !== 0) {
+    console.error('web client type check failed (npx tsc -p web/tsconfig.json)');
+    process.exit(tcWeb.status ?? 1);
+  }
 }
 const r = spawnSync(
   process.execPath,
@@ -71,4 +77,12 @@ const r = spawnSync(
     env: { ...process.env, NCHAT_LOG_LEVEL: process.env.NCHAT_LOG_LEVEL ?? 'silent' },
   },
 );
-process.exit(r.status ?? 1);
+// The web client's component tests (vitest + jsdom, web/src/**/*.test.tsx) after the node tests;
+// a filtered run includes them only when a filter names "web".
+let webStatus = 0;
+if (filters.length === 0 || filters.some((s) => s.includes('web'))) {
+  const w = spawnSync('npx', ['vitest', 'run', '--root', 'web'], { cwd: root, stdio: 'inherit' });
+  webStatus = w.status ?? 1;
+  if (webStatus !== 0) console.error('web component tests failed (npx vitest run --root web)');
+}
+process.exit(r.status || webStatus);

@@ -9,9 +9,10 @@ Usage: nchat <command> [options]
 Commands:
   serve      start the server (SQLite in ./data unless --database-url is given)
   migrate    apply database migrations and exit
+  backup     copy the SQLite database online, consistent while the server runs (nchat backup --help)
   loadtest   run the load-test scenarios against a ɳChat URL (nchat loadtest --help)
-  report     write the performance report from a loadtest run directory (not available yet)
-  seed       bulk-load demo data (not available yet)
+  report     write the performance report from a loadtest run directory (nchat report --help)
+  seed       fill a workspace with generated data and a relevance set; --score rates search (nchat seed --help)
 
 Run "nchat <command> --help" for options.`;
 
@@ -78,6 +79,36 @@ async function migrate(args: string[]): Promise<number> {
   return 0;
 }
 
+const BACKUP_HELP = `Usage: nchat backup --out FILE [--data-dir DIR]
+
+Copies <data dir>/nchat.db to FILE with SQLite's online backup API: safe while the server runs,
+the copy is the database as of one moment (every message acknowledged before it started).
+FILE must not exist. Uploaded files (<data dir>/files) are not included: copy that folder too.
+Restore: stop the server, put FILE at <new data dir>/nchat.db, start. PostgreSQL: use
+pg_dump -Fc / pg_restore (docs/OPERATIONS.md).`;
+
+async function backup(args: string[]): Promise<number> {
+  const flags = parseFlags(args);
+  const out = flags['--out'];
+  delete flags['--out'];
+  if (!out) throw new ConfigError(['--out FILE is required']);
+  const config = loadConfig(flags);
+  if (config.databaseUrl) {
+    process.stderr.write('nchat backup copies SQLite; for PostgreSQL use pg_dump -Fc (docs/OPERATIONS.md)\n');
+    return 2;
+  }
+  const { backupSqlite, BackupError } = await import('./server/store/sqlite/backup.js');
+  try {
+    const r = await backupSqlite(config.dataDir, out);
+    process.stdout.write(`backup written: ${r.out} (${r.bytes} bytes, ${r.pages} pages, ${r.messages} messages, ${r.ms} ms)\n`);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof BackupError)) throw e;
+    process.stderr.write(`nchat backup: ${e.message}\n`);
+    return 2;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   const wantsHelp = rest.includes('--help') || rest.includes('-h');
@@ -89,14 +120,24 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       return cmd === 'serve' ? serve(rest) : migrate(rest);
+    case 'backup':
+      if (wantsHelp) {
+        process.stdout.write(BACKUP_HELP + '\n');
+        return 0;
+      }
+      return backup(rest);
     case 'loadtest': {
       const { loadtestCommand } = await import('./loadtest/cli.js');
       return loadtestCommand(rest);
     }
-    case 'report':
-    case 'seed':
-      process.stderr.write(`nchat ${cmd}: not available in this version yet.\n`);
-      return 2;
+    case 'seed': {
+      const { seedCommand } = await import('./seed/cli.js');
+      return seedCommand(rest);
+    }
+    case 'report': {
+      const { reportCommand } = await import('./report/cli.js');
+      return reportCommand(rest);
+    }
     case undefined:
     case '--help':
     case '-h':

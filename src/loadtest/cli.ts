@@ -5,6 +5,8 @@ import { profileConfig, applyPatch, setToPatch, PROFILES, type LoadtestConfig } 
 import { SCENARIOS } from './registry.js';
 import { runLoadtest, type RunOptions } from './runner.js';
 import { defaultRunDir } from './output.js';
+import type { CapacityOptions } from './capacity.js';
+import { join } from 'node:path';
 
 export const HELP = `nchat loadtest — load-test an ɳChat server and write a run directory
 
@@ -24,15 +26,27 @@ Target:
   --keep                  keep the spawned data dir / database
 
 Load:
-  --profile smoke|quick|full   default smoke. smoke < 90 s (CI); quick ~10 min incl. 10,000 users; full = the template
-  --scenarios ws,messages,api  which scenarios, in order (default all)
+  --profile smoke|quick|full|soak   default smoke. smoke < 90 s (CI); quick ~10 min incl. 10,000 users; full = the
+                          template; soak = a steady mixed load (ws: 5,000 users chatting 1 msg/min, api: 20 VUs at
+                          200 ms think time, at the same time) held for --duration (default 1h), with the trends of
+                          server and generator memory, event-loop delay and p95 latency after soak.warmup (120 s)
+                          judged flat or not (thresholds soak_*; src/loadtest/trends.ts)
+  --scenarios ws,messages,api,files,search  which scenarios, in order (default all). search runs over a workspace
+                          made by nchat seed (search.seed: smoke 5,000 messages, quick/full 1M): with --spawn it is
+                          seeded, or copied from the seed cache (NCHAT_SEED_CACHE), before the nodes start
   --config FILE           JSON overrides, deep-merged onto the profile (e.g. {"messages":{"rate":500}})
   --set KEY=VALUE         one override by dotted path, repeatable (e.g. --set ws.stages='[{"duration":"30s","target":500}]')
   --users N               ws.users (stage targets scale with it)   --rate N   messages.rate (msg/s)
-  --vus N                 api.vus                 --duration D      messages.duration and api.duration (e.g. 90s, 5m)
+  --vus N                 api.vus                 --duration D      messages.duration and api.duration (e.g. 90s, 5m);
+                                                                    with --profile soak: the hold, soak.duration
   --channel-size N        ws.channelSize and messages.channelSize (fan-out)
   --workers N             generator worker processes per scenario (default 2)
   --threshold M=EXPRS     replace a metric's thresholds, e.g. --threshold 'msg_e2e=p(95)<25,p(99)<50'
+
+Capacity search:
+  --find-capacity         run in steps, multiplying users and message rate each step, until a step fails its
+                          thresholds; OUT/step-<n>/ per step, OUT/capacity.json with Current Max (src/loadtest/capacity.ts)
+  --capacity-steps N      most steps (default 5)      --capacity-factor F   multiplier per step (default 2)
 
 Output:
   --out DIR               run directory (default loadtest-runs/<UTC time>-<profile>)
@@ -48,6 +62,7 @@ interface Parsed {
   opts: Omit<RunOptions, 'signal' | 'log' | 'progress' | 'argv'>;
   quiet: boolean;
   help: boolean;
+  capacity?: CapacityOptions;
 }
 
 const VALUE_FLAGS = new Set([
@@ -69,8 +84,10 @@ const VALUE_FLAGS = new Set([
   '--workers',
   '--threshold',
   '--out',
+  '--capacity-steps',
+  '--capacity-factor',
 ]);
-const BOOL_FLAGS = new Set(['--redis', '--keep', '--quiet', '--help', '-h']);
+const BOOL_FLAGS = new Set(['--redis', '--keep', '--quiet', '--help', '-h', '--find-capacity']);
 
 export function parseArgs(argv: string[]): Parsed {
   const { single, multi, bools } = tokenize(argv);
@@ -79,10 +96,7 @@ export function parseArgs(argv: string[]): Parsed {
   const { profile, cfg } = configOf(single, multi);
   // A stage target above ws.users after --users lowered it is clipped by validation; a scenario name must exist.
   for (const s of cfg.scenarios)
-    if (!SCENARIOS[s])
-      throw new UsageError(
-        `unknown scenario "${s}" (known: ${Object.keys(SCENARIOS).join(', ')}; upload and search come with those features)`,
-      );
+    if (!SCENARIOS[s]) throw new UsageError(`unknown scenario "${s}" (known: ${Object.keys(SCENARIOS).join(', ')})`);
   const target = single['--target']
     ?.split(',')
     .map((s) => s.trim().replace(/\/+$/, ''))
@@ -129,7 +143,21 @@ export function parseArgs(argv: string[]): Parsed {
     databaseUrl: target ? single['--database-url'] : undefined,
     redisUrl: target ? single['--redis-url'] : undefined,
   };
-  return { opts, quiet: bools.has('--quiet'), help: false };
+  return { opts, quiet: bools.has('--quiet'), help: false, capacity: capacityOf(single, bools) };
+}
+
+function capacityOf(single: Flags['single'], bools: Set<string>): CapacityOptions | undefined {
+  if (!bools.has('--find-capacity')) {
+    if (single['--capacity-steps'] || single['--capacity-factor'])
+      throw new UsageError('--capacity-steps and --capacity-factor need --find-capacity');
+    return undefined;
+  }
+  const steps = Number(single['--capacity-steps'] ?? 5);
+  const factor = Number(single['--capacity-factor'] ?? 2);
+  if (!Number.isInteger(steps) || steps < 1 || steps > 20) throw new UsageError('--capacity-steps: expected an integer 1–20');
+  if (!Number.isFinite(factor) || factor <= 1 || factor > 10)
+    throw new UsageError('--capacity-factor: expected a number above 1 and at most 10');
+  return { steps, factor };
 }
 
 interface Flags {
@@ -211,7 +239,13 @@ function configOf(single: Flags['single'], multi: Flags['multi']): { profile: Lo
     }
     if (single['--rate']) patches.push({ messages: { rate: single['--rate'] } });
     if (single['--vus']) patches.push({ api: { vus: single['--vus'] } });
-    if (single['--duration']) patches.push({ messages: { duration: single['--duration'] }, api: { duration: single['--duration'] } });
+    // In the soak profile --duration is the hold (soak.duration; ws.stages and api.duration follow it).
+    if (single['--duration'])
+      patches.push(
+        profile === 'soak'
+          ? { soak: { duration: single['--duration'] } }
+          : { messages: { duration: single['--duration'] }, api: { duration: single['--duration'] } },
+      );
     if (single['--channel-size'])
       patches.push({ ws: { channelSize: single['--channel-size'] }, messages: { channelSize: single['--channel-size'] } });
     for (const s of multi['--set']) patches.push(setToPatch(s));
@@ -230,6 +264,20 @@ function configOf(single: Flags['single'], multi: Flags['multi']): { profile: Lo
     throw new UsageError((e as Error).message);
   }
   return { profile, cfg };
+}
+
+/**
+ * The performance report of a run (nchat report). Its failure must not lose the run:
+ * summary.json/summary.md are already written, and the exit status stays the run's.
+ */
+async function writeReport(dir: string, log: (m: string) => void): Promise<void> {
+  try {
+    const { buildReport } = await import('../report/index.js');
+    const rep = await buildReport(dir);
+    log(`report: ${dir}/report.md and report.html, ${rep.charts} charts (against the template's targets: ${rep.status})`);
+  } catch (e) {
+    log(`report failed (the run's data and summary.md are kept; rebuild with: nchat report ${dir}): ${(e as Error).message}`);
+  }
 }
 
 export async function loadtestCommand(argv: string[]): Promise<number> {
@@ -261,6 +309,12 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
   try {
     const { opts } = parsed;
     log(`profile ${opts.cfg.profile}, scenarios ${opts.cfg.scenarios.join(',')}, run dir ${opts.outDir}`);
+    if (parsed.capacity) {
+      const { findCapacity } = await import('./capacity.js');
+      const c = await findCapacity({ ...opts, argv, signal: ac.signal, log, progress: !parsed.quiet }, parsed.capacity);
+      for (const st of c.result.steps) await writeReport(join(opts.outDir, st.dir), log);
+      return c.exitCode;
+    }
     const r = await runLoadtest({ ...opts, argv, signal: ac.signal, log, progress: !parsed.quiet });
     const s = r.summary as {
       run: { status: string; errors: string[] };
@@ -271,6 +325,7 @@ export async function loadtestCommand(argv: string[]): Promise<number> {
     for (const t of s.thresholds) log(`threshold ${t.metric} ${t.expression}: ${t.verdict} (actual ${t.actual ?? 'not measured'})`);
     for (const e of s.run.errors) log(`error: ${e.split('\n')[0]}`);
     log(`${s.run.status} — ${r.dir}/summary.md`);
+    await writeReport(r.dir, log);
     return r.exitCode;
   } finally {
     process.off('SIGINT', onSigint);

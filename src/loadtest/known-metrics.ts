@@ -38,6 +38,12 @@ export const API_ENDPOINTS = [
   'notifications',
 ] as const;
 
+/** The search scenario's query types (config search.mix keys): each gets `search_duration_<type>`. */
+export const SEARCH_QUERY_TYPES = ['text', 'filtered', 'suggest'] as const;
+
+/** The files scenario's size classes (config.ts FILE_CLASSES): each gets `files_upload_duration_<class>`. */
+export const FILE_SIZE_CLASSES = ['small', 'medium', 'large', 'xlarge'] as const;
+
 const WS_ATTEMPTS = ['ws_sessions', 'ws_connect_errors'];
 const MSG_RECEIPTS = ['msg_expected_receipts'];
 
@@ -109,6 +115,68 @@ export const KNOWN_METRICS: Record<string, Record<string, MetricDecl>> = {
     api_max_vus: gauge,
     ...Object.fromEntries(API_ENDPOINTS.map((e) => [`api_req_duration_${e}`, trend])),
   },
+  files: {
+    files_uploads_started: count(),
+    files_uploads_completed: count(),
+    files_uploads_failed: count('files_uploads_started'),
+    files_upload_success: rate,
+    files_upload_mismatch: count('files_uploads_started'),
+    files_upload_duration: trend,
+    ...Object.fromEntries(FILE_SIZE_CLASSES.map((k) => [`files_upload_duration_${k}`, trend])),
+    files_bytes_uploaded: count(),
+    files_throughput: gauge,
+    files_upload_speed_avg: gauge,
+    files_upload_speed_p95: gauge,
+    // From the server's /metrics histogram (upload complete → thumbnail ready): min/max are null.
+    files_processing: trend,
+    files_server_rss_start: gauge,
+    files_server_rss_peak: gauge,
+    files_server_rss_end: gauge,
+    files_max_vus: gauge,
+    files_dropped_iterations: count('files_uploads_started', 'files_dropped_iterations'),
+  },
+  search: {
+    search_queries: count(),
+    search_queries_failed: count('search_queries'),
+    search_success: rate,
+    search_rate_limited: count('search_queries'),
+    search_duration: trend,
+    ...Object.fromEntries(SEARCH_QUERY_TYPES.map((k) => [`search_duration_${k}`, trend])),
+    search_qps: gauge,
+    search_results_avg: gauge,
+    search_max_vus: gauge,
+    // The relevance set (nchat seed) through GET /api/search, before the load.
+    search_relevance_score: gauge,
+    search_precision_at_10: gauge,
+    search_recall: gauge,
+    // Send ack → the message's unique word found by search.
+    search_index_lag: trend,
+    search_index_lag_probes: count(),
+    search_index_lag_timeouts: count('search_index_lag_probes'),
+    // store.search.stats() of the seeded workspace, and the seed's write rate when seeded in this run.
+    search_index_documents: gauge,
+    search_index_bytes: gauge,
+    search_seed_rate: gauge,
+  },
+};
+
+/**
+ * Metrics of the whole run rather than of one scenario (summary.json `runMetrics`): the soak
+ * trends (src/loadtest/trends.ts), present when the profile is soak. Growth in MB per hour
+ * (least-squares slope after warm-up, the highest over the nodes for server_*), drift in % (last
+ * third's median against the first third's).
+ */
+export const RUN_METRICS: Record<string, Record<string, MetricDecl>> = {
+  soak: {
+    soak_server_heap_growth: gauge,
+    soak_server_rss_growth: gauge,
+    soak_generator_heap_growth: gauge,
+    soak_generator_rss_growth: gauge,
+    soak_e2e_p95_drift: gauge,
+    soak_api_p95_drift: gauge,
+    soak_server_loop_p99_drift: gauge,
+    soak_generator_loop_p99_drift: gauge,
+  },
 };
 
 /** The statistics a threshold may use on each type (p50–p99: the percentiles a summary holds). */
@@ -121,7 +189,7 @@ export const STATS_BY_TYPE: Record<MetricType, readonly string[]> = {
 
 /** The scenario and declaration of a metric name, or null when no scenario reports it. */
 export function findMetric(name: string): { scenario: string; decl: MetricDecl } | null {
-  for (const [scenario, metrics] of Object.entries(KNOWN_METRICS)) {
+  for (const [scenario, metrics] of [...Object.entries(KNOWN_METRICS), ...Object.entries(RUN_METRICS)]) {
     if (Object.hasOwn(metrics, name)) return { scenario, decl: metrics[name] };
   }
   return null;
@@ -131,7 +199,7 @@ export function findMetric(name: string): { scenario: string; decl: MetricDecl }
 export function closestMetric(name: string): string | null {
   let best: string | null = null;
   let bestD = 4;
-  for (const metrics of Object.values(KNOWN_METRICS)) {
+  for (const metrics of [...Object.values(KNOWN_METRICS), ...Object.values(RUN_METRICS)]) {
     for (const k of Object.keys(metrics)) {
       const d = editDistance(name, k);
       if (d < bestD) {

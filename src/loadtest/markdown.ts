@@ -242,6 +242,8 @@ function scenarioSection(sc: ScenarioSummary, q: Lookups): string[] {
       '',
     );
   }
+  if (sc.name === 'files') L.push(...filesTable(q));
+  if (sc.name === 'search') L.push(...searchTable(q));
   for (const [name, rows] of Object.entries(sc.tables)) {
     if (!rows.length) continue;
     const cols = Object.keys(rows[0]).filter((c) => c !== 'type' && c !== 'unit');
@@ -256,6 +258,99 @@ function scenarioSection(sc: ScenarioSummary, q: Lookups): string[] {
     );
   }
   return L;
+}
+
+/** The template's "Test 4: File Upload Performance" results table. */
+function filesTable(q: Lookups): string[] {
+  const { verdicts, cnt, rt, gv, tr } = q;
+  const t = (stat: 'avg' | 'p50' | 'p95' | 'p99') => tr('files', 'files_upload_duration', stat);
+  const proc = (stat: 'avg' | 'p95') => tr('files', 'files_processing', stat);
+  return [
+    ...table(
+      ['Metric', 'Actual', 'Thresholds'],
+      [
+        ['Total Uploads Started', cnt('files', 'files_uploads_started'), '-'],
+        ['Uploads Completed (size and SHA-256 verified)', cnt('files', 'files_uploads_completed'), '-'],
+        ['Uploads Failed', cnt('files', 'files_uploads_failed'), verdicts('files_uploads_failed')],
+        ['Arrivals dropped (open model: every VU busy)', cnt('files', 'files_dropped_iterations'), verdicts('files_dropped_iterations')],
+        ['Success Rate', pct(rt('files', 'files_upload_success')), verdicts('files_upload_success')],
+        ['Avg / p50 Upload Time (ms)', `${n(t('avg'))} / ${n(t('p50'))}`, '-'],
+        ['p95 Upload Time (ms)', t('p95'), verdicts('files_upload_duration', 'p(95)')],
+        ['p99 Upload Time (ms)', t('p99'), verdicts('files_upload_duration', 'p(99)')],
+        [
+          'Avg / p95 Upload Speed (Mbit/s per upload)',
+          `${n(gv('files', 'files_upload_speed_avg'))} / ${n(gv('files', 'files_upload_speed_p95'))}`,
+          '-',
+        ],
+        ['Aggregate throughput (MB/s)', gv('files', 'files_throughput'), verdicts('files_throughput')],
+        ['Avg Processing Time (ms)', proc('avg'), '-'],
+        ['p95 Processing Time (ms)', proc('p95'), verdicts('files_processing', 'p(95)')],
+        [
+          'Server RSS start / peak / end (MB)',
+          `${n(gv('files', 'files_server_rss_start'))} / ${n(gv('files', 'files_server_rss_peak'))} / ${n(gv('files', 'files_server_rss_end'))}`,
+          verdicts('files_server_rss_peak'),
+        ],
+        ['Total Data Uploaded (MB)', (cnt('files', 'files_bytes_uploaded') ?? 0) / 1048576, '-'],
+      ],
+    ),
+    '',
+  ];
+}
+
+/** The template's "Test 5: Search Performance Load Test" results and index tables. */
+function searchTable(q: Lookups): string[] {
+  const { verdicts, cnt, rt, gv, tr } = q;
+  const t = (stat: 'avg' | 'p50' | 'p95' | 'p99') => tr('search', 'search_duration', stat);
+  const queries = cnt('search', 'search_queries');
+  const failed = cnt('search', 'search_queries_failed');
+  const bytes = gv('search', 'search_index_bytes');
+  const lag = (stat: 'p50' | 'p95' | 'max') => tr('search', 'search_index_lag', stat);
+  const score = gv('search', 'search_relevance_score');
+  return [
+    ...table(
+      ['Metric', 'Actual', 'Thresholds'],
+      [
+        ['Total Queries', queries, '-'],
+        ['Query Rate (q/s)', gv('search', 'search_qps'), '-'],
+        ['Queries Successful', queries === null || failed === null ? null : queries - failed, '-'],
+        ['Queries Failed', failed, verdicts('search_queries_failed')],
+        ['Success Rate', pct(rt('search', 'search_success')), verdicts('search_success')],
+        ['Avg / p50 Query Time (ms)', `${n(t('avg'))} / ${n(t('p50'))}`, '-'],
+        ['p95 Query Time (ms)', t('p95'), verdicts('search_duration', 'p(95)')],
+        ['p99 Query Time (ms)', t('p99'), verdicts('search_duration', 'p(99)')],
+        ['Avg Results per Query (text and filtered, page of 20)', gv('search', 'search_results_avg'), '-'],
+        ['Relevance Score', score === null ? 'not measured' : pct(score), verdicts('search_relevance_score')],
+        [
+          'precision@10 / recall',
+          `${n(gv('search', 'search_precision_at_10'))} / ${n(gv('search', 'search_recall'))}`,
+          `${verdicts('search_precision_at_10')} ${verdicts('search_recall')}`.replace(/^- -$/, '-'),
+        ],
+      ],
+    ),
+    '',
+    '**Search Index Performance:**',
+    '',
+    ...table(
+      ['Metric', 'Actual', 'Thresholds'],
+      [
+        ['Documents', gv('search', 'search_index_documents'), '-'],
+        ['Index Size (MB)', bytes === null ? null : bytes / 1e6, '-'],
+        [
+          'Index Update Lag p50 / p95 / max (ms, send ack → searchable)',
+          `${n(lag('p50'))} / ${n(lag('p95'))} / ${n(lag('max'))}`,
+          verdicts('search_index_lag'),
+        ],
+        [
+          'Lag probes / not found in time',
+          `${n(cnt('search', 'search_index_lag_probes'))} / ${n(cnt('search', 'search_index_lag_timeouts'))}`,
+          verdicts('search_index_lag_timeouts'),
+        ],
+        ['Seed write rate (messages/s, when seeded in this run)', gv('search', 'search_seed_rate'), '-'],
+        ['Cache Hit Rate', 'not applicable (no query cache: every query runs against the index)', '-'],
+      ],
+    ),
+    '',
+  ];
 }
 
 /** CPU, memory, network, disk, event-loop delay, and the same per phase. */

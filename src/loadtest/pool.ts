@@ -9,6 +9,7 @@ import { mergeEncoded, summarizeHist, decodeHist, newHist, encodeHist, type Hist
 import type { Aggregate, Scenario, Plan } from './scenario.js';
 import type { LoadtestConfig } from './config.js';
 import type { Tick, WorkerInit } from './worker.js';
+import { forgetWorker, reportWorker } from './samplers/generator.js';
 
 export interface TimelineRow {
   t: number;
@@ -21,6 +22,8 @@ export interface TimelineRow {
 }
 
 export interface PoolResult {
+  /** Epoch ms of the common start (t = 0 of the timeline); null when no worker got ready. */
+  startAtEpoch: number | null;
   aggregate: Aggregate;
   timeline: TimelineRow[];
   errors: string[];
@@ -62,10 +65,32 @@ export async function runWorkers(opts: {
   const workers: ChildProcess[] = [];
   const n = plan.payloads.length;
   let ready = 0;
+  let startedAt: number | null = null;
   let lastEmitted = -1;
+  // A second's row holds one merged histogram per latency name (~70 KB each) until every worker
+  // has ticked past it; then it is summarized into `finished` and its histograms are dropped.
+  // Keeping them all to the end (as before) grew the generator by ~10 MB a minute in a soak
+  // (heap snapshots: Int32Histogram buffers, one per name per second).
+  const finished = new Map<number, TimelineRow>();
+  /** Last second each worker ticked (-1 before its first tick); an exited worker ticks no more. */
+  const lastSec: number[] = plan.payloads.map(() => -1);
+  const exited = new Set<number>();
+  const rowOf = (s: number): TimelineRow | null => finished.get(s) ?? (rows.has(s) ? toRow(s) : null);
+  const finalize = () => {
+    let bound = Number.POSITIVE_INFINITY;
+    lastSec.forEach((sec, i) => {
+      if (!exited.has(i)) bound = Math.min(bound, sec);
+    });
+    for (const s of [...rows.keys()]) {
+      if (s > bound) continue;
+      finished.set(s, toRow(s));
+      rows.delete(s);
+    }
+  };
   const emitUpTo = (sec: number) => {
     for (let s = lastEmitted + 1; s <= sec; s++) {
-      if (rows.has(s)) opts.onSecond?.(toRow(s));
+      const row = rowOf(s);
+      if (row) opts.onSecond?.(row);
       lastEmitted = s;
     }
   };
@@ -97,7 +122,11 @@ export async function runWorkers(opts: {
       readySet.add(i);
       if (++ready === n) {
         const startAtEpoch = Date.now() + 100;
+        startedAt = startAtEpoch;
         for (const x of workers) send(x, { type: 'go', startAtEpoch });
+        // Stopped before the start (Ctrl-C during setup): the abort event has already fired, so
+        // the workers are released and stopped at once instead of running their full load.
+        if (signal.aborted) onStop();
       }
     };
     plan.payloads.forEach((payload, i) => {
@@ -130,7 +159,16 @@ export async function runWorkers(opts: {
             }
             r.workers[i] = { cpu: m.cpu, elu: m.elu };
             r.seen++;
+            if (m.mem)
+              reportWorker(w.pid, {
+                rssBytes: m.mem.rssBytes,
+                heapUsedBytes: m.mem.heapUsedBytes,
+                loopP99Ms: m.loop?.p99Ms ?? null,
+                loopMaxMs: m.loop?.maxMs ?? null,
+              });
+            lastSec[i] = Math.max(lastSec[i], m.sec);
             if (r.seen >= n) emitUpTo(m.sec);
+            finalize();
           } else if (m.type === 'done') {
             done.push(m);
           }
@@ -144,6 +182,8 @@ export async function runWorkers(opts: {
         done.push({ counters: {}, gauges: {}, hists: {}, seconds: 0, extra: undefined, error: e.stack ?? String(e) });
       });
       w.on('exit', (code, sig) => {
+        forgetWorker(w.pid);
+        exited.add(i);
         if (!gotDone)
           done.push({
             counters: {},
@@ -161,7 +201,7 @@ export async function runWorkers(opts: {
       });
     });
   });
-  emitUpTo(Math.max(-1, ...rows.keys()));
+  emitUpTo(Math.max(-1, ...rows.keys(), ...finished.keys()));
 
   const counters: Record<string, number> = {};
   const gauges: Record<string, number> = {};
@@ -177,10 +217,11 @@ export async function runWorkers(opts: {
   }
   const hists: Record<string, string> = {};
   for (const [k, l] of histLists) hists[k] = encodeHist(mergeEncoded(l));
-  const timeline = [...rows.keys()].sort((a, b) => a - b).map(toRow);
+  const timeline = [...new Set([...rows.keys(), ...finished.keys()])].sort((a, b) => a - b).map((s) => rowOf(s)!);
   const gaugeMax: Record<string, number> = {};
   for (const row of timeline) for (const [k, v] of Object.entries(row.gauges)) gaugeMax[k] = Math.max(gaugeMax[k] ?? 0, v);
   return {
+    startAtEpoch: startedAt,
     aggregate: {
       counters,
       gauges,

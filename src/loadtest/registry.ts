@@ -4,6 +4,8 @@ import type { Scenario } from './scenario.js';
 import { wsScenario } from './scenarios/ws.js';
 import { messagesScenario } from './scenarios/messages.js';
 import { apiScenario } from './scenarios/api.js';
+import { filesScenario } from './scenarios/files.js';
+import { searchScenario } from './scenarios/search.js';
 
 export type { Aggregate, Plan, PrepareContext, Scenario, ScenarioSummary, WorkerContext } from './scenario.js';
 
@@ -11,6 +13,6 @@ export const SCENARIOS: Record<string, Scenario> = {
   ws: wsScenario,
   messages: messagesScenario,
   api: apiScenario,
-  // upload: uploadScenario,  (issue: file uploads — once POST /api/files exists)
-  // search: searchScenario,  (issue: search — once GET /api/search exists)
+  files: filesScenario,
+  search: searchScenario,
 };

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadtestConfig } from './config.js';
 import { SCENARIOS } from './registry.js';
-import type { ScenarioSummary } from './scenario.js';
+import type { Plan, ScenarioSummary } from './scenario.js';
 import { HttpClient } from './clients/http.js';
 import { Setup } from './setup.js';
 import { runWorkers, type TimelineRow } from './pool.js';
@@ -14,10 +14,12 @@ import { Collector } from './samplers/collector.js';
 import { pidListeningOn, defaultInterface } from './samplers/proc.js';
 import { spawnCluster, LOADTEST_ENV, type SpawnedCluster } from './spawn.js';
 import { RunDir } from './output.js';
-import { evaluateThresholds, type MetricSummary } from './metrics.js';
+import { evaluateThresholds, gauge, type MetricSummary } from './metrics.js';
+import { soakSeries, soakTrends, type SoakTrends } from './trends.js';
 import { resourceSummary, resourcesByPhase, saturation, type Phase } from './summary.js';
 import { markdown } from './markdown.js';
 import { summarizeEncoded, reportClockErrors } from './hist.js';
+import type { CachedSeed } from '../seed/cache.js';
 
 export interface RunOptions {
   cfg: LoadtestConfig;
@@ -63,8 +65,11 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
   dir.json('config.json', { argv: o.argv, config: cfg, target: o.target ?? null, spawn: o.spawn ?? null, tag });
   const notices: string[] = [];
   let cluster: SpawnedCluster | null = null;
+  let seeded: CachedSeed | undefined;
   const summaries: Record<string, ScenarioSummary> = {};
   const timelines: Record<string, TimelineRow[]> = {};
+  /** Epoch ms of each scenario's common start (t = 0 of its timeline). */
+  const starts: Record<string, number> = {};
   // Wall-clock stretches of each scenario's setup and load, for resources per phase.
   const phases: Phase[] = [];
   const notRun: Record<string, string> = {};
@@ -74,7 +79,15 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
   try {
     let nodes: string[];
     if (o.spawn) {
-      cluster = await spawnCluster({ ...o.spawn, logDir: dir.path('server-logs'), tag, log });
+      // The search scenario searches a seeded workspace: seeded (or taken from the seed cache)
+      // before the nodes start, so they start on it; its owner runs the setup.
+      if (cfg.scenarios.includes('search')) {
+        const { cachedSeed } = await import('../seed/cache.js');
+        log(`search: seeding or reusing a workspace of ${cfg.search.seed.messages.toLocaleString('en-US')} messages`);
+        seeded = await cachedSeed(o.spawn.store, cfg.search.seed, { postgresUrl: o.spawn.postgresUrl, log });
+      }
+      const seedFrom = seeded && { sqliteFile: seeded.sqliteFile, postgresTemplate: seeded.postgresTemplate };
+      cluster = await spawnCluster({ ...o.spawn, seedFrom, logDir: dir.path('server-logs'), tag, log });
       nodes = cluster.origins;
       notices.push(...spawnNotices(o.spawn, nodes.length));
     } else {
@@ -89,19 +102,37 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
     await collector.start();
 
     const setup = new Setup(http, nodes, tag);
-    await setup.init(o.admin);
+    await setup.init(o.admin ?? (seeded ? { login: seeded.result.info.admin, password: seeded.result.info.password } : undefined));
     notices.push(...setup.notes);
-    for (const name of cfg.scenarios) {
-      if (o.signal.aborted) {
-        notRun[name] = 'not run: interrupted (Ctrl-C)';
-        continue;
-      }
-      const r = await runScenario(name, o, { setup, nodes, tag, dir, phases });
+    const metricsToken = cluster?.metricsToken ?? process.env.NCHAT_METRICS_TOKEN;
+    const ctx = { setup, nodes, tag, dir, phases, metricsToken, seeded };
+    const record = (name: string, r: Awaited<ReturnType<typeof loadScenario>>) => {
       timelines[name] = r.timeline;
+      if (r.startAtEpoch !== null) starts[name] = r.startAtEpoch;
       runErrors.push(...r.errors);
       notices.push(...r.notices);
       summaries[name] = r.summary;
-    }
+    };
+    if (cfg.parallel) {
+      // Every setup first (one after another: they share the setup client), then all loads at once.
+      const prepared: Prepared[] = [];
+      for (const name of cfg.scenarios) {
+        if (o.signal.aborted) notRun[name] = 'not run: interrupted (Ctrl-C)';
+        else prepared.push(await prepareScenario(name, o, ctx));
+      }
+      if (o.signal.aborted) for (const p of prepared) notRun[p.name] = 'not run: interrupted (Ctrl-C) during setup';
+      else {
+        const results = await Promise.all(prepared.map((p) => loadScenario(p, o, ctx)));
+        results.forEach((r, i) => record(prepared[i].name, r));
+      }
+    } else
+      for (const name of cfg.scenarios) {
+        if (o.signal.aborted) {
+          notRun[name] = 'not run: interrupted (Ctrl-C)';
+          continue;
+        }
+        record(name, await loadScenario(await prepareScenario(name, o, ctx), o, ctx));
+      }
   } catch (e) {
     runErrors.push((e as Error).stack ?? String(e));
     log(`run error: ${(e as Error).message}`);
@@ -110,7 +141,7 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
     if (collector) await collector.stop().catch((e) => runErrors.push(`collector: ${(e as Error).message}`));
     if (cluster) await cluster.stop().catch((e) => runErrors.push(`stopping spawned nodes: ${(e as Error).message}`));
   }
-  const result = summaryOf(o, { started, tag, dir, cluster, collector, notices, summaries, timelines, phases, notRun, runErrors });
+  const result = summaryOf(o, { started, tag, dir, cluster, collector, notices, summaries, timelines, starts, phases, notRun, runErrors });
   dir.json('summary.json', result);
   dir.text('summary.md', markdown(result as never));
   return { exitCode: (result.run as { status: string }).status === 'PASSED' ? 0 : 1, dir: dir.dir, summary: result };
@@ -201,15 +232,32 @@ function startCollector(
   return collector;
 }
 
-/** One scenario: prepare (timed, with its setup breakdown), workers, summarize; its setup and load phases are added to `phases` as they end. */
-async function runScenario(name: string, o: RunOptions, r: { setup: Setup; nodes: string[]; tag: string; dir: RunDir; phases: Phase[] }) {
+interface ScenarioCtx {
+  setup: Setup;
+  nodes: string[];
+  tag: string;
+  dir: RunDir;
+  phases: Phase[];
+  metricsToken?: string;
+  seeded?: CachedSeed;
+}
+
+interface Prepared {
+  name: string;
+  plan: Plan;
+  setupSec: number;
+  setupBreakdown: Record<string, unknown>;
+}
+
+/** A scenario's setup (timed, with its breakdown); its setup phase is added to `phases`. */
+async function prepareScenario(name: string, o: RunOptions, r: ScenarioCtx): Promise<Prepared> {
   const { cfg, log } = o;
-  const { setup, nodes, tag, dir, phases } = r;
+  const { setup, nodes, tag, phases } = r;
   const sc = SCENARIOS[name];
   const t0 = performance.now();
   const setupFrom = Date.now();
   const before = { ...setup.timings };
-  const plan = await sc.prepare({ cfg, setup, nodes, tag, log });
+  const plan = await sc.prepare({ cfg, setup, nodes, tag, log, metricsToken: r.metricsToken, seeded: r.seeded });
   const setupSec = (performance.now() - t0) / 1000;
   const setupBreakdown = {
     accounts: setup.timings.users - before.users,
@@ -218,9 +266,19 @@ async function runScenario(name: string, o: RunOptions, r: { setup: Setup; nodes
     channelCallsSec: Math.round(setup.timings.channelsMs - before.channelsMs) / 1000,
     mode: setup.mode,
   };
-  log(`${name}: setup ${setupSec.toFixed(1)} s; running`);
+  log(`${name}: setup ${setupSec.toFixed(1)} s${cfg.parallel ? '' : '; running'}`);
+  phases.push({ name: `${name} setup`, from: setupFrom, to: Date.now() });
+  return { name, plan, setupSec, setupBreakdown };
+}
+
+/** A prepared scenario's load: workers, summarize; its load phase is added to `phases` as it ends. */
+async function loadScenario(p: Prepared, o: RunOptions, r: ScenarioCtx) {
+  const { cfg, log } = o;
+  const { tag, dir, phases } = r;
+  const { name, plan, setupSec, setupBreakdown } = p;
+  const sc = SCENARIOS[name];
+  if (cfg.parallel) log(`${name}: running`);
   const runFrom = Date.now();
-  phases.push({ name: `${name} setup`, from: setupFrom, to: runFrom });
   const res = await runWorkers({
     scenario: sc,
     plan,
@@ -249,7 +307,7 @@ async function runScenario(name: string, o: RunOptions, r: { setup: Setup; nodes
   summary.info.counters = res.aggregate.counters;
   const notices = reportClockErrors(name, res.aggregate.counters, summary.metrics);
   if (res.aggregate.interrupted) summary.notes.push('interrupted (Ctrl-C): figures cover the time until the stop');
-  return { summary, timeline: res.timeline, notices, errors: res.errors.map((e) => `${name}: ${e}`) };
+  return { summary, timeline: res.timeline, startAtEpoch: res.startAtEpoch, notices, errors: res.errors.map((e) => `${name}: ${e}`) };
 }
 
 /** summary.json: thresholds, generator saturation, resources, status, from everything measured. */
@@ -264,6 +322,7 @@ function summaryOf(
     notices: string[];
     summaries: Record<string, ScenarioSummary>;
     timelines: Record<string, TimelineRow[]>;
+    starts: Record<string, number>;
     phases: Phase[];
     notRun: Record<string, string>;
     runErrors: string[];
@@ -273,8 +332,10 @@ function summaryOf(
   const { started, tag, dir, cluster, collector, summaries, runErrors } = r;
   const metrics: Record<string, MetricSummary> = {};
   for (const s of Object.values(summaries)) Object.assign(metrics, s.metrics);
-  const thresholds = evaluateThresholds(cfg.thresholds, metrics);
   const nodeCount = cluster ? cluster.origins.length : (o.target?.length ?? 1);
+  const soak = cfg.profile === 'soak' ? soakOf(cfg, collector?.rows ?? {}, r.timelines, r.starts, nodeCount) : undefined;
+  if (soak && typeof soak !== 'string') for (const [k, v] of Object.entries(soak.metrics)) metrics[k] = gauge(v);
+  const thresholds = evaluateThresholds(cfg.thresholds, metrics);
   const procRows = collector?.rows.process ?? [];
   const gen = saturation(r.timelines, procRows, os.cpus().length, nodeCount);
   // An open model only holds if sends leave on time: a late generator inflates the server's latency.
@@ -333,8 +394,36 @@ function summaryOf(
       byPhase: resourcesByPhase(collector?.rows ?? {}, nodeCount, r.phases, cfg.sampleIntervalMs),
     },
     phases: r.phases,
+    starts: r.starts,
+    ...(soak ? { soak } : {}),
     postgres: collector?.pgInfo ?? 'not collected',
     redis: collector?.redisInfo ?? 'not collected',
     notApplicable: collector?.notApplicable ?? {},
   };
+}
+
+/**
+ * The soak's trends (trends.ts) over the hold after warm-up: from the ws scenario's start (the
+ * first scenario's when ws did not run) + soak.rampUp + soak.warmup to the end of the hold, or to
+ * the last sample when the run stopped early. A string says why there are none.
+ */
+function soakOf(
+  cfg: LoadtestConfig,
+  rows: Record<string, Record<string, unknown>[]>,
+  timelines: Record<string, TimelineRow[]>,
+  starts: Record<string, number>,
+  nodeCount: number,
+): SoakTrends | string {
+  const start = starts.ws ?? starts[cfg.scenarios.find((n) => starts[n] !== undefined) ?? ''];
+  if (start === undefined) return 'not measured: no scenario started';
+  const lastTs = Math.max(0, ...(rows.process ?? []).map((x) => Number(x.ts) || 0));
+  const w = cfg.soak;
+  const window = {
+    startEpoch: start,
+    fromSec: w.rampUp + w.warmup,
+    toSec: Math.min(w.rampUp + w.duration, Math.floor((lastTs - start) / 1000)),
+    warmupSec: w.warmup,
+    intervalSec: w.intervalSec,
+  };
+  return soakTrends(soakSeries(rows, timelines, start, nodeCount, starts.api), window);
 }

@@ -7,6 +7,7 @@ import type { LoadtestConfig } from './config.js';
 import type { MetricSummary } from './metrics.js';
 import type { Setup } from './setup.js';
 import type { HistSet } from './hist.js';
+import type { CachedSeed } from '../seed/cache.js';
 
 export interface PrepareContext {
   cfg: LoadtestConfig;
@@ -15,6 +16,10 @@ export interface PrepareContext {
   nodes: string[];
   tag: string;
   log: (msg: string) => void;
+  /** Bearer token for the nodes' /metrics (spawned run, or NCHAT_METRICS_TOKEN); for scenarios that read server-side figures. Never written to the run directory. */
+  metricsToken?: string;
+  /** The seeded workspace the spawned nodes started on (search scenario), when the runner seeded one. */
+  seeded?: CachedSeed;
 }
 
 export interface Plan {

@@ -4,7 +4,7 @@
 // Children get the load-test allowance and cheap password hashing; the run states both.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, createWriteStream, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, createWriteStream, rmSync, mkdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,8 @@ export interface SpawnOptions {
   log: (m: string) => void;
   /** Keep the fresh database / data dir after the run (for inspection). */
   keep?: boolean;
+  /** Start on a copy of a seeded workspace (src/seed/cache.ts): SQLite file copied into node0's data dir, or PostgreSQL TEMPLATE. */
+  seedFrom?: { sqliteFile?: string; postgresTemplate?: string };
 }
 
 export interface SpawnedCluster {
@@ -103,7 +105,9 @@ export async function spawnCluster(o: SpawnOptions): Promise<SpawnedCluster> {
     dbName = `nchat_lt_${o.tag}`;
     const admin = new pg.Client({ connectionString: o.postgresUrl });
     await admin.connect();
-    await admin.query(`CREATE DATABASE ${dbName}`);
+    // The template's name comes from src/seed/cache.ts (integers and fixed text only).
+    const template = o.seedFrom?.postgresTemplate;
+    await admin.query(`CREATE DATABASE ${dbName}${template ? ` TEMPLATE ${template}` : ''}`);
     await admin.end();
     databaseUrl = withDatabase(o.postgresUrl, dbName);
     o.log(`created database ${dbName}`);
@@ -152,6 +156,10 @@ export async function spawnCluster(o: SpawnOptions): Promise<SpawnedCluster> {
       }
       return args;
     };
+    if (o.store === 'sqlite' && o.seedFrom?.sqliteFile) {
+      mkdirSync(join(dataDir, 'node0'), { recursive: true, mode: 0o700 });
+      copyFileSync(o.seedFrom.sqliteFile, join(dataDir, 'node0', 'nchat.db'));
+    }
     // Node 0 first and alone: it creates the schema; the others then start together.
     const childEnv = { ...process.env, ...env, NCHAT_METRICS_TOKEN: metricsToken };
     const started = [await startNode(0, argsOf(0), childEnv, o.logDir, o.log)];

@@ -77,7 +77,12 @@ export function resourceSummary(rows: Rows, nodeCount: number): Record<string, u
     );
   const out: Record<string, unknown> = {
     unit: { cpu: '% of one core', memory: 'MB', network: 'Mbit/s', disk: 'IOPS and MB/s' },
-    generator: { cpu: col('generator.cpu'), rssMB: col('generator.rssBytes', 1 / 1048576) },
+    generator: {
+      cpu: col('generator.cpu'),
+      rssMB: col('generator.rssBytes', 1 / 1048576),
+      heapUsedMB: col('generator.heapUsedBytes', 1 / 1048576),
+      loopP99Ms: col('generator.loopP99Ms'),
+    },
   };
   for (let i = 0; i < nodeCount; i++) out[`node${i}`] = { cpu: col(`node${i}.cpu`), rssMB: col(`node${i}.rssBytes`, 1 / 1048576) };
   out.machine = {
@@ -127,6 +132,17 @@ export function resourceSummary(rows: Rows, nodeCount: number): Record<string, u
     };
   }
   out.eventLoop = loop;
+  const gc: Record<string, unknown> = {};
+  const slow: Record<string, unknown> = {};
+  for (let i = 0; i < nodeCount; i++) {
+    const mine = nm.filter((r) => r.node === i && !r.error);
+    gc[`node${i}`] = gcOf(mine);
+    slow[`node${i}`] = slowConsumersOf(mine);
+    const heap = stats(mine.map((r) => get(r, 'nodejs_heap_size_used_bytes')).map((v) => (v === null ? null : v / 1048576)));
+    (out[`node${i}`] as Record<string, unknown>).heapUsedMB = heap;
+  }
+  out.gc = gc;
+  out.slowConsumers = slow;
   const pg = rows.postgres ?? [];
   if (pg.length) {
     const pc = (k: string) => stats(pg.map((r) => get(r, k)));
@@ -161,6 +177,54 @@ export function resourceSummary(rows: Rows, nodeCount: number): Record<string, u
     };
   }
   return out;
+}
+
+/**
+ * A node's GC time over the scrapes: the difference of prom-client's cumulative
+ * nodejs_gc_duration_seconds_sum by kind between the first and the last scrape, as seconds and as
+ * % of that wall time, and the highest share in one scrape interval. A string (not measured, why)
+ * when the node's /metrics has no GC series or there are fewer than two scrapes.
+ */
+export function gcOf(rows: Record<string, unknown>[]): Record<string, unknown> | string {
+  const withGc = rows.filter((r) => r.gcSecondsTotal && typeof r.gcSecondsTotal === 'object' && Object.keys(r.gcSecondsTotal).length);
+  if (withGc.length < 2)
+    return rows.length < 2
+      ? 'not measured: fewer than two /metrics scrapes of the node'
+      : "not measured: the node's /metrics has no nodejs_gc_duration_seconds (prom-client default metrics off, or an older server)";
+  const total = (r: Record<string, unknown>) => Object.values(r.gcSecondsTotal as Record<string, number>).reduce((a, b) => a + b, 0);
+  const first = withGc[0];
+  const last = withGc[withGc.length - 1];
+  const wallSec = ((get(last, 'ts') ?? 0) - (get(first, 'ts') ?? 0)) / 1000;
+  const byKind: Record<string, number> = {};
+  const a = first.gcSecondsTotal as Record<string, number>;
+  const b = last.gcSecondsTotal as Record<string, number>;
+  for (const k of Object.keys(b)) byKind[k] = Math.round(((b[k] ?? 0) - (a[k] ?? 0)) * 1e4) / 1e4;
+  const seconds = Object.values(byKind).reduce((x, y) => x + y, 0);
+  let maxPct = 0;
+  for (let i = 1; i < withGc.length; i++) {
+    const dt = ((get(withGc[i], 'ts') ?? 0) - (get(withGc[i - 1], 'ts') ?? 0)) / 1000;
+    if (dt > 0) maxPct = Math.max(maxPct, ((total(withGc[i]) - total(withGc[i - 1])) / dt) * 100);
+  }
+  return {
+    seconds: Math.round(seconds * 1e4) / 1e4,
+    byKind,
+    wallSeconds: Math.round(wallSec * 10) / 10,
+    pctOfWall: wallSec > 0 ? Math.round((seconds / wallSec) * 1e4) / 100 : null,
+    maxIntervalPct: Math.round(maxPct * 100) / 100,
+  };
+}
+
+/** Connections a node closed for a full send buffer during the scrapes (nchat_ws_slow_consumer_closes, counter semantics). */
+export function slowConsumersOf(rows: Record<string, unknown>[]): Record<string, unknown> | string {
+  const v = rows.map((r) => get(r, 'nchat_ws_slow_consumer_closes')).filter((x): x is number => x !== null);
+  if (v.length < 2)
+    return rows.length < 2
+      ? 'not measured: fewer than two /metrics scrapes of the node'
+      : "not measured: the node's /metrics has no nchat_ws_slow_consumer_closes (an older server)";
+  let closes = 0;
+  // A restarted node starts from 0 again: count each increase.
+  for (let i = 1; i < v.length; i++) closes += v[i] >= v[i - 1] ? v[i] - v[i - 1] : v[i];
+  return { closes, atStart: v[0], atEnd: v[v.length - 1] };
 }
 
 /**

@@ -6,7 +6,8 @@
 // worker threads (with --import tsx in the parent the worker's hooks registration fails), while a
 // forked process with `--import tsx` works in every way the CLI is started. A process per worker
 // also gives an exact per-worker CPU figure.
-import { performance } from 'node:perf_hooks';
+import { setMaxListeners } from 'node:events';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { HistSet, CLOCK_ERROR_PREFIX } from './hist.js';
 import { SCENARIOS } from './registry.js';
 import type { WorkerContext } from './scenario.js';
@@ -29,6 +30,9 @@ export interface Tick {
   /** This worker's CPU over the tick as a fraction of one core. */
   cpu: number | null;
   elu: number;
+  /** This worker's memory at the tick (bytes) and its event-loop delay over the tick (ms, 10 ms resolution), for the soak trends. */
+  mem?: { rssBytes: number; heapUsedBytes: number };
+  loop?: { p99Ms: number | null; maxMs: number | null };
 }
 
 const cpuSec = (): number => {
@@ -48,6 +52,8 @@ class SecondTicker {
   private lastTickAt = performance.now();
   private timer: NodeJS.Timeout | undefined;
   private sec = 0;
+  /** Event-loop delay of this worker, reset every tick (the same 10 ms resolution as the server's monitor). */
+  private readonly loop = monitorEventLoopDelay({ resolution: 10 });
 
   constructor(
     private readonly port: Port,
@@ -58,6 +64,7 @@ class SecondTicker {
   ) {}
 
   start(startPerf: number): void {
+    this.loop.enable();
     const schedule = () => {
       const due = startPerf + (this.sec + 1) * 1000;
       this.timer = setTimeout(
@@ -74,6 +81,7 @@ class SecondTicker {
 
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
+    this.loop.disable();
   }
 
   tick(sec: number): void {
@@ -84,6 +92,9 @@ class SecondTicker {
     this.lastCpu = cpuNow;
     this.lastElu = performance.eventLoopUtilization();
     this.lastTickAt = now;
+    const m = process.memoryUsage();
+    const loop = this.loop.count > 0 ? { p99Ms: this.loop.percentile(99) / 1e6, maxMs: this.loop.max / 1e6 } : { p99Ms: null, maxMs: null };
+    this.loop.reset();
     const t: Tick = {
       type: 'tick',
       sec,
@@ -92,6 +103,8 @@ class SecondTicker {
       hists: this.hists.take(),
       cpu,
       elu: elu.utilization,
+      mem: { rssBytes: m.rss, heapUsedBytes: m.heapUsed },
+      loop,
     };
     this.delta.clear();
     this.port.postMessage(t);
@@ -116,6 +129,10 @@ async function main(): Promise<void> {
   const init = await initP;
   const scenario = SCENARIOS[init.scenario];
   const ac = new AbortController();
+  // Every request in flight (undici) listens on this signal until it completes: one listener per
+  // concurrent upload or API call is expected, not a leak (the default limit of 10 warned on
+  // every files run with 50 uploads per worker).
+  setMaxListeners(0, ac.signal);
   // A negative or non-finite duration is not recorded: it is counted as clock_errors:<histogram> (hist.ts).
   const hists = new HistSet((name) => ctx.count(`${CLOCK_ERROR_PREFIX}${name}`));
   const counters = new Map<string, number>();

@@ -28,6 +28,8 @@ export const errorStatus = {
   /** The invite is unknown, expired or used up. */
   INVITE_INVALID: 403,
   NOT_FOUND: 404,
+  /** A thumbnail that is still being made (see protocol/files.ts); retry after `file.ready`. */
+  NOT_READY: 404,
   CONFLICT: 409,
   USERNAME_TAKEN: 409,
   EMAIL_TAKEN: 409,
@@ -38,7 +40,11 @@ export const errorStatus = {
   /** A per-object cap is reached (reactions per user on a message, distinct emoji per message). */
   LIMIT_REACHED: 409,
   PAYLOAD_TOO_LARGE: 413,
+  /** An upload would take the user past NCHAT_UPLOAD_QUOTA_BYTES. */
+  QUOTA_EXCEEDED: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  /** A Range header that selects no byte of the file. */
+  RANGE_NOT_SATISFIABLE: 416,
   RATE_LIMITED: 429,
   /** WebSocket upgrade: the user already has NCHAT_WS_MAX_SOCKETS_PER_USER sockets open on this node. */
   TOO_MANY_CONNECTIONS: 429,

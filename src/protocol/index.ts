@@ -4,7 +4,9 @@
 // from server/ or needs Node.
 export * from './fields.js';
 export * from './objects.js';
+export * from './files.js';
 export * from './errors.js';
 export * from './rest.js';
 export * from './ws.js';
 export * from './paging.js';
+export * from './search.js';

@@ -4,6 +4,7 @@
 // Times are ISO-8601 UTC strings; ids are strings.
 import { Type, type Static } from '@sinclair/typebox';
 import { Id, IsoTime, Nullable, SeqNum, Strict, StringEnum } from './fields.js';
+import { FileObject } from './files.js';
 
 export const ROLES = ['owner', 'admin', 'moderator', 'member', 'guest'] as const;
 export const Role = StringEnum(ROLES, { description: 'workspace role' });
@@ -57,12 +58,28 @@ export const MEMBER_ROLES = ['owner', 'admin', 'member'] as const;
 export const MemberRole = StringEnum(MEMBER_ROLES, { description: 'role in the channel' });
 export type MemberRole = Static<typeof MemberRole>;
 
+/**
+ * The most GET /api/channels counts of unread messages and of mentions per channel: a count stops
+ * at this many, so the value UNREAD_COUNT_CAP means "that many or more" (show "99+"). A sidebar
+ * read then costs at most this many rows per channel, however far behind the member is, instead
+ * of one row per unread message.
+ */
+export const UNREAD_COUNT_CAP = 100;
+
 /** What a channel adds for the member looking at it (GET /api/channels). */
 const memberView = {
   memberRole: MemberRole,
   readSeq: Type.Integer({ description: 'highest seq the member has read' }),
-  unreadCount: Type.Integer({ description: 'non-deleted messages after readSeq written by someone else' }),
-  mentionCount: Type.Integer({ description: 'of those, the ones that mention the member (by name, @channel or @here)' }),
+  unreadCount: Type.Integer({
+    minimum: 0,
+    maximum: UNREAD_COUNT_CAP,
+    description: `non-deleted messages after readSeq written by someone else, counted up to ${UNREAD_COUNT_CAP} (${UNREAD_COUNT_CAP} means ${UNREAD_COUNT_CAP} or more)`,
+  }),
+  mentionCount: Type.Integer({
+    minimum: 0,
+    maximum: UNREAD_COUNT_CAP,
+    description: `of those, the ones that mention the member (by name, @channel or @here), counted up to ${UNREAD_COUNT_CAP} (${UNREAD_COUNT_CAP} means ${UNREAD_COUNT_CAP} or more)`,
+  }),
   dmUserIds: Nullable(Type.Array(Id, { description: 'direct/group channels: every member (sorted); null otherwise' })),
 };
 
@@ -124,7 +141,7 @@ export const Message = Type.Object(
     lastReplyAt: Nullable(IsoTime),
     reactions: Type.Array(Reaction),
     mentions: Mentions,
-    files: Type.Array(Type.String(), { description: 'ids of attached files' }),
+    files: Type.Array(FileObject, { description: 'attached files (a snapshot taken at send; empty once deleted)' }),
     clientMsgId: Nullable(Type.String()),
   },
   Strict,

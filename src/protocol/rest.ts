@@ -28,6 +28,9 @@ import { PAGE_LIMITS, type PagedRead } from './paging.js';
 /** A page size: bounds and default from the one page table (paging.ts), which the stores enforce too. */
 const Limit = (read: PagedRead) => Type.Integer({ minimum: 1, maximum: PAGE_LIMITS[read].max, default: PAGE_LIMITS[read].default });
 
+/** Free text that reaches a database query as a value: anything but NUL, which PostgreSQL text cannot hold. */
+const NO_NUL = '^[^\\u0000]*$';
+
 /** An invite token from POST /api/admin/invites (base64url). */
 export const InviteToken = Type.String({ minLength: 20, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' });
 export const SignupBody = Type.Object(
@@ -35,7 +38,8 @@ export const SignupBody = Type.Object(
   Strict,
 );
 export const SigninBody = Type.Object(
-  { login: Type.String({ minLength: 1, maxLength: 254 }), password: Type.String({ minLength: 1, maxLength: 256 }) },
+  // login: no NUL (PostgreSQL text cannot hold one; it was a 500 there). Passwords are only hashed.
+  { login: Type.String({ minLength: 1, maxLength: 254, pattern: NO_NUL }), password: Type.String({ minLength: 1, maxLength: 256 }) },
   Strict,
 );
 export const RefreshBody = Type.Object({ refreshToken: Type.String({ minLength: 10, maxLength: 200 }) }, Strict);
@@ -75,7 +79,7 @@ export const UsersQuery = Type.Object(
   {
     q: Type.Optional(Type.String({ maxLength: 64, pattern: SAFE_TEXT })),
     limit: Type.Optional(Limit('users')),
-    after: Type.Optional(Type.String({ maxLength: 64 })),
+    after: Type.Optional(Type.String({ maxLength: 64, pattern: NO_NUL })),
   },
   Strict,
 );
@@ -84,7 +88,7 @@ export const ChannelsQuery = Type.Object(
   {
     browse: Type.Optional(Type.Literal('public')),
     limit: Type.Optional(Limit('publicChannels')),
-    after: Type.Optional(Type.String({ maxLength: 80 })),
+    after: Type.Optional(Type.String({ maxLength: 80, pattern: NO_NUL })),
   },
   Strict,
 );
@@ -147,7 +151,10 @@ export const ErrorResponse = ErrorBody;
 
 export const HealthReply = Type.Object(
   {
-    status: StringEnum(['ok', 'draining'], { description: 'draining (with 503) while the server shuts down' }),
+    status: StringEnum(['ok', 'draining', 'unavailable'], {
+      description:
+        'draining (with 503) while the server shuts down; unavailable (with 503) while a trivial store ping fails or takes over 1 s (checked at most once a second)',
+    }),
     version: Type.String(),
     store: StringEnum(['sqlite', 'postgres']),
     broker: StringEnum(['memory', 'redis']),

@@ -13,6 +13,7 @@ import { Channel, ChannelPosition, Member, Message, Notification, PresenceStatus
 import { ErrorCode } from './errors.js';
 import { ClientMsgId, Id, IsoTime, MessageText, SeqNum, Strict, StringEnum } from './fields.js';
 import { SendMessageBody } from './rest.js';
+import { FileReadyChannelEvent, FileReadyUserEvent } from './files.js';
 
 /** At most this many channels in one `resume`. */
 export const MAX_RESUME_CHANNELS = 2000;
@@ -102,6 +103,7 @@ export const ChannelEvent = Type.Union([
   Type.Object({ type: ev('channel.updated'), channelId: Id, channel: Channel }, Strict),
   Type.Object({ type: ev('member.joined'), channelId: Id, userId: Id, member: Member }, Strict),
   Type.Object({ type: ev('member.left'), channelId: Id, userId: Id }, Strict),
+  FileReadyChannelEvent,
 ]);
 export type ChannelEvent = Static<typeof ChannelEvent>;
 
@@ -112,6 +114,7 @@ export const UserEvent = Type.Union([
   Type.Object({ type: ev('presence'), userId: Id, status: PresenceStatus }, Strict),
   /** Tells every connection of the user to (un)subscribe a channel: join, leave, added, removed, new DM. */
   Type.Object({ type: ev('subscription'), channelId: Id, subscribed: Type.Boolean(), lastSeq: SeqNum }, Strict),
+  FileReadyUserEvent,
 ]);
 export type UserEvent = Static<typeof UserEvent>;
 
@@ -157,5 +160,7 @@ export const CloseCodes = {
   SESSION_REVOKED: 4003,
   /** Internal error: setup failed, or an event for this connection could not be serialized. Reconnect with backoff. */
   INTERNAL_ERROR: 1011,
+  /** Try again later: the connection could not be set up because the database is unavailable. Reconnect with backoff. */
+  TRY_AGAIN_LATER: 1013,
 } as const;
 export type CloseCode = (typeof CloseCodes)[keyof typeof CloseCodes];

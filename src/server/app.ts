@@ -1,21 +1,26 @@
 // buildApp(deps): the HTTP application without listen(), so tests can inject() or listen on port 0.
 // Edge rules live here once: JSON only, body limit, prototype-poisoning rejected, strict validation,
 // well-formed Unicode, bearer authentication, coded errors, per-route metrics.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { AppError, errorBody } from './errors.js';
 import type { Metrics } from './http/metrics.js';
-import { validatorCompiler } from './http/validation.js';
+import { MAX_PARAM_LENGTH, validatorCompiler } from './http/validation.js';
 import { registerAuthRoutes } from './http/auth.js';
 import { registerUserRoutes } from './http/users.js';
 import { registerChannelRoutes } from './http/channels.js';
 import { registerMessageRoutes } from './http/messages.js';
 import { registerNotificationRoutes } from './http/notifications.js';
+import { registerFileRoutes } from './http/files.js';
+import { registerSearchRoutes } from './http/search.js';
 import { registerSystemRoutes, type SystemInfo } from './http/system.js';
+import { registerReportRoutes } from './http/reports.js';
+import { registerWebRoutes } from './http/web.js';
 import type { Services } from './services/index.js';
 import './http/actor.js';
 import { assertWellFormed } from './lib/text.js';
+import { isStoreUnavailable, RETRY_AFTER_SECONDS, storeUnavailableError } from './store/unavailable.js';
 
 declare module 'fastify' {
   interface FastifySchema {
@@ -60,7 +65,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
-    routerOptions: { maxParamLength: 200 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Router-level failures (a path parameter over maxParamLength, bad percent-encoding) bypass
     // setErrorHandler; without this they answer fastify's own body shape (and 414), not the contract's.
     frameworkErrors: (err, _req, reply) => {
@@ -76,7 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.decorateRequest('actor', undefined);
 
-  // Only JSON bodies exist in this API so far (uploads will register their own multipart parser).
+  // JSON bodies only; POST /api/files registers multipart in its own scope (http/files.ts).
   app.removeAllContentTypeParsers();
   // Bodies are read as bytes and decoded strictly: invalid UTF-8 is a 400 INVALID_UNICODE, not
   // text silently mangled into U+FFFD and stored.
@@ -119,7 +124,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setErrorHandler((err, req, reply) => {
     const e = toAppError(err as Error & { code?: string; statusCode?: number });
-    if (e.status >= 500) req.log.error({ err }, 'request failed');
+    // 503 UNAVAILABLE (database down, disk full) is a dependency's state, logged once per request
+    // at warn; a 500 is a bug.
+    if (e.status === 503)
+      req.log.warn(
+        { err: { code: (err as { code?: string }).code, message: (err as Error).message } },
+        'request refused: store unavailable',
+      );
+    else if (e.status >= 500) req.log.error({ err }, 'request failed');
+    if (e.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    if ((err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') drainInsteadOfClose(req, reply, deps.config.bodyLimitBytes);
     reply.status(e.status).send(errorBody(e.code, e.message, e.details));
   });
   app.setNotFoundHandler((req, reply) => {
@@ -132,6 +146,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerChannelRoutes(app, deps.services);
   registerMessageRoutes(app, deps.services);
   registerNotificationRoutes(app, deps.services);
+  registerFileRoutes(app, deps.services, { maxBytes: deps.config.uploadMaxBytes, timeoutMs: deps.config.uploadTimeoutMs });
+  registerSearchRoutes(app, deps.services);
+  registerReportRoutes(app, { dir: deps.config.reportsDir });
+  // Last: the web client's catch-all (SPA fallback) must not shadow an API route.
+  await registerWebRoutes(app);
   return app;
 }
 
@@ -146,9 +165,32 @@ function wellEncoded(query: string): boolean {
   }
 }
 
-/** Maps fastify's own errors (parser, limits, validation) to coded 4xx; anything unknown is a 500. */
+/** Bodies up to this many times NCHAT_BODY_LIMIT are read and discarded after a 413 (below). */
+const DRAIN_FACTOR = 8;
+
+/**
+ * fastify answers a body over the limit with `Connection: close` and the node then closes the
+ * socket while the client (or a proxy such as nginx, which buffers the whole body before it
+ * forwards it) is still sending. Closing a socket with unread bytes makes the kernel send a
+ * reset, which can destroy the 413 before the peer reads it: nginx then answers 502 instead of
+ * the node's coded 413 (seen in CI, test/ops/nginx.test.ts). For a declared length up to
+ * DRAIN_FACTOR × the limit the body is read and discarded instead (node dumps an unread request
+ * body when the reply ends) and the connection stays open; longer or undeclared bodies keep
+ * fastify's close, bounded by the request timeout either way.
+ */
+function drainInsteadOfClose(req: FastifyRequest, reply: FastifyReply, limit: number): void {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared <= limit * DRAIN_FACTOR) reply.removeHeader('connection');
+}
+
+/**
+ * Maps fastify's own errors (parser, limits, validation) to coded 4xx and a store that cannot be
+ * used right now (database down, disk full: store/unavailable.ts) to 503 UNAVAILABLE; anything
+ * unknown is a 500.
+ */
 function toAppError(err: Error & { code?: string; statusCode?: number; validation?: unknown }): AppError {
   if (err instanceof AppError) return err;
+  if (isStoreUnavailable(err)) return storeUnavailableError(err);
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError('PAYLOAD_TOO_LARGE', 'request body is too large');

@@ -22,6 +22,11 @@ import { openPostgresStore } from './store/postgres/index.js';
 import { attachRealtime, type Realtime } from './realtime/index.js';
 import { Presence, defaultPresenceTiming, type PresenceTiming } from './realtime/presence.js';
 import { VERSION } from './version.js';
+import { LocalBlobStore } from './files/local-blob-store.js';
+import { Thumbnailer } from './files/thumbnails.js';
+import { TusStore } from './files/tus-store.js';
+import { StoreReadiness } from './http/readiness.js';
+import { healthPing } from './store/health-ping.js';
 
 export interface RunningServer {
   url: string;
@@ -46,7 +51,7 @@ export async function openStore(config: Config, logger: Logger): Promise<Store> 
   const file = join(dir, 'nchat.db');
   ownerOnly(dir, file, logger);
   logger.debug({ file }, 'opening SQLite');
-  return openSqliteStore({ file, sync: config.sqliteSync as 'normal' | 'full' });
+  return openSqliteStore({ file, sync: config.sqliteSync as 'normal' | 'full', searchReaders: config.sqliteSearchReaders });
 }
 
 /**
@@ -98,18 +103,49 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const nodeId = (broker as { nodeId?: string }).nodeId ?? randomBytes(6).toString('hex');
   const presence = new Presence(broker, nodeId, { ...defaultPresenceTiming, ...opts.presenceTiming });
   const deps: ServiceDeps = { config, store, broker, logger, presence, now: () => new Date() };
-  const services = buildServices(deps, await jwtSecret(config, store));
+  // File bytes: the local disk under the data dir (a volume every node shares when there are
+  // several: docs/OPERATIONS.md). Another BlobStore (S3-compatible) would be chosen here.
+  const blobs = await LocalBlobStore.open(join(resolve(config.dataDir), 'files'), { fsync: config.uploadFsync });
+  const thumbnailer = new Thumbnailer({
+    blobs,
+    files: store.files,
+    broker,
+    logger,
+    concurrency: config.thumbnailConcurrency,
+    maxPixels: config.imageMaxPixels,
+    registry: metrics.registry,
+  });
+  const tus = await TusStore.open(join(resolve(config.dataDir), 'files'), config.uploadTimeoutMs);
+  const services = buildServices(deps, await jwtSecret(config, store), { blobs, thumbnailer, tus });
+  services.search.observe = (kind, seconds) => metrics.searchDuration.labels(kind).observe(seconds);
+  const resumed = await thumbnailer.resumePending();
+  if (resumed) logger.info({ thumbnails: resumed }, 'thumbnails left pending by the last run re-queued');
   const sharedLimits = await shareLimitsThroughRedis(config, services, logger);
 
   let draining = false;
+  const storePing = healthPing(rawStore, config.databaseUrl);
+  const readiness = new StoreReadiness(storePing.ping);
   const app = await buildApp({
     config,
     services,
     metrics,
     logger,
-    system: { version: VERSION, store: store.kind, broker: broker.kind, draining: () => draining },
+    system: { version: VERSION, store: store.kind, broker: broker.kind, draining: () => draining, storeReady: () => readiness.check() },
   });
   const realtime = attachRealtime(app.server, { config, broker, services, presence, logger });
+  if (store.indexStats) {
+    const idx = store.indexStats.bind(store);
+    metrics.gauge(
+      'nchat_search_index_seconds_total',
+      'Seconds the search indexer ran after commits on the event loop, since start (counter semantics; SQLite)',
+      () => idx().busySec,
+    );
+    metrics.gauge(
+      'nchat_search_indexed_total',
+      'Messages indexed for search after commit, since start (counter semantics; SQLite)',
+      () => idx().indexed,
+    );
+  }
   metrics.gauge('nchat_ws_connections', 'Open WebSocket connections on this node', () => realtime.stats().connections);
   metrics.gauge('nchat_ws_users', 'Distinct users connected to this node', () => realtime.stats().users);
   metrics.gauge('nchat_ws_frames_sent', 'WebSocket frames sent since start (counter semantics)', () => realtime.stats().framesSent);
@@ -152,9 +188,11 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       await step('presence', async () => presence.stop());
       await step('http', () => closeHttp(app, config.shutdownGraceMs));
       await step('metrics', () => metricsServer?.close());
+      await step('thumbnails', () => thumbnailer.close());
+      await step('blobs', () => blobs.close());
       await step('limits', () => sharedLimits.close());
       await step('broker', () => broker.close());
-      await step('store', () => store.close());
+      await step('store', () => Promise.all([store.close(), storePing.close()]));
       logger.info({ ms: Math.round(performance.now() - t0) }, 'stopped');
     })());
   return { url, port, config, store, broker, services, realtime, logger, metricsUrl: metricsServer?.url, drain, close: drain };

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { forEachBackend, unique, type TestUser } from '../helpers/server.js';
 import { assertError, createChannel, ok, send } from './util.js';
+import { UNREAD_COUNT_CAP } from '../../src/protocol/objects.js';
 
 const ids = (xs: any[]) => xs.map((x) => x.id);
 
@@ -95,6 +96,33 @@ await forEachBackend('channels', (ctx) => {
     ok(await ann.api.post(`/api/channels/${ch.id}/read`, { seq: 5 }));
     a = await listed(ann, ch.id);
     assert.deepEqual([a.readSeq, a.unreadCount, a.mentionCount], [5, 0, 0]);
+  });
+
+  it(`unreadCount and mentionCount stop at UNREAD_COUNT_CAP (${UNREAD_COUNT_CAP}), exact below it`, async () => {
+    const srv = ctx.server();
+    const [ann, bob] = [await srv.user('ann'), await srv.user('bob')];
+    const ch = await createChannel(ann.api, unique('cap'));
+    ok(await bob.api.post(`/api/channels/${ch.id}/join`));
+    // seq 1..60 mention @channel, 61..110 mention ann by name, 111..130 mention nobody: 130 unread, 110 mentions.
+    for (let i = 1; i <= 130; i++)
+      await send(bob.api, ch.id, i <= 60 ? `all ${i} @channel` : i <= 110 ? `you ${i} @${ann.username}` : `plain ${i}`);
+    let a = await listed(ann, ch.id);
+    assert.deepEqual([a.lastSeq, a.readSeq, a.unreadCount, a.mentionCount], [130, 0, UNREAD_COUNT_CAP, UNREAD_COUNT_CAP]);
+    // At and below the cap the counts are exact: 100 unread, 30 + 50 mentions.
+    ok(await ann.api.post(`/api/channels/${ch.id}/read`, { seq: 30 }));
+    a = await listed(ann, ch.id);
+    assert.deepEqual([a.readSeq, a.unreadCount, a.mentionCount], [30, 100, 80]);
+    ok(await ann.api.post(`/api/channels/${ch.id}/read`, { seq: 31 }));
+    a = await listed(ann, ch.id);
+    assert.deepEqual([a.readSeq, a.unreadCount, a.mentionCount], [31, 99, 79]);
+    // Deleted messages do not count: deleting the newest 20 (plain) leaves 79 unread.
+    const page = ok(await ann.api.get(`/api/channels/${ch.id}/messages?limit=20`)).messages;
+    for (const m of page) ok(await bob.api.del(`/api/messages/${m.id}`));
+    a = await listed(ann, ch.id);
+    assert.deepEqual([a.readSeq, a.unreadCount, a.mentionCount], [31, 79, 79]);
+    ok(await ann.api.post(`/api/channels/${ch.id}/read`, { seq: 105 }));
+    a = await listed(ann, ch.id);
+    assert.deepEqual([a.readSeq, a.unreadCount, a.mentionCount], [105, 5, 5]);
   });
 
   it('browse=public lists public channels the caller may join, joined or not, never private or archived ones', async () => {

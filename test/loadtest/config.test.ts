@@ -21,7 +21,7 @@ test('profiles: smoke is small and short, quick holds 10,000 users, full is the 
   const smoke = profileConfig('smoke');
   const total = stagesDuration(smoke.ws.stages) + smoke.messages.duration + smoke.api.duration;
   assert.ok(total < 60, `smoke scenario time ${total} s leaves room for setup within 90 s`);
-  assert.deepEqual(smoke.scenarios, ['ws', 'messages', 'api']);
+  assert.deepEqual(smoke.scenarios, ['ws', 'messages', 'api', 'files', 'search']);
   const quick = profileConfig('quick');
   assert.equal(Math.max(...quick.ws.stages.map((s) => s.target)), 10_000);
   assert.equal(quick.messages.rate, 1000);

@@ -66,8 +66,11 @@ async function smoke(spawn: { store: 'sqlite' | 'postgres'; redis: boolean; node
   const out = mkdtempSync(join(tmpdir(), `lt-smoke-${spawn.store}-`));
   const logs: string[] = [];
   const t0 = Date.now();
+  // The three chat scenarios; files has its own test (files.test.ts).
+  const cfg = profileConfig('smoke');
+  cfg.scenarios = SCENARIOS;
   const r = await runLoadtest({
-    cfg: profileConfig('smoke'),
+    cfg,
     spawn: { ...spawn, postgresUrl: adminUrl(), redisUrl: TEST_REDIS_URL },
     outDir: out,
     argv: ['(test)'],
@@ -123,6 +126,7 @@ test('Ctrl-C (abort) stops cleanly and keeps what was measured', async () => {
   const out = mkdtempSync(join(tmpdir(), 'lt-abort-'));
   const ac = new AbortController();
   const cfg = profileConfig('smoke');
+  cfg.scenarios = SCENARIOS;
   cfg.ws.stages = [
     { duration: 3, target: 20 },
     { duration: 60, target: 20 },

@@ -84,13 +84,33 @@ export async function upgradeWithFrames(port: number, token: string, frames: Buf
   return parseServerBytes(Buffer.concat(chunks));
 }
 
-/** Completes an upgrade and then never reads nor answers: the server's close handshake cannot finish. */
-export async function mute(port: number, token: string): Promise<net.Socket> {
+/**
+ * Completes an upgrade, waits for the server's hello (so the connection is set up and counted,
+ * not still starting or already refused), then never reads nor answers: the server's close
+ * handshake cannot finish.
+ */
+export async function mute(port: number, token: string, ms = 10_000): Promise<net.Socket> {
   const sock = net.connect(port, '127.0.0.1');
   await new Promise((r) => sock.once('connect', r));
   sock.write(upgradeRequest(port, token));
-  const head = await new Promise<string>((r) => sock.once('data', (d) => r(d.toString())));
-  if (!/^HTTP\/1.1 101/.test(head)) throw new Error(`upgrade refused: ${head.split('\r\n')[0]}`);
+  const chunks: Buffer[] = [];
+  const seen = await new Promise<ServerFrames>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no hello within ${ms} ms: ${Buffer.concat(chunks).toString().slice(0, 300)}`)), ms);
+    const onData = (d: Buffer) => {
+      chunks.push(d);
+      const frames = parseServerBytes(Buffer.concat(chunks));
+      if (!/^HTTP\/1.1 101/.test(frames.status) && frames.status.length > 0) {
+        clearTimeout(t);
+        reject(new Error(`upgrade refused: ${frames.status}`));
+      } else if (frames.close || frames.texts.some((x) => x.includes('"hello"'))) {
+        clearTimeout(t);
+        sock.off('data', onData);
+        resolve(frames);
+      }
+    };
+    sock.on('data', onData);
+  });
+  if (seen.close) throw new Error(`closed before it could be held: ${seen.close.code} ${seen.close.reason}`);
   sock.pause();
   return sock;
 }

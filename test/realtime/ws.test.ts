@@ -2,6 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
+import WebSocket from 'ws';
 import { CloseCodes } from '../../src/protocol/events.js';
 import { newId } from '../../src/server/ids.js';
 import { Client, ok, SECRET, signup, startNode, until, type Node, type User } from './harness.js';
@@ -88,6 +89,33 @@ describe('realtime: one node', () => {
     assert.ok(own.hello);
     const res = await fetch(node.url + '/api/health');
     assert.equal(res.status, 200, 'server still up');
+  });
+
+  test('upgrade offering subprotocols without nchat.v1: 400 BAD_REQUEST naming it, not an accepted upgrade the client aborts (1006)', async () => {
+    // The token alone as a subprotocol (no nchat.v1): before, the server upgraded without a
+    // Sec-WebSocket-Protocol answer and the client dropped the socket (close 1006, no reason).
+    const attempt = (protocols: string[]) =>
+      new Promise<{ status?: number; body?: string; close?: number }>((resolve) => {
+        const ws = new WebSocket(node.url.replace(/^http/, 'ws') + '/ws', protocols);
+        ws.on('unexpected-response', (_req, res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode, body }));
+        });
+        ws.on('open', () => ws.close(1000));
+        ws.on('close', (code) => setTimeout(() => resolve({ close: code }), 50));
+        ws.on('error', () => {});
+      });
+    for (const protocols of [[`bearer.${alice.token}`], ['chat', `bearer.${alice.token}`]]) {
+      const r = await attempt(protocols);
+      assert.equal(r.status, 400, `offered ${protocols.length} subprotocol(s) without nchat.v1: ${JSON.stringify(r)}`);
+      const body = JSON.parse(r.body ?? '{}');
+      assert.equal(body.error.code, 'BAD_REQUEST');
+      assert.match(body.error.message, /nchat\.v1/);
+    }
+    // Offering nchat.v1 (in any position) is accepted as before.
+    const ok1 = await attempt([`bearer.${alice.token}`, 'nchat.v1']);
+    assert.equal(ok1.close, 1000, `nchat.v1 offered second: ${JSON.stringify(ok1)}`);
   });
 
   test('membership changes move subscriptions at once (added, left)', async () => {

@@ -1,11 +1,15 @@
 // docs/OPERATIONS.md "Shutdown": SIGTERM drains (health 503, sockets closed with 1012, then
 // HTTP, broker and store close) and exits 0; a second signal exits at once. Checked on the real
-// command, `node bin/nchat.js serve`, with a temporary SQLite data dir. A WebSocket client that
-// never answers the close handshake holds the drain open (~2 s, until the node terminates it),
-// so "at once" is measurable against a drain still running.
+// command, `node bin/nchat.js serve`, with a temporary SQLite data dir. The drain is held open on
+// purpose, so that "at once" is measured against a drain still running: a WebSocket client that
+// never answers the close handshake (held until the node terminates it, ~2 s) and an HTTP request
+// whose body never finishes (held until NCHAT_SHUTDOWN_GRACE, set to 8 s here). The margins are
+// wide (a drain of 5 s or more against an exit within 2.5 s) because on a loaded machine a
+// process needs a second just to be scheduled: CI once saw the earlier 1 s margins fail.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +24,8 @@ async function serve(): Promise<{
   port: number;
   exited: Promise<{ code: number | null; at: number }>;
   cleanup(): void;
+  /** What the server logged (debug level), for failure messages. */
+  logs(): string;
 }> {
   const dir = mkdtempSync(join(tmpdir(), 'nchat-sigterm-'));
   const child = spawn(process.execPath, [bin, 'serve'], {
@@ -28,9 +34,9 @@ async function serve(): Promise<{
       NCHAT_PORT: '0',
       NCHAT_HOST: '127.0.0.1',
       NCHAT_DATA_DIR: dir,
-      NCHAT_LOG_LEVEL: 'silent',
+      NCHAT_LOG_LEVEL: 'debug',
       NCHAT_ARGON2_MEMORY_KIB: '1024',
-      NCHAT_SHUTDOWN_GRACE: '10000',
+      NCHAT_SHUTDOWN_GRACE: '8000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -54,6 +60,7 @@ async function serve(): Promise<{
     url,
     port: Number(new URL(url).port),
     exited,
+    logs: () => out.slice(-4000),
     cleanup: () => {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
@@ -61,7 +68,8 @@ async function serve(): Promise<{
   };
 }
 
-async function heldDrain(url: string, port: number) {
+/** Holds a drain open: a mute WebSocket and a request whose body never completes. */
+async function heldDrain(url: string, port: number): Promise<{ destroy(): void }> {
   const r = await fetch(url + '/api/auth/signup', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -69,10 +77,22 @@ async function heldDrain(url: string, port: number) {
   });
   assert.equal(r.status, 201);
   const { accessToken } = (await r.json()) as { accessToken: string };
-  return mute(port, accessToken);
+  const ws = await mute(port, accessToken);
+  const body = net.connect(port, '127.0.0.1');
+  await new Promise((res) => body.once('connect', res));
+  body.on('error', () => undefined);
+  body.write(
+    `POST /api/auth/signin HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"email":`,
+  );
+  return {
+    destroy() {
+      ws.destroy();
+      body.destroy();
+    },
+  };
 }
 
-test('one SIGTERM drains (health 503 meanwhile) and exits 0; a second SIGTERM exits at once with 130', async () => {
+test('one SIGTERM drains (health 503 meanwhile) and exits 0; a second SIGTERM exits at once with 130', { timeout: 180_000 }, async () => {
   const one = await serve();
   const two = await serve();
   try {
@@ -89,10 +109,13 @@ test('one SIGTERM drains (health 503 meanwhile) and exits 0; a second SIGTERM ex
     two.child.kill('SIGTERM');
     const second = await two.exited;
     assert.equal(second.code, 130);
-    assert.ok(second.at - t2 < 1000, `second SIGTERM: exited ${second.at - t2} ms after it`);
+    assert.ok(second.at - t2 < 2500, `second SIGTERM: exited ${second.at - t2} ms after it`);
     const first = await one.exited;
     assert.equal(first.code, 0, 'a single SIGTERM finishes the drain and exits 0');
-    assert.ok(first.at - t1 >= 1000, `the single SIGTERM run drained for ${first.at - t1} ms (held by the silent client)`);
+    assert.ok(
+      first.at - t1 >= 5000,
+      `the single SIGTERM run drained for ${first.at - t1} ms (held by the silent client and the unfinished request); its log:\n${one.logs()}`,
+    );
     assert.ok(first.at > second.at, 'the second signal cut the drain short');
     heldOne.destroy();
     heldTwo.destroy();

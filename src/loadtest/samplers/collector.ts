@@ -18,6 +18,7 @@ import {
 } from './proc.js';
 import { PostgresSampler } from './postgres.js';
 import { RedisSampler } from './redis.js';
+import { GeneratorSampler } from './generator.js';
 
 export interface CollectorTargets {
   /** Node origins and, when local, their pids. */
@@ -48,6 +49,30 @@ export function scrapeValues(text: string, names: string[]): Record<string, numb
   return out;
 }
 
+/**
+ * Prometheus text → the value of each series of `name` by the value of its label `label`
+ * (e.g. prom-client's nodejs_gc_duration_seconds_sum{kind="major"} → {major: …}); empty when absent.
+ */
+export function scrapeByLabel(text: string, name: string, label: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const re = new RegExp(`(?:^|[{,])${label}="([^"]*)"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const sp = line.lastIndexOf(' ');
+    const m = re.exec(line.slice(name.length, sp));
+    const v = Number(line.slice(sp + 1));
+    if (m && Number.isFinite(v)) out[m[1]] = v;
+  }
+  return out;
+}
+
+/** The messages.create store timer's running sum (seconds) and count, when the node exposes them. */
+function storeSendTotals(text: string): { storeSendSec?: number; storeSendCount?: number } {
+  const sum = scrapeByLabel(text, 'nchat_store_op_duration_seconds_sum', 'op')['messages.create'];
+  const count = scrapeByLabel(text, 'nchat_store_op_duration_seconds_count', 'op')['messages.create'];
+  return sum === undefined || count === undefined ? {} : { storeSendSec: sum, storeSendCount: count };
+}
+
 const NODE_METRICS = [
   'nodejs_eventloop_lag_p50_seconds',
   'nodejs_eventloop_lag_p90_seconds',
@@ -57,6 +82,12 @@ const NODE_METRICS = [
   'process_cpu_seconds_total',
   'process_resident_memory_bytes',
   'nodejs_active_handles_total',
+  'nodejs_heap_size_used_bytes',
+  // Connections the server closed for a full send buffer (src/server/main.ts, counter semantics).
+  'nchat_ws_slow_consumer_closes',
+  // SQLite's search indexer, on the event loop after commits (counter semantics; absent on PostgreSQL).
+  'nchat_search_index_seconds_total',
+  'nchat_search_indexed_total',
 ];
 
 export class Collector {
@@ -73,6 +104,7 @@ export class Collector {
   private pg: PostgresSampler | null = null;
   private redis: RedisSampler | null = null;
   private busy = false;
+  private readonly gen = new GeneratorSampler();
   /** performance.now() of each node's last successful /metrics scrape. */
   private readonly lastScrape = new Map<number, number>();
   pgInfo: Record<string, unknown> | string = 'not applicable';
@@ -131,6 +163,7 @@ export class Collector {
     await this.scrapeNodes(Date.now(), false);
     this.prevAt = performance.now();
     this.prevGen = process.cpuUsage();
+    this.gen.start();
     this.timer = setInterval(() => void this.tick(), this.intervalMs);
   }
 
@@ -194,6 +227,7 @@ export class Collector {
       this.prevGen = process.cpuUsage();
       const w = this.cpuOf(workers, dt);
       const mainCpu = Math.round(((gen.user + gen.system) / 1e4 / dt) * 10) / 10;
+      const mem = this.gen.sample(workers);
       const proc: Record<string, unknown> = {
         ts,
         generator: {
@@ -202,6 +236,8 @@ export class Collector {
           workersCpu: w.cpu,
           workers: w.count,
           rssBytes: process.memoryUsage().rss + w.rssBytes,
+          mainRssBytes: process.memoryUsage().rss,
+          ...mem,
         },
       };
       if (t.local) {
@@ -312,6 +348,11 @@ export class Collector {
                 node: i,
                 ...(prev !== undefined ? { sinceMs: Math.round(at - prev) } : {}),
                 ...scrapeValues(text, NODE_METRICS),
+                // GC time since the node started, by kind (prom-client's default gc histogram's _sum, perf_hooks 'gc' entries).
+                gcSecondsTotal: scrapeByLabel(text, 'nodejs_gc_duration_seconds_sum', 'kind'),
+                // Store time of sends since start (the timer layer's messages.create histogram): with
+                // the previous row, the mean store time per send in the interval (loadtest/trends.ts).
+                ...storeSendTotals(text),
               });
           } else if (record) this.push('node_metrics', { ts, node: i, error: `HTTP ${res.statusCode}` });
         } catch (e) {
@@ -323,6 +364,7 @@ export class Collector {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.gen.stop();
     while (this.busy) await new Promise((r) => setTimeout(r, 20));
     if (this.pg) this.pgInfo = await this.pg.finish();
     if (this.redis) this.redisInfo = await this.redis.finish();

@@ -19,6 +19,7 @@ import { HttpClient } from '../clients/http.js';
 import { summarizeEncoded } from '../hist.js';
 import { counter, rate, gauge, round, type MetricSummary } from '../metrics.js';
 import { CloseCodes, type ServerEvent } from '../../protocol/events.js';
+import { AttachmentPool, prepareAttachments, type AttachPlan } from './messages-files.js';
 
 interface Chan {
   channelId: string;
@@ -28,6 +29,8 @@ interface Payload {
   nodes: string[];
   channels: Chan[];
   rate: number;
+  /** Small files for the "file" share (null: route absent, file messages are plain text). */
+  attach: AttachPlan | null;
 }
 interface Pending {
   intended: number;
@@ -38,6 +41,8 @@ interface Pending {
   failed: boolean;
   samples: number[];
   transport: 'rest' | 'ws';
+  /** The attached file, checked in every receipt. */
+  fileId?: string;
 }
 
 async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
@@ -58,12 +63,18 @@ async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
   );
   const workers = Math.max(1, Math.min(ctx.cfg.workers, chans.length));
   const parts = split(chans, workers);
+  const rates = parts.map((p) => (m.rate * p.length) / chans.length);
+  const mixTotal = Object.values(m.mix).reduce((a, b) => a + b, 0);
+  const att =
+    m.mix.file > 0
+      ? await prepareAttachments(ctx, parts, rates, m.duration, m.mix.file / mixTotal)
+      : { plans: null, note: 'messages: no "file" messages in the mix', uploaded: 0, errors: {} };
   return {
-    payloads: parts.map((p) => ({ nodes: ctx.nodes, channels: p, rate: (m.rate * p.length) / chans.length }) satisfies Payload),
+    payloads: parts.map((p, i) => ({ nodes: ctx.nodes, channels: p, rate: rates[i], attach: att.plans?.[i] ?? null }) satisfies Payload),
     notes: [
       `messages: constant-arrival-rate ${m.rate} msg/s for ${m.duration} s over ${m.channels} channels; fan-out (channel size) ${m.channelSize}, every member online over WebSocket`,
       `messages: latency from the intended send time (open model); transport weights REST ${m.transport.rest} / WS ${m.transport.ws}; mix text ${m.mix.text} / mention ${m.mix.mention} / code ${m.mix.code} / file ${m.mix.file}`,
-      'messages: "file" messages are plain text naming a file: uploads are not part of this run (no pre-made attachments)',
+      att.note,
       'messages: recipients = every member online at send time, the sender included (the server sends message.created to the sender too), plus members that dropped unexpectedly and are reconnecting: messages sent while they are away count as delivered only if their resume replays them before the drain ends',
       `messages: iterations not sent are counted by cause: msg_dropped_inflight_cap (${m.maxInFlight} sends outstanding: server backpressure), msg_dropped_no_online_sender; the generator never skips a late message (its lateness is msg_schedule_lag)`,
     ],
@@ -75,6 +86,7 @@ async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
       fanout: m.channelSize,
       transport: m.transport,
       mix: m.mix,
+      fileAttachments: att.plans ? { uploaded: att.uploaded, uploadErrors: att.errors } : null,
     },
   };
 }
@@ -91,7 +103,7 @@ function pick<T extends string>(weights: Record<T, number>): T {
 function textFor(kind: string, n: number, members: Account[]): string {
   if (kind === 'mention') return `@${members[Math.floor(Math.random() * members.length)].username} load test mention ${n}`;
   if (kind === 'code') return `load test code ${n}\n\`\`\`ts\nconst answer: number = ${n};\n\`\`\``;
-  if (kind === 'file') return `load test file ${n}: report-${n}.pdf (plain text; uploads not in this run)`;
+  if (kind === 'file') return `load test file ${n}: the figures attached`;
   return `load test message ${n} lorem ipsum dolor sit amet`;
 }
 
@@ -124,12 +136,14 @@ class MessagesRun {
   private end = Infinity;
   /** Iterations scheduled so far (message i is due at start + i / rate). */
   private i = 0;
+  private readonly pool: AttachmentPool | null;
 
   constructor(private readonly ctx: WorkerContext) {
     const p = (this.p = ctx.payload as Payload);
     this.cfg = ctx.cfg.messages;
     this.https = p.nodes.map((o) => new HttpClient(o, 64));
     this.byCh = p.channels.map(() => []);
+    this.pool = p.attach ? new AttachmentPool(p.attach) : null;
     p.channels.forEach((c, ci) =>
       c.members.forEach((acc) => {
         const x: Conn = {
@@ -158,6 +172,8 @@ class MessagesRun {
     const ctx = this.ctx;
     this.pending.delete(cid);
     for (const s of m.samples) ctx.hists.record('msg_e2e', s);
+    // File messages apart too: the send path with attachments is not the plain one.
+    if (m.fileId) for (const s of m.samples) ctx.hists.record('msg_e2e_with_file', s);
     ctx.count('msg_receipts', m.samples.length);
     ctx.count('msg_expected_receipts', m.expectedCount);
     if (m.expected.size === 0) ctx.count('msg_delivered');
@@ -210,6 +226,7 @@ class MessagesRun {
       const m = this.pending.get(cid);
       if (m?.expected.delete(c.idx)) {
         m.samples.push(at - m.intended);
+        if (m.fileId && !e.message.files?.some((f) => f.id === m.fileId)) ctx.count('msg_file_receipts_without_file');
         if (m.acked && m.expected.size === 0) this.finalize(cid, m);
       } else ctx.count('msg_receipts_unexpected');
     } else if (e.type === 'ack') {
@@ -293,8 +310,13 @@ class MessagesRun {
       ctx.count('msg_dropped_inflight_cap');
       return;
     }
-    const sender = online[Math.floor(Math.random() * online.length)];
+    let sender = online[Math.floor(Math.random() * online.length)];
     const kind = pick(cfg.mix);
+    // A file message is sent by the uploader of a file of this channel that is online.
+    const file = kind === 'file' ? this.pool?.take(ci, (k) => this.byCh[ci][k].state === 'open' && this.byCh[ci][k].sock.open) : undefined;
+    if (file) sender = this.byCh[ci][file.m];
+    else if (kind === 'file' && this.pool) ctx.count('msg_file_pool_empty');
+    const fileIds = file ? [file.id] : undefined;
     const transport = pick(cfg.transport);
     ctx.count(`msg_kind:${kind}`);
     const cid = `${ctx.tag}m${ctx.workerIndex}.${n}`;
@@ -303,21 +325,26 @@ class MessagesRun {
     const expected = new Set(this.byCh[ci].filter((c) => c.state !== 'absent').map((c) => c.idx));
     if (expected.size > online.length) ctx.count('msg_expected_while_away', expected.size - online.length);
     const m: Pending = { intended, ch: ci, expected, expectedCount: expected.size, acked: false, failed: false, samples: [], transport };
+    if (file) {
+      m.fileId = file.id;
+      ctx.count('msg_file_attached');
+    }
     this.pending.set(cid, m);
     this.inFlight++;
     const text = textFor(kind, n, p.channels[ci].members);
     ctx.hists.record('msg_schedule_lag', performance.now() - intended);
     if (transport === 'ws') {
-      if (!sender.sock.send({ op: 'send', channelId: p.channels[ci].channelId, text, clientMsgId: cid })) this.fail(cid, m, 'WS_NOT_OPEN');
-    } else this.sendRest(sender, ci, text, cid, m);
+      if (!sender.sock.send({ op: 'send', channelId: p.channels[ci].channelId, text, clientMsgId: cid, fileIds }))
+        this.fail(cid, m, 'WS_NOT_OPEN');
+    } else this.sendRest(sender, ci, text, cid, m, fileIds);
   }
 
-  private sendRest(sender: Conn, ci: number, text: string, cid: string, m: Pending): void {
+  private sendRest(sender: Conn, ci: number, text: string, cid: string, m: Pending, fileIds?: string[]): void {
     const http = this.https[sender.acc.node];
     void http
       .request('POST', `/api/channels/${this.p.channels[ci].channelId}/messages`, {
         token: sender.acc.accessToken,
-        body: { text, clientMsgId: cid },
+        body: { text, clientMsgId: cid, fileIds },
       })
       .then((r) => {
         if (r.ok) this.accepted(cid, m, performance.now());
@@ -420,6 +447,21 @@ function summarize(agg: Aggregate, plan: Plan, cfg: LoadtestConfig): ScenarioSum
     msg_expected_while_away: counter(c('msg_expected_while_away'), secs),
   };
   const byKind = ['text', 'mention', 'code', 'file'].map((k) => ({ kind: k, count: c(`msg_kind:${k}`) }));
+  // The "file" share: uploads made before the start, messages that carried one, and the receipts that lacked it.
+  const att = plan.info.fileAttachments as { uploaded: number; uploadErrors: Record<string, number> } | null | undefined;
+  const attachments = att
+    ? [
+        {
+          uploaded: att.uploaded,
+          uploadErrors: Object.values(att.uploadErrors).reduce((a, b) => a + b, 0),
+          messagesWithFile: c('msg_file_attached'),
+          sentAsTextPoolEmpty: c('msg_file_pool_empty'),
+          receiptsWithoutFile: c('msg_file_receipts_without_file'),
+          e2eP95WithFile: summarizeEncoded(agg.hists.msg_e2e_with_file).p95,
+          e2eP95All: summarizeEncoded(agg.hists.msg_e2e).p95,
+        },
+      ]
+    : [];
   const byTransport = (['rest', 'ws'] as const).map((t) => ({
     transport: t,
     accepted: c(`msg_transport:${t}`),
@@ -432,7 +474,7 @@ function summarize(agg: Aggregate, plan: Plan, cfg: LoadtestConfig): ScenarioSum
     name: 'messages',
     title: 'Message throughput',
     metrics,
-    tables: { by_kind: byKind, by_transport: byTransport, send_errors: errors },
+    tables: { by_kind: byKind, file_attachments: attachments, by_transport: byTransport, send_errors: errors },
     notes: plan.notes,
     info: { ...plan.info, seconds: secs },
   };

@@ -173,6 +173,63 @@ describe('redis broker: gap reporting', { skip: redisSkipMsg }, () => {
     }
   });
 
+  test("a publish lost on one node's pub connection alone: the other nodes are told (onGap)", async (t) => {
+    const r = await startRedisServer();
+    if (typeof r === 'string') return t.skip(r);
+    const a = await createRedisBroker(r.url, logger);
+    const b = await createRedisBroker(r.url, logger);
+    try {
+      let gapsA = 0;
+      let gapsB = 0;
+      a.onGap(() => gapsA++);
+      b.onGap(() => gapsB++);
+      const got: BrokerEvent[] = [];
+      b.subscribe(channelTopic('lost'), (e) => got.push(e));
+      await b.whenSubscribed?.();
+      // A publish that fails on a's pub connection while every connection stays up (in real life:
+      // a command in flight when the socket drops; node-redis reconnects within milliseconds, so
+      // the failure is injected at the driver). Before the loss notice nothing told b.
+      const pub = (a as unknown as { pub: { publish(...args: unknown[]): Promise<number> } }).pub;
+      const real = pub.publish.bind(pub);
+      pub.publish = () => {
+        pub.publish = real;
+        return Promise.reject(new Error('Socket closed unexpectedly (injected)'));
+      };
+      a.publish(channelTopic('lost'), typing('lost', 0));
+      await until(() => gapsB >= 1, 'b told of the loss (onGap)', 10_000);
+      assert.equal(got.length, 0, 'the event itself never reached b');
+      assert.equal(gapsA, 0, 'the node that lost the publish does not repair itself (its own subscribers got it locally)');
+      assert.equal((a as unknown as { lossNotices: number }).lossNotices, 1);
+    } finally {
+      await a.close();
+      await b.close();
+      await r.stop();
+    }
+  });
+
+  test('close() while Redis is down finishes (bounded), so a node can shut down', async (t) => {
+    const r = await startRedisServer();
+    if (typeof r === 'string') return t.skip(r);
+    const a = await createRedisBroker(r.url, logger);
+    try {
+      a.subscribe(channelTopic('down'), () => undefined);
+      await r.kill();
+      await new Promise((res) => setTimeout(res, 100));
+      // A subscribe while down queues a command that will never be answered: close() used to wait for it forever.
+      a.subscribe(channelTopic('down-2'), () => undefined);
+      a.publish(channelTopic('down'), typing('down', 0));
+      const t0 = Date.now();
+      const outcome = await Promise.race([
+        a.close().then(() => 'closed'),
+        new Promise((res) => setTimeout(() => res('still waiting'), 10_000).unref()),
+      ]);
+      assert.equal(outcome, 'closed', 'close() returned while Redis was down');
+      assert.ok(Date.now() - t0 < 10_000);
+    } finally {
+      await r.stop();
+    }
+  });
+
   test('createRedisBroker rejects when Redis is unreachable', async () => {
     await assert.rejects(createRedisBroker('redis://127.0.0.1:1', logger), /Redis unreachable at redis:\/\/127\.0\.0\.1:1|ECONNREFUSED/);
   });

@@ -10,8 +10,13 @@
 //   connection = one ordered stream into Redis; one sub connection = one ordered stream out).
 // - Redis is a hint, the database the truth. While the pub connection is not ready, publishes
 //   are dropped (not queued without bound); while the sub connection is down, deliveries are
-//   lost. Either way every node's sub connection drops too or comes back later, and on every
-//   reconnect the `onGap` listeners run so the realtime layer re-reads from the store.
+//   lost. Both are gaps, and the nodes that may have missed something are told: a node whose
+//   sub connection comes back runs its `onGap` listeners (the realtime layer re-reads from the
+//   store); a node that dropped or failed a publish sends a loss notice on the `<prefix>__gap`
+//   channel, once its pub connection is ready again, and every other node runs its `onGap`
+//   listeners on it. Without the notice, a publish lost on one node's pub connection alone (its
+//   sub and the other nodes' connections fine) was never repaired when no later message of the
+//   channel came to reveal the seq gap: the end of a burst stayed undelivered until a resume.
 // - Wire format: `<nodeId>|<JSON event>`; the Redis channel is `<prefix><topic>`. The prefix
 //   (default `nchat:`) comes from the URL query `?prefix=` (removed before connecting) so several
 //   deployments or test runs can share one Redis: pub/sub ignores the db index.
@@ -40,6 +45,10 @@ class RedisBroker implements Broker {
   private readonly pendingSubscribes = new Set<Promise<void>>();
   /** Deliveries dropped because the pub connection was not ready (for logs/metrics). */
   droppedPublishes = 0;
+  /** Loss notices sent (see announceLoss). */
+  lossNotices = 0;
+  /** A publish was dropped or failed and the other nodes have not been told yet. */
+  private lost = false;
 
   constructor(
     private readonly pub: RedisClient,
@@ -53,11 +62,41 @@ class RedisBroker implements Broker {
     if (this.closed) return;
     if (!this.pub.isReady) {
       this.droppedPublishes++;
+      this.lost = true;
       return;
     }
     this.pub.publish(this.prefix + topic, this.nodeId + '|' + JSON.stringify(event)).catch((err: unknown) => {
       this.droppedPublishes++;
       this.logger.warn({ err, topic }, 'redis publish failed (subscribers repair from the store)');
+      this.lost = true;
+      // The connection may still be ready (a failed command, not a lost socket): then no 'ready'
+      // event will come to send the notice, so try shortly.
+      setTimeout(() => this.announceLoss(), LOSS_RETRY_MS).unref();
+    });
+  }
+
+  /**
+   * Sends the loss notice if publishes were dropped or failed since the last one (called when
+   * the pub connection is ready again, and after a failed publish). Every other node runs its
+   * onGap listeners on it. A notice that fails is retried on the next call.
+   */
+  announceLoss(): void {
+    if (!this.lost || this.closed || !this.pub.isReady) return;
+    this.lost = false;
+    this.lossNotices++;
+    this.logger.warn({ droppedPublishes: this.droppedPublishes }, 'redis publishes were lost: telling the other nodes to repair');
+    this.pub.publish(this.prefix + GAP_CHANNEL, this.nodeId).catch(() => {
+      this.lost = true;
+      setTimeout(() => this.announceLoss(), LOSS_RETRY_MS).unref();
+    });
+  }
+
+  /** Subscribes to the other nodes' loss notices (createRedisBroker calls it once). */
+  async listenForLoss(): Promise<void> {
+    await this.sub.subscribe(this.prefix + GAP_CHANNEL, (message: string) => {
+      if (message === this.nodeId || this.closed) return;
+      this.logger.info({ from: message }, 'another node lost redis publishes; repairing from the store');
+      this.raiseGap();
     });
   }
 
@@ -117,7 +156,7 @@ class RedisBroker implements Broker {
     if (this.closed) return;
     this.closed = true;
     this.topics.clear();
-    await Promise.allSettled([this.pub.close(), this.sub.close()]);
+    await Promise.allSettled([closeBounded(this.pub), closeBounded(this.sub)]);
   }
 
   private readonly onRedisMessage = (message: string, channel: string): void => {
@@ -198,5 +237,36 @@ export async function createRedisBroker(url: string, logger: pino.Logger): Promi
     throw err;
   }
   broker = new RedisBroker(pub as RedisClient, sub as RedisClient, prefix, logger);
+  const b = broker;
+  pub.on('ready', () => b.announceLoss());
+  try {
+    await b.listenForLoss();
+  } catch (err) {
+    await Promise.allSettled([pub.destroy(), sub.destroy()]);
+    throw err;
+  }
   return broker;
+}
+
+/** The Redis channel (after the prefix) of the loss notices; no topic has this name. */
+const GAP_CHANNEL = '__gap';
+/** How soon a node retries its loss notice after a publish failed on a ready connection. */
+const LOSS_RETRY_MS = 100;
+
+/**
+ * How long a graceful close may wait for replies before the connection is destroyed. node-redis's
+ * close() waits for every queued command, and a connection to a Redis that is down never answers:
+ * without a bound a node could not shut down while Redis is down.
+ */
+const CLOSE_GRACE_MS = 2000;
+
+async function closeBounded(client: RedisClient): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = client.close().then(
+    () => 'closed' as const,
+    () => 'failed' as const,
+  );
+  const outcome = await Promise.race([closed, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), CLOSE_GRACE_MS)))]);
+  clearTimeout(timer);
+  if (outcome !== 'closed') client.destroy();
 }

@@ -27,6 +27,14 @@ export class Metrics {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
     registers: [this.registry],
   });
+  /** Search latency (service: parse, store query, presentation) by kind: text, filtered, suggest. */
+  readonly searchDuration = new client.Histogram({
+    name: 'nchat_search_duration_seconds',
+    help: 'Search latency by kind of query (text, filtered, suggest)',
+    labelNames: ['kind'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
   readonly storeErrors = new client.Counter({
     name: 'nchat_store_op_errors_total',
     help: 'Store operations that threw',

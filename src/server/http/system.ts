@@ -7,6 +7,7 @@ import { AppError } from '../errors.js';
 import type { Config } from '../../config.js';
 import type { Metrics } from './metrics.js';
 import { ErrorResponse, HealthReply } from '../../protocol/rest.js';
+import { RETRY_AFTER_SECONDS } from '../store/unavailable.js';
 
 export interface SystemInfo {
   version: string;
@@ -14,6 +15,11 @@ export interface SystemInfo {
   broker: 'memory' | 'redis';
   /** True while draining for shutdown: health answers 503 so load balancers move away. */
   draining(): boolean;
+  /**
+   * Readiness of the store (http/readiness.ts: bounded, cached ping); false makes health answer
+   * 503 `unavailable` so load balancers skip a node whose database is down. Absent: not probed.
+   */
+  storeReady?(): Promise<boolean>;
 }
 
 const publicRoute = { public: true } as const;
@@ -33,11 +39,19 @@ export function registerSystemRoutes(app: FastifyInstance, deps: SystemDeps): vo
 
   app.get(
     '/api/health',
-    { config: publicRoute, schema: { summary: 'Liveness; 503 while draining', response: { 200: HealthReply, 503: HealthReply } } },
+    {
+      config: publicRoute,
+      schema: {
+        summary: 'Readiness: 503 while draining or while the store does not answer a ping',
+        response: { 200: HealthReply, 503: HealthReply },
+      },
+    },
     async (_req, reply) => {
       const s = deps.system;
-      const body: HealthReply = { status: s.draining() ? 'draining' : 'ok', version: s.version, store: s.store, broker: s.broker };
-      return reply.status(s.draining() ? 503 : 200).send(body);
+      const status = s.draining() ? 'draining' : s.storeReady && !(await s.storeReady()) ? 'unavailable' : 'ok';
+      const body: HealthReply = { status, version: s.version, store: s.store, broker: s.broker };
+      if (status === 'unavailable') reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      return reply.status(status === 'ok' ? 200 : 503).send(body);
     },
   );
 
@@ -70,11 +84,13 @@ export function registerSystemRoutes(app: FastifyInstance, deps: SystemDeps): vo
 const OpenApiDocument = { type: 'object', additionalProperties: true, description: 'an OpenAPI 3.0 document' } as const;
 
 /** A route's reply schemas by status; a `null` schema is a reply without a body (204). */
-function successResponses(response: Record<string, { type?: string; description?: string }> | undefined) {
+function successResponses(response: Record<string, { type?: string; format?: string; description?: string }> | undefined) {
   const out: Record<string, unknown> = {};
   for (const [status, schema] of Object.entries(response ?? {})) {
     const description = schema.description ?? (schema.type === 'null' ? 'no content' : status.startsWith('2') ? 'success' : 'see summary');
-    out[status] = schema.type === 'null' ? { description } : { description, content: { 'application/json': { schema } } };
+    // A binary reply (protocol BinaryReply) is the bytes, listed as application/octet-stream.
+    const media = schema.format === 'binary' ? 'application/octet-stream' : 'application/json';
+    out[status] = schema.type === 'null' ? { description } : { description, content: { [media]: { schema } } };
   }
   return out;
 }
@@ -88,9 +104,11 @@ function openApi(routes: RouteOptions[], version: string) {
     const methods = Array.isArray(r.method) ? r.method : [r.method];
     const s = (r.schema ?? {}) as {
       body?: unknown;
+      /** Documentation only (the route parses the form itself): http/files.ts. */
+      multipartBody?: unknown;
       querystring?: { properties?: Record<string, unknown> };
       params?: { properties?: Record<string, unknown> };
-      response?: Record<string, { type?: string; description?: string }>;
+      response?: Record<string, { type?: string; format?: string; description?: string }>;
       summary?: string;
     };
     const isPublic = (r.config as { public?: boolean } | undefined)?.public;
@@ -104,7 +122,11 @@ function openApi(routes: RouteOptions[], version: string) {
         summary: s.summary,
         security: isPublic ? [] : [{ bearer: [] }],
         parameters: parameters.length ? parameters : undefined,
-        requestBody: s.body ? { required: true, content: { 'application/json': { schema: s.body } } } : undefined,
+        requestBody: s.body
+          ? { required: true, content: { 'application/json': { schema: s.body } } }
+          : s.multipartBody
+            ? { required: true, content: { 'multipart/form-data': { schema: s.multipartBody } } }
+            : undefined,
         responses: {
           ...successResponses(s.response),
           default: { description: 'error', content: { 'application/json': { schema: ErrorResponse } } },

@@ -5,6 +5,12 @@
 import type { FastifySchemaCompiler } from 'fastify';
 import { makeAjv, schemaError } from '../lib/schema-check.js';
 
+/**
+ * The router's limit on one path parameter (fastify routerOptions.maxParamLength). A longer one is
+ * 400 VALIDATION_FAILED — also when the web client's catch-all route, not the router, meets it.
+ */
+export const MAX_PARAM_LENGTH = 200;
+
 const bodyAjv = makeAjv(false);
 const queryAjv = makeAjv(true);
 

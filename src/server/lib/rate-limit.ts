@@ -1,19 +1,33 @@
-// Rate limiting: sliding-window counters for sign-in (in process memory), fixed windows for
-// per-user write limits (in memory, or shared through Redis), and ipKey() for per-IP keys.
+// Rate limiting: sliding-window counters for sign-in, fixed windows for per-user write limits,
+// each in process memory or shared by every node through Redis, and ipKey() for per-IP keys.
 //
-// SlidingWindowLimiter: in process memory. With several nodes each node counts
-// its own share (documented in docs/OPERATIONS.md): an attacker spread over N nodes gets N× the
-// allowance, which still bounds guessing to a few hundred tries per 15 minutes per account.
+// In memory (one node, or several nodes without Redis) each node counts its own share: an
+// attacker spread over N nodes gets N times the allowance. With NCHAT_REDIS_URL the composition
+// root (services/shared-limits.ts) swaps in the Redis implementations, which count every node
+// together and fall back to their in-memory twin while Redis is unreachable.
+import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { AppError } from '../errors.js';
 
-export class SlidingWindowLimiter {
+/**
+ * A sliding window per key: check() refuses (RATE_LIMITED, details.retryAfterSec) without
+ * counting when the key already has `limit` attempts in the last `windowMs`; hit() does the same
+ * check and, when admitted, counts one attempt. A refused hit is not counted, so a key holds at
+ * most `limit` attempts. Two implementations: SlidingWindowLimiter (this process) and
+ * RedisSlidingWindowLimiter (every node sharing one Redis).
+ */
+export interface SlidingWindow {
+  check(key: string): void | Promise<void>;
+  hit(key: string): void | Promise<void>;
+}
+
+export class SlidingWindowLimiter implements SlidingWindow {
   private readonly hits = new Map<string, number[]>();
   private sweeps = 0;
 
   constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
+    readonly limit: number,
+    readonly windowMs: number,
   ) {}
 
   /** Throws RATE_LIMITED if `key` already used up its window, without counting. */
@@ -115,9 +129,9 @@ export class FixedWindowLimiter implements RateLimiter {
   private hits = 0;
 
   constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-    private readonly what = 'too many requests',
+    readonly limit: number,
+    readonly windowMs: number,
+    readonly what = 'too many requests',
   ) {}
 
   hit(key: string, now = Date.now()): void {
@@ -150,7 +164,8 @@ return {n, ttl}`;
  * Fixed window shared by every node through Redis: ONE round trip per hit (an EVAL of the
  * script above; atomic, so concurrent hits from several nodes never over-admit). That round
  * trip is the stated price of an exact cluster-wide limit: ~0.1 ms on a LAN, paid only by
- * sends (and channel creations), never by reads or fan-out; the load-test allowance skips it.
+ * sends, searches, uploads and channel creations, never by fan-out; the load-test allowance
+ * skips it.
  * A local token bucket with periodic Redis sync would save it but admit up to nodes × the
  * sync period's worth over the limit. When Redis is not ready or the call fails, the node falls
  * back to its own in-memory window (fail open to a per-node limit rather than refuse every send
@@ -183,5 +198,73 @@ export class RedisFixedWindowLimiter implements RateLimiter {
     }
     const [n, ttl] = reply as [number, number];
     if (n > this.limit) throw limited(this.what, ttl);
+  }
+}
+
+// Drop the attempts that left the window, then admit when fewer than ARGV[2] remain; ARGV[3] =
+// '1' counts the admitted attempt (ARGV[4] makes its member unique). Time is Redis's own clock,
+// so nodes with skewed clocks still agree on the window. Answers [admitted 0|1, ms until the
+// oldest attempt leaves the window].
+const SLIDING_WINDOW_LUA = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local win = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {0, tonumber(oldest[2]) + win - now}
+end
+if ARGV[3] == '1' then
+  redis.call('ZADD', KEYS[1], now, now .. ':' .. ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], win)
+end
+return {1, 0}`;
+
+/**
+ * Sliding window shared by every node through Redis: a sorted set per key holding at most
+ * `limit` attempt times (refusals are not stored), expiring one window after the last attempt;
+ * one atomic EVAL per check or hit. Meant for sign-in and sign-up, which cost an argon2 hash
+ * anyway, so the round trip does not matter. Like RedisFixedWindowLimiter it falls back to its
+ * in-memory twin (per node) while Redis is not ready or a call fails, and reports the first
+ * failure through onError.
+ */
+export class RedisSlidingWindowLimiter implements SlidingWindow {
+  private readonly local: SlidingWindowLimiter;
+  private readonly node = randomBytes(6).toString('hex');
+  private seq = 0;
+  private warned = false;
+
+  constructor(
+    private readonly redis: RedisEval,
+    private readonly prefix: string,
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {
+    this.local = new SlidingWindowLimiter(limit, windowMs);
+  }
+
+  check(key: string): Promise<void> {
+    return this.run(key, false);
+  }
+
+  hit(key: string): Promise<void> {
+    return this.run(key, true);
+  }
+
+  private async run(key: string, count: boolean): Promise<void> {
+    if (!this.redis.isReady) return count ? this.local.hit(key) : this.local.check(key);
+    let reply: unknown;
+    try {
+      reply = await this.redis.eval(SLIDING_WINDOW_LUA, {
+        keys: [this.prefix + key],
+        arguments: [String(this.windowMs), String(this.limit), count ? '1' : '0', `${this.node}.${++this.seq}`],
+      });
+    } catch (err) {
+      if (!this.warned) this.onError(err);
+      this.warned = true;
+      return count ? this.local.hit(key) : this.local.check(key);
+    }
+    const [admitted, retryMs] = reply as [number, number];
+    if (!admitted) throw limited('too many attempts', retryMs);
   }
 }

@@ -46,6 +46,7 @@ import type { Hub, HubConnection } from './hub.js';
 import type { Presence } from './presence.js';
 import { replay } from './resume.js';
 import { decodeOp, refOf } from './ops.js';
+import { isStoreUnavailable, storeUnavailableError } from '../store/unavailable.js';
 
 const WINDOW_MS = 10_000;
 const ABUSE_FACTOR = 5;
@@ -307,7 +308,11 @@ export class Connection implements HubConnection {
     if (done) {
       done.catch((err: unknown) => {
         if (err instanceof AppError) this.error(err.code, err.message, ref);
-        else {
+        else if (isStoreUnavailable(err)) {
+          const e = storeUnavailableError(err);
+          this.d.logger.warn({ err, op: op.op, connection: this.id }, 'websocket op refused: store unavailable');
+          this.error(e.code, e.message, ref);
+        } else {
           this.d.logger.error({ err, op: op.op, connection: this.id }, 'websocket op failed');
           this.error('INTERNAL', 'internal error', ref);
         }
@@ -318,7 +323,8 @@ export class Connection implements HubConnection {
   /**
    * One handler per client op of protocol/ws.ts (a missing one fails the type check), called with
    * the frame already validated and typed by ops.ts. A returned promise is the op's work: its
-   * AppError is answered as an `error` event with the frame's ref, anything else as INTERNAL.
+   * AppError is answered as an `error` event with the frame's ref, a store that cannot be used right
+   * now (database down, disk full) as UNAVAILABLE, anything else as INTERNAL.
    */
   private static readonly handlers: { [K in OpName]: OpHandler<K> } = {
     send: (c, op) => c.opSend(op),

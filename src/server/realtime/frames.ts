@@ -10,6 +10,29 @@ import type { WebSocket } from 'ws';
 /** An unmasked, final, uncompressed WebSocket text frame (RFC 6455 §5.2) carrying `payload`. */
 export function encodeTextFrame(payload: Buffer): Buffer {
   const n = payload.length;
+  const out = frameWithHeader(n);
+  payload.copy(out, out.length - n);
+  return out;
+}
+
+/**
+ * The same frame for a payload still held as a string, encoded straight into the frame: one
+ * UTF-8 pass and one allocation (for a connection's own frame, built for it alone). `payload` is
+ * a view of the frame's payload bytes (no copy).
+ */
+export function encodeTextFrameOf(text: string): { framed: Buffer; payload: Buffer } {
+  const n = Buffer.byteLength(text);
+  const framed = frameWithHeader(n);
+  const head = framed.length - n;
+  framed.write(text, head, 'utf8');
+  return { framed, payload: framed.subarray(head) };
+}
+
+/** An unmasked ping frame without payload (opcode 9), the same bytes for every socket. */
+export const PING_FRAME: Buffer = Buffer.from([0x89, 0x00]);
+
+/** A text frame buffer of the right size with its header written; the payload bytes are left to the caller. */
+function frameWithHeader(n: number): Buffer {
   const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
   const out = Buffer.allocUnsafe(head + n);
   out[0] = 0x81; // FIN + opcode 1 (text)
@@ -22,7 +45,6 @@ export function encodeTextFrame(payload: Buffer): Buffer {
     out.writeUInt32BE(0, 2);
     out.writeUInt32BE(n, 6);
   }
-  payload.copy(out, head);
   return out;
 }
 

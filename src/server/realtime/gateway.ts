@@ -4,7 +4,9 @@
 //   429 TOO_MANY_CONNECTIONS when the user already has config.wsMaxSocketsPerUser sockets on this
 //   node (per node: a user's sockets on other nodes are not counted).
 // Token: `Sec-WebSocket-Protocol: nchat.v1, bearer.<token>` (browsers), or `?token=` (tools).
-// The accepted subprotocol is always `nchat.v1`; the bearer entry is never echoed back.
+// The accepted subprotocol is always `nchat.v1`; the bearer entry is never echoed back. A client
+// that sends Sec-WebSocket-Protocol without `nchat.v1` gets 400 BAD_REQUEST (accepting it would
+// answer no subprotocol, and the client must then drop the socket: a bare 1006).
 // Origin: allowed when absent (non-browser clients), equal to the request's own Host, or listed
 // in config.allowedOrigins. Compression is off and frames are capped at config.wsMaxPayload
 // (a larger frame closes the socket with 1009).
@@ -14,6 +16,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { AppError } from '../errors.js';
+import { isStoreUnavailable, storeUnavailableError } from '../store/unavailable.js';
 import type { Actor, Services } from '../services/index.js';
 
 export const SUBPROTOCOL = 'nchat.v1';
@@ -68,6 +71,17 @@ export class Gateway {
     const origin = req.headers.origin;
     if (origin !== undefined && !this.originAllowed(origin, req.headers.host))
       return this.reject(socket, 403, 'FORBIDDEN', 'origin not allowed');
+    // A client that offers subprotocols must offer ours: ws would otherwise complete the upgrade
+    // without a Sec-WebSocket-Protocol answer, which the client (browsers, ws) must fail at once —
+    // an abrupt 1006 with no reason. Refused here with a plain 400 that says what to send.
+    const offered = req.headers['sec-websocket-protocol'];
+    if (offered !== undefined && !offered.split(',').some((p) => p.trim() === SUBPROTOCOL))
+      return this.reject(
+        socket,
+        400,
+        'BAD_REQUEST',
+        `offer the subprotocol ${SUBPROTOCOL} (Sec-WebSocket-Protocol: ${SUBPROTOCOL}, bearer.<token>)`,
+      );
     const token = tokenOf(req, url);
     if (!token) return this.reject(socket, 401, 'UNAUTHENTICATED', 'missing access token');
     this.d.services.auth.verifyAccessToken(token).then(
@@ -82,7 +96,9 @@ export class Gateway {
         this.wss.handleUpgrade(req, socket, head, (ws) => this.d.onConnection({ ws, actor, expiresAtMs: expiryOf(token) }));
       },
       (err: unknown) => {
-        if (err instanceof AppError) return this.reject(socket, 401, err.code, err.message);
+        // The status comes from the code, as over HTTP: 401 for bad tokens, 403 ACCOUNT_DEACTIVATED.
+        if (err instanceof AppError) return this.reject(socket, err.status, err.code, err.message);
+        if (isStoreUnavailable(err)) return this.reject(socket, 503, 'UNAVAILABLE', storeUnavailableError(err).message);
         this.d.logger.error({ err }, 'token verification failed');
         this.reject(socket, 500, 'INTERNAL', 'internal error');
       },

@@ -31,7 +31,7 @@
 import type { Logger } from 'pino';
 import type { BrokerEvent } from '../broker/broker.js';
 import { CloseCodes, type ServerEvent } from '../../protocol/events.js';
-import { encodeTextFrame } from './frames.js';
+import { encodeTextFrame, encodeTextFrameOf } from './frames.js';
 
 /** What the outbox needs of a connection (the hub's HubConnection extends it; connection.ts implements it). */
 export interface OutboxConnection {
@@ -54,6 +54,10 @@ interface Chunk {
   buf?: Buffer;
   /** The complete WebSocket frame (header + payload), built once and written to every recipient. */
   framed?: Buffer;
+  /** Returns `framed` (built on first call): one function per chunk, not one closure per recipient. */
+  frame?: () => Buffer;
+  /** A connection's own events: never shared, so framed for that connection alone. */
+  own?: true;
 }
 
 /** Own events (JSON text each) queued for one connection, with their UTF-8 bytes. */
@@ -206,7 +210,7 @@ export class Outbox {
       else if (Array.isArray(t)) t.push(chunk);
       else tick.set(c, [t, chunk]);
     };
-    for (const [c, q] of this.own) add(c, { json: '[' + q.json.join(',') + ']' });
+    for (const [c, q] of this.own) add(c, { json: '[' + q.json.join(',') + ']', own: true });
     this.own.clear();
     for (const [userId, events] of this.userEvents) this.fanOut(events, userId, this.recipients.ofUser(userId), add);
     this.userEvents.clear();
@@ -242,12 +246,21 @@ export class Outbox {
   /** Writes one connection's frame for this tick; a failure closes only that connection (1011). */
   private write(c: OutboxConnection, t: Chunk | Chunk[]): void {
     try {
-      let frame: string | Buffer;
-      let framed: (() => Buffer) | undefined;
-      if (!Array.isArray(t)) {
-        frame = t.buf ??= Buffer.from(t.json);
-        framed = () => (t.framed ??= encodeTextFrame(t.buf!));
-      } else frame = '[' + t.map((x) => x.json.slice(1, -1)).join(',') + ']';
+      let frame: Buffer;
+      let framed: () => Buffer;
+      if (!Array.isArray(t) && t.own !== true) {
+        // A shared chunk: the same bytes, framed once, for every recipient whose frame holds nothing else.
+        const chunk = t;
+        frame = chunk.buf ??= Buffer.from(chunk.json);
+        framed = chunk.frame ??= () => (chunk.framed ??= encodeTextFrame(chunk.buf!));
+      } else {
+        // This connection's own frame (its own events, or pieces spliced into one array): encoded
+        // straight into a WebSocket frame, so it too can take the raw write instead of ws.send.
+        const text = Array.isArray(t) ? '[' + t.map((x) => x.json.slice(1, -1)).join(',') + ']' : t.json;
+        const built = encodeTextFrameOf(text);
+        frame = built.payload;
+        framed = () => built.framed;
+      }
       this.counters.frames++;
       this.counters.bytes += frame.length;
       c.sendFrame(frame, framed);

@@ -49,7 +49,8 @@ let decoyHash: Promise<string> | undefined;
 
 export class AuthService {
   private readonly key: KeyObject;
-  private readonly guard: SigninGuard;
+  /** Sign-in and sign-up limits; per node, replaced by a Redis-shared guard in services/shared-limits.ts. */
+  guard: SigninGuard;
   readonly sessions: SessionRegistry;
 
   constructor(
@@ -85,7 +86,7 @@ export class AuthService {
    * given in open mode is checked and spent too (one rule: a presented invite must be valid).
    */
   async signup(body: SignupBody, ip: string): Promise<Session> {
-    this.guard.hitIp(ip);
+    await this.guard.hitIp(ip);
     const at = this.deps.now().toISOString();
     if (body.invite === undefined) {
       const user = await this.createUser(body, undefined, this.deps.config.signupMode === 'invite');
@@ -145,7 +146,7 @@ export class AuthService {
   /** Limits: see signin-guard.ts. A deactivated account is told so only after a correct password. */
   async signin(body: SigninBody, ip: string): Promise<Session> {
     const login = body.login.toLowerCase();
-    this.guard.hitIp(ip);
+    await this.guard.hitIp(ip);
     const found = await this.deps.store.users.getByLogin(login);
     const account = SigninGuard.accountKey(found?.id, login);
     await this.guard.admit(account, ip);
@@ -153,11 +154,11 @@ export class AuthService {
     const ok = await argonVerify(found?.passwordHash ?? (await decoyHash), body.password).catch(() => false);
     if (!found || !ok) {
       // Only failures count against the account, so a user who signs in often is never locked out.
-      this.guard.failed(account, ip);
+      await this.guard.failed(account, ip);
       throw new AppError('INVALID_CREDENTIALS', 'wrong login or password');
     }
     if (found.deactivatedAt) throw new AppError('ACCOUNT_DEACTIVATED', 'this account is deactivated; ask a workspace admin');
-    this.guard.succeeded(account, ip);
+    await this.guard.succeeded(account, ip);
     const { passwordHash: _omit, ...user } = found;
     return this.issue(user, newId());
   }

@@ -11,6 +11,7 @@ import { parseMentions } from './mentions.js';
 import { FixedWindowLimiter, unlimited, type RateLimiter } from '../lib/rate-limit.js';
 import { assertWellFormed, checkMessageText } from '../lib/text.js';
 import { CLIENT_MSG_ID_RULE, isClientMsgId } from '../../protocol/fields.js';
+import { MAX_FILES_PER_MESSAGE } from '../../protocol/files.js';
 
 export interface SendInput {
   channelId: string;
@@ -44,7 +45,10 @@ export class MessageService {
     const fileIds = input.fileIds ?? [];
     checkMessageText(input.text, fileIds.length > 0);
     if (input.clientMsgId !== undefined && !isClientMsgId(input.clientMsgId)) throw new AppError('VALIDATION_FAILED', CLIENT_MSG_ID_RULE);
-    if (fileIds.length) throw new AppError('VALIDATION_FAILED', 'file attachments are not supported by this server yet');
+    // The edge schemas say the same; callers inside the server may bypass them. Ownership and
+    // "attached at most once" are checked by the store in the send transaction (services/files.ts).
+    if (fileIds.length > MAX_FILES_PER_MESSAGE || new Set(fileIds).size !== fileIds.length)
+      throw new AppError('VALIDATION_FAILED', `fileIds: at most ${MAX_FILES_PER_MESSAGE} distinct file ids`);
     // Before any store read, so a refused send costs nothing; a repeat (same clientMsgId) counts too.
     // The in-memory limiter answers synchronously: await only the Redis one (no extra microtask per send).
     const limited = this.sendLimiter.hit(actor.userId);
@@ -99,9 +103,9 @@ export class MessageService {
   private async resolveMentions(text: string, channel: Channel): Promise<NewMessage['mentions']> {
     const parsed = parseMentions(text);
     if (parsed.usernames.length === 0) return { userIds: [], channel: parsed.channel, here: parsed.here };
-    const users = await this.store.users.getByUsernames(parsed.usernames);
-    const members = await Promise.all(users.map((u) => this.store.channels.getMember(channel.id, u.id)));
-    return { userIds: users.filter((_, i) => members[i]).map((u) => u.id), channel: parsed.channel, here: parsed.here };
+    // One read for every name (was a user lookup, then one member lookup per user).
+    const userIds = await this.store.channels.memberIdsByUsernames(channel.id, parsed.usernames);
+    return { userIds, channel: parsed.channel, here: parsed.here };
   }
 
   /** A message the actor may read, or NOT_FOUND (the same answer as for an id that does not exist). */

@@ -38,7 +38,20 @@ export class UserService {
     return u;
   }
 
+  /**
+   * `avatarFileId` (non-null) must name the caller's own upload of a raster image (the inline
+   * types of protocol/files.ts: never SVG or another type served as an attachment), else 400
+   * VALIDATION_FAILED and nothing is changed; null clears the avatar. Once set, the file is
+   * readable by every signed-in user (services/files.ts).
+   */
   async updateMe(actor: Actor, patch: PatchMeBody): Promise<User> {
+    if (patch.avatarFileId) {
+      const f = await this.deps.store.files.get(patch.avatarFileId);
+      if (!f || f.uploaderId !== actor.userId || !f.isImage)
+        throw new AppError('VALIDATION_FAILED', 'avatarFileId must be an image file you uploaded (PNG, JPEG, GIF or WebP)', {
+          field: 'avatarFileId',
+        });
+    }
     const u = await this.deps.store.users.update(actor.userId, patch);
     if (!u) throw new AppError('UNAUTHENTICATED', 'account no longer exists');
     return u;

@@ -198,7 +198,8 @@ export function insertedMessage(input: NewMessage, seq: number, mentionUserIds: 
     lastReplyAt: null,
     reactions: [],
     mentions: { userIds: mentionUserIds, channel: !!input.mentions?.channel, here: !!input.mentions?.here },
-    files: [...(input.fileIds ?? [])],
+    // The stores put the attached files' snapshot here (they resolve it in the send transaction).
+    files: [],
     clientMsgId: input.clientMsgId ?? null,
   };
 }

@@ -34,6 +34,9 @@ import type {
   UserPatch,
   UserWithSecret,
 } from './types.js';
+import type { SearchStore } from './search-store.js';
+
+import type { FileStore } from './file-store.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -47,6 +50,11 @@ export interface Store {
   close(): Promise<void>;
   /** Pool gauges for /metrics; undefined for the embedded store. */
   poolStats(): { total: number; idle: number; waiting: number } | undefined;
+  /**
+   * Work done after commits on this process's event loop (SQLite's search indexer), as running
+   * totals for /metrics; absent where indexing happens inside the send statement (PostgreSQL).
+   */
+  indexStats?(): { busySec: number; indexed: number };
 
   users: UserStore;
   tokens: TokenStore;
@@ -54,6 +62,9 @@ export interface Store {
   messages: MessageStore;
   notifications: NotificationStore;
   meta: MetaStore;
+  files: FileStore;
+  /** Full-text search over messages (search-store.ts). */
+  search: SearchStore;
 }
 
 export interface UserStore {
@@ -73,6 +84,8 @@ export interface UserStore {
   update(id: string, patch: UserPatch): Promise<User | undefined>;
   /** Sets deactivatedAt (a time) or clears it (null); undefined for a missing user. */
   setDeactivated(id: string, at: string | null): Promise<User | undefined>;
+  /** Whether the file is some user's current avatar (one probe of the avatar_file_id index). */
+  isAvatar(fileId: string): Promise<boolean>;
   count(): Promise<number>;
 }
 
@@ -141,6 +154,12 @@ export interface ChannelStore {
   listMembers(channelId: string, limit: number, after?: string): Promise<Member[]>;
   /** Every member's user id (for fan-out and notifications). */
   memberIds(channelId: string): Promise<string[]>;
+  /**
+   * The ids of the users named (usernames, case-insensitive) who are members of the channel, in
+   * one read: a send's @mentions (a name that is not a member is left out, so a mention never
+   * reveals a channel). Unknown names are left out; ordered by username, as getByUsernames.
+   */
+  memberIdsByUsernames(channelId: string, usernames: string[]): Promise<string[]>;
   /** The user's channels with their lastSeq (for the WebSocket hello and subscriptions). */
   positionsForUser(userId: string): Promise<{ channelId: string; lastSeq: number }[]>;
   /**

@@ -42,11 +42,14 @@ export function timedStore(store: Store, m: StoreTimings): Store {
     ping: () => store.ping(),
     close: () => store.close(),
     poolStats: () => store.poolStats(),
+    ...(store.indexStats ? { indexStats: () => store.indexStats!() } : {}),
     users: wrapRepo('users', store.users),
     tokens: wrapRepo('tokens', store.tokens),
     channels: wrapRepo('channels', store.channels),
     messages: wrapRepo('messages', store.messages),
     notifications: wrapRepo('notifications', store.notifications),
     meta: wrapRepo('meta', store.meta),
+    files: wrapRepo('files', store.files),
+    search: wrapRepo('search', store.search),
   };
 }

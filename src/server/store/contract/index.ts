@@ -5,11 +5,13 @@ import { after, before, describe } from 'node:test';
 import type { Store } from '../store.js';
 import { channelsContract } from './channels.js';
 import type { Ctx } from './fixtures.js';
+import { filesContract } from './files.js';
 import { membersContract } from './members.js';
 import { messagesContract } from './messages.js';
 import { metaContract } from './meta.js';
 import { notificationsContract } from './notifications.js';
 import { pagingContract } from './paging.js';
+import { searchContract } from './search.js';
 import { tokensContract } from './tokens.js';
 import { usersContract } from './users.js';
 
@@ -36,5 +38,7 @@ export function runStoreContract(label: string, open: OpenStore): void {
     notificationsContract(ctx);
     pagingContract(ctx);
     metaContract(ctx);
+    filesContract(ctx);
+    searchContract(ctx);
   });
 }

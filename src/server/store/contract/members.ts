@@ -5,6 +5,17 @@ import { mkChannel, mkUsers, newMsg, nextAt, post, sorted, type Ctx } from './fi
 
 export function membersContract(ctx: Ctx): void {
   describe('members', () => {
+    it('memberIdsByUsernames: members among the names, case-insensitive; non-members and unknown names left out', async () => {
+      const s = ctx.store;
+      const [owner, u1, u2, outsider] = await mkUsers(s, 4);
+      const ch = await mkChannel(s, owner, { members: [u1, u2] });
+      const names = [u2.username.toUpperCase(), outsider.username, 'no-such-user-x', u1.username, owner.username];
+      const got = await s.channels.memberIdsByUsernames(ch.id, names);
+      assert.deepEqual(sorted(got), sorted([owner.id, u1.id, u2.id]), 'the members named');
+      assert.deepEqual(await s.channels.memberIdsByUsernames(ch.id, []), []);
+      assert.deepEqual(await s.channels.memberIdsByUsernames(newId(), [u1.username]), [], 'no such channel: nobody');
+    });
+
     it('addMembers adds only new members and keeps memberCount', async () => {
       const s = ctx.store;
       const [owner, u1, u2, u3] = await mkUsers(s, 4);

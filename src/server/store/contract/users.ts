@@ -206,6 +206,19 @@ export function usersContract(ctx: Ctx): void {
       assert.equal(await s.users.update(newId(), { displayName: 'x' }), undefined);
     });
 
+    it("isAvatar: true only while some user's avatarFileId names the file", async () => {
+      const s = ctx.store;
+      const u = await mkUser(s);
+      const fileId = newId();
+      assert.equal(await s.users.isAvatar(fileId), false);
+      await s.users.update(u.id, { avatarFileId: fileId });
+      assert.equal(await s.users.isAvatar(fileId), true);
+      await s.users.update(u.id, { avatarFileId: newId() });
+      assert.equal(await s.users.isAvatar(fileId), false, 'a replaced avatar');
+      await s.users.update(u.id, { avatarFileId: null });
+      assert.equal(await s.users.isAvatar(fileId), false);
+    });
+
     it('setDeactivated sets and clears deactivatedAt, changes nothing else, undefined for a missing user', async () => {
       const s = ctx.store;
       const u = await mkUser(s);

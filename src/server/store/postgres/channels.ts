@@ -5,6 +5,7 @@ import type { Channel, ChannelForMember, ChannelPatch, Member, MemberRole, NewCh
 import { mapUniqueViolation, tx, type PgError } from './db.js';
 import { pageLimit } from '../paging.js';
 import { CHANNEL_COLS, MEMBER_COLS, toChannel, toMember, type ChannelRow, type MemberRow } from './rows.js';
+import { UNREAD_COUNT_CAP } from '../../../protocol/objects.js';
 
 // Lock order, to stay deadlock-free against messages.create (which locks the channel row, then
 // updates the author's member row): anything that changes both a member row and the channel row
@@ -111,29 +112,41 @@ export class PostgresChannels implements ChannelStore {
   }
 
   /**
-   * One query. Per membership: one index-only range scan of messages_channel_seq_key past
-   * read_seq counts unread and @channel/@here messages; mentions by name come from
-   * message_mentions (user_id, channel_id, seq), skipping messages already counted.
+   * One query. Per membership, each count stops at UNREAD_COUNT_CAP rows (the client shows "99+"),
+   * so a member far behind costs at most CAP rows per channel, not one per unread message: unread
+   * is an index-only range of messages_channel_seq_key past read_seq; @channel/@here mentions a
+   * range of the partial index messages_broadcast_idx (0011_unread: only those messages); mentions
+   * by name come from message_mentions (user_id, channel_id, seq), skipping messages already counted.
+   * ORDER BY seq makes each an ordered index scan that stops at the LIMIT; without it the planner
+   * may take a bitmap scan, which reads every index entry past read_seq before the LIMIT applies.
    */
   async listForUser(userId: string): Promise<ChannelForMember[]> {
     const r = await this.pool.query<ChannelForMemberRow>(
-      `SELECT ${CHANNEL_COLS}, m.role AS member_role, m.read_seq, k.unread_count,
-              k.broadcast_count + (
-                SELECT count(*) FROM message_mentions mm JOIN messages x ON x.id = mm.message_id
-                WHERE mm.user_id = $1 AND mm.channel_id = c.id AND mm.seq > m.read_seq
-                  AND x.deleted_at IS NULL AND x.author_id <> $1 AND NOT x.mention_channel AND NOT x.mention_here
-              ) AS mention_count,
+      `SELECT ${CHANNEL_COLS}, m.role AS member_role, m.read_seq,
+              CASE WHEN c.last_seq <= m.read_seq THEN 0 ELSE (
+                SELECT count(*) FROM (
+                  SELECT 1 FROM messages g
+                  WHERE g.channel_id = c.id AND g.seq > m.read_seq AND g.deleted_at IS NULL AND g.author_id <> $1
+                  ORDER BY g.seq LIMIT ${UNREAD_COUNT_CAP}) u
+              ) END AS unread_count,
+              CASE WHEN c.last_seq <= m.read_seq THEN 0 ELSE least(${UNREAD_COUNT_CAP}, (
+                SELECT count(*) FROM (
+                  SELECT 1 FROM messages g
+                  WHERE g.channel_id = c.id AND g.seq > m.read_seq AND (g.mention_channel OR g.mention_here)
+                    AND g.deleted_at IS NULL AND g.author_id <> $1
+                  ORDER BY g.seq LIMIT ${UNREAD_COUNT_CAP}) b
+              ) + (
+                SELECT count(*) FROM (
+                  SELECT 1 FROM message_mentions mm JOIN messages x ON x.id = mm.message_id
+                  WHERE mm.user_id = $1 AND mm.channel_id = c.id AND mm.seq > m.read_seq
+                    AND x.deleted_at IS NULL AND x.author_id <> $1 AND NOT x.mention_channel AND NOT x.mention_here
+                  LIMIT ${UNREAD_COUNT_CAP}) n
+              )) END AS mention_count,
               CASE WHEN c.type IN ('direct', 'group') THEN
                 ARRAY(SELECT x.user_id FROM channel_members x WHERE x.channel_id = c.id ORDER BY x.user_id)
               END AS dm_user_ids
        FROM channel_members m
        JOIN channels c ON c.id = m.channel_id
-       CROSS JOIN LATERAL (
-         SELECT count(*) AS unread_count,
-                count(*) FILTER (WHERE g.mention_channel OR g.mention_here) AS broadcast_count
-         FROM messages g
-         WHERE g.channel_id = c.id AND g.seq > m.read_seq AND g.deleted_at IS NULL AND g.author_id <> $1
-       ) k
        WHERE m.user_id = $1
        ORDER BY c.id`,
       [userId],
@@ -257,6 +270,17 @@ export class PostgresChannels implements ChannelStore {
       values: [channelId],
     });
     return r.rows.map((x) => x.user_id);
+  }
+
+  async memberIdsByUsernames(channelId: string, usernames: string[]): Promise<string[]> {
+    if (usernames.length === 0) return [];
+    const r = await this.pool.query<{ id: string }>({
+      name: 'nchat_member_ids_by_usernames',
+      text: `SELECT u.id FROM users u JOIN channel_members m ON m.user_id = u.id AND m.channel_id = $1
+             WHERE lower(u.username) = ANY($2::text[]) ORDER BY u.username`,
+      values: [channelId, usernames.map((n) => String(n).toLowerCase())],
+    });
+    return r.rows.map((x) => x.id);
   }
 
   async positionsForUser(userId: string): Promise<{ channelId: string; lastSeq: number }[]> {

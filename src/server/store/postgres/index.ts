@@ -4,10 +4,12 @@ import type pg from 'pg';
 import type { Store } from '../store.js';
 import { createPool } from './db.js';
 import { PostgresChannels } from './channels.js';
+import { PostgresFiles } from './files.js';
 import { PostgresMessages } from './messages.js';
 import { PostgresMeta } from './meta.js';
 import { migrate } from './migrate.js';
 import { PostgresNotifications } from './notifications.js';
+import { PostgresSearch } from './search.js';
 import { PostgresTokens } from './tokens.js';
 import { PostgresUsers } from './users.js';
 
@@ -36,6 +38,8 @@ class PostgresStore implements Store {
   readonly messages: PostgresMessages;
   readonly notifications: PostgresNotifications;
   readonly meta: PostgresMeta;
+  readonly files: PostgresFiles;
+  readonly search: PostgresSearch;
   private closed?: Promise<void>;
 
   constructor(
@@ -45,7 +49,9 @@ class PostgresStore implements Store {
     this.users = new PostgresUsers(pool);
     this.tokens = new PostgresTokens(pool);
     this.channels = new PostgresChannels(pool);
-    this.messages = new PostgresMessages(pool, sendPool);
+    this.files = new PostgresFiles(pool);
+    this.search = new PostgresSearch(pool);
+    this.messages = new PostgresMessages(pool, sendPool, this.files);
     this.notifications = new PostgresNotifications(pool);
     this.meta = new PostgresMeta(pool);
   }

@@ -23,7 +23,7 @@
 import type pg from 'pg';
 import { AppError } from '../../errors.js';
 import type { CreateMessageResult, Message, NewMessage, Notification, NotificationKind } from '../types.js';
-import { FULL_SQL, PLAIN_SQL } from './message-sql.js';
+import { FULL_SQL, ONE_PLAIN_SQL, PLAIN_SQL } from './message-sql.js';
 import { insertedMessage } from './rows.js';
 
 /** A batch is also one statement's working set; beyond this, latency grows without gain. */
@@ -146,11 +146,14 @@ export class MessageWriter {
     let rows: BatchRow[];
     try {
       const plain = calls.every(isPlain);
-      const r = await this.pool.query<BatchRow>({
-        name: plain ? 'nchat_msg_create_plain' : 'nchat_msg_create_full',
-        text: plain ? PLAIN_SQL : FULL_SQL,
-        values: [JSON.stringify(calls.map((p, i) => toJson(p, i)))],
-      });
+      const r =
+        plain && calls.length === 1
+          ? await this.pool.query<BatchRow>({ name: 'nchat_msg_create_one', text: ONE_PLAIN_SQL, values: oneValues(calls[0]) })
+          : await this.pool.query<BatchRow>({
+              name: plain ? 'nchat_msg_create_plain' : 'nchat_msg_create_full',
+              text: plain ? PLAIN_SQL : FULL_SQL,
+              values: [JSON.stringify(calls.map((p, i) => toJson(p, i)))],
+            });
       rows = r.rows;
     } catch (err) {
       // Only a server-reported error (SQLSTATE) proves the statement rolled back. After a lost
@@ -207,6 +210,34 @@ export class MessageWriter {
     p.resolve({ message, created: true, notifications });
   }
 
+  /**
+   * One call alone, on the caller's connection inside its transaction: a message with files
+   * (postgres/files.ts attaches them in the same transaction). Not queued, batched or retried;
+   * the hot path above is untouched. A repeated clientMsgId returns { existingId }, nothing written.
+   */
+  async createOn(c: pg.PoolClient, input: NewMessage): Promise<{ existingId: string } | { result: CreateMessageResult }> {
+    let result: CreateMessageResult | undefined;
+    let failure: unknown;
+    const p: Pending = {
+      input,
+      createdAt: asIso(input.createdAt),
+      mentionIds: [...new Set((input.mentions?.userIds ?? []).map(String))],
+      resolve: (r) => {
+        result = r;
+      },
+      reject: (e) => {
+        failure = e;
+      },
+    };
+    const r = await c.query<BatchRow>(FULL_SQL, [JSON.stringify([toJson(p, 0)])]);
+    const row = r.rows.find((x) => x.idx === 0);
+    if (!row) throw new Error('message missing from the statement result');
+    if (row.existing_id) return { existingId: row.existing_id };
+    this.settle(p, row);
+    if (failure !== undefined || !result) throw failure ?? new Error('message not settled');
+    return { result };
+  }
+
   /** A repeated clientMsgId: the original (committed by now) with created=false. */
   private duplicate(p: Pending): void {
     const { channelId, authorId, clientMsgId } = p.input;
@@ -221,6 +252,12 @@ export class MessageWriter {
 function isPlain(p: Pending): boolean {
   const n = p.input.notify;
   return p.mentionIds.length === 0 && !p.input.parentId && !n?.allMembers && !n?.mentionUserIds?.length;
+}
+
+/** ONE_PLAIN_SQL's parameters, for a call that isPlain. */
+function oneValues(p: Pending): unknown[] {
+  const m = p.input;
+  return [m.id, m.channelId, m.authorId, m.text, m.clientMsgId ?? null, p.createdAt, !!m.mentions?.channel, !!m.mentions?.here];
 }
 
 function toJson(p: Pending, idx: number) {

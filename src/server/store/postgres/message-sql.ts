@@ -143,3 +143,31 @@ SELECT b.idx, s.seq, ex.existing_id, NULL::text[] AS notes
 FROM b
 LEFT JOIN s ON s.idx = b.idx
 LEFT JOIN ex ON ex.idx = b.idx`;
+
+/**
+ * One plain call alone (a batch of one: sends one at a time, and every retry of a rejected batch's
+ * plain calls): the same writes as PLAIN_SQL for one row, without the batch machinery (recordset,
+ * per-channel counts, window function, locks in id order). Its plan is a fraction of PLAIN_SQL's,
+ * and a send that arrives alone pays for all of its plan's start-up (measured in
+ * docs/PERFORMANCE.md). One channel row is locked, by the UPDATE: no lock order to keep.
+ * $1 id, $2 channel, $3 author, $4 text, $5 clientMsgId, $6 createdAt, $7 @channel, $8 @here.
+ */
+export const ONE_PLAIN_SQL = `
+WITH ex AS (
+  SELECT m.id FROM messages m
+  WHERE $5::text IS NOT NULL AND m.channel_id = $2 AND m.author_id = $3 AND m.client_msg_id = $5
+),
+ch AS (
+  UPDATE channels c SET last_seq = c.last_seq + 1
+  WHERE c.id = $2 AND NOT EXISTS (SELECT 1 FROM ex)
+  RETURNING c.last_seq
+),
+ins AS (
+  INSERT INTO messages (id, channel_id, seq, author_id, text, created_at, mention_channel, mention_here, client_msg_id)
+  SELECT $1::text, $2::text, ch.last_seq, $3::text, $4::text, $6::timestamptz, $7::boolean, $8::boolean, $5::text FROM ch
+),
+rd AS (
+  UPDATE channel_members cm SET read_seq = ch.last_seq FROM ch
+  WHERE cm.channel_id = $2 AND cm.user_id = $3 AND cm.read_seq < ch.last_seq
+)
+SELECT 0 AS idx, (SELECT ch.last_seq FROM ch) AS seq, (SELECT ex.id FROM ex LIMIT 1) AS existing_id, NULL::text[] AS notes`;

@@ -6,6 +6,7 @@ import { tx, type Queryable } from './db.js';
 import { pageLimit, seqCursor } from '../paging.js';
 import { groupReactions, MESSAGE_COLS, toMessage, type MessageRow } from './rows.js';
 import { MessageWriter } from './message-create.js';
+import type { PostgresFiles } from './files.js';
 
 export class PostgresMessages implements MessageStore {
   private readonly writer: MessageWriter;
@@ -14,12 +15,17 @@ export class PostgresMessages implements MessageStore {
   constructor(
     private readonly pool: pg.Pool,
     sendPool: pg.Pool,
+    private readonly files: PostgresFiles,
   ) {
     this.writer = new MessageWriter(sendPool, (c, a, k) => this.getByClientMsgId(c, a, k), sendPool.options.max ?? 1);
   }
 
-  /** Group-committed on the send pool: batching and retries in message-create.ts, the statement in message-sql.ts. */
+  /**
+   * Group-committed on the send pool: batching and retries in message-create.ts, the statement in
+   * message-sql.ts. A message with files is one transaction of its own (files.ts sendWithFiles).
+   */
   create(input: NewMessage): Promise<CreateMessageResult> {
+    if (input.fileIds?.length) return this.files.sendWithFiles(input, this.writer, (c, a, k) => this.getByClientMsgId(c, a, k));
     return this.writer.create(input);
   }
 
@@ -108,9 +114,10 @@ export class PostgresMessages implements MessageStore {
     const r = await this.pool.query<MessageRow>(
       `WITH r AS (DELETE FROM reactions WHERE message_id = $1),
        mm AS (DELETE FROM message_mentions WHERE message_id = $1),
+       mf AS (DELETE FROM message_files WHERE message_id = $1),
        u AS (
          UPDATE messages m SET text = '', mention_user_ids = '{}', mention_channel = false,
-                               mention_here = false, file_ids = '{}', reaction_count = 0,
+                               mention_here = false, files = NULL, reaction_count = 0,
                                deleted_at = COALESCE(m.deleted_at, $2)
          WHERE m.id = $1
          RETURNING ${MESSAGE_COLS})

@@ -12,6 +12,12 @@
 // - Foreign keys from messages/notifications/mentions to users are deliberately absent: each
 //   one would take a KEY SHARE lock on the author's row on every send (the hot path). Users are
 //   never deleted, so nothing can dangle.
+import { filesMigrationPostgres, filesSweepMigrationPostgres } from './files-migration.js';
+import { searchFiltersMigrationPostgres, searchMigrationPostgres } from './search-schema.js';
+import { qualifiedSearchFunctionsPostgres } from './qualified-functions.js';
+import { unreadMigrationPostgres } from './unread-migration.js';
+import { writePathMigrationPostgres } from './write-path-migration.js';
+
 export const migrations: { id: string; sql: string }[] = [
   {
     id: '0001_initial',
@@ -167,4 +173,19 @@ CREATE TABLE invites (
 CREATE UNIQUE INDEX invites_hash_key ON invites (token_hash);
 `,
   },
+  { id: '0003_files', sql: filesMigrationPostgres },
+  { id: '0004_search', sql: searchMigrationPostgres },
+  { id: '0005_search_filters', sql: searchFiltersMigrationPostgres },
+  // Avatar reads (services/files.ts): "is this file someone's current avatar" is one index probe.
+  { id: '0006_avatar_index', sql: 'CREATE INDEX users_avatar_file_idx ON users (avatar_file_id) WHERE avatar_file_id IS NOT NULL;' },
+  // pg_dump/pg_restore round trip (restore runs with an empty search_path): qualified-functions.ts.
+  { id: '0007_qualified_search_functions', sql: qualifiedSearchFunctionsPostgres },
+  // SQLite only (search indexing after the send commits: sqlite/search-indexer.ts); nothing to do here.
+  { id: '0008_search_async_index', sql: 'SELECT 1;' },
+  // Send path (issue 14): no row-by-row foreign-key checks on messages and mention rows (write-path-migration.ts).
+  { id: '0009_pg_write_path', sql: writePathMigrationPostgres },
+  // Bounded unread counts: @channel/@here among unread messages without a range scan (unread-migration.ts; issue 14).
+  { id: '0011_unread', sql: unreadMigrationPostgres },
+  // Unattached-file sweep index and the one-round-trip upload insert (files-migration.ts; issue 11).
+  { id: '0012_files_sweep', sql: filesSweepMigrationPostgres },
 ];

@@ -1,5 +1,6 @@
 // Row → domain object mapping. Every call builds a fresh object (callers may mutate results).
 // The column lists are the single place that says what each query must select.
+import type { FileObject } from '../../../protocol/files.js';
 import type { Message, ReactionSummary } from '../types.js';
 
 // Shared row shapes and mappers (users, tokens, channels, members, notifications, reactions).
@@ -14,7 +15,7 @@ export const MEMBER_COLS = 'm.channel_id, m.user_id, m.role, m.joined_at, m.read
 
 export const MESSAGE_COLS =
   'm.id, m.channel_id, m.seq, m.author_id, m.text, m.created_at, m.edited_at, m.deleted_at, m.parent_id, ' +
-  'm.reply_count, m.last_reply_at, m.mention_user_ids, m.mention_channel, m.mention_here, m.file_ids, m.client_msg_id, ' +
+  'm.reply_count, m.last_reply_at, m.mention_user_ids, m.mention_channel, m.mention_here, m.files, m.client_msg_id, ' +
   'm.reaction_count';
 
 export interface MessageRow {
@@ -32,7 +33,8 @@ export interface MessageRow {
   mention_user_ids: string[];
   mention_channel: boolean;
   mention_here: boolean;
-  file_ids: string[];
+  /** jsonb (0003_files): the attached files' objects, NULL when none; pg parses it per row (fresh objects). */
+  files: FileObject[] | null;
   client_msg_id: string | null;
   reaction_count: number;
 }
@@ -51,7 +53,7 @@ export const toMessage = (r: MessageRow, reactions: ReactionSummary[] = []): Mes
   lastReplyAt: r.last_reply_at,
   reactions,
   mentions: { userIds: [...(r.mention_user_ids ?? [])], channel: r.mention_channel, here: r.mention_here },
-  files: [...(r.file_ids ?? [])],
+  files: r.files ?? [],
   clientMsgId: r.client_msg_id,
 });
 

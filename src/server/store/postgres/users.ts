@@ -122,4 +122,9 @@ export class PostgresUsers implements UserStore {
     const r = await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM users');
     return Number(r.rows[0].n);
   }
+
+  async isAvatar(fileId: string): Promise<boolean> {
+    const r = await this.pool.query('SELECT 1 FROM users WHERE avatar_file_id = $1 LIMIT 1', [fileId]);
+    return r.rowCount !== null && r.rowCount > 0;
+  }
 }

@@ -3,6 +3,7 @@ import type { MessageStore, ReactionLimits } from '../store.js';
 import type { CreateMessageResult, HistoryQuery, Mentions, Message, NewMessage, ReactionSummary } from '../types.js';
 import { lazy, SqliteModule, type Db } from './db.js';
 import { pageLimit, seqCursor } from '../paging.js';
+import type { SqliteFiles } from './files.js';
 import type { SqliteNotifications } from './notifications.js';
 import { M, MESSAGE_COLS, encodeList, groupReactions, insertedMessage, toMessage, type MessageRow, type ReactionRow } from './rows.js';
 
@@ -27,7 +28,7 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
       nextSeq: db.prepare('UPDATE channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq').pluck(),
       insert: db.prepare(
         `INSERT INTO messages (id, channel_id, seq, author_id, text, created_at, parent_id,
-                               mention_user_ids, mention_channel, mention_here, file_ids, client_msg_id)
+                               mention_user_ids, mention_channel, mention_here, files, client_msg_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertMention: db.prepare('INSERT OR IGNORE INTO message_mentions (user_id, channel_id, seq, message_id) VALUES (?, ?, ?, ?)'),
@@ -61,7 +62,7 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
       softDelete: db
         .prepare(
           `UPDATE messages SET text = '', deleted_at = ?, mention_user_ids = NULL, mention_channel = 0, mention_here = 0,
-           file_ids = NULL
+           files = NULL
          WHERE channel_id = ? AND seq = ? RETURNING ${MESSAGE_COLS}`,
         )
         .raw(),
@@ -92,6 +93,10 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
     const seq = q.nextSeq.get(input.channelId) as number | undefined;
     if (seq === undefined) throw notFound('channel');
     const mentionIds = uniq(input.mentions.userIds);
+    // Attaching first: a file that does not qualify throws before anything of this send is written.
+    const files = input.fileIds.length
+      ? this.files.attach(input.id, input.channelId, input.authorId, input.fileIds, input.createdAt)
+      : undefined;
     q.insert.run(
       input.id,
       input.channelId,
@@ -103,7 +108,7 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
       encodeList(mentionIds),
       input.mentions.channel ? 1 : 0,
       input.mentions.here ? 1 : 0,
-      encodeList(input.fileIds),
+      files ? JSON.stringify(files) : null,
       input.clientMsgId,
     );
     for (const u of mentionIds) q.insertMention.run(u, input.channelId, seq, input.id);
@@ -111,6 +116,7 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
     if (input.parentId !== null) q.bumpParent.run(input.createdAt, input.parentId);
     q.authorRead.run(seq, input.channelId, input.authorId);
     const message = insertedMessage(input, seq, mentionIds);
+    if (files) message.files = files;
     return { message, created: true, notifications };
   }
 
@@ -143,6 +149,7 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
     if (old[M.deletedAt] !== null) return toMessage(old, []);
     if (old[M.mentionUserIds]) q.deleteMentions.run(old[M.mentionUserIds], old[M.channelId], old[M.seq]);
     q.deleteReactions.run(id);
+    if (old[M.files]) this.files.detach(id);
     return toMessage(q.softDelete.get(at, old[M.channelId], old[M.seq]) as MessageRow, []);
   });
 
@@ -156,9 +163,15 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
    */
   private readonly batchTx = this.db.transaction((batch: Pending[]): CreateMessageResult[] => batch.map((p) => this.createOne(p.input)));
 
+  /**
+   * `committed(n)` runs after every group commit that inserted n new messages (not idempotent
+   * replays): the search indexer indexes them after the commit (search-indexer.ts).
+   */
   constructor(
     db: Db,
     private readonly notifications: SqliteNotifications,
+    private readonly files: SqliteFiles,
+    private readonly committed: (n: number) => void = () => {},
   ) {
     super(db);
   }
@@ -193,12 +206,17 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
   /** Commits every queued create now (close() calls this before checkpointing). */
   readonly flushPending = (): void => {
     this.flushScheduled = false;
+    let created = 0;
+    const settle = (p: Pending, r: CreateMessageResult) => {
+      if (r.created) created++;
+      p.resolve(r);
+    };
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, MAX_BATCH);
       if (batch.length === 1) {
         const [one] = batch;
         try {
-          one.resolve(this.createTx.immediate(one.input));
+          settle(one, this.createTx.immediate(one.input));
         } catch (err) {
           one.reject(err);
         }
@@ -212,17 +230,18 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
       }
       if (results) {
         // Settled only after COMMIT: nobody hears of a message that could still roll back.
-        for (let i = 0; i < batch.length; i++) batch[i].resolve(results[i]);
+        for (let i = 0; i < batch.length; i++) settle(batch[i], results[i]);
         continue;
       }
       for (const p of batch) {
         try {
-          p.resolve(this.createTx.immediate(p.input));
+          settle(p, this.createTx.immediate(p.input));
         } catch (err) {
           p.reject(err);
         }
       }
     }
+    if (created) this.committed(created);
   };
 
   async get(id: string): Promise<Message | undefined> {

@@ -3,6 +3,9 @@
 // Applied ids are recorded in schema_migrations; a migration is never edited once released,
 // a change is a new entry at the end.
 import type Database from 'better-sqlite3';
+import { filesMigrationSqlite, filesSweepMigrationSqlite } from './files-migration.js';
+import { searchAsyncIndexMigrationSqlite, searchFiltersMigrationSqlite, searchMigrationSqlite } from './search-schema.js';
+import { unreadMigrationSqlite } from './unread-migration.js';
 
 export interface Migration {
   id: string;
@@ -159,6 +162,21 @@ CREATE UNIQUE INDEX invites_hash_key ON invites (token_hash);
 export const migrations: Migration[] = [
   { id: '0001_initial', sql: initial },
   { id: '0002_sessions_invites', sql: sessions },
+  { id: '0003_files', sql: filesMigrationSqlite },
+  { id: '0004_search', sql: searchMigrationSqlite },
+  { id: '0005_search_filters', sql: searchFiltersMigrationSqlite },
+  // Avatar reads (services/files.ts): "is this file someone's current avatar" is one index probe.
+  { id: '0006_avatar_index', sql: 'CREATE INDEX users_avatar_file ON users (avatar_file_id) WHERE avatar_file_id IS NOT NULL;' },
+  // PostgreSQL only (search functions qualified for pg_restore: postgres/qualified-functions.ts).
+  { id: '0007_qualified_search_functions', sql: 'SELECT 1;' },
+  // Search indexing after the send's commit, in batches (search-indexer.ts; issue 14).
+  { id: '0008_search_async_index', sql: searchAsyncIndexMigrationSqlite },
+  // PostgreSQL send path (issue 14): drops two foreign keys there; SQLite keeps its own: nothing to do.
+  { id: '0009_pg_write_path', sql: 'SELECT 1;' },
+  // Bounded unread counts: @channel/@here among unread messages without a range scan (unread-migration.ts; issue 14).
+  { id: '0011_unread', sql: unreadMigrationSqlite },
+  // Unattached-file sweep index (files-migration.ts; issue 11).
+  { id: '0012_files_sweep', sql: filesSweepMigrationSqlite },
 ];
 
 /**

@@ -1,4 +1,5 @@
 // Row shapes as SQLite returns them, and their mapping to domain records (always fresh objects).
+import type { FileObject } from '../../../protocol/files.js';
 import type { Message, ReactionSummary } from '../types.js';
 
 // Shared row shapes and mappers (users, tokens, channels, members, notifications, reactions).
@@ -28,16 +29,17 @@ export type MessageRow = [
   mentionUserIds: string | null,
   mentionChannel: number,
   mentionHere: number,
-  fileIds: string | null,
+  /** JSON array of the attached files' objects (messages.files, 0003_files), NULL when none. */
+  files: string | null,
   clientMsgId: string | null,
 ];
 
 /** Column positions in MessageRow. */
-export const M = { id: 0, channelId: 1, seq: 2, deletedAt: 7, mentionUserIds: 11 } as const;
+export const M = { id: 0, channelId: 1, seq: 2, deletedAt: 7, mentionUserIds: 11, files: 14 } as const;
 
 export const MESSAGE_COLS =
   'id, channel_id, seq, author_id, text, created_at, edited_at, deleted_at, parent_id, reply_count, last_reply_at, ' +
-  'mention_user_ids, mention_channel, mention_here, file_ids, client_msg_id';
+  'mention_user_ids, mention_channel, mention_here, files, client_msg_id';
 
 /** Arrays are stored as JSON text, NULL when empty. */
 export const encodeList = (ids: readonly string[]): string | null => (ids.length ? JSON.stringify(ids) : null);
@@ -58,7 +60,7 @@ export function toMessage(r: MessageRow, reactions: ReactionSummary[] = []): Mes
     lastReplyAt: r[10],
     reactions,
     mentions: { userIds: decodeList(r[11]), channel: r[12] === 1, here: r[13] === 1 },
-    files: decodeList(r[14]),
+    files: r[14] ? (JSON.parse(r[14]) as FileObject[]) : [],
     clientMsgId: r[15],
   };
 }

@@ -49,6 +49,7 @@ export class SqliteUsers extends SqliteModule implements UserStore {
        WHERE id = @id RETURNING ${USER_COLS}`,
     ),
     count: this.db.prepare('SELECT count(*) FROM users').pluck(),
+    isAvatar: this.db.prepare('SELECT 1 FROM users WHERE avatar_file_id = ? LIMIT 1').pluck(),
   }));
 
   async create(input: NewUser): Promise<User> {
@@ -127,5 +128,9 @@ export class SqliteUsers extends SqliteModule implements UserStore {
 
   async count(): Promise<number> {
     return this.q().count.get() as number;
+  }
+
+  async isAvatar(fileId: string): Promise<boolean> {
+    return this.q().isAvatar.get(fileId) !== undefined;
   }
 }

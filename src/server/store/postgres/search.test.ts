@@ -1,0 +1,164 @@
+// PostgreSQL search specifics: the week probes (0005's '~<week>' lexemes) that a search of a
+// mid-frequency word takes once ANALYZE has statistics. The contract suite runs on fresh
+// databases without statistics (the plain query); here the same answers must come through the
+// probes: newest first across weeks, only readable channels, windows that end mid-probe.
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import pg from 'pg';
+import { describePostgres, type FreshPostgres, freshPostgres } from '../../../../test/helpers/postgres.js';
+import { newId } from '../../ids.js';
+import { parseQuery } from '../../search/parse.js';
+import type { SearchSpec } from '../../search/ast.js';
+import type { Store } from '../store.js';
+import { openPostgresStore } from './index.js';
+import { probeWeeks } from './search.js';
+
+const DAY = 86_400_000;
+const noMentions = { userIds: [], channel: false, here: false };
+
+function spec(userId: string, q: string, over: Partial<SearchSpec> = {}): SearchSpec {
+  const p = parseQuery(q);
+  return {
+    userId,
+    include: p.include,
+    exclude: p.exclude,
+    channelIds: [],
+    authorIds: [],
+    has: [],
+    isThread: false,
+    sort: 'recent',
+    limit: 50,
+    offset: 0,
+    ...over,
+  };
+}
+
+await describePostgres('postgres search: week probes', () => {
+  let db: FreshPostgres;
+  let store: Store;
+  let user: string;
+  const mid: { id: string; at: number }[] = [];
+
+  before(async () => {
+    db = (await freshPostgres())!;
+    store = await openPostgresStore({ url: db.url, poolSize: 4 });
+    await store.migrate();
+    const now = Date.now();
+    const mk = async (name: string, ms: number) =>
+      store.users.create({
+        id: newId(ms),
+        username: name,
+        email: `${name}@x.test`,
+        displayName: name,
+        passwordHash: 'h',
+        createdAt: new Date(ms).toISOString(),
+      });
+    const start = now - 420 * DAY;
+    user = (await mk('reader', start)).id;
+    const other = (await mk('other', start)).id;
+    const mine = await store.channels.create({
+      id: newId(start),
+      type: 'public',
+      name: 'mine',
+      description: '',
+      topic: '',
+      createdBy: user,
+      createdAt: new Date(start).toISOString(),
+    });
+    const theirs = await store.channels.create({
+      id: newId(start),
+      type: 'private',
+      name: 'theirs',
+      description: '',
+      topic: '',
+      createdBy: other,
+      createdAt: new Date(start).toISOString(),
+    });
+    // 400 messages over 400 days, one a day: "common" in all, "midword" in every 25th (4%).
+    for (let i = 0; i < 400; i++) {
+      const at = start + (i + 1) * DAY;
+      const isMid = i % 25 === 0;
+      const ch = i % 2 === 0 ? mine.id : theirs.id;
+      const m = await store.messages.create({
+        id: newId(at),
+        channelId: ch,
+        authorId: ch === mine.id ? user : other,
+        text: `common filler ${i}${isMid ? ' midword' : ''}`,
+        clientMsgId: null,
+        parentId: null,
+        mentions: noMentions,
+        fileIds: [],
+        createdAt: new Date(at).toISOString(),
+        notify: { mentionUserIds: [], allMembers: null, threadParticipants: false },
+      });
+      if (isMid && ch === mine.id) mid.push({ id: m.message.id, at });
+    }
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    await c.query('ANALYZE messages');
+    await c.end();
+    mid.sort((a, b) => b.at - a.at);
+  });
+
+  after(async () => {
+    await store?.close();
+    await db?.drop();
+  });
+
+  it('the decision: mid-frequency terms probe; common, rare, prefix or no statistics do not', () => {
+    const st = {
+      at: 0,
+      freq: new Map([
+        ['the', 0.6],
+        ['deploy', 0.02],
+        ['build', 0.019],
+        ['@u1', 0.01],
+      ]),
+      minFreq: 0.0014,
+    };
+    const s = (q: string, over: Partial<SearchSpec> = {}) => spec('u', q, over);
+    assert.equal(probeWeeks(s('deploy'), st), true);
+    assert.equal(probeWeeks(s('the'), st), false, 'common: walk backwards');
+    assert.equal(probeWeeks(s('zzrare'), st), false, 'rare: GIN bitmap');
+    assert.equal(probeWeeks(s('deploy build'), st), false, 'together rarer than anything listed');
+    assert.equal(probeWeeks(s('"the build"'), st), true, 'a phrase with a common word: rarer than its words');
+    assert.equal(probeWeeks(s('dep*'), st), true, 'a prefix: the listed lexemes it starts (deploy)');
+    assert.equal(probeWeeks(s('th*'), st), false, 'a prefix of a very common word');
+    assert.equal(probeWeeks(s('zz*'), st), false, 'a prefix of nothing listed: rare');
+    assert.equal(probeWeeks(s('the', { authorIds: ['u1'] }), st), true, '@u1 at 1% × the: probed');
+    assert.equal(probeWeeks(s('deploy'), undefined), false, 'no ANALYZE yet');
+  });
+
+  it('after ANALYZE, a mid-frequency word is found newest first across weeks, only where readable', async () => {
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      // This search takes the probes (the statistics say "midword" is in 4% of messages).
+      const st = await (store.search as any).lexemeStats(c);
+      assert.equal(probeWeeks(spec(user, 'midword'), st), true);
+    } finally {
+      await c.end();
+    }
+    const all = await store.search.search(spec(user, 'midword', { limit: 50 }), { window: 100, timeoutMs: 5000 });
+    assert.deepEqual(
+      all.hits.map((h) => h.message.id),
+      mid.map((m) => m.id),
+    );
+    assert.equal(all.totalExact, true);
+    // A window that fills inside a later probe: exactly the newest 3.
+    const three = await store.search.search(spec(user, 'midword', { limit: 3 }), { window: 3, timeoutMs: 5000 });
+    assert.deepEqual(
+      three.hits.map((h) => h.message.id),
+      mid.slice(0, 3).map((m) => m.id),
+    );
+    assert.equal(three.totalExact, false);
+    // after:/before: inside the probes.
+    const after = new Date(mid[4]!.at - DAY / 2).toISOString().slice(0, 10);
+    const p = parseQuery(`midword after:${after}`);
+    const recent = await store.search.search(spec(user, 'midword', { after: p.after }), { window: 100, timeoutMs: 5000 });
+    assert.deepEqual(
+      recent.hits.map((h) => h.message.id),
+      mid.filter((m) => m.at >= Date.parse(p.after!)).map((m) => m.id),
+    );
+  });
+});

@@ -1,0 +1,155 @@
+// The send path without foreign keys on messages and mention rows (0009_pg_write_path): what the
+// keys used to guarantee still holds, because the send statement writes only messages of channel
+// rows it has locked and updated. Real PostgreSQL (test/helpers/postgres.ts), one fresh database.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import pg from 'pg';
+import { describePostgres, freshPostgres, type FreshPostgres } from '../../../../test/helpers/postgres.js';
+import { AppError } from '../../errors.js';
+import { newId } from '../../ids.js';
+import type { Store } from '../store.js';
+import { newMsg } from '../contract/fixtures.js';
+import { openPostgresStore } from './index.js';
+
+const now = () => new Date().toISOString();
+
+await describePostgres('postgres send path (0009_pg_write_path)', () => {
+  let db: FreshPostgres;
+  let store: Store;
+  let sql: pg.Client;
+  before(async () => {
+    const fresh = await freshPostgres();
+    if (!fresh) throw new Error('unreachable: describePostgres skips first');
+    db = fresh;
+    store = await openPostgresStore({ url: db.url, poolSize: 8 });
+    await store.migrate();
+    sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+  });
+  after(async () => {
+    await sql?.end();
+    await store?.close();
+    await db?.drop();
+  });
+
+  const user = (name: string) =>
+    store.users.create({
+      id: newId(),
+      username: name,
+      email: `${name}@example.test`,
+      displayName: name,
+      passwordHash: 'x',
+      createdAt: now(),
+    });
+
+  test('the send statement checks no foreign key row by row: messages and mention rows have none', async () => {
+    const r = await sql.query<{ rel: string; name: string }>(
+      `SELECT conrelid::regclass::text AS rel, conname AS name FROM pg_constraint
+       WHERE contype = 'f' AND conrelid IN ('messages'::regclass, 'message_mentions'::regclass)`,
+    );
+    assert.deepEqual(r.rows, []);
+    // reactions keeps its key (not the hot path).
+    const k = await sql.query(`SELECT 1 FROM pg_constraint WHERE contype = 'f' AND conrelid = 'reactions'::regclass`);
+    assert.equal(k.rowCount, 1);
+  });
+
+  test('a send to a missing channel writes nothing, alone or in a batch with mentions and notifications', async () => {
+    const a = await user('wp_a');
+    const b = await user('wp_b');
+    const ch = await store.channels.create({
+      id: newId(),
+      type: 'public',
+      name: 'wp',
+      description: '',
+      topic: '',
+      createdBy: a.id,
+      createdAt: now(),
+    });
+    await store.channels.addMembers(
+      ch.id,
+      [
+        { userId: a.id, role: 'owner' },
+        { userId: b.id, role: 'member' },
+      ],
+      now(),
+    );
+    const mention = { userIds: [b.id], channel: false, here: false };
+    const notify = { mentionUserIds: [b.id], allMembers: null, threadParticipants: false };
+    const missing = newId();
+    const alone = newMsg(missing, a, { mentions: mention, notify, clientMsgId: 'wp-alone' });
+    await assert.rejects(store.messages.create(alone), (e) => e instanceof AppError && e.code === 'NOT_FOUND');
+
+    // Same event-loop turn: one batch (the full statement, since some calls mention someone).
+    const good = newMsg(ch.id, a, { mentions: mention, notify, text: '@wp_b look' });
+    const bad = [
+      newMsg(missing, a, { mentions: mention, notify }),
+      newMsg(newId(), b, { mentions: { userIds: [a.id], channel: false, here: false } }),
+    ];
+    const out = await Promise.allSettled([store.messages.create(bad[0]), store.messages.create(good), store.messages.create(bad[1])]);
+    assert.equal(out[1].status, 'fulfilled');
+    for (const o of [out[0], out[2]]) assert.ok(o.status === 'rejected' && o.reason instanceof AppError && o.reason.code === 'NOT_FOUND');
+    assert.ok(out[1].status === 'fulfilled' && out[1].value.notifications.length === 1);
+
+    const ids = [alone.id, ...bad.map((m) => m.id)];
+    for (const [table, col] of [
+      ['messages', 'id'],
+      ['message_mentions', 'message_id'],
+      ['notifications', 'message_id'],
+    ]) {
+      const r = await sql.query(`SELECT 1 FROM ${table} WHERE ${col} = ANY($1::text[])`, [ids]);
+      assert.equal(r.rowCount, 0, `${table} has rows of rejected sends`);
+    }
+    // No row anywhere points at a channel or message that does not exist.
+    const orphans = await sql.query(
+      `SELECT (SELECT count(*) FROM messages m WHERE NOT EXISTS (SELECT 1 FROM channels c WHERE c.id = m.channel_id))::int AS messages,
+              (SELECT count(*) FROM message_mentions mm WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = mm.message_id))::int AS mentions`,
+    );
+    assert.deepEqual(orphans.rows[0], { messages: 0, mentions: 0 });
+    const got = await store.messages.history(ch.id, { limit: 10, after: 0 });
+    assert.deepEqual(
+      got.map((m) => [m.seq, m.id, m.mentions.userIds]),
+      [[1, good.id, [b.id]]],
+    );
+    // The mention row of the message that was written is there.
+    const mm = await sql.query('SELECT user_id, seq FROM message_mentions WHERE message_id = $1', [good.id]);
+    assert.deepEqual(mm.rows, [{ user_id: b.id, seq: '1' }]);
+  });
+
+  test('a plain send alone (its own short statement): seq, read position, repeat by clientMsgId, missing channel', async () => {
+    const a = await user('wp1_a');
+    const ch = await store.channels.create({
+      id: newId(),
+      type: 'public',
+      name: 'wp1',
+      description: '',
+      topic: '',
+      createdBy: a.id,
+      createdAt: now(),
+    });
+    await store.channels.addMembers(ch.id, [{ userId: a.id, role: 'owner' }], now());
+    const first = newMsg(ch.id, a, { text: 'first', clientMsgId: 'wp1-1', mentions: { userIds: [], channel: true, here: false } });
+    const r1 = await store.messages.create(first);
+    assert.equal(r1.created, true);
+    assert.equal(r1.message.seq, 1);
+    assert.deepEqual(r1.message.mentions, { userIds: [], channel: true, here: false });
+    // The same clientMsgId again, alone: the original, nothing written, no seq used.
+    const again = await store.messages.create(newMsg(ch.id, a, { text: 'first (retry)', clientMsgId: 'wp1-1' }));
+    assert.equal(again.created, false);
+    assert.equal(again.message.id, first.id);
+    assert.equal(again.message.text, 'first');
+    const r2 = await store.messages.create(newMsg(ch.id, a, { text: 'second' }));
+    assert.equal(r2.message.seq, 2);
+    const member = await store.channels.getMember(ch.id, a.id);
+    assert.equal(member?.readSeq, 2);
+    const stored = await sql.query(
+      'SELECT seq, text, mention_channel, mention_here, created_at = $2::timestamptz AS same_time FROM messages WHERE id = $1',
+      [first.id, first.createdAt],
+    );
+    assert.deepEqual(stored.rows, [{ seq: '1', text: 'first', mention_channel: true, mention_here: false, same_time: true }]);
+    const lost = newMsg(newId(), a, { text: 'nowhere', clientMsgId: 'wp1-x' });
+    await assert.rejects(store.messages.create(lost), (e) => e instanceof AppError && e.code === 'NOT_FOUND');
+    assert.equal((await sql.query('SELECT 1 FROM messages WHERE id = $1', [lost.id])).rowCount, 0);
+    const last = await sql.query('SELECT last_seq FROM channels WHERE id = $1', [ch.id]);
+    assert.equal(last.rows[0].last_seq, '2');
+  });
+});

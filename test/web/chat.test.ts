@@ -138,11 +138,18 @@ describe('web client: two people chat', { skip: browserSkipReason() }, () => {
   });
 
   it('sidebar: a new DM with an unread badge and a presence dot, a mention badge, cleared on reading', async () => {
+    // A slow DM creation, as under CI load: until the DM opens, Bob's composer is still the
+    // channel's, so each send names the composer it means (typing into "/^Message /" right after
+    // "Start" once sent the DM's text to the channel, and this test timed out now and then).
+    await bob.page.route('**/api/dms', async (r) => {
+      await new Promise((res) => setTimeout(res, 800));
+      await r.continue();
+    });
     await bob.page.getByRole('button', { name: 'Start a direct message' }).click();
     await bob.page.getByRole('textbox', { name: 'Find people' }).fill(annName.slice(0, 6));
     await bob.page.getByRole('dialog').getByRole('listitem').filter({ hasText: annName }).getByRole('button', { name: 'Add' }).click();
     await bob.page.getByRole('button', { name: 'Start', exact: true }).click();
-    await send(bob.page, 'psst, a direct message');
+    await send(bob.page, 'psst, a direct message', 'Message Ann Example');
 
     const dmLink = ann.page.getByRole('navigation').getByRole('link', { name: /Bob Builder/ });
     await dmLink.getByLabel('1 unread').waitFor({ timeout: 10_000 });
@@ -153,7 +160,7 @@ describe('web client: two people chat', { skip: browserSkipReason() }, () => {
     await dmLink.getByLabel('1 unread').waitFor({ state: 'detached' });
 
     await bob.page.getByRole('link', { name: channel }).click();
-    await send(bob.page, `@${annName} please look at this`);
+    await send(bob.page, `@${annName} please look at this`, `Message #${channel}`);
     const chLink = ann.page.getByRole('navigation').getByRole('link', { name: channel });
     await chLink.getByLabel('1 mentions').waitFor({ timeout: 10_000 });
     await chLink.click();

@@ -65,6 +65,37 @@ export function membersContract(ctx: Ctx): void {
       assert.equal(await s.channels.getWithMember(newId(), u1.id), undefined);
     });
 
+    it('getWithMember calls made together (a store may share one read among them) each get their own answer', async () => {
+      const s = ctx.store;
+      const [owner, u1, outsider] = await mkUsers(s, 3);
+      const a = await mkChannel(s, owner, { members: [u1] });
+      const b = await mkChannel(s, u1);
+      await s.channels.markRead(a.id, u1.id, 0);
+      const keys: [string, string][] = [
+        [a.id, u1.id],
+        [a.id, owner.id],
+        [a.id, outsider.id],
+        [b.id, u1.id],
+        [b.id, owner.id],
+        [newId(), u1.id],
+        [a.id, u1.id], // the same key twice in one turn
+        ['not-an-id \u0000', u1.id], // a key no store can match must not fail the others
+      ];
+      const together = await Promise.allSettled(keys.map(([c, u]) => s.channels.getWithMember(c, u)));
+      for (const [i, [c, u]] of keys.entries()) {
+        const alone = await s.channels.getWithMember(c, u).then(
+          (v) => ({ status: 'fulfilled', value: v }),
+          (e: unknown) => ({ status: 'rejected', reason: String(e) }),
+        );
+        const got = together[i].status === 'fulfilled' ? together[i] : { status: 'rejected', reason: String(together[i].reason) };
+        assert.deepEqual(got, alone, `key ${i}`);
+      }
+      const [first, again] = [together[0], together[6]];
+      assert.ok(first.status === 'fulfilled' && again.status === 'fulfilled' && first.value && again.value);
+      assert.notEqual(first.value, again.value, 'each caller its own object');
+      assert.equal(together[2].status === 'fulfilled' && together[2].value?.member, undefined, 'outsider: no member');
+    });
+
     it('removeMember and setMemberRole report whether the user was a member', async () => {
       const s = ctx.store;
       const [owner, u1, outsider] = await mkUsers(s, 3);

@@ -6,6 +6,7 @@ import { mapUniqueViolation, tx, type PgError } from './db.js';
 import { pageLimit } from '../paging.js';
 import { CHANNEL_COLS, MEMBER_COLS, toChannel, toMember, type ChannelRow, type MemberRow } from './rows.js';
 import { UNREAD_COUNT_CAP } from '../../../protocol/objects.js';
+import { ReadBatcher } from './read-batch.js';
 
 // Lock order, to stay deadlock-free against messages.create (which locks the channel row, then
 // updates the author's member row): anything that changes both a member row and the channel row
@@ -17,6 +18,23 @@ interface ChannelForMemberRow extends ChannelRow {
   unread_count: number;
   mention_count: number;
   dm_user_ids: string[] | null;
+}
+
+type ChannelWithMember = { channel: Channel; member: Member | undefined };
+type WithMemberRow = ChannelRow & { m_role: string | null; m_joined_at: string | null; m_read_seq: number | null };
+
+function toWithMember(row: WithMemberRow, userId: string): ChannelWithMember {
+  const member =
+    row.m_role === null
+      ? undefined
+      : toMember({
+          channel_id: row.id,
+          user_id: userId,
+          role: row.m_role,
+          joined_at: row.m_joined_at!,
+          read_seq: row.m_read_seq!,
+        } as MemberRow);
+  return { channel: toChannel(row), member };
 }
 
 const fkMissing = (err: unknown) => (err as PgError)?.code === '23503';
@@ -181,29 +199,42 @@ export class PostgresChannels implements ChannelStore {
     return r.rows[0] ? toMember(r.rows[0]) : undefined;
   }
 
-  async getWithMember(channelId: string, userId: string): Promise<{ channel: Channel; member: Member | undefined } | undefined> {
-    // One round trip instead of two: this runs before every send and every read of a channel.
-    const r = await this.pool.query<ChannelRow & { m_role: string | null; m_joined_at: string | null; m_read_seq: number | null }>({
-      name: 'nchat_channel_get_with_member',
-      text: `SELECT ${CHANNEL_COLS}, m.role AS m_role, m.joined_at AS m_joined_at, m.read_seq AS m_read_seq
-             FROM channels c LEFT JOIN channel_members m ON m.channel_id = c.id AND m.user_id = $2
-             WHERE c.id = $1`,
-      values: [channelId, userId],
-    });
-    const row = r.rows[0];
-    if (!row) return undefined;
-    const member =
-      row.m_role === null
-        ? undefined
-        : toMember({
-            channel_id: row.id,
-            user_id: userId,
-            role: row.m_role,
-            joined_at: row.m_joined_at!,
-            read_seq: row.m_read_seq!,
-          } as MemberRow);
-    return { channel: toChannel(row), member };
+  async getWithMember(channelId: string, userId: string): Promise<ChannelWithMember | undefined> {
+    // One round trip instead of two, and the calls of one turn share it (read-batch.ts): this
+    // runs before every send and every read of a channel.
+    return this.withMember.load({ channelId, userId });
   }
+
+  private readonly withMember = new ReadBatcher<{ channelId: string; userId: string }, ChannelWithMember>(
+    (k) => `${k.channelId}\u0000${k.userId}`,
+    async ({ channelId, userId }) => {
+      const r = await this.pool.query<WithMemberRow>({
+        name: 'nchat_channel_get_with_member',
+        text: `SELECT ${CHANNEL_COLS}, m.role AS m_role, m.joined_at AS m_joined_at, m.read_seq AS m_read_seq
+               FROM channels c LEFT JOIN channel_members m ON m.channel_id = c.id AND m.user_id = $2
+               WHERE c.id = $1`,
+        values: [channelId, userId],
+      });
+      return r.rows[0] ? toWithMember(r.rows[0], userId) : undefined;
+    },
+    async (keys) => {
+      const r = await this.pool.query<WithMemberRow & { q_user_id: string }>({
+        name: 'nchat_channels_get_with_member',
+        // One index probe per key, whatever the planner thinks of the array's size: each lookup
+        // is a LATERAL subquery that LIMIT keeps from being flattened into a join (flattened,
+        // 64 keys became a hash join over a sequential scan of channels, 3.3 ms against 0.7 ms
+        // at 10,000 channels), and COLLATE "C" matches the key columns so both index columns
+        // are used for the member (without it, user_id was a filter over the channel's members).
+        text: `SELECT ${CHANNEL_COLS}, q.user_id AS q_user_id, m.role AS m_role, m.joined_at AS m_joined_at, m.read_seq AS m_read_seq
+               FROM unnest($1::text[], $2::text[]) AS q(channel_id, user_id)
+               CROSS JOIN LATERAL (SELECT * FROM channels c WHERE c.id = q.channel_id COLLATE "C" LIMIT 1) c
+               LEFT JOIN LATERAL (SELECT * FROM channel_members m
+                  WHERE m.channel_id = q.channel_id COLLATE "C" AND m.user_id = q.user_id COLLATE "C" LIMIT 1) m ON true`,
+        values: [keys.map((k) => k.channelId), keys.map((k) => k.userId)],
+      });
+      return new Map(r.rows.map((row) => [`${row.id}\u0000${row.q_user_id}`, toWithMember(row, row.q_user_id)]));
+    },
+  );
 
   async addMembers(channelId: string, members: { userId: string; role: MemberRole }[], at: string): Promise<string[]> {
     const seen = new Set<string>();

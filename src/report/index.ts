@@ -7,6 +7,7 @@ import { analyze } from './analyze.js';
 import { render, chartSpecs, type Rendered } from './charts.js';
 import { DEFAULT_PRICING, loadPricing } from './cost.js';
 import { csvFiles } from './csv.js';
+import { faultsMd } from './faults.js';
 import { toHtml } from './html.js';
 import { loadRun } from './load.js';
 import { bottlenecksMd, scalability, system } from './render-analysis.js';
@@ -61,6 +62,7 @@ export async function buildReport(runDir: string, o: ReportOptions = {}): Promis
     ...methodology(a),
     ...tests(a, ref),
     ...system(a, ref),
+    ...faultsMd(run.faults),
     ...bottlenecksMd(a),
     ...scalability(a),
     ...cost(a),

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { TimelineRow } from '../loadtest/pool.js';
 import { summarizeEncoded, type TrendSummary } from '../loadtest/hist.js';
+import { type Faults, readFaults } from './faults.js';
 
 export type Row = Record<string, unknown>;
 
@@ -36,6 +37,8 @@ export interface RunData {
   // biome-ignore lint/suspicious/noExplicitAny: src/loadtest/capacity.ts CapacityResult, read as written
   capacity: any;
   capacityDir: string | null;
+  /** faults.jsonl of `npm run test:faults` run with NCHAT_FAULTS_OUT set to this directory, else null. */
+  faults: Faults | null;
   /** What could not be read, by file, with the reason. */
   missing: Record<string, string>;
 }
@@ -137,6 +140,7 @@ export function loadRun(dirIn: string): RunData {
     missing,
     capacity: cap?.result ?? null,
     capacityDir: cap?.dir ?? null,
+    faults: readFaults(dir),
   };
 }
 

@@ -13,6 +13,7 @@ import { Client } from '../realtime/harness.js';
 import { FaultClient } from './client.js';
 import { setupWorkspace, waitUntil } from './load.js';
 import { type ChildNode, startChildNode } from './nodes.js';
+import { recordFault } from './record.js';
 
 let dir: string;
 let node: ChildNode | undefined;
@@ -84,6 +85,12 @@ test('a client sending as fast as it can is limited and closed with 1008; the ot
     assert.ok(sender.acked.size > 0 && bystander.reconnects === 0 && sender.reconnects === 0, 'the others were never disconnected');
     const before = rtts.filter((r) => r.at < t0).map((r) => r.ms);
     const during = rtts.filter((r) => r.at >= t0 && r.at <= t0 + closedMs).map((r) => r.ms);
+    recordFault('flooding client', {
+      'send frames written': frames,
+      'closed 1008 after ms': Math.round(closedMs),
+      'of its messages stored': fromFlooder,
+      'steady sender acked': sender.acked.size,
+    });
     console.log(
       `[faults] flooding client: ${frames} send frames written, closed 1008 after ${Math.round(closedMs)} ms, ${fromFlooder} of its messages stored; ` +
         `steady sender ${sender.acked.size} acked, bystander got all (seq ${last}), no reconnect; ping RTT of a socket in no channel ` +

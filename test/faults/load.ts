@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { Api, unique } from '../helpers/server.js';
 import type { FaultClient } from './client.js';
+import type { FaultCounts } from '../../src/report/faults.js';
+import { recordFault } from './record.js';
 
 export interface Workspace {
   users: { id: string; token: string }[];
@@ -36,18 +38,8 @@ export async function setupWorkspace(origin: string, users: number, channels = 1
   return { users: out, channelIds, api: owner };
 }
 
-export interface Summary {
-  sent: number;
-  acked: number;
-  stored: number;
-  /** Distinct messages held, summed over clients; `expected` is stored × clients. */
-  received: number;
-  expected: number;
-  duplicates: number;
-  outOfOrder: number;
-  reconnects: number;
-  unacked: number;
-}
+/** The end-of-run counts; the report's FaultCounts (one shape for the test line and faults.jsonl). */
+export type Summary = FaultCounts;
 
 export class ChatLoad {
   private timer: NodeJS.Timeout | undefined;
@@ -167,8 +159,9 @@ export async function waitUntil(pred: () => boolean, what: string, ms: number): 
   }
 }
 
-/** One line a test prints: the counts and the recovery time. */
+/** One line a test prints: the counts and the recovery time (also a faults.jsonl record, see record.ts). */
 export function report(name: string, s: Summary, extra: Record<string, string | number> = {}): string {
+  recordFault(name, extra, s);
   const parts = Object.entries(extra).map(([k, v]) => `${k} ${v}`);
   return (
     `[faults] ${name}: sent ${s.sent}, acked ${s.acked}, stored ${s.stored}, received ${s.received}/${s.expected} ` +

@@ -17,6 +17,7 @@ import { upgradeRequest } from '../realtime/raw-ws.js';
 import { FaultClient } from './client.js';
 import { setupWorkspace, waitUntil, type Workspace } from './load.js';
 import { type ChildNode, startChildNode } from './nodes.js';
+import { recordFault } from './record.js';
 
 const METRICS_TOKEN = 'slow-clients-metrics-token-0123';
 const HEADERS_TIMEOUT_MS = 2000;
@@ -125,6 +126,12 @@ describe('faults: slow and hostile clients', () => {
       await waitUntil(() => (bystander.contiguous.get(ch) ?? 0) >= last, 'the bystander holds every message', 20_000);
       assert.equal(bystander.reconnects, 0, 'the bystander was never disconnected');
       assert.ok(!pinger.closed, 'the pinging socket stayed open');
+      recordFault('never-reading client', {
+        'closed as a slow consumer after ms': Math.round(closedAfter),
+        'messages the bystander got, all': last,
+        'ping RTT p95 before ms': Number(pct(before, 0.95).toFixed(1)),
+        'ping RTT p95 while it was held ms': Number(pct(during, 0.95).toFixed(1)),
+      });
       console.log(
         `[faults] never-reading client: closed as a slow consumer ${Math.round(closedAfter)} ms after it stopped reading; ` +
           `${last} messages of ~16 KB, bystander got all, reconnects 0; ping RTT of a socket in no channel, p50/p95/max ms, under the flood ` +
@@ -180,6 +187,12 @@ describe('faults: slow and hostile clients', () => {
       assert.equal(cuts.length, 200, 'every trickling connection was cut');
       assert.ok(Math.min(...cuts) >= HEADERS_TIMEOUT_MS - 100, `none cut before the headers timeout (${Math.min(...cuts)} ms)`);
       const statuses = new Set(answers);
+      recordFault(`slowloris on ${kind}, 200 connections`, {
+        'first cut ms': Math.round(Math.min(...cuts)),
+        'last cut ms': Math.round(Math.max(...cuts)),
+        'headers timeout ms': HEADERS_TIMEOUT_MS,
+        'requests and upgrades served meanwhile': served,
+      });
       console.log(
         `[faults] slowloris on ${kind}: 200 connections cut after ${Math.round(Math.min(...cuts))}–${Math.round(Math.max(...cuts))} ms ` +
           `(NCHAT_HEADERS_TIMEOUT_MS ${HEADERS_TIMEOUT_MS}); answers ${[...statuses].map((x) => JSON.stringify(x)).join(', ')}; ` +

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { FaultClient } from './client.js';
 import { setupWorkspace, waitUntil } from './load.js';
 import { type ChildNode, startChildNode } from './nodes.js';
+import { recordFault } from './record.js';
 
 const N = Number(process.env.NCHAT_FAULT_STORM_CLIENTS ?? 2000);
 const USERS = 10; // N / USERS sockets per user: the per-user cap is raised to fit
@@ -89,6 +90,13 @@ test(`reconnect storm: ${N} clients dropped at once come back, the node keeps se
     clients.every((c) => (c.contiguous.get(ch) ?? 0) === r.body.seq),
     'every socket holds the whole history',
   );
+  recordFault(`reconnect storm, ${N} sockets`, {
+    'first connect of all ms': Math.round(connectMs),
+    'dropped at once, all back and resumed ms': Math.round(back - t0),
+    'failed attempts during the storm (retried)': failed,
+    'slowest health answer ms': Math.round(healthMax),
+    'health answers not 200': healthBad,
+  });
   console.log(
     `[faults] reconnect storm: ${N} sockets (${USERS} users), first connect of all ${Math.round(connectMs)} ms; dropped at once, ` +
       `all back and resumed after ${Math.round(back - t0)} ms; failed attempts during the storm ${failed} (${[...kinds].map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; each retried with backoff); ` +

@@ -8,13 +8,14 @@
 //  - bad input to nchat report is a usage error (exit 2) or a clear failure (exit 1), never a crash.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Resvg } from '@resvg/resvg-js';
 import * as hdr from 'hdr-histogram-js';
 import { assertVerdicts, numberIn, tableAfter, tolerance } from './md-check.js';
+import { recordFault } from '../faults/record.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CLI = join(ROOT, 'src', 'cli.ts');
@@ -213,6 +214,44 @@ test('a scenario absent from the run reads "not measured" with the reason', asyn
   const cmp = tableAfter(text, '## Comparison with Previous Tests');
   assert.equal(cmp.rows.find((r) => r[0] === 'Message Throughput')?.[3], 'not comparable');
   assert.equal(cmp.rows.find((r) => r[0] === 'API p95 Latency')?.[3], '+0.00%');
+});
+
+test('a faults run given to the report: its section shows every record as written; none without one', async () => {
+  assert.doesNotMatch(readFileSync(join(RUN, 'report.md'), 'utf8'), /## Fault Injection/, 'no faults.jsonl, no section');
+  const copy = join(base, 'with-faults');
+  cpSync(RUN, copy, { recursive: true });
+  const counts = {
+    sent: 1234,
+    acked: 1230,
+    stored: 1230,
+    received: 7380,
+    expected: 7380,
+    duplicates: 17,
+    outOfOrder: 3,
+    reconnects: 6,
+    unacked: 0,
+  };
+  process.env.NCHAT_FAULTS_OUT = copy;
+  try {
+    recordFault('sqlite kill -9', { 'kill to resumed ms': 812, 'restart to listening ms': 95.5 }, counts);
+    recordFault('slowloris on HTTP, 200 connections', { 'first cut ms': 2003, 'headers timeout ms': 2000 });
+  } finally {
+    delete process.env.NCHAT_FAULTS_OUT;
+  }
+  appendFileSync(join(copy, 'faults.jsonl'), '{"fault": "half a line"\n');
+  const r = await inProcess([copy]);
+  assert.equal(r.code, 0, r.stderr);
+  const text = readFileSync(join(copy, 'report.md'), 'utf8');
+  const t = tableAfter(text, '## Fault Injection');
+  assert.equal(t.rows.length, 1, 'one record with counts');
+  const [fault, sent, acked, stored, received, dup, ooo, rec, never] = t.rows[0];
+  assert.deepEqual(
+    [fault, sent, acked, stored, received, dup, ooo, rec, never],
+    ['sqlite kill -9', '1,234', '1,230', '1,230', '7,380 / 7,380', '17', '3', '6', '0'],
+  );
+  assert.match(text, /- \*\*sqlite kill -9\*\* — kill to resumed ms: 812; restart to listening ms: 95\.5$/m);
+  assert.match(text, /- \*\*slowloris on HTTP, 200 connections\*\* — first cut ms: 2,003; headers timeout ms: 2,000/);
+  assert.match(text, /Lines of faults\.jsonl that are not fault records \(left out\): 3\./);
 });
 
 test('report.html is self-contained and the charts are valid SVG and PNG', () => {

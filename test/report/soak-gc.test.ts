@@ -23,6 +23,7 @@ function facts(summary: Record<string, unknown>): Facts {
     logs: [],
     capacity: null,
     capacityDir: null,
+    faults: null,
     missing: {},
   };
   return new Facts(run);

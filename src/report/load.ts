@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { TimelineRow } from '../loadtest/pool.js';
 import { summarizeEncoded, type TrendSummary } from '../loadtest/hist.js';
-import { type Faults, readFaults } from './faults.js';
+import { type Faults, readFaults } from './faults-data.js';
 
 export type Row = Record<string, unknown>;
 

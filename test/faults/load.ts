@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { Api, unique } from '../helpers/server.js';
 import type { FaultClient } from './client.js';
-import type { FaultCounts } from '../../src/report/faults.js';
+import type { FaultCounts } from '../../src/report/faults-data.js';
 import { recordFault } from './record.js';
 
 export interface Workspace {

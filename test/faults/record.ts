@@ -3,7 +3,7 @@
 // test's --out directory to put a faults section into that run's report). Without it, nothing is written.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FAULTS_FILE, type FaultCounts, type FaultRecord } from '../../src/report/faults.js';
+import { FAULTS_FILE, type FaultCounts, type FaultRecord } from '../../src/report/faults-data.js';
 
 export function recordFault(fault: string, figures: Record<string, number | string>, counts?: FaultCounts): void {
   const dir = process.env.NCHAT_FAULTS_OUT;

@@ -23,6 +23,8 @@ interface ChannelForMemberRow extends ChannelRow {
 type ChannelWithMember = { channel: Channel; member: Member | undefined };
 type WithMemberRow = ChannelRow & { m_role: string | null; m_joined_at: string | null; m_read_seq: number | null };
 
+const withMemberKey = (channelId: string, userId: string) => `${channelId}\u0000${userId}`;
+
 function toWithMember(row: WithMemberRow, userId: string): ChannelWithMember {
   const member =
     row.m_role === null
@@ -206,7 +208,7 @@ export class PostgresChannels implements ChannelStore {
   }
 
   private readonly withMember = new ReadBatcher<{ channelId: string; userId: string }, ChannelWithMember>(
-    (k) => `${k.channelId}\u0000${k.userId}`,
+    (k) => withMemberKey(k.channelId, k.userId),
     async ({ channelId, userId }) => {
       const r = await this.pool.query<WithMemberRow>({
         name: 'nchat_channel_get_with_member',
@@ -232,7 +234,7 @@ export class PostgresChannels implements ChannelStore {
                   WHERE m.channel_id = q.channel_id COLLATE "C" AND m.user_id = q.user_id COLLATE "C" LIMIT 1) m ON true`,
         values: [keys.map((k) => k.channelId), keys.map((k) => k.userId)],
       });
-      return new Map(r.rows.map((row) => [`${row.id}\u0000${row.q_user_id}`, toWithMember(row, row.q_user_id)]));
+      return new Map(r.rows.map((row) => [withMemberKey(row.id, row.q_user_id), toWithMember(row, row.q_user_id)]));
     },
   );
 

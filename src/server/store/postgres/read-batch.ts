@@ -14,11 +14,15 @@
 /** A batch is one statement's parameter arrays; beyond this, one turn's calls split. */
 const MAX_BATCH = 256;
 
+/** One distinct key of a turn and every call waiting for it. */
+interface Entry<K, V> {
+  key: K;
+  waiters: { resolve(v: V | undefined): void; reject(e: unknown): void }[];
+}
+
 export class ReadBatcher<K, V> {
-  private pending = new Map<string, { key: K; waiters: { resolve(v: V | undefined): void; reject(e: unknown): void }[] }>();
+  private pending = new Map<string, Entry<K, V>>();
   private scheduled = false;
-  /** Statements sent (one per batch or single read), for the bench's statements-per-message. */
-  statements = 0;
 
   /**
    * @param keyOf  a string identity for a key (equal keys in one turn share one row)
@@ -51,11 +55,10 @@ export class ReadBatcher<K, V> {
     for (let i = 0; i < all.length; i += MAX_BATCH) void this.run(all.slice(i, i + MAX_BATCH));
   }
 
-  private async run(batch: { key: K; waiters: { resolve(v: V | undefined): void; reject(e: unknown): void }[] }[]): Promise<void> {
+  private async run(batch: Entry<K, V>[]): Promise<void> {
     if (batch.length === 1) return this.runOne(batch[0]);
     let found: Map<string, V>;
     try {
-      this.statements++;
       found = await this.many(batch.map((e) => e.key));
     } catch {
       // Each key alone: its own outcome, whatever failed the shared statement.
@@ -65,9 +68,8 @@ export class ReadBatcher<K, V> {
     for (const e of batch) settle(e.waiters, found.get(this.keyOf(e.key)));
   }
 
-  private async runOne(e: { key: K; waiters: { resolve(v: V | undefined): void; reject(e: unknown): void }[] }): Promise<void> {
+  private async runOne(e: Entry<K, V>): Promise<void> {
     try {
-      this.statements++;
       settle(e.waiters, await this.one(e.key));
     } catch (err) {
       for (const w of e.waiters) w.reject(err);

@@ -28,8 +28,12 @@ const BACKENDS = one('backends', 'sqlite,postgres').split(',') as ('sqlite' | 'p
 const OUT = one('out', join(tmpdir(), `nchat-bench-search-${Date.now().toString(36)}`));
 const PG_URL = one('postgres-url', process.env.NCHAT_TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/test');
 
-/** The issue's targets on this machine. */
+/** The issue's targets on this machine (the seed rate's is SQLite's only: issue 10, "Seeding a workspace"). */
 const TARGETS = { textP95: 50, filteredP95: 50, suggestP95: 20, relevance: 0.9, seedRate: 50_000 };
+const seedMark = (store: string, rate: number) =>
+  store === 'sqlite'
+    ? `${mark(rate >= TARGETS.seedRate)} ≥ ${TARGETS.seedRate.toLocaleString('en-US')}/s`
+    : "(the ≥ 50,000/s target is SQLite's)";
 
 let cfg = profileConfig('quick');
 cfg = applyPatch(cfg, {
@@ -128,7 +132,7 @@ for (const store of BACKENDS) {
       `  suggest   p50/p95/p99 ${ms(t.suggest.p50)} / ${ms(t.suggest.p95)} / ${ms(t.suggest.p99)} ms  (${t.suggest.count}) ${mark((t.suggest.p95 ?? Infinity) < TARGETS.suggestP95)} p95 < ${TARGETS.suggestP95}`,
       `  queries/s ${t.qps} at ${t.thinkTimeMs} ms think time, failed ${t.failed}; capacity (no think time) ${t.capacityQps} queries/s, p95 ${ms(t.capacityP95)} ms (= queue)`,
       `  index     ${t.indexDocuments?.toLocaleString('en-US')} documents, ${t.indexMB?.toFixed(1)} MB`,
-      `  seed      ${Math.round(t.seedWriteRate).toLocaleString('en-US')} messages/s written, ${Math.round(t.seedTotalRate).toLocaleString('en-US')}/s with the index rebuild (${t.seedIndexSeconds?.toFixed(1)} s), ${t.seedReused ? `measured ${t.seededAt}` : 'this run'} ${mark(t.seedWriteRate >= TARGETS.seedRate)} ≥ ${TARGETS.seedRate.toLocaleString('en-US')}/s`,
+      `  seed      ${Math.round(t.seedWriteRate).toLocaleString('en-US')} messages/s written, ${Math.round(t.seedTotalRate).toLocaleString('en-US')}/s with the index rebuild (${t.seedIndexSeconds?.toFixed(1)} s), ${t.seedReused ? `measured ${t.seededAt}` : 'this run'} ${seedMark(store, t.seedWriteRate)}`,
       `  index lag p50/p95/max ${ms(t.lag.p50)} / ${ms(t.lag.p95)} / ${ms(t.lag.max)} ms (${t.lag.count} probes)`,
       `  relevance ${t.relevance} (precision@10 ${t.precisionAt10}, recall ${t.recall}) ${mark((t.relevance ?? 0) >= TARGETS.relevance)} ≥ ${TARGETS.relevance}`,
       `  run dir   ${t.dir}`,

@@ -18,7 +18,7 @@ import { newId } from '../../ids.js';
 import { type SearchSpec, suggestSpec } from '../../search/ast.js';
 import { rank, type Candidate } from '../../search/rank.js';
 import { countPrefixTerms, tokens } from '../../search/text.js';
-import { allOf, anyOf, idLexemes } from '../../search/tsquery.js';
+import { allOf, anyOf, idLexemes, prefixLiteral } from '../../search/tsquery.js';
 import type { ChannelType } from '../../../protocol/objects.js';
 import type { SearchChannel } from '../../../protocol/search.js';
 import type { SearchBounds, SearchResult, SearchStore } from '../search-store.js';
@@ -33,6 +33,13 @@ const WEEK_MS = 604_800_000;
 /** statement_timeout of suggest's query (type-ahead: a slow answer is a useless one). */
 const SUGGEST_TIMEOUT_MS = 1000;
 const weekOf = (ms: number) => Math.floor(ms / WEEK_MS);
+/** Suggest's sample: rows read from the caller's channels, newest first (see suggestTerms). */
+const SUGGEST_SCAN = 800;
+const SUGGEST_PER_CHANNEL_MIN = 4;
+/** Suggest asks the GIN index only for prefixes this long (shorter ones have huge posting unions). */
+const SUGGEST_INDEX_MIN_CHARS = 4;
+/** …and only when ANALYZE's listed lexemes starting with it are in fewer messages than this. */
+const SUGGEST_INDEX_MAX_ITEMS = 2000;
 
 /** Estimated share of messages matching: below it, probing by weeks (see probeWeeks). */
 const PROBE_BELOW = 0.05;
@@ -384,10 +391,43 @@ export class PostgresSearch implements SearchStore {
     return result;
   }
 
+  /**
+   * Type-ahead terms, counted over the caller's recent messages: the newest of each of the
+   * caller's channels (SUGGEST_SCAN rows in all, split evenly, at least SUGGEST_PER_CHANNEL_MIN
+   * per channel: messages_channel_seq_key backwards), the prefix tested per row, the newest
+   * `sample` matches kept. Not the GIN index: a 2–3 letter prefix is a partial match that
+   * unions the posting lists of every lexeme it starts, whatever else the query says ('kr' and
+   * 'tr' at 1M: 131,000 and 141,000 items, 15–36 ms of backend CPU before any row is read;
+   * the sample reads ~800 rows in 3–5 ms, EXPLAIN ANALYZE 2026-12-01). When the prefix is
+   * rare in that sample (fewer than a tenth of `sample` matches, too few terms), at least
+   * SUGGEST_INDEX_MIN_CHARS long and rare by ANALYZE's statistics (its listed lexemes in fewer
+   * than SUGGEST_INDEX_MAX_ITEMS messages; no statistics: a small database), the index is asked as well (such a prefix's posting lists are small:
+   * 450–550 items for 'krin', 'trac'), so a word last used months ago is still suggested.
+   */
   async suggestTerms(userId: string, prefix: string, limit: number, sample: number): Promise<{ term: string; count: number }[]> {
     const toks = tokens(prefix);
     const p = toks[toks.length - 1];
     if (toks.length !== 1 || !p || p.length < 2) return [];
+    const { recent, items } = await tx(this.pool, async (c) => {
+      await c.query(`SET LOCAL statement_timeout = ${SUGGEST_TIMEOUT_MS}; SET LOCAL jit = off`);
+      const st = await this.lexemeStats(c);
+      const r = await c.query<{ text: string }>(
+        `WITH mine AS (SELECT array_agg(channel_id) AS ids, count(*) AS n FROM channel_members WHERE user_id = $1)
+         SELECT x.text FROM mine, unnest(mine.ids) AS ch
+         CROSS JOIN LATERAL (
+           SELECT m.id, m.text, m.search_tsv FROM messages m
+           WHERE m.channel_id = ch AND m.deleted_at IS NULL
+           ORDER BY m.seq DESC LIMIT greatest(${SUGGEST_PER_CHANNEL_MIN}, ceil(${SUGGEST_SCAN}::float8 / mine.n)::int)
+         ) x
+         WHERE ts_match_vq(x.search_tsv, to_tsquery('pg_catalog.simple', $2))
+         ORDER BY x.id DESC LIMIT $3`,
+        [userId, prefixLiteral([p]), sample],
+      );
+      return { recent: r.rows.map((row) => row.text), items: st ? prefixShare(st, p) * (st.rows ?? 0) : 0 };
+    });
+    const terms = countPrefixTerms(recent, p, limit);
+    const rare = p.length >= SUGGEST_INDEX_MIN_CHARS && items < SUGGEST_INDEX_MAX_ITEMS && recent.length < sample / 10;
+    if (terms.length >= limit || !rare) return terms;
     const { rows } = await this.candidates(suggestSpec(userId, p), { window: sample, timeoutMs: SUGGEST_TIMEOUT_MS }, true);
     return countPrefixTerms(
       rows.map((r) => r.text),

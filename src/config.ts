@@ -281,10 +281,13 @@ export const schema = {
   searchWindow: opt({
     kind: 'int',
     env: 'NCHAT_SEARCH_WINDOW',
-    default: 1000,
+    // 500, not 1,000: at 1M messages on the 2-core machine PostgreSQL's p95 at 100 clients went
+    // from 41–56 ms (text) and 42–65 ms (filtered) to 26–28 and 29–44 ms, alternated runs
+    // 2026-12-01 (docs/PERFORMANCE.md); a common word's candidates are rows read with their text.
+    default: 500,
     min: 50,
     max: 100_000,
-    doc: "Candidates one search ranks: the newest matches in the caller's channels. Bounds the work of a search on a very common word, the deepest page (offset + limit ≤ this) and `total` (exact below it). See docs/SEARCH.md.",
+    doc: "Candidates one search ranks: the newest matches in the caller's channels. Bounds the work of a search on a very common word, the deepest page (offset + limit ≤ this: 25 pages of 20 at the default) and `total` (exact below it). See docs/SEARCH.md.",
   }),
   searchTimeoutMs: opt({
     kind: 'int',

@@ -34,7 +34,7 @@ const WEEK_MS = 604_800_000;
 const SUGGEST_TIMEOUT_MS = 1000;
 const weekOf = (ms: number) => Math.floor(ms / WEEK_MS);
 /** Suggest's sample: rows read from the caller's channels, newest first (see suggestTerms). */
-const SUGGEST_SCAN = 800;
+const SUGGEST_SCAN = 400;
 const SUGGEST_PER_CHANNEL_MIN = 4;
 /** Suggest asks the GIN index only for prefixes this long (shorter ones have huge posting unions). */
 const SUGGEST_INDEX_MIN_CHARS = 4;
@@ -398,7 +398,8 @@ export class PostgresSearch implements SearchStore {
    * `sample` matches kept. Not the GIN index: a 2–3 letter prefix is a partial match that
    * unions the posting lists of every lexeme it starts, whatever else the query says ('kr' and
    * 'tr' at 1M: 131,000 and 141,000 items, 15–36 ms of backend CPU before any row is read;
-   * the sample reads ~800 rows in 3–5 ms, EXPLAIN ANALYZE 2026-12-01). When the prefix is
+   * 800 rows read this way took 3–5 ms in EXPLAIN ANALYZE, 2026-12-01; 400 are read: suggestTerms
+   * mean 2.4 → 2.0 ms, p50 1.8 → 1.3 ms, serial on the 1M seed). When the prefix is
    * rare in that sample (fewer than a tenth of `sample` matches, too few terms), at least
    * SUGGEST_INDEX_MIN_CHARS long and rare by ANALYZE's statistics (its listed lexemes in fewer
    * than SUGGEST_INDEX_MAX_ITEMS messages; no statistics: a small database), the index is asked as well (such a prefix's posting lists are small:

@@ -15,7 +15,7 @@
 import type pg from 'pg';
 import { AppError, badRequest } from '../../errors.js';
 import { newId } from '../../ids.js';
-import { type SearchSpec, suggestSpec } from '../../search/ast.js';
+import type { SearchSpec } from '../../search/ast.js';
 import { rank, type Candidate } from '../../search/rank.js';
 import { countPrefixTerms, tokens } from '../../search/text.js';
 import { allOf, anyOf, idLexemes, prefixLiteral } from '../../search/tsquery.js';
@@ -36,10 +36,6 @@ const weekOf = (ms: number) => Math.floor(ms / WEEK_MS);
 /** Suggest's sample: rows read from the caller's channels, newest first (see suggestTerms). */
 const SUGGEST_SCAN = 400;
 const SUGGEST_PER_CHANNEL_MIN = 4;
-/** Suggest asks the GIN index only for prefixes this long (shorter ones have huge posting unions). */
-const SUGGEST_INDEX_MIN_CHARS = 4;
-/** …and only when ANALYZE's listed lexemes starting with it are in fewer messages than this. */
-const SUGGEST_INDEX_MAX_ITEMS = 2000;
 
 /** Estimated share of messages matching: below it, probing by weeks (see probeWeeks). */
 const PROBE_BELOW = 0.05;
@@ -395,23 +391,21 @@ export class PostgresSearch implements SearchStore {
    * Type-ahead terms, counted over the caller's recent messages: the newest of each of the
    * caller's channels (SUGGEST_SCAN rows in all, split evenly, at least SUGGEST_PER_CHANNEL_MIN
    * per channel: messages_channel_seq_key backwards), the prefix tested per row, the newest
-   * `sample` matches kept. Not the GIN index: a 2–3 letter prefix is a partial match that
-   * unions the posting lists of every lexeme it starts, whatever else the query says ('kr' and
-   * 'tr' at 1M: 131,000 and 141,000 items, 15–36 ms of backend CPU before any row is read;
-   * 800 rows read this way took 3–5 ms in EXPLAIN ANALYZE, 2026-12-01; 400 are read: suggestTerms
-   * mean 2.4 → 2.0 ms, p50 1.8 → 1.3 ms, serial on the 1M seed). When the prefix is
-   * rare in that sample (fewer than a tenth of `sample` matches, too few terms), at least
-   * SUGGEST_INDEX_MIN_CHARS long and rare by ANALYZE's statistics (its listed lexemes in fewer
-   * than SUGGEST_INDEX_MAX_ITEMS messages; no statistics: a small database), the index is asked as well (such a prefix's posting lists are small:
-   * 450–550 items for 'krin', 'trac'), so a word last used months ago is still suggested.
+   * `sample` matches kept. Bounded work whatever the prefix. Not the GIN index: a short prefix
+   * is a partial match that unions the posting lists of every lexeme it starts before anything
+   * else narrows it ('kr', 'tr' at 1M: 131,000 and 141,000 items, 15–36 ms of backend CPU per
+   * statement), and ANALYZE cannot tell which prefixes are short lists: it lists 1,000 lexemes,
+   * and 'grai', which starts none of them, is in 18,776 messages. 800 rows read this way took
+   * 3–5 ms in EXPLAIN ANALYZE; 400 are read (2026-12-01: suggestTerms serial on the 1M seed,
+   * mean 11.8 → 1.4 ms, p95 26.6 → 2.9 ms). The price: a word not used in the caller's recent
+   * messages is not suggested; a prefix* search still finds it.
    */
   async suggestTerms(userId: string, prefix: string, limit: number, sample: number): Promise<{ term: string; count: number }[]> {
     const toks = tokens(prefix);
     const p = toks[toks.length - 1];
     if (toks.length !== 1 || !p || p.length < 2) return [];
-    const { recent, items } = await tx(this.pool, async (c) => {
+    const recent = await tx(this.pool, async (c) => {
       await c.query(`SET LOCAL statement_timeout = ${SUGGEST_TIMEOUT_MS}; SET LOCAL jit = off`);
-      const st = await this.lexemeStats(c);
       const r = await c.query<{ text: string }>(
         `WITH mine AS (SELECT array_agg(channel_id) AS ids, count(*) AS n FROM channel_members WHERE user_id = $1)
          SELECT x.text FROM mine, unnest(mine.ids) AS ch
@@ -424,17 +418,9 @@ export class PostgresSearch implements SearchStore {
          ORDER BY x.id DESC LIMIT $3`,
         [userId, prefixLiteral([p]), sample],
       );
-      return { recent: r.rows.map((row) => row.text), items: st ? prefixShare(st, p) * (st.rows ?? 0) : 0 };
+      return r.rows.map((row) => row.text);
     });
-    const terms = countPrefixTerms(recent, p, limit);
-    const rare = p.length >= SUGGEST_INDEX_MIN_CHARS && items < SUGGEST_INDEX_MAX_ITEMS && recent.length < sample / 10;
-    if (terms.length >= limit || !rare) return terms;
-    const { rows } = await this.candidates(suggestSpec(userId, p), { window: sample, timeoutMs: SUGGEST_TIMEOUT_MS }, true);
-    return countPrefixTerms(
-      rows.map((r) => r.text),
-      p,
-      limit,
-    );
+    return countPrefixTerms(recent, p, limit);
   }
 
   async memberChannels(userId: string, by: { names: string[] } | { prefix: string }, limit: number): Promise<SearchChannel[]> {

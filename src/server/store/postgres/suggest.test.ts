@@ -7,6 +7,7 @@ import { after, before, it } from 'node:test';
 import pg from 'pg';
 import { describePostgres, type FreshPostgres, freshPostgres } from '../../../../test/helpers/postgres.js';
 import { newId } from '../../ids.js';
+import { suggestSpec } from '../../search/ast.js';
 import type { Store } from '../store.js';
 import { openPostgresStore } from './index.js';
 
@@ -93,21 +94,7 @@ await describePostgres('postgres suggestTerms: a sample of recent messages', () 
     }
     assert.deepEqual(await terms('krin'), ['krinagon']);
     // A search still finds it.
-    const hits = await store.search.search(
-      {
-        userId: user,
-        include: [{ kind: 'prefix', tokens: ['krino'], source: 'krino*' }],
-        exclude: [],
-        channelIds: [],
-        authorIds: [],
-        has: [],
-        isThread: false,
-        sort: 'recent',
-        limit: 10,
-        offset: 0,
-      },
-      { window: 50, timeoutMs: 5000 },
-    );
+    const hits = await store.search.search({ ...suggestSpec(user, 'krino'), limit: 10 }, { window: 50, timeoutMs: 5000 });
     assert.deepEqual(
       hits.hits.map((h) => h.message.text),
       ['krinolex from long ago'],

@@ -1,5 +1,5 @@
 // npm run bench:upload [-- --backends sqlite,postgres --modes closed,open --vus 100 --duration 20
-//                          --offered-mbps 300 --out DIR --set files.imageShare=0.5 ...]
+//                          --offered-mbps 330 --out DIR --set files.imageShare=0.5 ...]
 //
 // Upload throughput and latency (issue 11): the load test's `files` scenario (src/loadtest/
 // scenarios/files.ts: 100 concurrent uploaders, the template's size mix 100 KB 40% / 1 MB 30% /
@@ -13,8 +13,11 @@
 //    saturated by construction, so its aggregate MB/s is the capacity, and upload time is
 //    100 uploads sharing that capacity (a 50 MB upload takes ≈ 100 × 50 MB ÷ capacity): at
 //    300 MB/s that is ~17 s, so p95 < 3 s cannot hold in this mode at any capacity under ~1.7 GB/s;
-//  - open: uploads arrive at a constant rate offering --offered-mbps (default 300 MB/s, the
-//    target) with at most --vus in flight: upload time at the target load, drops if it cannot keep up.
+//  - open: uploads arrive at a constant rate offering --offered-mbps (default 330 MB/s, 10% over
+//    the 300 MB/s target) with at most --vus in flight: upload time at the target load, drops if
+//    it cannot keep up. Offering exactly the target measures the target minus the run's ramp and
+//    random size draws (295.9 MB/s at 300 offered, 2026-12-01, with every upload on time), so the
+//    ≥ 300 MB/s verdict needs a server that completes more than it is strictly asked for.
 // Generator and server share this machine's cores: the figures say so.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -27,7 +30,7 @@ const { all, one } = benchArgs();
 const BACKENDS = one('backends', 'sqlite,postgres').split(',') as ('sqlite' | 'postgres')[];
 const OUT = one('out', join(tmpdir(), `nchat-bench-upload-${Date.now().toString(36)}`));
 const MODES = one('modes', 'closed,open').split(',') as ('closed' | 'open')[];
-const OFFERED_MBPS = Number(one('offered-mbps', '300'));
+const OFFERED_MBPS = Number(one('offered-mbps', '330'));
 const PG_URL = one('postgres-url', process.env.NCHAT_TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/test');
 
 /** The issue's targets on this machine. */

@@ -298,7 +298,12 @@ export function profileConfig(name: LoadtestConfig['profile']): LoadtestConfig {
     };
     c.messages = { ...c.messages, rate: 1000, duration: 60, channels: 100, channelSize: 10 };
     c.api = { ...c.api, vus: 100, duration: 60, rampUp: 5 };
-    c.files = { ...c.files, vus: 100, duration: 60, rampUp: 5 };
+    // Open model at 45 uploads/s ≈ 330 MB/s of the template's mix (mean 7.34 MB), at most 100 in
+    // flight: the load issue 11's targets are stated for. The template's closed 100 VUs (the full
+    // profile) cannot show p95 < 3 s below ~1.7 GB/s (100 × 50 MB ÷ capacity), so at a rate this
+    // machine can take the closed model measures the arithmetic, not the server (bench:upload runs
+    // both; docs/PERFORMANCE.md).
+    c.files = { ...c.files, vus: 100, rate: 45, duration: 60, rampUp: 5 };
     c.thresholds = {
       ...structuredClone(ALWAYS),
       ws_connecting: ['p(95)<150'],

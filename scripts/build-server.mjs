@@ -11,7 +11,7 @@
 //
 // dist/ is rebuilt whole into a temporary directory and swapped in under a lock, so a concurrent
 // caller never runs a half-written tree; a lock older than 2 minutes is a crashed build.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -50,6 +50,8 @@ const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 
 function build() {
   const tmp = join(root, `.dist-tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
+  // The stamp carries the time the sources were read, so an edit made during the build is newer.
+  const started = new Date();
   const files = walk(src);
   const entryPoints = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts'));
   // Loaded here only: bin/nchat.js reads serverIsStale() on every start.
@@ -61,7 +63,8 @@ function build() {
     mkdirSync(dirname(to), { recursive: true });
     copyFileSync(f, to);
   }
-  writeFileSync(join(tmp, '.built'), `${new Date().toISOString()}\n`);
+  writeFileSync(join(tmp, '.built'), `${started.toISOString()}\n`);
+  utimesSync(join(tmp, '.built'), started, started);
   rmSync(dist, { recursive: true, force: true });
   renameSync(tmp, dist);
 }

@@ -1,5 +1,6 @@
 // The upload scenario's content: real files of each size class, made once and cached on disk,
-// then streamed from disk by every upload (page cache), so 100 concurrent uploads of 50 MB
+// then held in each worker's memory when they total ≤ 512 MiB (one copy, shared by every upload)
+// or else streamed from disk by every upload (page cache), so 100 concurrent uploads of 50 MB
 // never hold 100 × 50 MB in the generator. Per class: random bytes (like an archive or video:
 // incompressible), text (log lines: compressible) and, for classes up to `imageMaxBytes`, real
 // images made with sharp: a JPEG with photo-like bytes per pixel (about 0.26 B/px at quality 85,
@@ -212,7 +213,34 @@ function readManifest(dir: string): Fixture[] | null {
   return list.every((f) => existsSync(f.path)) ? list : null;
 }
 
-/** Streams a fixture from disk (256 KiB reads). */
-export function fixtureStream(f: Fixture): NodeJS.ReadableStream {
-  return createReadStream(f.path, { highWaterMark: 256 * 1024 });
+/**
+ * Fixtures are held in each worker's memory when they total at most this; larger sets stream
+ * from disk. Held, every upload of a fixture sends slices of one buffer: no allocation per
+ * chunk. Streamed, each 256 KiB read is a new buffer, and at 300 MB/s that churn cost each
+ * worker 5 s of GC in a 60 s run, 40% of its busy time (docs/PERFORMANCE.md, issue 11).
+ */
+export const HELD_FIXTURES_MAX_BYTES = 512 * 1024 * 1024;
+const CHUNK = 256 * 1024;
+const held = new Map<string, Buffer>();
+
+/** Reads the fixtures into this process when they total ≤ HELD_FIXTURES_MAX_BYTES; returns whether it did. */
+export function holdFixtures(list: Fixture[]): boolean {
+  if (list.reduce((sum, f) => sum + f.bytes, 0) > HELD_FIXTURES_MAX_BYTES) return false;
+  for (const f of list) {
+    if (held.has(f.path)) continue;
+    const buf = readFileSync(f.path);
+    if (buf.length !== f.bytes) throw new Error(`files: fixture ${f.path} is ${buf.length} bytes, the manifest says ${f.bytes}`);
+    held.set(f.path, buf);
+  }
+  return true;
+}
+
+async function* slices(buf: Buffer): AsyncIterable<Uint8Array> {
+  for (let at = 0; at < buf.length; at += CHUNK) yield buf.subarray(at, Math.min(at + CHUNK, buf.length));
+}
+
+/** A fixture's bytes: slices of the held copy (holdFixtures), else streamed from disk (256 KiB reads). */
+export function fixtureStream(f: Fixture): AsyncIterable<Uint8Array> | NodeJS.ReadableStream {
+  const buf = held.get(f.path);
+  return buf ? slices(buf) : createReadStream(f.path, { highWaterMark: CHUNK });
 }

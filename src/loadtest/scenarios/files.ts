@@ -1,7 +1,7 @@
 // Scenario 4 — file uploads (k6 ramping-vus, closed model): each VU has its own account and
 // uploads one file after another into the run's channels, the size class picked by the
 // template's weights (100 KB 40%, 1 MB 30%, 10 MB 20%, 50 MB 10% by default) and the content
-// real (files-content.ts: random bytes, text, JPEG and PNG photos), streamed from disk.
+// real (files-content.ts: random bytes, text, JPEG and PNG photos), held in memory or streamed from disk.
 // An upload succeeds only when the reply's size and SHA-256 are the bytes sent; anything else
 // (non-2xx, network error, mismatch) is a failure and never a latency sample.
 // Server-side figures come from the nodes' /metrics (read by worker 0, see files-server.ts):
@@ -15,7 +15,7 @@ import { UploadClient, type UploadSource } from '../clients/upload.js';
 import { HttpClient } from '../clients/http.js';
 import { summarizeEncoded } from '../hist.js';
 import { counter, gauge, rate, round, type MetricSummary } from '../metrics.js';
-import { ensureFixtures, fixtureStream, labelOf, type Fixture } from './files-content.js';
+import { ensureFixtures, fixtureStream, HELD_FIXTURES_MAX_BYTES, holdFixtures, labelOf, type Fixture } from './files-content.js';
 import { ServerWatch, processingSummary, rssFigures, type ServerReport } from './files-server.js';
 
 interface Payload {
@@ -69,7 +69,7 @@ async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
     f.rate > 0
       ? `files: open model (constant arrival rate): ${f.rate} uploads/s for ${f.duration} s (offered ≈ ${round((f.rate * meanBytes) / 1048576, 1)} MB/s), at most ${f.vus} in flight (one per account; an arrival with all busy is dropped and counted: files_dropped_iterations)`
       : `files: ${f.vus} VUs (closed model: each uploads again as soon as its upload ends, think time ${f.thinkTimeMs} ms), ${f.duration} s (ramp-up ${f.rampUp} s); each VU its own account; uploads into ${f.channels} channels of which every VU is a member`,
-    `files: size mix ${classes.map((c) => `${c.label} ${round((100 * f.mix[c.key]) / mixTotal, 1)}%`).join(', ')}; multipart body streamed from disk with Content-Length (never held whole in the generator)`,
+    `files: size mix ${classes.map((c) => `${c.label} ${round((100 * f.mix[c.key]) / mixTotal, 1)}%`).join(', ')}; multipart body with Content-Length, from one copy of each fixture in each worker's memory (fixtures ≤ ${labelOf(HELD_FIXTURES_MAX_BYTES)} in all; else streamed from disk)`,
     `files: content per class: random bytes and log text (exact class size)${fixtures.some((x) => x.width) ? `; real images for ${round(f.imageShare * 100, 1)}% of the uploads in classes ≤ ${labelOf(f.imageMaxBytes)}: JPEG ${byKind('jpeg') || 'none'}; PNG ${byKind('png') || 'none'}` : '; no images (no class small enough)'}`,
     "files: an upload counts only when the reply's size and SHA-256 equal the bytes sent; upload time = request start → reply read; speed = file bytes ÷ upload time",
   ];
@@ -125,6 +125,7 @@ class FilesRun {
   constructor(private readonly ctx: WorkerContext) {
     const p = (this.p = ctx.payload as Payload);
     this.f = ctx.cfg.files;
+    holdFixtures(p.fixtures);
     this.clients = p.nodes.map((o) => new UploadClient(o, Math.max(4, p.vus.length)));
     this.https = p.nodes.map((o) => new HttpClient(o, 2));
     this.entries = FILE_CLASSES.map((k) => [k, this.f.mix[k]] as [FileClass, number]).filter(([, w]) => w > 0);

@@ -6,6 +6,7 @@
 // else is the real client and server; the mentions are sent by a second user through the API.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { WebSocketRoute } from 'playwright-core';
 import { type TestUser, unique } from '../helpers/server.js';
 import { browserSkipReason, newUser, signInWithTokens, startWeb, type Watched, type WebEnv } from './browser.js';
 
@@ -29,6 +30,8 @@ describe('web client: browser notifications', { skip: browserSkipReason() }, () 
   let bob: TestUser;
   let w: Watched;
   let channel: { id: string; name: string };
+  let cut = false;
+  const sockets = new Set<WebSocketRoute>();
 
   before(async () => {
     env = await startWeb();
@@ -37,6 +40,12 @@ describe('web client: browser notifications', { skip: browserSkipReason() }, () 
     channel = (await ann.api.post('/api/channels', { name: unique('ping'), type: 'public' })).body;
     assert.equal((await bob.api.post(`/api/channels/${channel.id}/join`, {})).status < 300, true, 'bob joins');
     w = await newUser(env);
+    // The WebSocket goes through a route the test can cut (a network loss as the page sees it).
+    await w.page.routeWebSocket(/\/ws$/, (ws) => {
+      if (cut) return void ws.close({ code: 4999, reason: 'network cut by the test' });
+      ws.connectToServer();
+      sockets.add(ws);
+    });
     await w.context.addInitScript({ content: RECORDER });
     await signInWithTokens(w, env.url, ann);
   });
@@ -76,5 +85,25 @@ describe('web client: browser notifications', { skip: browserSkipReason() }, () 
     assert.deepEqual(w.errors, []);
     assert.deepEqual(w.violations, []);
     assert.deepEqual(w.dialogs, []);
+  });
+
+  it('a mention made while the socket was cut shows after the reconnect (notifications are fetched again on hello)', async () => {
+    const p = w.page;
+    const badge = p.getByRole('button', { name: /^Notifications \(\d+ unread\)$/ });
+    const unread = async () => Number((/\((\d+) unread\)/.exec((await badge.getAttribute('aria-label')) ?? '') ?? [])[1]);
+    const before = await unread();
+    cut = true;
+    for (const ws of sockets) await ws.close({ code: 4999, reason: 'network cut by the test' }).catch(() => undefined);
+    sockets.clear();
+    await p.getByTestId('conn-banner').waitFor({ timeout: 10_000 });
+    const r = await bob.api.post(`/api/channels/${channel.id}/messages`, { text: `@${ann.username} while your socket was down` });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    await p.waitForTimeout(300);
+    assert.equal(await unread(), before, 'nothing can arrive while cut');
+    cut = false;
+    await p.getByTestId('conn-banner').waitFor({ state: 'detached', timeout: 20_000 });
+    await p.getByRole('button', { name: `Notifications (${before + 1} unread)` }).waitFor({ timeout: 10_000 });
+    await p.waitForTimeout(500);
+    assert.equal(await unread(), before + 1, 'listed once');
   });
 });

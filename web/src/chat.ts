@@ -73,6 +73,9 @@ export class Chat {
           // presence is only sent as changes: forget it; refreshChannels asks again for the DMs.
           this.store.set({ presence: new Map() });
           void this.refreshChannels();
+          // Notifications are not replayed: one made before this socket was subscribed (the boot
+          // fetch raced the connect) or while it was away is only in the list. Fetched again here.
+          void this.loadNotifications();
         },
       },
       `nchat.outbox.${me.id}`,
@@ -363,9 +366,16 @@ export class Chat {
     this.store.setUsers([me]);
   }
 
+  /**
+   * The newest 50 notifications, merged into what is shown rather than replacing it: a
+   * `notification` event that arrived while this request was in flight may be newer than the reply.
+   */
   async loadNotifications(): Promise<void> {
     const r = await this.api.get<NotificationsReply>('/api/notifications?limit=50');
-    this.store.set({ notifications: r.notifications });
+    const fetched = new Set(r.notifications.map((n) => n.id));
+    const newest = r.notifications[0]?.createdAt ?? '';
+    const newer = this.store.get().notifications.filter((n) => !fetched.has(n.id) && n.createdAt > newest);
+    this.store.set({ notifications: [...newer, ...r.notifications] });
     this.needUsers(r.notifications.map((n) => n.actorId));
   }
 
@@ -430,6 +440,8 @@ export class Chat {
         else s.removeChannel(e.channelId);
         return;
       case 'notification': {
+        // Already listed when a fetch (loadNotifications) returned it first.
+        if (s.get().notifications.some((n) => n.id === e.notification.id)) return;
         s.set({ notifications: [e.notification, ...s.get().notifications] });
         this.needUsers([e.notification.actorId]);
         notifyBrowser(this, e.notification);

@@ -12,6 +12,7 @@
 // dist/ is rebuilt whole into a temporary directory and swapped in under a lock, so a concurrent
 // caller never runs a half-written tree; a lock older than 2 minutes is a crashed build.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { newestMtime, withBuildLock } from './build-lock.mjs';
 import { dirname, join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -33,19 +34,9 @@ function walk(dir, out = []) {
 
 export function serverIsStale() {
   if (!existsSync(stamp)) return true;
-  const built = statSync(stamp).mtimeMs;
   // Directories too: a deleted or renamed source changes its directory's mtime.
-  const newest = (dir) =>
-    Math.max(
-      statSync(dir).mtimeMs,
-      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
-      ),
-    );
-  return newest(src) > built;
+  return newestMtime(src, { dirs: true }) > statSync(stamp).mtimeMs;
 }
-
-const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 function build() {
   const tmp = join(root, `.dist-tmp-${process.pid}`);
@@ -72,24 +63,17 @@ function build() {
 /** Builds dist/ when stale; returns true when it built. Throws when the build fails. */
 export function ensureServer({ quiet = false } = {}) {
   if (!serverIsStale()) return false;
-  for (let i = 0; ; i++) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
-      if (i > 600) throw new Error('server build lock held for too long');
-      sleep(100);
-    }
-  }
-  try {
-    if (!serverIsStale()) return false;
-    if (!quiet) console.log('compiling the server (src → dist)…');
-    build();
-    return true;
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+  return withBuildLock(
+    lock,
+    'server',
+    () => {
+      if (!serverIsStale()) return false;
+      if (!quiet) console.log('compiling the server (src → dist)…');
+      build();
+      return true;
+    },
+    100,
+  );
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) ensureServer();

@@ -35,6 +35,7 @@ import { join } from 'node:path';
 import { Load, type Histogram, type RunResult, type Target } from './fanout-load.js';
 import pg from 'pg';
 import { cpuPercent, sampleProcs, type ProcSample } from './proc.js';
+import { ensureServerBuild } from '../src/loadtest/spawn.js';
 import { bracket, holdsAt, nextSweepRate, SERVER_BUSY_PCT, saturation, whyNotAt, type SweepOptions } from './saturation.js';
 
 const args = new Map<string, string>();
@@ -137,13 +138,19 @@ function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
 }
 
-/** Spawns a server script; resolves with its URL once it prints `listening on <url>`. */
+/**
+ * Spawns a server; resolves with its URL once it prints `listening on <url>`. `script` is a
+ * compiled file run as it is (ɳChat: dist/cli.js, as `npm start` and `nchat loadtest --spawn`
+ * run it) or a .ts file run under tsx (the bare ws baseline).
+ */
 async function spawnServer(script: string[], env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   // NCHAT_BENCH_SERVER_NODE_ARGS: extra node flags for the servers (e.g. --cpu-prof for profiling).
   const extra = (process.env.NCHAT_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', ...script], {
+  const loader = script[0].endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...extra, ...loader, ...script], {
     cwd: root,
-    env: { ...process.env, ...env },
+    // MALLOC_ARENA_MAX as `npm start` sets it (docs/OPERATIONS.md, "Memory").
+    env: { MALLOC_ARENA_MAX: '2', ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
@@ -509,8 +516,9 @@ async function main(): Promise<void> {
   let bare: { child: ChildProcess; url: string } | undefined;
   const measured: Measured[] = [];
   try {
+    ensureServerBuild(log);
     for (let k = 0; k < NODES; k++) {
-      nodes.push(await spawnServer(['src/cli.ts', 'serve'], { ...env, NCHAT_DATA_DIR: NODES > 1 ? join(dir, `node${k}`) : dir }));
+      nodes.push(await spawnServer(['dist/cli.js', 'serve'], { ...env, NCHAT_DATA_DIR: NODES > 1 ? join(dir, `node${k}`) : dir }));
       log(`nChat node ${k}: pid ${nodes[k].child.pid} at ${nodes[k].url}`);
     }
     const { tokens, channelIds } = await setupNchat(nodes[0].url);

@@ -96,7 +96,7 @@ function startNode(
  * Nodes run the compiled server (dist/, scripts/build-server.mjs), as `npm start` does: built
  * here first when missing or older than src/. A failed build fails the run.
  */
-function ensureServerBuild(log: (m: string) => void): void {
+export function ensureServerBuild(log: (m: string) => void): void {
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-server.mjs')], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`compiling the server failed: ${(r.stderr || r.stdout || '').trim().slice(0, 2000)}`);
   if (r.stdout.trim()) log(r.stdout.trim());

@@ -36,6 +36,7 @@ import { Load, type Histogram, type RunResult, type Target } from './fanout-load
 import pg from 'pg';
 import { cpuPercent, sampleProcs, type ProcSample } from './proc.js';
 import { ensureServerBuild } from '../src/loadtest/spawn.js';
+import { calibrate, calibrationLine, type Calibration } from '../src/loadtest/calibrate.js';
 import { bracket, holdsAt, nextSweepRate, SERVER_BUSY_PCT, saturation, whyNotAt, type SweepOptions } from './saturation.js';
 
 const args = new Map<string, string>();
@@ -380,6 +381,7 @@ function print(results: TargetResult[]): void {
   lines.push(
     `bench:fanout — ${USERS} users, channels of ${SIZE} (${CHANNELS} channels), ${DURATION} s per rate, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
   );
+  lines.push(calibrationLine(calibration));
   lines.push(
     `nChat server: ${NODES > 1 ? `${NODES} nodes of nchat serve (client i on node i mod ${NODES}; CPU and RSS summed)` : 'nchat serve'}, ${DB ? 'PostgreSQL' : 'SQLite (temp dir)'}, ${REDIS ? 'Redis broker' : 'memory broker'}, NCHAT_LOADTEST_ALLOWANCE=1 (frame limits lifted), NCHAT_ARGON2_MEMORY_KIB=1024 (cheap hashing for setup only)`,
   );
@@ -495,7 +497,11 @@ function print(results: TargetResult[]): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
+/** Measured in main() before any server starts (src/loadtest/calibrate.ts); printed in the header. */
+let calibration: Calibration | undefined;
+
 async function main(): Promise<void> {
+  calibration = await calibrate();
   const dir = await mkdtemp(join(tmpdir(), 'nchat-bench-'));
   if (OWN_DB) {
     await adminQuery(`CREATE DATABASE ${OWN_DB}`);

@@ -5,6 +5,7 @@
 // time, then with K sends in flight (the store groups what arrives in one turn into one
 // transaction); then history page reads per second with p50/p95/p99.
 // Not a test: it prints figures for docs/PERFORMANCE.md. PostgreSQL runs on a fresh database.
+import { calibrate, calibrationLine } from '../src/loadtest/calibrate.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -223,6 +224,8 @@ async function bench(kind: string, store: Store, probe?: PgProbe) {
   };
 }
 
+// Before any load (src/loadtest/calibrate.ts): printed with the machine line below.
+const calibration = await calibrate();
 const rows = [];
 for (const kind of backends) {
   if (kind === 'sqlite') {
@@ -248,6 +251,7 @@ const f = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigit
 console.log(
   `\nmachine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${f(totalmem() / 2 ** 30, 1)} GiB, Node ${process.version}; bench and database share the cores`,
 );
+console.log(calibrationLine(calibration));
 console.log(
   'send path: validation + authorization + seq + mentions + notifications + publish (template mix: 60% text, 20% mention, 10% code, 10% text)\n',
 );

@@ -20,6 +20,7 @@
 //    ≥ 300 MB/s verdict needs a server that completes more than it is strictly asked for.
 // Generator and server share this machine's cores: the figures say so.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { calibrate, calibrationLine } from '../src/loadtest/calibrate.js';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyPatch, profileConfig, setToPatch, FILE_CLASSES } from '../src/loadtest/config.js';
@@ -51,9 +52,11 @@ const openRate = Math.round((OFFERED_MBPS / meanMB) * 100) / 100;
 type Trend = { count: number; avg: number | null; p50: number | null; p95: number | null; p99: number | null };
 const results: Record<string, unknown>[] = [];
 mkdirSync(OUT, { recursive: true });
+const calibration = await calibrate();
 console.log(
   `bench:upload — ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; generator (${cfg.workers} workers) and server share these cores`,
 );
+console.log(calibrationLine(calibration));
 console.log(
   `${cfg.files.vus} VUs × ${cfg.files.duration} s per backend; mix ${FILE_CLASSES.map((k) => `${k} ${cfg.files.sizes[k]} B ×${cfg.files.mix[k]}`).join(', ')}; images ${cfg.files.imageShare * 100}% of classes ≤ ${cfg.files.imageMaxBytes} B\n`,
 );
@@ -147,6 +150,6 @@ for (const store of BACKENDS)
   }
 writeFileSync(
   join(OUT, 'bench-upload.json'),
-  JSON.stringify({ at: new Date().toISOString(), cores: cpus().length, targets: TARGETS, results }, null, 2),
+  JSON.stringify({ at: new Date().toISOString(), cores: cpus().length, calibration, targets: TARGETS, results }, null, 2),
 );
 console.log(`results: ${join(OUT, 'bench-upload.json')}`);

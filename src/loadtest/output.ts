@@ -1,6 +1,6 @@
 // The run directory: everything the report generator will ever read.
 //   config.json          the exact resolved config and command line
-//   environment.json     CPU model, cores, memory, OS, Node, ɳChat version and backends
+//   environment.json     CPU model, cores, memory, OS, Node, ɳChat version and backends, calibration
 //   timelines/<s>.ndjson one row per second per scenario (counters, gauges, latency percentiles, worker CPU)
 //   histograms/<s>.json  mergeable HDR histograms (compressed base64, values in µs) with their counts
 //   samples/<k>.ndjson   resource samples (process, network, disk, node_metrics, postgres, redis)

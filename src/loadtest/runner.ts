@@ -1,6 +1,7 @@
 // The runner: target (given or spawned) → health → collectors → per scenario: prepare
 // (bulk fixtures) → worker processes → summarize → run directory. Ctrl-C (signal) stops the
 // scenario in progress, skips the rest and keeps everything measured so far.
+import { calibrate, calibrationLine, type Calibration } from './calibrate.js';
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -98,7 +99,10 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
     }
     http = new HttpClient(nodes[0], 16);
     const health = await healthOf(nodes);
-    collector = startCollector(o, dir, nodes, cluster, health);
+    // Before any load: the machine's speed of the day, recorded beside the figures (calibrate.ts).
+    const calibration = await calibrate();
+    notices.push(`${calibrationLine(calibration)}${nodes.every(isLocal) ? '' : ' (the generator machine; the target is remote)'}`);
+    collector = startCollector(o, dir, nodes, cluster, health, calibration);
     await collector.start();
 
     const setup = new Setup(http, nodes, tag);
@@ -183,6 +187,7 @@ function startCollector(
   nodes: string[],
   cluster: SpawnedCluster | null,
   health: Record<string, unknown>[],
+  calibration: Calibration,
 ): Collector {
   const { cfg } = o;
   const local = nodes.every(isLocal);
@@ -205,6 +210,7 @@ function startCollector(
       sharedMachine: local ? `generator and server share this machine's ${cpus.length} cores` : 'remote target',
     },
     spawnedEnv: cluster?.env ?? null,
+    calibration,
   };
   dir.json('environment.json', environment);
   const store = String(health[0].store ?? '');

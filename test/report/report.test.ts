@@ -129,6 +129,16 @@ test('no template placeholder is left', () => {
   }
 });
 
+test('the machine calibration measured before the load is in environment.json, summary.md and the report', () => {
+  const env = JSON.parse(readFileSync(join(RUN, 'environment.json'), 'utf8'));
+  const c = env.calibration;
+  assert.ok(c && c.sqliteCommitUs > 0 && c.tcpWriteUs > 0 && c.sha256MBps > 0, `calibration recorded: ${JSON.stringify(c)}`);
+  const line = `SQLite commit ${c.sqliteCommitUs} µs, 64 B loopback TCP write ${c.tcpWriteUs} µs, SHA-256 ${c.sha256MBps} MB/s`;
+  assert.ok(readFileSync(join(RUN, 'summary.md'), 'utf8').includes(line), 'summary.md notices carry the figures');
+  const methodology = md().slice(md().indexOf('## Test Methodology'));
+  assert.ok(methodology.includes(`- Machine calibration: (${c.at}`) && methodology.includes(line), 'the report prints the same figures');
+});
+
 test('every percentile printed equals the one recomputed from the raw histograms', () => {
   const text = md();
   const checks: [string, string, string, string, number][] = [

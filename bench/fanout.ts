@@ -259,7 +259,10 @@ interface TargetResult {
   nodes: number;
   connect: { p50: number; p95: number; p99: number; max: number; failed: number; wallMs: number };
   idleRss?: number;
+  /** Least-squares slope of RSS over the second half's connections, KB per connection. */
   perConnKB?: number;
+  /** The median of the steps' growth per connection (shown beside the slope). */
+  perConnMedianStepKB?: number;
   runs: Run[];
 }
 interface Measured {
@@ -268,20 +271,60 @@ interface Measured {
   pids: number[];
 }
 
-/** Connects every client of one target; memory per idle connection from the second half. */
+/** Least-squares slope of y over x; undefined with fewer than 3 points. */
+function leastSquaresSlope(points: [number, number][]): number | undefined {
+  if (points.length < 3) return undefined;
+  const n = points.length;
+  const mx = points.reduce((a, p) => a + p[0], 0) / n;
+  const my = points.reduce((a, p) => a + p[1], 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const [x, y] of points) {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) ** 2;
+  }
+  return sxx > 0 ? sxy / sxx : undefined;
+}
+
+/** Steps the second half of the connections is opened in, for memory per idle connection. */
+const MEM_STEPS = 10;
+
+/**
+ * Connects every client of one target. Memory per idle connection: the second half is opened in
+ * MEM_STEPS steps, RSS read after each (after a short settle), and the figure is the least-squares
+ * slope of RSS over connections opened (the median step is printed beside it). Why not one
+ * before/after difference: a garbage collection during the half shrinks RSS by more than the
+ * connections add, and the heap grows in chunks (on the same build that difference read -1.4 to
+ * 5.8 KB, 2026-12-01); the slope spreads both over eleven readings.
+ * The first half absorbs setup garbage and the first-use allocations.
+ */
 async function connect(name: string, pids: number[], target: Target): Promise<Measured> {
   const load = new Load(target);
   log(`${name}: connecting ${USERS} clients (${CONC} at a time)`);
-  // Two halves: memory per idle connection = RSS growth over the second half / its size, so
-  // garbage left by setup (collected at some point during the first half) does not skew it.
   const half = Math.floor(USERS / 2);
   const c = await load.connectAll(CONC, 0, half);
   await new Promise((r) => setTimeout(r, 2000));
-  const before = sampleProcs(pids);
-  const c2 = await load.connectAll(CONC, half, USERS);
-  c.connectMs.add(c2.connectMs);
-  c.failed += c2.failed;
-  c.wallMs += c2.wallMs;
+  let prev = sampleProcs(pids);
+  const stepKB: number[] = [];
+  // (connections opened in the second half, RSS KB) after each step, for the slope.
+  const points: [number, number][] = prev ? [[0, prev.rssBytes / 1024]] : [];
+  let opened = 0;
+  for (let k = 0; k < MEM_STEPS; k++) {
+    const from = half + Math.floor(((USERS - half) * k) / MEM_STEPS);
+    const to = half + Math.floor(((USERS - half) * (k + 1)) / MEM_STEPS);
+    const ck = await load.connectAll(CONC, from, to);
+    c.connectMs.add(ck.connectMs);
+    c.failed += ck.failed;
+    c.wallMs += ck.wallMs;
+    await new Promise((r) => setTimeout(r, 300));
+    const now = sampleProcs(pids);
+    if (prev && now && to - from - ck.failed > 0) stepKB.push((now.rssBytes - prev.rssBytes) / 1024 / (to - from - ck.failed));
+    opened += to - from - ck.failed;
+    if (now) points.push([opened, now.rssBytes / 1024]);
+    prev = now;
+  }
+  stepKB.sort((a, b) => a - b);
+  const slopeKB = leastSquaresSlope(points);
   const ms = (h: Histogram, p: number) => h.getValueAtPercentile(p) / 1000;
   log(`${name}: connected in ${(c.wallMs / 1000).toFixed(1)} s, ${c.failed} failed`);
   await new Promise((r) => setTimeout(r, 2000));
@@ -301,7 +344,8 @@ async function connect(name: string, pids: number[], target: Target): Promise<Me
         wallMs: c.wallMs,
       },
       idleRss: idle?.rssBytes,
-      perConnKB: before && idle ? (idle.rssBytes - before.rssBytes) / 1024 / (USERS - half - c2.failed) : undefined,
+      perConnKB: slopeKB,
+      perConnMedianStepKB: stepKB.length ? stepKB[Math.floor(stepKB.length / 2)] : undefined,
       runs: [],
     },
   };
@@ -403,7 +447,7 @@ function print(results: TargetResult[]): void {
     lines.push(
       `connect (to hello): p50 ${f(t.connect.p50)} ms, p95 ${f(t.connect.p95)} ms, p99 ${f(t.connect.p99)} ms, max ${f(t.connect.max)} ms; ${t.connect.failed} failed; all in ${f(t.connect.wallMs / 1000)} s`,
     );
-    lines.push(`idle server RSS ${f((t.idleRss ?? NaN) / 1048576)} MB; memory per idle connection ${f(t.perConnKB)} KB`);
+    lines.push(`idle server RSS ${f((t.idleRss ?? NaN) / 1048576)} MB; memory per idle connection ${f(t.perConnKB)} KB (slope of RSS over ${MEM_STEPS} steps of the second half; median step ${f(t.perConnMedianStepKB)} KB)`);
     lines.push('');
     lines.push(
       'Outcomes: every slot is sent or skipped (sender not connected); every sent message is acked, refused (error event naming it; codes) or unanswered at the end of the drain. Deliveries are expected for acked and unanswered messages, to every member connected at send time (the sender included).',

@@ -447,7 +447,9 @@ function print(results: TargetResult[]): void {
     lines.push(
       `connect (to hello): p50 ${f(t.connect.p50)} ms, p95 ${f(t.connect.p95)} ms, p99 ${f(t.connect.p99)} ms, max ${f(t.connect.max)} ms; ${t.connect.failed} failed; all in ${f(t.connect.wallMs / 1000)} s`,
     );
-    lines.push(`idle server RSS ${f((t.idleRss ?? NaN) / 1048576)} MB; memory per idle connection ${f(t.perConnKB)} KB (slope of RSS over ${MEM_STEPS} steps of the second half; median step ${f(t.perConnMedianStepKB)} KB)`);
+    lines.push(
+      `idle server RSS ${f((t.idleRss ?? NaN) / 1048576)} MB; memory per idle connection ${f(t.perConnKB)} KB (slope of RSS over ${MEM_STEPS} steps of the second half; median step ${f(t.perConnMedianStepKB)} KB)`,
+    );
     lines.push('');
     lines.push(
       'Outcomes: every slot is sent or skipped (sender not connected); every sent message is acked, refused (error event naming it; codes) or unanswered at the end of the drain. Deliveries are expected for acked and unanswered messages, to every member connected at send time (the sender included).',

@@ -95,8 +95,18 @@ describe('web client: files and search', { skip: browserSkipReason() }, () => {
     const shown = await list.evaluate(async (el) => {
       const rows = new Map<number, { seq: number; text: string }>();
       el.scrollTop = 0;
+      // The virtualizer renders a scrolled-to window on a later frame: a step waits until some row
+      // covers the viewport's top edge (up to 2 s; a loaded CI machine took over 50 ms to render
+      // the first window, and the walk moved on past row 0), then one more tick.
+      // (No named function here: the test's compiler would wrap it in a helper the page lacks.)
       for (let step = 0; step < 500; step++) {
-        await new Promise((r) => setTimeout(r, 50)); // the virtualizer renders the new window
+        for (let t = 0; t < 40; t++) {
+          const top = el.getBoundingClientRect().top;
+          const rows = [...el.querySelectorAll('[data-index]')].map((r) => r.getBoundingClientRect());
+          if (rows.some((b) => b.top <= top + 1 && b.bottom > top)) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await new Promise((r) => setTimeout(r, 50));
         for (const a of el.querySelectorAll('article[data-testid="message"]')) {
           const index = Number(a.closest('[data-index]')?.getAttribute('data-index'));
           const text = a.querySelector('[data-testid="message-text"]')?.textContent ?? '';

@@ -304,10 +304,9 @@ async function connect(name: string, pids: number[], target: Target): Promise<Me
   const half = Math.floor(USERS / 2);
   const c = await load.connectAll(CONC, 0, half);
   await new Promise((r) => setTimeout(r, 2000));
-  let prev = sampleProcs(pids);
-  const stepKB: number[] = [];
-  // (connections opened in the second half, RSS KB) after each step, for the slope.
-  const points: [number, number][] = prev ? [[0, prev.rssBytes / 1024]] : [];
+  // (connections opened in the second half, RSS KB): before the half and after each step.
+  const first = sampleProcs(pids);
+  const points: [number, number][] = first ? [[0, first.rssBytes / 1024]] : [];
   let opened = 0;
   for (let k = 0; k < MEM_STEPS; k++) {
     const from = half + Math.floor(((USERS - half) * k) / MEM_STEPS);
@@ -318,12 +317,14 @@ async function connect(name: string, pids: number[], target: Target): Promise<Me
     c.wallMs += ck.wallMs;
     await new Promise((r) => setTimeout(r, 300));
     const now = sampleProcs(pids);
-    if (prev && now && to - from - ck.failed > 0) stepKB.push((now.rssBytes - prev.rssBytes) / 1024 / (to - from - ck.failed));
     opened += to - from - ck.failed;
     if (now) points.push([opened, now.rssBytes / 1024]);
-    prev = now;
   }
-  stepKB.sort((a, b) => a - b);
+  // Each step's growth per connection, from consecutive readings.
+  const stepKB = points
+    .slice(1)
+    .flatMap(([n, kb], i) => (n > points[i][0] ? [(kb - points[i][1]) / (n - points[i][0])] : []))
+    .sort((a, b) => a - b);
   const slopeKB = leastSquaresSlope(points);
   const ms = (h: Histogram, p: number) => h.getValueAtPercentile(p) / 1000;
   log(`${name}: connected in ${(c.wallMs / 1000).toFixed(1)} s, ${c.failed} failed`);

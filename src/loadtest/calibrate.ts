@@ -45,6 +45,8 @@ export interface Calibration {
 
 const BATCHES = 9;
 
+const median = (xs: number[]) => [...xs].sort((a, c) => a - c)[Math.floor(xs.length / 2)];
+
 /** Median over BATCHES of (batch time ÷ ops), in µs; `op(i)` runs one operation. */
 function perOpUs(ops: number, op: (i: number) => void): number {
   const times: number[] = [];
@@ -53,8 +55,7 @@ function perOpUs(ops: number, op: (i: number) => void): number {
     for (let i = 0; i < ops; i++) op(i);
     times.push(Number(process.hrtime.bigint() - t0) / 1e3 / ops);
   }
-  times.sort((a, c) => a - c);
-  return times[Math.floor(BATCHES / 2)];
+  return median(times);
 }
 
 /**
@@ -67,6 +68,7 @@ async function tcpWriteUs(): Promise<number> {
   const chunk = Buffer.alloc(64, 1);
   let received = 0;
   let wake: (() => void) | undefined;
+  let failed: Error | undefined;
   const server = createServer((s) => {
     s.on('data', (d) => {
       received += d.length;
@@ -77,6 +79,11 @@ async function tcpWriteUs(): Promise<number> {
   const port = (server.address() as { port: number }).port;
   const client: Socket = connect(port, '127.0.0.1');
   client.setNoDelay(true);
+  // A socket error ends the probe (the waits below would otherwise never be woken).
+  client.on('error', (e) => {
+    failed = e;
+    wake?.();
+  });
   try {
     await new Promise<void>((r, j) => client.once('connect', r).once('error', j));
     const times: number[] = [];
@@ -86,10 +93,12 @@ async function tcpWriteUs(): Promise<number> {
       for (let i = 0; i < PER_BATCH; i++) client.write(chunk);
       const us = Number(process.hrtime.bigint() - t0) / 1e3 / PER_BATCH;
       if (b > 0) times.push(us); // the first batch warms the connection up
-      while (received < want) await new Promise<void>((r) => (wake = r));
+      while (received < want) {
+        if (failed) throw failed;
+        await new Promise<void>((r) => (wake = r));
+      }
     }
-    times.sort((a, c) => a - c);
-    return times[Math.floor(times.length / 2)];
+    return median(times);
   } finally {
     client.destroy();
     await new Promise<void>((r) => server.close(() => r()));
@@ -175,12 +184,16 @@ export async function calibrate(parent = tmpdir()): Promise<Calibration> {
   }
 }
 
-/** One line for a notice or a bench header; "not measured" with the reason when absent. */
-export function calibrationLine(c: Calibration | undefined, why = 'not run'): string {
-  if (!c) return `machine calibration: not measured (${why})`;
+/** The figures as text, "(when, load average; medians): …" (the report prints them under its own label). */
+export function calibrationFigures(c: Calibration): string {
   return (
-    `machine calibration (${c.at}, load average ${c.loadavg1}; medians): system call ${c.syscallUs} µs, ` +
+    `(${c.at}, load average ${c.loadavg1}; medians): system call ${c.syscallUs} µs, ` +
     `4 KiB pwrite ${c.pwrite4kUs} µs, SQLite commit ${c.sqliteCommitUs} µs, 64 B loopback TCP write ${c.tcpWriteUs} µs, SHA-256 ${c.sha256MBps} MB/s, ` +
     `JSON round trip of 1 KB ${c.jsonUs} µs — compare runs of different days by these`
   );
+}
+
+/** One line for a notice or a bench header; "not measured" with the reason when absent. */
+export function calibrationLine(c: Calibration | undefined, why = 'not run'): string {
+  return c ? `machine calibration ${calibrationFigures(c)}` : `machine calibration: not measured (${why})`;
 }

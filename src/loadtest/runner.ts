@@ -100,8 +100,13 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
     http = new HttpClient(nodes[0], 16);
     const health = await healthOf(nodes);
     // Before any load: the machine's speed of the day, recorded beside the figures (calibrate.ts).
-    const calibration = await calibrate();
-    notices.push(`${calibrationLine(calibration)}${nodes.every(isLocal) ? '' : ' (the generator machine; the target is remote)'}`);
+    // A failed probe is reported, not fatal: the load's own figures do not depend on it.
+    const calibration = await calibrate().catch((e: unknown) => {
+      notices.push(calibrationLine(undefined, `the probe failed: ${(e as Error).message}`));
+      return null;
+    });
+    if (calibration)
+      notices.push(`${calibrationLine(calibration)}${nodes.every(isLocal) ? '' : ' (the generator machine; the target is remote)'}`);
     collector = startCollector(o, dir, nodes, cluster, health, calibration);
     await collector.start();
 
@@ -187,7 +192,7 @@ function startCollector(
   nodes: string[],
   cluster: SpawnedCluster | null,
   health: Record<string, unknown>[],
-  calibration: Calibration,
+  calibration: Calibration | null,
 ): Collector {
   const { cfg } = o;
   const local = nodes.every(isLocal);

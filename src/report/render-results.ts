@@ -1,5 +1,5 @@
 // report.md, first half: header, executive summary, methodology and the five tests.
-import { calibrationLine, type Calibration } from '../loadtest/calibrate.js';
+import { calibrationFigures, type Calibration } from '../loadtest/calibrate.js';
 import type { Analysis } from './analyze.js';
 import { type Facts, int, num } from './facts.js';
 import { bullets, duration, f as fm, genericTable, resultTable, size, table } from './md-parts.js';
@@ -103,7 +103,7 @@ export function methodology(a: Analysis): string[] {
     `- Environment: ${topology(fx)}`,
     '- Region: none (local machine, no cloud region)',
     `- Instance Type: ${env.cpuModel ?? 'unknown CPU'}, ${env.cores ?? '?'} cores, ${typeof env.memoryBytes === 'number' ? `${num(env.memoryBytes / 1073741824)} GB` : '?'} RAM, ${env.os ?? ''}, Node ${env.node ?? '?'}`,
-    `- Machine calibration: ${env.calibration ? calibrationLine(env.calibration as Calibration).replace(/^machine calibration /, '') : 'not measured (the run predates it: src/loadtest/calibrate.ts)'}`,
+    `- Machine calibration: ${env.calibration ? calibrationFigures(env.calibration as Calibration) : 'not measured (the run predates it: src/loadtest/calibrate.ts)'}`,
     `- Database: ${h.store === 'postgres' ? `PostgreSQL ${pgVer ?? '(version not recorded by the run)'}` : 'SQLite (embedded, better-sqlite3) — no PostgreSQL in this run'}`,
     `- Cache: ${h.broker === 'redis' ? `Redis ${rdVer ?? '(version not recorded by the run)'} (pub/sub fan-out between nodes)` : 'none — in-process fan-out (no Redis in this run)'}`,
     `- Search: ${h.store === 'postgres' ? 'PostgreSQL full-text search' : 'SQLite FTS5'} inside the database (MeiliSearch is not used by ɳChat)`,

@@ -146,6 +146,18 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       () => idx().indexed,
     );
   }
+  const pages = services.messages.pages;
+  metrics.gauge(
+    'nchat_history_page_hits',
+    'Newest history pages served from the kept serialized page since start (counter semantics; SQLite only)',
+    () => pages.hits,
+  );
+  metrics.gauge(
+    'nchat_history_page_misses',
+    'Newest history pages read and serialized since start (counter semantics)',
+    () => pages.misses,
+  );
+  metrics.gauge('nchat_history_page_bytes', 'Bytes of serialized newest history pages kept', () => pages.size().bytes);
   metrics.gauge('nchat_ws_connections', 'Open WebSocket connections on this node', () => realtime.stats().connections);
   metrics.gauge('nchat_ws_users', 'Distinct users connected to this node', () => realtime.stats().users);
   metrics.gauge('nchat_ws_frames_sent', 'WebSocket frames sent since start (counter semantics)', () => realtime.stats().framesSent);

@@ -43,10 +43,19 @@ export function registerMessageRoutes(app: FastifyInstance, s: Services): void {
         response: { 200: MessagesReply },
       },
     },
-    async (req): Promise<MessagesReply> => {
+    async (req, reply) => {
       const q = req.query;
+      if (q.before === undefined && q.after === undefined) {
+        // The newest page: reused serialized while the channel is unchanged (services/history-pages.ts).
+        const body = await s.messages.newestPageBody(actorOf(req), req.params.id, q.limit ?? 50, (messages) => {
+          // The route's compiled response serializer (the 200 schema below) makes a string.
+          const out = reply.serialize({ messages } satisfies MessagesReply);
+          return typeof out === 'string' ? out : Buffer.from(out as ArrayBuffer).toString('utf8');
+        });
+        return reply.type('application/json; charset=utf-8').send(body);
+      }
       const messages = await s.messages.history(actorOf(req), req.params.id, { before: q.before, after: q.after, limit: q.limit ?? 50 });
-      return { messages };
+      return { messages } satisfies MessagesReply;
     },
   );
 

@@ -8,6 +8,7 @@ import { type Actor, type ServiceDeps, isModerator } from './context.js';
 import type { ChannelService } from './channels.js';
 import { isDm, requireJoined } from './channels.js';
 import { parseMentions } from './mentions.js';
+import { HistoryPages } from './history-pages.js';
 import { FixedWindowLimiter, unlimited, type RateLimiter } from '../lib/rate-limit.js';
 import { assertWellFormed, checkMessageText } from '../lib/text.js';
 import { CLIENT_MSG_ID_RULE, isClientMsgId } from '../../protocol/fields.js';
@@ -132,6 +133,26 @@ export class MessageService {
     await this.channels.visible(actor, channelId);
     if (q.before !== undefined && q.after !== undefined) throw new AppError('VALIDATION_FAILED', 'use before or after, not both');
     return this.store.messages.history(channelId, q);
+  }
+
+  /** Newest pages kept serialized (history-pages.ts). */
+  readonly pages = new HistoryPages();
+
+  /**
+   * The newest page (what history() gives without before/after) as the reply body `serialize`
+   * makes of it, reused while the store's history version holds. Authorized like history(), on
+   * every call; the version is read before the page (MessageStore.historyVersion).
+   */
+  async newestPageBody(
+    actor: Actor,
+    channelId: string,
+    limit: number,
+    serialize: (messages: Message[]) => string,
+  ): Promise<string | Buffer> {
+    await this.channels.visible(actor, channelId);
+    const version = await this.store.messages.historyVersion(channelId);
+    const load = async () => serialize(await this.store.messages.history(channelId, { limit }));
+    return version === undefined ? load() : this.pages.get(channelId, limit, version, load);
   }
 
   async thread(actor: Actor, rootId: string, limit: number, after?: number): Promise<{ root: Message; replies: Message[] }> {

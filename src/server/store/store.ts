@@ -208,6 +208,16 @@ export interface MessageStore {
    * Thread replies are included: they take channel seqs like any message.
    */
   history(channelId: string, q: HistoryQuery): Promise<Message[]>;
+  /**
+   * A token that changes whenever anything a history page of the channel shows changes: a send,
+   * an edit, a delete, a reaction added or removed, a reply counted on its root — or any write
+   * by another connection or process. Equal tokens from this store mean equal history pages, so
+   * the newest page may be reused while the token holds (services/history-pages.ts). Read it
+   * BEFORE reading the page: a write in between then changes the token and the stale page is
+   * never served. `undefined`: this store cannot tell (another node may write), so no reuse.
+   * Cheap: it is asked on every request for a newest page.
+   */
+  historyVersion(channelId: string): Promise<string | undefined>;
   /** Replies of a root message, oldest first, with seq > afterSeq (default 0). */
   thread(rootId: string, limit: number, afterSeq?: number): Promise<Message[]>;
   /** Sets text, mentions and editedAt; returns undefined if missing or deleted. */

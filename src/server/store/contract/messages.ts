@@ -286,5 +286,48 @@ export function messagesContract(ctx: Ctx): void {
       assert.ok(outcomes.filter((o) => o.status === 'rejected').every((o) => isLimit((o as PromiseRejectedResult).reason)));
       assert.equal((await s.messages.get(race.id))!.reactions.length, 2);
     });
+
+    // MessageStore.historyVersion: a store either never versions (undefined: PostgreSQL, where
+    // other nodes write) or changes the token on every write a page shows, and on nothing else.
+    it('historyVersion changes on every write a history page shows, and not on reads, no-ops or other channels', async () => {
+      const s = ctx.store;
+      const [a, b] = await mkUsers(s, 2);
+      const ch = await mkChannel(s, a, { members: [b] });
+      const other = await mkChannel(s, a, { members: [b] });
+      const v = () => s.messages.historyVersion(ch.id);
+      if ((await v()) === undefined) {
+        assert.equal(s.kind, 'postgres', 'only the PostgreSQL store may decline to version pages');
+        await s.messages.create(newMsg(ch, a));
+        assert.equal(await v(), undefined, 'undefined stays undefined');
+        return;
+      }
+      /** Runs `step`, then says whether the token moved. */
+      const moves = async (what: string, step: () => Promise<unknown>, expected: boolean) => {
+        const before = await v();
+        await step();
+        const after = await v();
+        assert.equal(after !== before, expected, `${what}: ${before} → ${after}`);
+      };
+      const root = (await s.messages.create(newMsg(ch, a, { text: 'root' }))).message;
+      await moves('history read', () => s.messages.history(ch.id, { limit: 10 }), false);
+      await moves('send', () => s.messages.create(newMsg(ch, b, { text: 'two' })), true);
+      const keyed = newMsg(ch, b, { clientMsgId: 'hv-1' });
+      await moves('send with a clientMsgId', () => s.messages.create(keyed), true);
+      await moves('its repeat (writes nothing)', () => s.messages.create({ ...keyed, id: newId() }), false);
+      await moves('a send to another channel', () => s.messages.create(newMsg(other, a)), false);
+      await moves('edit', () => s.messages.update(root.id, 'root, edited', { userIds: [], channel: false, here: false }, nextAt()), true);
+      await moves('reaction added', () => s.messages.addReaction(root.id, b.id, 'tada', nextAt()), true);
+      await moves('the same reaction again (no-op)', () => s.messages.addReaction(root.id, b.id, 'tada', nextAt()), false);
+      await moves(
+        'reaction added with limits',
+        () => s.messages.addReaction(root.id, a.id, 'eyes', nextAt(), { perUser: 5, perMessage: 5 }),
+        true,
+      );
+      await moves('reaction removed', () => s.messages.removeReaction(root.id, b.id, 'tada'), true);
+      await moves('removing it again (no-op)', () => s.messages.removeReaction(root.id, b.id, 'tada'), false);
+      await moves('thread reply (the root shows its count)', () => s.messages.create(newMsg(ch, b, { parentId: root.id })), true);
+      await moves('delete', () => s.messages.softDelete(root.id, nextAt()), true);
+      await moves('delete again (idempotent)', () => s.messages.softDelete(root.id, nextAt()), false);
+    });
   });
 }

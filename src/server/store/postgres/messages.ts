@@ -182,6 +182,11 @@ export class PostgresMessages implements MessageStore {
     return (r.rowCount ?? 0) === 1;
   }
 
+  /** Never: other nodes write to the same database, and this one would not hear of it in time. */
+  async historyVersion(): Promise<undefined> {
+    return undefined;
+  }
+
   async removeReaction(messageId: string, userId: string, emoji: string): Promise<boolean> {
     const r = await this.pool.query(
       `WITH d AS (

@@ -40,6 +40,9 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
       bumpParent: db.prepare('UPDATE messages SET reply_count = reply_count + 1, last_reply_at = ? WHERE id = ?'),
       authorRead: db.prepare('UPDATE members SET read_seq = max(read_seq, ?) WHERE channel_id = ? AND user_id = ?'),
       get: db.prepare(`SELECT ${MESSAGE_COLS} FROM messages WHERE id = ?`).raw(),
+      channelOf: db.prepare('SELECT channel_id FROM messages WHERE id = ?').pluck(),
+      // Changes when another connection (the bulk loader, an operator's sqlite3) commits.
+      dataVersion: db.prepare('PRAGMA data_version').pluck(),
       // Both history shapes are range scans of the (channel_id, seq) primary key (clustered).
       newest: db.prepare(`SELECT ${MESSAGE_COLS} FROM messages WHERE channel_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?`).raw(),
       oldest: db
@@ -115,6 +118,8 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
     const notifications = this.notifications.createForMessage(input, seq);
     if (input.parentId !== null) q.bumpParent.run(input.createdAt, input.parentId);
     q.authorRead.run(seq, input.channelId, input.authorId);
+    // The reply counter of a root is in the same channel: one touch covers both.
+    this.touch(input.channelId);
     const message = insertedMessage(input, seq, mentionIds);
     if (files) message.files = files;
     return { message, created: true, notifications };
@@ -138,6 +143,7 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
       old[M.seq],
     ) as MessageRow;
     for (const u of mentionIds) q.insertMention.run(u, row[M.channelId], row[M.seq], id);
+    this.touch(row[M.channelId]);
     return this.withReactions(row);
   });
 
@@ -150,6 +156,7 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
     if (old[M.mentionUserIds]) q.deleteMentions.run(old[M.mentionUserIds], old[M.channelId], old[M.seq]);
     q.deleteReactions.run(id);
     if (old[M.files]) this.files.detach(id);
+    this.touch(old[M.channelId]);
     return toMessage(q.softDelete.get(at, old[M.channelId], old[M.seq]) as MessageRow, []);
   });
 
@@ -174,6 +181,28 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
     private readonly committed: (n: number) => void = () => {},
   ) {
     super(db);
+  }
+
+  /**
+   * historyVersion's state. Every write through this connection that changes how a message
+   * renders calls touch() for its channel inside its transaction (so before any reader can see
+   * it: better-sqlite3 runs the transaction synchronously); a rolled-back write has only made a
+   * version stale, which costs a page read. One entry per channel ever written since start.
+   */
+  private clock = 0;
+  private readonly versions = new Map<string, number>();
+
+  private touch(channelId: string): void {
+    this.versions.set(channelId, ++this.clock);
+  }
+
+  private touchMessage(messageId: string): void {
+    const channelId = this.q().channelOf.get(messageId) as string | undefined;
+    if (channelId !== undefined) this.touch(channelId);
+  }
+
+  async historyVersion(channelId: string): Promise<string> {
+    return `${this.q().dataVersion.get() as number}.${this.versions.get(channelId) ?? 0}`;
   }
 
   private withReactions(row: MessageRow): Message {
@@ -275,8 +304,11 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
   }
 
   async addReaction(messageId: string, userId: string, emoji: string, at: string, limits?: ReactionLimits): Promise<boolean> {
-    if (!limits) return this.q().addReaction.run({ messageId, userId, emoji, at }).changes === 1;
-    return this.limitedReactionTx.immediate({ messageId, userId, emoji, at }, limits);
+    const added = limits
+      ? this.limitedReactionTx.immediate({ messageId, userId, emoji, at }, limits)
+      : this.q().addReaction.run({ messageId, userId, emoji, at }).changes === 1;
+    if (added) this.touchMessage(messageId);
+    return added;
   }
 
   /** Counts and insert in one write transaction: no other write can slip between them. */
@@ -300,6 +332,8 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
   );
 
   async removeReaction(messageId: string, userId: string, emoji: string): Promise<boolean> {
-    return this.q().removeReaction.run(messageId, userId, emoji).changes === 1;
+    const removed = this.q().removeReaction.run(messageId, userId, emoji).changes === 1;
+    if (removed) this.touchMessage(messageId);
+    return removed;
   }
 }

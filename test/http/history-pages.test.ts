@@ -4,7 +4,8 @@
 // delete, and a write by another database connection — the newest page is byte for byte the
 // page read without the cache (a `before` cursor past the end takes the uncached path), and it
 // shows the change at once. Authorization runs on every request, cached page or not. On SQLite
-// repeated reads are served from the cache (hits counted); PostgreSQL never caches.
+// repeated reads are served from the cache (hits counted) and the page carries an ETag that
+// answers If-None-Match with a 304 until the page changes; PostgreSQL never caches and sends none.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, it } from 'node:test';
@@ -126,6 +127,55 @@ await forEachBackend('newest history page cache', (ctx) => {
         ['three', 'two', 'one'],
       );
     }
+  });
+
+  it('ETag: If-None-Match gives 304 until the page changes (SQLite); no tag on PostgreSQL', async () => {
+    const ch = await createChannel(ann.api, unique('hp'), 'private');
+    await send(ann.api, ch.id, 'one');
+    const path = `/api/channels/${ch.id}/messages?limit=50`;
+    const get = (u: TestUser, headers: Record<string, string> = {}) =>
+      fetch(srv.running.url + path, { headers: { authorization: `Bearer ${u.token}`, ...headers } });
+    const first = await get(ann);
+    const etag = first.headers.get('etag');
+    await first.text();
+    if (srv.backend === 'postgres') {
+      assert.equal(etag, null, 'PostgreSQL pages carry no tag');
+      const any = await get(ann, { 'if-none-match': '*' });
+      assert.equal(any.status, 200, 'no tag: the precondition is not applied');
+      assert.equal(JSON.parse(await any.text()).messages[0].text, 'one');
+      return;
+    }
+    assert.ok(etag && /^"h\./.test(etag), `a strong tag: ${etag}`);
+    assert.equal(first.headers.get('cache-control'), 'private, no-cache');
+    for (const given of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const r = await get(ann, { 'if-none-match': given });
+      assert.equal(r.status, 304, `If-None-Match: ${given}`);
+      assert.equal(await r.text(), '', '304 has no body');
+      assert.equal(r.headers.get('etag'), etag);
+    }
+    const other = await get(ann, { 'if-none-match': '"something else"' });
+    assert.equal(other.status, 200);
+    await other.text();
+    // Authorization before the precondition: the tag tells an outsider nothing.
+    const outsider = await get(bob, { 'if-none-match': etag });
+    assert.equal(outsider.status, 404);
+    await outsider.text();
+    // Another limit is another page, with its own tag.
+    const two = await fetch(`${srv.running.url}/api/channels/${ch.id}/messages?limit=2`, {
+      headers: { authorization: `Bearer ${ann.token}`, 'if-none-match': etag },
+    });
+    assert.equal(two.status, 200);
+    assert.notEqual(two.headers.get('etag'), etag);
+    await two.text();
+    // A change gives a new tag and the new page.
+    await send(ann.api, ch.id, 'two');
+    const changed = await get(ann, { 'if-none-match': etag });
+    assert.equal(changed.status, 200, 'the page changed');
+    assert.notEqual(changed.headers.get('etag'), etag);
+    assert.deepEqual(
+      JSON.parse(await changed.text()).messages.map((m: any) => m.text),
+      ['two', 'one'],
+    );
   });
 
   it('authorizes every request: an outsider gets 404 for a private channel whose page is cached', async () => {

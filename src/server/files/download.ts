@@ -7,6 +7,7 @@ import { AppError } from '../errors.js';
 import { BlobNotFoundError, type BlobStore, type ByteRange } from './blob-store.js';
 import { contentDisposition } from './filename.js';
 import { GENERIC_TYPE, isInlineImage } from './sniff.js';
+import { noneMatch } from '../http/conditional.js';
 
 export interface Servable {
   key: string;
@@ -40,13 +41,6 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   if (m[2] !== '' && Number(m[2]) < start) return undefined;
   if (start >= size) return 'unsatisfiable';
   return { start, end };
-}
-
-/** If-None-Match: `*`, or a list of (weak or strong) tags compared weakly, as RFC 9110 asks for it. */
-function noneMatch(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
 }
 
 export async function sendBlob(req: FastifyRequest, reply: FastifyReply, blobs: BlobStore, f: Servable): Promise<FastifyReply> {

@@ -1,12 +1,14 @@
 // Messages, threads and reactions.
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from './actor.js';
+import { noneMatch } from './conditional.js';
 import type { Services } from '../services/index.js';
 import {
   EditMessageBody,
   HistoryQuery,
   IdParams,
   MessagesReply,
+  NoContent,
   ReactionParams,
   SendMessageBody,
   ThreadQuery,
@@ -40,19 +42,29 @@ export function registerMessageRoutes(app: FastifyInstance, s: Services): void {
         summary: 'History by seq: newest first; ?after= gives oldest first',
         params: IdParams,
         querystring: HistoryQuery,
-        response: { 200: MessagesReply },
+        response: { 200: MessagesReply, 304: NoContent },
       },
     },
     async (req, reply) => {
       const q = req.query;
       if (q.before === undefined && q.after === undefined) {
-        // The newest page: reused serialized while the channel is unchanged (services/history-pages.ts).
-        const body = await s.messages.newestPageBody(actorOf(req), req.params.id, q.limit ?? 50, (messages) => {
-          // The route's compiled response serializer (the 200 schema below) makes a string.
-          const out = reply.serialize({ messages } satisfies MessagesReply);
-          return typeof out === 'string' ? out : Buffer.from(out as ArrayBuffer).toString('utf8');
-        });
-        return reply.type('application/json; charset=utf-8').send(body);
+        // The newest page: reused serialized while the channel is unchanged, and revalidated by
+        // its ETag (services/history-pages.ts). Per user (authorization runs on every request),
+        // so private; no-cache: a browser asks again each time, and mostly gets a 304.
+        const page = await s.messages.newestPage(
+          actorOf(req),
+          req.params.id,
+          q.limit ?? 50,
+          (messages) => {
+            // The route's compiled response serializer (the 200 schema below) makes a string.
+            const out = reply.serialize({ messages } satisfies MessagesReply);
+            return typeof out === 'string' ? out : Buffer.from(out as ArrayBuffer).toString('utf8');
+          },
+          (etag) => noneMatch(req.headers['if-none-match'], etag),
+        );
+        if (page.etag) reply.header('etag', page.etag).header('cache-control', 'private, no-cache');
+        if (page.notModified) return reply.status(304).send();
+        return reply.type('application/json; charset=utf-8').send(page.body);
       }
       const messages = await s.messages.history(actorOf(req), req.params.id, { before: q.before, after: q.after, limit: q.limit ?? 50 });
       return { messages } satisfies MessagesReply;

@@ -35,6 +35,16 @@ describe('HistoryPages', () => {
     assert.ok(p.size().bytes <= 10, 'a body over the bound is served but not kept');
   });
 
+  it('tags a page by process, channel, limit and version', () => {
+    const p = new HistoryPages();
+    const tag = p.etag('c1', 50, 'v1');
+    assert.match(tag, /^"[^"]+"$/, 'a strong tag');
+    assert.equal(p.etag('c1', 50, 'v1'), tag);
+    for (const other of [p.etag('c2', 50, 'v1'), p.etag('c1', 20, 'v1'), p.etag('c1', 50, 'v2')]) assert.notEqual(other, tag);
+    // A restarted process starts its versions again: its tags must not match the old ones.
+    assert.notEqual(new HistoryPages().etag('c1', 50, 'v1'), tag);
+  });
+
   it('keeps nothing when the load fails', async () => {
     const p = new HistoryPages();
     await assert.rejects(

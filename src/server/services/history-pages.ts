@@ -9,6 +9,11 @@
 //
 // Bounded by total body size, least recently used first out. Stores that cannot version a page
 // (PostgreSQL: other nodes write) get no entries.
+//
+// The version also makes the page's ETag (etag()): a client that already has the page gets a 304
+// without it being read or sent. The tag carries this process's instance id, because the store's
+// version restarts with the process and must never match a tag handed out before.
+import { randomBytes } from 'node:crypto';
 
 /** Total bytes of the bodies kept: a page of 50 short messages is ~22 KB, so a few hundred channels. */
 export const HISTORY_PAGES_MAX_BYTES = 8 * 1024 * 1024;
@@ -24,7 +29,15 @@ export class HistoryPages {
   hits = 0;
   misses = 0;
 
+  /** Random per process: see the header. */
+  private readonly instance = randomBytes(6).toString('base64url');
+
   constructor(private readonly maxBytes = HISTORY_PAGES_MAX_BYTES) {}
+
+  /** The strong ETag of (channel, limit) at `version`: equal tags mean equal bodies. */
+  etag(channelId: string, limit: number, version: string): string {
+    return `"h.${this.instance}.${channelId}.${limit}.${version}"`;
+  }
 
   /**
    * The body for (channelId, limit) at `version`, from the cache or from `load` (which reads the

@@ -140,19 +140,25 @@ export class MessageService {
 
   /**
    * The newest page (what history() gives without before/after) as the reply body `serialize`
-   * makes of it, reused while the store's history version holds. Authorized like history(), on
-   * every call; the version is read before the page (MessageStore.historyVersion).
+   * makes of it, reused while the store's history version holds, with the page's ETag when the
+   * store versions pages (history-pages.ts). `ifNoneMatch` (the request's If-None-Match) naming
+   * that tag gives `notModified` and no body, without reading the page. Authorized like history(),
+   * on every call; the version is read before the page (MessageStore.historyVersion).
    */
-  async newestPageBody(
+  async newestPage(
     actor: Actor,
     channelId: string,
     limit: number,
     serialize: (messages: Message[]) => string,
-  ): Promise<string | Buffer> {
+    matches: (etag: string) => boolean = () => false,
+  ): Promise<{ notModified: true; etag: string } | { notModified: false; body: string | Buffer; etag?: string }> {
     await this.channels.visible(actor, channelId);
     const version = await this.store.messages.historyVersion(channelId);
     const load = async () => serialize(await this.store.messages.history(channelId, { limit }));
-    return version === undefined ? load() : this.pages.get(channelId, limit, version, load);
+    if (version === undefined) return { notModified: false, body: await load() };
+    const etag = this.pages.etag(channelId, limit, version);
+    if (matches(etag)) return { notModified: true, etag };
+    return { notModified: false, body: await this.pages.get(channelId, limit, version, load), etag };
   }
 
   async thread(actor: Actor, rootId: string, limit: number, after?: number): Promise<{ root: Message; replies: Message[] }> {

@@ -17,8 +17,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import { calibrate, calibrationLine } from '../src/loadtest/calibrate.js';
+import { HttpClient, must } from '../src/loadtest/clients/http.js';
 import { spawnCluster } from '../src/loadtest/spawn.js';
 import { benchArgs } from './args.js';
 import { cpuPercent, sampleProc } from './proc.js';
@@ -48,16 +49,6 @@ interface Phase {
 
 const pct = (sorted: Float64Array, p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
-
-async function json(pool: Pool, method: 'GET' | 'POST' | 'PUT', path: string, token?: string, body?: unknown) {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await pool.request({ method, path, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.body.text();
-  if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
-}
 
 /**
  * One GET, body discarded as it arrives: undici's dispatch with a bare handler, so the generator
@@ -145,23 +136,29 @@ const cluster = await spawnCluster({
 });
 const origin = cluster.origins[0]!;
 const serverPid = cluster.pids[0]!;
-const pool = new Pool(origin, { connections: CONNECTIONS, pipelining: 1, keepAliveTimeout: 30_000 });
+// The load generator's client (setup calls through it; the phases dispatch on its pool).
+const http = new HttpClient(origin, CONNECTIONS);
+const pool = http.pool;
 try {
-  const signup = await json(pool, 'POST', '/api/auth/signup', undefined, {
-    email: 'history@bench.test',
-    username: 'historybench',
-    password: 'a long bench passphrase',
-  });
-  const token: string = signup.accessToken;
-  const ch = await json(pool, 'POST', '/api/channels', token, { name: 'history-bench', type: 'public' });
+  const { accessToken: token } = must(
+    await http.signup({ email: 'history@bench.test', username: 'historybench', password: 'a long bench passphrase' }),
+    'signup',
+  );
+  const ch = must(
+    await http.request<{ id: string }>('POST', '/api/channels', { token, body: { name: 'history-bench', type: 'public' } }),
+    'create channel',
+  );
   for (let i = 0; i < MESSAGES; i += 50) {
     await Promise.all(
       Array.from({ length: Math.min(50, MESSAGES - i) }, async (_, k) => {
         const n = i + k;
-        const m = await json(pool, 'POST', `/api/channels/${ch.id}/messages`, token, {
-          text: `history bench message ${n} with some ordinary words in it, like a person would write`,
-        });
-        if (n % 5 === 0) await json(pool, 'PUT', `/api/messages/${m.id}/reactions/thumbsup`, token);
+        const m = must(
+          await http.sendMessage(token, ch.id, {
+            text: `history bench message ${n} with some ordinary words in it, like a person would write`,
+          }),
+          'send',
+        );
+        if (n % 5 === 0) must(await http.request('PUT', `/api/messages/${m.id}/reactions/thumbsup`, { token }), 'react');
       }),
     );
   }
@@ -206,7 +203,7 @@ try {
   if (rows.some((pair) => pair.some((p) => p.errors > 0)))
     console.log('errors: some requests failed (see the table); the figures count 200s only');
 } finally {
-  await pool.close();
+  await http.close();
   await cluster.stop();
   rmSync(logDir, { recursive: true, force: true });
 }

@@ -154,7 +154,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   );
   metrics.gauge(
     'nchat_history_page_misses',
-    'Newest history pages read and serialized since start (counter semantics)',
+    'Newest history pages read and serialized into the kept pages since start (counter semantics; SQLite only)',
     () => pages.misses,
   );
   metrics.gauge('nchat_history_page_bytes', 'Bytes of serialized newest history pages kept', () => pages.size().bytes);

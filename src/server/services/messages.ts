@@ -141,8 +141,8 @@ export class MessageService {
   /**
    * The newest page (what history() gives without before/after) as the reply body `serialize`
    * makes of it, reused while the store's history version holds, with the page's ETag when the
-   * store versions pages (history-pages.ts). `ifNoneMatch` (the request's If-None-Match) naming
-   * that tag gives `notModified` and no body, without reading the page. Authorized like history(),
+   * store versions pages (history-pages.ts). `matches(etag)` true (the request's If-None-Match
+   * names that tag) gives `notModified` and no body, without reading the page. Authorized like history(),
    * on every call; the version is read before the page (MessageStore.historyVersion).
    */
   async newestPage(

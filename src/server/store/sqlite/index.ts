@@ -97,8 +97,8 @@ class SqliteStore implements Store {
     this.channels = new SqliteChannels(db);
     this.notifications = new SqliteNotifications(db);
     this.files = new SqliteFiles(db);
-    this.search = new SqliteSearch(db, searchReaders, indexer);
     this.messages = new SqliteMessages(db, this.notifications, this.files, (n) => indexer.committed(n));
+    this.search = new SqliteSearch(db, searchReaders, indexer, () => this.messages.textEpoch());
     this.meta = new SqliteMeta(db);
     this.pingStmt = db.prepare('SELECT 1');
     // Messages an earlier run committed but did not index (a crash between the two) are indexed

@@ -144,6 +144,7 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
     ) as MessageRow;
     for (const u of mentionIds) q.insertMention.run(u, row[M.channelId], row[M.seq], id);
     this.touch(row[M.channelId]);
+    this.edits++;
     return this.withReactions(row);
   });
 
@@ -157,6 +158,7 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
     q.deleteReactions.run(id);
     if (old[M.files]) this.files.detach(id);
     this.touch(old[M.channelId]);
+    this.edits++;
     return toMessage(q.softDelete.get(at, old[M.channelId], old[M.seq]) as MessageRow, []);
   });
 
@@ -194,6 +196,16 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
 
   private touch(channelId: string): void {
     this.versions.set(channelId, ++this.clock);
+  }
+
+  /**
+   * Edits and soft deletes made through this connection, counted inside their transactions: the
+   * search text caches are cleared when it moves (search-texts.ts). Never goes down.
+   */
+  private edits = 0;
+
+  textEpoch(): number {
+    return this.edits;
   }
 
   private touchMessage(messageId: string): void {

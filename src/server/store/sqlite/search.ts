@@ -29,6 +29,7 @@ import type { SearchBounds, SearchResult, SearchStore } from '../search-store.js
 import { type Db, lazy } from './db.js';
 import { groupReactions, M, MESSAGE_COLS, type MessageRow, type ReactionRow, toMessage } from './rows.js';
 import { SearchReaders } from './search-readers.js';
+import { SearchTexts } from './search-texts.js';
 import type { SearchIndexer } from './search-indexer.js';
 import { dropSearchTriggers, searchBackfill, searchTriggers } from './search-schema.js';
 
@@ -78,6 +79,8 @@ export class SqliteSearch implements SearchStore {
     private readonly db: Db,
     readers?: { file: string; count: number },
     private readonly indexer?: SearchIndexer,
+    /** The store's count of edits and deletes (main connection only; search-texts.ts). */
+    private readonly textEpoch: () => number = () => 0,
   ) {
     if (readers && readers.count > 0) {
       this.readers = new SearchReaders(readers.file, readers.count, (op, args) =>
@@ -96,6 +99,7 @@ export class SqliteSearch implements SearchStore {
   private readonly q = lazy(() => ({
     channelsOf: this.db.prepare('SELECT channel_id FROM members WHERE user_id = ?').pluck(),
     maxDoc: this.db.prepare('SELECT coalesce(max(id), 0) FROM search_docs').pluck(),
+    texts: this.db.prepare('SELECT id, text FROM messages WHERE id IN (SELECT value FROM json_each(?))').raw(),
     recentChannels: this.db.prepare('SELECT channel_id FROM search_docs ORDER BY id DESC LIMIT ?').pluck(),
     docs: this.db.prepare('SELECT count(*) FROM search_docs').pluck(),
     rows: this.db.prepare(`SELECT ${MESSAGE_COLS} FROM messages WHERE id IN (SELECT value FROM json_each(?))`).raw(),
@@ -117,18 +121,24 @@ export class SqliteSearch implements SearchStore {
 
   async search(spec: SearchSpec, bounds: SearchBounds): Promise<SearchResult> {
     this.indexer?.flush();
-    return this.readers ? this.readers.call<SearchResult>('search', [spec, bounds]) : this.searchSync(spec, bounds);
+    const epoch = this.textEpoch();
+    return this.readers ? this.readers.call<SearchResult>('search', [spec, bounds, epoch]) : this.searchSync(spec, bounds, epoch);
   }
 
   async suggestTerms(userId: string, prefix: string, limit: number, sample: number): Promise<{ term: string; count: number }[]> {
     this.indexer?.flush();
+    const epoch = this.textEpoch();
     return this.readers
-      ? this.readers.call('suggestTerms', [userId, prefix, limit, sample])
-      : this.suggestTermsSync(userId, prefix, limit, sample);
+      ? this.readers.call('suggestTerms', [userId, prefix, limit, sample, epoch])
+      : this.suggestTermsSync(userId, prefix, limit, sample, epoch);
   }
 
-  /** search() on this thread's connection (the reader threads call this). */
-  searchSync(spec: SearchSpec, bounds: SearchBounds): SearchResult {
+  /**
+   * search() on this thread's connection (the reader threads call this). `epoch`: the store's
+   * edit count when the search was asked (search-texts.ts).
+   */
+  searchSync(spec: SearchSpec, bounds: SearchBounds, epoch: number): SearchResult {
+    this.texts.sync(epoch);
     const { rows, top, capped } = this.candidates(spec, bounds.window, spec.sort === 'relevance' && spec.include.length > 0);
     const totalExact = rows.length < bounds.window && !capped;
     const q = this.q();
@@ -159,6 +169,28 @@ export class SqliteSearch implements SearchStore {
     return { ...empty, total: rows.length, totalExact };
   }
 
+  /**
+   * The candidates' texts (for ranking only): from this connection's cache (search-texts.ts),
+   * the others read in one statement and kept.
+   */
+  private fillTexts(rows: CandRow[]): void {
+    const missing: string[] = [];
+    for (const r of rows) {
+      const t = this.texts.get(r.id);
+      if (t === undefined) missing.push(r.id);
+      else r.text = t;
+    }
+    if (missing.length === 0) return;
+    const read = new Map(this.q().texts.all(JSON.stringify(missing)) as [string, string][]);
+    for (const r of rows) {
+      if (r.text !== '') continue;
+      const t = read.get(r.id);
+      if (t === undefined) continue;
+      r.text = t;
+      this.texts.set(r.id, t);
+    }
+  }
+
   /** Step 1: the window's candidates, newest first, with their texts when `withText`. */
   private candidates(spec: SearchSpec, window: number, withText: boolean): { rows: CandRow[]; top: number; capped: boolean } {
     const q = this.q();
@@ -169,11 +201,12 @@ export class SqliteSearch implements SearchStore {
     // in: always needs its channels in the MATCH (the membership check would not restrict to them).
     const tokensAllowed = spec.channelIds.length > 0 || allowed.length <= CHANNEL_TOKENS_MAX;
     const tokens = spec.channelIds.length > 0 || (tokensAllowed && recentShare(this.recentDocs(), allowed) < TOKENS_SKIP_SHARE);
-    const walk = this.walk(spec, window, withText, top, tokens ? allowed : undefined);
+    let walk = this.walk(spec, window, top, tokens ? allowed : undefined);
     // Without the tokens the walk may stop at SCAN_MAX among matches the caller cannot read
     // (their channels were busy lately, but the words are elsewhere): then the token plan is
     // asked, so both plans answer alike whenever the tokens are allowed.
-    if (!tokens && tokensAllowed && walk.capped) return { ...this.walk(spec, window, withText, top, allowed), top };
+    if (!tokens && tokensAllowed && walk.capped) walk = this.walk(spec, window, top, allowed);
+    if (withText) this.fillTexts(walk.rows);
     return { ...walk, top };
   }
 
@@ -187,6 +220,7 @@ export class SqliteSearch implements SearchStore {
   }
 
   private sample?: { at: number; channels: string[] };
+  private readonly texts = new SearchTexts();
 
   /**
    * One candidate statement: the newest `window` matches within [lo, top] that pass the
@@ -195,7 +229,6 @@ export class SqliteSearch implements SearchStore {
   private walk(
     spec: SearchSpec,
     window: number,
-    withText: boolean,
     top: number,
     channels: readonly string[] | undefined,
   ): { rows: CandRow[]; capped: boolean } {
@@ -221,7 +254,6 @@ export class SqliteSearch implements SearchStore {
     params.hi = hi;
     const match = fts5Match(spec, channels);
     const member = 'EXISTS (SELECT 1 FROM members mb WHERE mb.channel_id = d.channel_id AND mb.user_id = @uid)';
-    const text = withText ? '(SELECT t.text FROM messages t WHERE t.id = d.message_id)' : "''";
 
     params.scan = SCAN_MAX;
     let sql: string;
@@ -229,7 +261,7 @@ export class SqliteSearch implements SearchStore {
       params.match = match;
       // The FTS walk is a co-routine capped at SCAN_MAX matches; its order carries through (no
       // sort), so the join stops as soon as the window is full.
-      sql = `SELECT f.rid AS rid, d.message_id AS id, ${text} AS text
+      sql = `SELECT f.rid AS rid, d.message_id AS id
              FROM (SELECT rowid AS rid FROM search_fts WHERE search_fts MATCH @match AND rowid BETWEEN @lo AND @hi
                    ORDER BY rowid DESC LIMIT @scan) f
              JOIN search_docs d ON d.id = f.rid
@@ -239,13 +271,13 @@ export class SqliteSearch implements SearchStore {
     } else {
       // No FTS clause (filters only: dates, is:thread, has:file/image, many channels): newest docs
       // first, at most SCAN_MAX of them examined.
-      sql = `SELECT d.id AS rid, d.message_id AS id, ${text} AS text
+      sql = `SELECT d.id AS rid, d.message_id AS id
              FROM (SELECT id, message_id, channel_id FROM search_docs WHERE id BETWEEN @lo AND @hi ORDER BY id DESC LIMIT @scan) d
              WHERE ${member}
              ${msgConds.length ? `AND EXISTS (SELECT 1 FROM messages m WHERE m.id = d.message_id AND ${msgConds.join(' AND ')})` : ''}
              ORDER BY d.id DESC LIMIT @window`;
     }
-    const rows = this.stmt(sql).all(params) as CandRow[];
+    const rows = (this.stmt(sql).all(params) as { rid: number; id: string }[]).map((r) => ({ rid: r.rid, id: r.id, text: '' }));
     // A short window may be short because the scan stopped: then the count is not exact.
     let capped = false;
     if (rows.length < window) {
@@ -259,7 +291,8 @@ export class SqliteSearch implements SearchStore {
   }
 
   /** suggestTerms() on this thread's connection. */
-  suggestTermsSync(userId: string, prefix: string, limit: number, sample: number): { term: string; count: number }[] {
+  suggestTermsSync(userId: string, prefix: string, limit: number, sample: number, epoch: number): { term: string; count: number }[] {
+    this.texts.sync(epoch);
     const toks = tokens(prefix);
     const p = toks[toks.length - 1];
     if (toks.length !== 1 || !p || p.length < 2) return [];

@@ -1,0 +1,100 @@
+// The candidates' text cache (search-texts.ts): bounded, cleared by the store's edit count, and
+// an edit re-ranks at once, on the main connection and through the reader threads.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { newId } from '../../ids.js';
+import { parseQuery } from '../../search/parse.js';
+import type { SearchSpec } from '../../search/ast.js';
+import type { Store } from '../store.js';
+import type { Channel, User } from '../types.js';
+import { mkChannel, mkUser, newMsg } from '../contract/fixtures.js';
+import { openSqliteStore } from './index.js';
+import { SearchTexts } from './search-texts.js';
+
+describe('SearchTexts', () => {
+  it('keeps texts up to its bound, the oldest out first', () => {
+    const c = new SearchTexts(10);
+    c.sync(0);
+    c.set('a', 'xxxx');
+    c.set('b', 'yyyy');
+    assert.equal(c.get('a'), 'xxxx');
+    c.set('c', 'zzzz');
+    assert.equal(c.get('a'), undefined, 'the oldest left');
+    assert.equal(c.get('b'), 'yyyy');
+    assert.equal(c.get('c'), 'zzzz');
+    c.set('big', 'x'.repeat(11));
+    assert.equal(c.get('big'), undefined, 'a text above the bound is not kept');
+    assert.equal(c.size, 2);
+  });
+
+  it('is cleared when the edit count moves, not otherwise', () => {
+    const c = new SearchTexts();
+    c.sync(3);
+    c.set('a', 'old');
+    c.sync(3);
+    assert.equal(c.get('a'), 'old');
+    c.sync(4);
+    assert.equal(c.get('a'), undefined);
+    assert.equal(c.size, 0);
+  });
+});
+
+for (const readers of [0, 2]) {
+  describe(`SQLite search ranks by edited texts at once (${readers ? 'reader threads' : 'main connection'})`, () => {
+    let dir: string;
+    let store: Store;
+    let me: User;
+    let ch: Channel;
+    const spec = (q: string): SearchSpec => {
+      const p = parseQuery(q);
+      return {
+        userId: me.id,
+        include: p.include,
+        exclude: p.exclude,
+        channelIds: [],
+        authorIds: [],
+        has: [],
+        isThread: false,
+        sort: 'relevance',
+        limit: 20,
+        offset: 0,
+      };
+    };
+    const bounds = { window: 100, timeoutMs: 0 };
+    const order = async (q: string) => (await store.search.search(spec(q), bounds)).hits.map((h) => h.message.text);
+
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'nchat-search-texts-'));
+      store = await openSqliteStore({ file: join(dir, 'x.db'), sync: 'normal', searchReaders: readers });
+      await store.migrate();
+      me = await mkUser(store);
+      ch = await mkChannel(store, me);
+      if (readers) {
+        // The first search starts the readers; wait until they answer (search-readers.test.ts).
+        await store.search.search(spec('warm'), bounds);
+        const rs = (store.search as any).readers.readers as { ready: boolean }[];
+        for (let i = 0; i < 600 && !rs.every((r) => r.ready); i++) await new Promise((r) => setTimeout(r, 50));
+        assert.ok(rs.every((r) => r.ready));
+      }
+    });
+
+    after(async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('an edit that adds the word twice moves its message first', async () => {
+      const send = async (text: string) =>
+        (await store.messages.create(newMsg(ch, me, { id: newId(), text, createdAt: new Date().toISOString() }))).message;
+      const older = await send('kiwi one');
+      await send('kiwi two');
+      // Every reader has ranked (and kept) both texts.
+      for (let i = 0; i < 4; i++) assert.deepEqual(await order('kiwi'), ['kiwi two', 'kiwi one']);
+      await store.messages.update(older.id, 'kiwi kiwi kiwi', { userIds: [], channel: false, here: false }, new Date().toISOString());
+      for (let i = 0; i < 4; i++) assert.deepEqual(await order('kiwi'), ['kiwi kiwi kiwi', 'kiwi two']);
+    });
+  });
+}

@@ -1,0 +1,59 @@
+// The texts of recent search candidates, kept per connection (the main one and each reader
+// thread), so that ranking a window does not read every candidate's messages row again.
+//
+// Why: a relevance search ranks its whole window (500 candidates by default) by their texts, and
+// reading them was the largest part of the candidate statement: two b-tree lookups per candidate
+// (messages by id, then by its key), and on a reader thread every commit by the writer drops the
+// connection's page cache, so under load those lookups re-read their pages each time
+// (docs/PERFORMANCE.md). Busy words' windows overlap from one search to the next.
+//
+// Contract:
+// - A text is cached by message id only as read from the database; the page of results is
+//   always read fresh (search.ts), so a cached text is only ever used to rank.
+// - Edits: the store counts edits and deletes made through the server (SqliteMessages.textEpoch)
+//   and every search carries the count it saw; a different count clears the cache before the
+//   search runs. A search therefore ranks by every text edited before it started.
+// - A text edited by another process writing the same file (the SQLite store is run by one
+//   server process; nchat's maintenance commands work with the server stopped) would rank by its
+//   old text until the next edit through the server or until evicted. Visibility never depends
+//   on the cache: membership and the FTS match are decided by the statement.
+// - Bound: TEXT_CACHE_CHARS characters of text per connection, oldest entries out first.
+
+/** Characters of text one connection keeps (~4–8 MB); a window of 500 short messages is ~50 K. */
+export const TEXT_CACHE_CHARS = 4 * 1024 * 1024;
+
+export class SearchTexts {
+  private readonly texts = new Map<string, string>();
+  private chars = 0;
+  private epoch: number | undefined;
+
+  constructor(private readonly maxChars = TEXT_CACHE_CHARS) {}
+
+  /** Clears everything when `epoch` (the store's edit count) moved since the last call. */
+  sync(epoch: number): void {
+    if (epoch === this.epoch) return;
+    this.epoch = epoch;
+    this.texts.clear();
+    this.chars = 0;
+  }
+
+  get(messageId: string): string | undefined {
+    return this.texts.get(messageId);
+  }
+
+  set(messageId: string, text: string): void {
+    if (text.length > this.maxChars || this.texts.has(messageId)) return;
+    this.texts.set(messageId, text);
+    this.chars += text.length;
+    // Map iteration is insertion order: the oldest entries go first.
+    for (const [id, t] of this.texts) {
+      if (this.chars <= this.maxChars) break;
+      this.texts.delete(id);
+      this.chars -= t.length;
+    }
+  }
+
+  get size(): number {
+    return this.texts.size;
+  }
+}

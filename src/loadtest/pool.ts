@@ -30,8 +30,10 @@ export interface PoolResult {
 }
 
 /** Workers are TypeScript run through tsx, whichever way the CLI itself was started. */
+/** NCHAT_LOADTEST_WORKER_NODE_ARGS: extra node flags for the generator's workers (e.g. --cpu-prof to profile the generator). */
 function workerExecArgv(): string[] {
-  return ['--import', import.meta.resolve('tsx')];
+  const extra = (process.env.NCHAT_LOADTEST_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  return ['--import', import.meta.resolve('tsx'), ...extra];
 }
 
 export async function runWorkers(opts: {

@@ -15,19 +15,23 @@ import { openSqliteStore } from './index.js';
 import { SearchTexts } from './search-texts.js';
 
 describe('SearchTexts', () => {
-  it('keeps texts up to its bound, the oldest out first', () => {
-    const c = new SearchTexts(10);
+  it('keeps texts up to its bound; the least recently used go first', () => {
+    const c = new SearchTexts(16);
     c.sync(0);
-    c.set('a', 'xxxx');
-    c.set('b', 'yyyy');
-    assert.equal(c.get('a'), 'xxxx');
-    c.set('c', 'zzzz');
-    assert.equal(c.get('a'), undefined, 'the oldest left');
-    assert.equal(c.get('b'), 'yyyy');
-    assert.equal(c.get('c'), 'zzzz');
-    c.set('big', 'x'.repeat(11));
-    assert.equal(c.get('big'), undefined, 'a text above the bound is not kept');
-    assert.equal(c.size, 2);
+    c.set('a', 'aaaa');
+    c.set('b', 'bbbb');
+    c.set('c', 'cccc');
+    assert.equal(c.get('a'), 'aaaa', 'a and b moved to the old half; a is used again');
+    c.set('d', 'dddd');
+    c.set('e', 'eeee');
+    assert.equal(c.get('b'), undefined, 'b was not used since: dropped with its half');
+    assert.equal(c.get('a'), 'aaaa');
+    assert.equal(c.get('e'), 'eeee');
+    c.set('big', 'x'.repeat(9));
+    assert.equal(c.get('big'), undefined, 'a text above half the bound is not kept');
+    for (let i = 0; i < 1000; i++) c.set(`m${i}`, 'zzzz');
+    assert.ok(c.size <= 4, `at most the bound in texts (${c.size} kept)`);
+    assert.equal(c.get('m999'), 'zzzz');
   });
 
   it('is cleared when the edit count moves, not otherwise', () => {

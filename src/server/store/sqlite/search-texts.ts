@@ -17,14 +17,20 @@
 //   server process; nchat's maintenance commands work with the server stopped) would rank by its
 //   old text until the next edit through the server or until evicted. Visibility never depends
 //   on the cache: membership and the FTS match are decided by the statement.
-// - Bound: TEXT_CACHE_CHARS characters of text per connection, oldest entries out first.
+// - Bound: TEXT_CACHE_CHARS characters of text per connection; the least recently used half
+//   goes when it is full.
 
 /** Characters of text one connection keeps (~4–8 MB); a window of 500 short messages is ~50 K. */
 export const TEXT_CACHE_CHARS = 4 * 1024 * 1024;
 
 export class SearchTexts {
-  private readonly texts = new Map<string, string>();
-  private chars = 0;
+  // Two generations instead of a least-recently-used list: texts go into `young`; when it holds
+  // half the bound, it becomes `old` and the previous `old` is dropped whole. A text read from
+  // `old` moves back to `young`. Every operation is O(1). (Deleting a Map's first entries one by
+  // one and iterating from its start again is not: V8 walks the deleted slots until it rehashes.)
+  private young = new Map<string, string>();
+  private old = new Map<string, string>();
+  private youngChars = 0;
   private epoch: number | undefined;
 
   constructor(private readonly maxChars = TEXT_CACHE_CHARS) {}
@@ -33,27 +39,35 @@ export class SearchTexts {
   sync(epoch: number): void {
     if (epoch === this.epoch) return;
     this.epoch = epoch;
-    this.texts.clear();
-    this.chars = 0;
+    this.young = new Map();
+    this.old = new Map();
+    this.youngChars = 0;
   }
 
   get(messageId: string): string | undefined {
-    return this.texts.get(messageId);
+    const t = this.young.get(messageId);
+    if (t !== undefined) return t;
+    const o = this.old.get(messageId);
+    if (o !== undefined) {
+      this.old.delete(messageId);
+      this.set(messageId, o);
+    }
+    return o;
   }
 
   set(messageId: string, text: string): void {
-    if (text.length > this.maxChars || this.texts.has(messageId)) return;
-    this.texts.set(messageId, text);
-    this.chars += text.length;
-    // Map iteration is insertion order: the oldest entries go first.
-    for (const [id, t] of this.texts) {
-      if (this.chars <= this.maxChars) break;
-      this.texts.delete(id);
-      this.chars -= t.length;
+    if (text.length > this.maxChars / 2 || this.young.has(messageId)) return;
+    if (this.youngChars + text.length > this.maxChars / 2) {
+      this.old = this.young;
+      this.young = new Map();
+      this.youngChars = 0;
     }
+    this.young.set(messageId, text);
+    this.youngChars += text.length;
   }
 
+  /** Texts kept (both generations). */
   get size(): number {
-    return this.texts.size;
+    return this.young.size + this.old.size;
   }
 }

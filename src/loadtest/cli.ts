@@ -54,6 +54,8 @@ Output:
 
 Exit status: 0 every threshold held, 1 a threshold failed (or the run failed or was interrupted), 2 usage error.
 Ctrl-C stops cleanly and keeps what was measured; a second Ctrl-C exits at once.
+Profiling the generator: NCHAT_LOADTEST_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" passes node flags to its
+worker processes (to profile the server, start it yourself with node --cpu-prof and use --target).
 `;
 
 class UsageError extends Error {}

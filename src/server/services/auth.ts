@@ -11,8 +11,7 @@
 //   once by `user.changed` when an admin changes them).
 import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { hash as argonHash, verify as argonVerify, Algorithm } from '@node-rs/argon2';
-import { SignJWT } from 'jose';
-import { verifyHs256 } from '../lib/jwt-hs256.js';
+import { signHs256, verifyHs256 } from '../lib/jwt-hs256.js';
 import { AppError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Role, User } from '../store/types.js';
@@ -270,14 +269,19 @@ export class AuthService {
 
   private async accessToken(user: User, sessionId: string): Promise<string> {
     const now = Math.floor(this.deps.now().getTime() / 1000);
-    return new SignJWT({ role: user.role, sid: sessionId })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(user.id)
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setIssuedAt(now)
-      .setExpirationTime(now + this.deps.config.accessTokenTtlSec)
-      .sign(this.key);
+    // The claims in the order jose's SignJWT wrote them before (jwt-hs256.test.ts compares).
+    return signHs256(
+      {
+        role: user.role,
+        sid: sessionId,
+        sub: user.id,
+        iss: ISSUER,
+        aud: AUDIENCE,
+        iat: now,
+        exp: now + this.deps.config.accessTokenTtlSec,
+      },
+      this.key,
+    );
   }
 
   /** A new session (sign-up, sign-in, bulk): its first refresh token and an access token. */

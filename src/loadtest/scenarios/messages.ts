@@ -117,6 +117,18 @@ interface Conn {
   sock: NchatSocket;
   state: 'absent' | 'open' | 'away';
   lastSeq: number;
+  /**
+   * Where the resume after an unexpected drop starts: lastSeq at the drop, kept until a
+   * `resumed` answers. Not lastSeq at reconnect time: live messages can arrive on the new socket
+   * before the reconnect's continuation sends the resume (hello and live frames in one read), and
+   * would move lastSeq past what was missed.
+   */
+  resumeFrom: number | undefined;
+  /**
+   * Seqs received since the drop, until `resumed`: the replay may repeat messages that came live
+   * first (the server's resume contract: duplicates carry the same seq and clients drop them).
+   */
+  sinceDrop: Set<number>;
   failures: number;
   expired: boolean;
 }
@@ -153,6 +165,8 @@ class MessagesRun {
           sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken),
           state: 'absent',
           lastSeq: 0,
+          resumeFrom: undefined,
+          sinceDrop: new Set(),
           failures: 0,
           expired: false,
         };
@@ -217,9 +231,15 @@ class MessagesRun {
       // past messages sent while away.
       if (c.state === 'absent') c.lastSeq = e.channels?.find((x) => x.channelId === this.p.channels[c.ch].channelId)?.lastSeq ?? 0;
     } else if (e.type === 'resumed') {
+      c.resumeFrom = undefined;
+      c.sinceDrop.clear();
       ctx.count('msg_ws_resumed_channels');
       if (e.limited) ctx.count('msg_ws_resume_limited');
     } else if (e.type === 'message.created') {
+      if (c.resumeFrom !== undefined && typeof e.seq === 'number') {
+        if (c.sinceDrop.has(e.seq)) return; // a replayed repeat of a live one
+        c.sinceDrop.add(e.seq);
+      }
       if (typeof e.seq === 'number' && e.seq > c.lastSeq) c.lastSeq = e.seq;
       const cid = e.message?.clientMsgId;
       if (typeof cid !== 'string' || !cid.startsWith(`${ctx.tag}m`)) return;
@@ -246,6 +266,11 @@ class MessagesRun {
     } // counted where the generator closes it
     this.ctx.count('msg_ws_disconnects_unexpected');
     c.state = 'away';
+    // A drop before the last resume was answered resumes from that older position.
+    if (c.resumeFrom === undefined) {
+      c.resumeFrom = c.lastSeq;
+      c.sinceDrop.clear();
+    }
     if (code === CloseCodes.TOKEN_EXPIRED) c.expired = true;
     setTimeout(() => void this.reconnect(c), 250 + Math.random() * 1000); // jitter, as a real client
   }
@@ -266,7 +291,7 @@ class MessagesRun {
       c.state = 'open';
       c.failures = 0;
       this.ctx.count('msg_ws_reconnects');
-      c.sock.send({ op: 'resume', positions: { [this.p.channels[c.ch].channelId]: c.lastSeq } });
+      c.sock.send({ op: 'resume', positions: { [this.p.channels[c.ch].channelId]: c.resumeFrom ?? c.lastSeq } });
     } else {
       this.ctx.count('msg_ws_reconnect_errors');
       c.failures++;

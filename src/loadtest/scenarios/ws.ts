@@ -36,6 +36,17 @@ interface Conn {
   retryAt: number;
   failures: number;
   lastSeq: number;
+  /**
+   * Where the resume after an unexpected drop starts: lastSeq at the drop, kept until `resumed`
+   * answers (live messages can arrive on the new socket before the resume is sent and move
+   * lastSeq past what was missed; messages.ts has the same rule).
+   */
+  resumeFrom: number | undefined;
+  /**
+   * Seqs received since the drop, until `resumed`: the replay may repeat messages that came live
+   * first (the server's resume contract: duplicates carry the same seq and clients drop them).
+   */
+  sinceDrop: Set<number>;
   expired: boolean;
 }
 interface Pending {
@@ -110,6 +121,8 @@ class WsRun {
           retryAt: 0,
           failures: 0,
           lastSeq: 0,
+          resumeFrom: undefined,
+          sinceDrop: new Set(),
           expired: false,
         }),
       ),
@@ -144,9 +157,15 @@ class WsRun {
     if (e.type === 'hello') {
       if (!c.everOpened) c.lastSeq = e.channels?.find((x) => x.channelId === this.channelOf(c))?.lastSeq ?? 0;
     } else if (e.type === 'resumed') {
+      c.resumeFrom = undefined;
+      c.sinceDrop.clear();
       ctx.count('ws_resumed_channels');
       if (e.limited) ctx.count('ws_resume_limited');
     } else if (e.type === 'message.created') {
+      if (c.resumeFrom !== undefined && typeof e.seq === 'number') {
+        if (c.sinceDrop.has(e.seq)) return; // a replayed repeat of a live one
+        c.sinceDrop.add(e.seq);
+      }
       if (typeof e.seq === 'number' && e.seq > c.lastSeq) c.lastSeq = e.seq;
       const cid = e.message?.clientMsgId;
       if (typeof cid !== 'string' || !cid.startsWith(`${ctx.tag}w`)) return;
@@ -177,6 +196,11 @@ class WsRun {
     if (intentional || this.stopped) this.dropExpected(c, 'ws_msgs_recipient_left');
     else {
       this.ctx.count('ws_disconnects');
+      // A drop before the last resume was answered resumes from that older position.
+      if (c.resumeFrom === undefined) {
+        c.resumeFrom = c.lastSeq;
+        c.sinceDrop.clear();
+      }
       c.retryAt = performance.now() + 250 + Math.random() * 1000; // reconnect with jitter
     }
   }
@@ -209,7 +233,7 @@ class WsRun {
       if (again) {
         ctx.count('ws_reconnects');
         ctx.hists.record('ws_reconnecting', r.connectMs);
-        c.sock.send({ op: 'resume', positions: { [this.channelOf(c)]: c.lastSeq } });
+        c.sock.send({ op: 'resume', positions: { [this.channelOf(c)]: c.resumeFrom ?? c.lastSeq } });
       } else {
         ctx.count('ws_sessions');
         ctx.hists.record('ws_connecting', r.connectMs);

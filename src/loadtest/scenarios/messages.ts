@@ -4,7 +4,7 @@
 // REST and WebSocket; every member of the channel is online over WebSocket and each
 // receipt is matched by clientMsgId. A message is delivered when it was accepted (201/ack)
 // and every recipient got it; recipients are the members online at send time plus those that
-// dropped unexpectedly and are reconnecting (they resume from their last seq, as the ws
+// dropped unexpectedly and are reconnecting (they resume from the last seq seen before the drop, as the ws
 // scenario does), so a dropped member cannot make later messages look delivered. Unexpected
 // disconnects are counted apart (msg_ws_disconnects_unexpected) for a threshold. Iterations not
 // sent are counted by cause (in-flight cap = server backpressure; no member online); none is
@@ -275,7 +275,7 @@ class MessagesRun {
     setTimeout(() => void this.reconnect(c), 250 + Math.random() * 1000); // jitter, as a real client
   }
 
-  /** Reconnects and resumes from the last seq seen; backoff with full jitter (0.5 s … 8 s) on failure. */
+  /** Reconnects and resumes from the last seq seen before the drop; backoff with full jitter (0.5 s … 8 s) on failure. */
   private async reconnect(c: Conn): Promise<void> {
     if (this.stopped || c.state !== 'away') return;
     if (c.expired) {

@@ -82,7 +82,7 @@ async function prepare(ctx: Parameters<Scenario['prepare']>[0]): Promise<Plan> {
     notes: [
       `ws: ${users.length} steady accounts in ${groups.length} channels of ${w.channelSize}; stages ${w.stages.map((s) => `${s.duration}s→${s.target}`).join(', ')}`,
       `ws: chat while held at ${w.msgPerUserPerMin} msg/user/min, Poisson arrivals (exponential gaps, RNG seeded by the run tag and worker index); latency from each message's intended time, generator lateness in ws_msg_schedule_lag; recipients = every online member of the channel, the sender included; chat pauses in ramp-down stages`,
-      'ws: an unexpected close reconnects with jittered backoff and sends op:"resume" from the last seq seen, so its expected messages still count when replayed; an intentional close (ramp-down) removes the recipient (ws_msgs_recipient_left)',
+      'ws: an unexpected close reconnects with jittered backoff and sends op:"resume" from the last seq seen before the drop (replayed repeats dropped by seq), so its expected messages still count when replayed; an intentional close (ramp-down) removes the recipient (ws_msgs_recipient_left)',
       `ws: churn apart from the steady set: ${churn.length} accounts, ${w.churnPerSec} connects/s, each held 1–3 s`,
     ],
     info: { users: users.length, channels: groups.length, channelSize: w.channelSize, churnUsers: churn.length, stages: w.stages },
@@ -192,7 +192,7 @@ class WsRun {
       this.ctx.count('ws_token_expired');
     }
     // An intentional close (ramp-down) leaves the channel; an unexpected one keeps its expected
-    // messages: the reconnect resumes from the last seq seen, as a real client does.
+    // messages: the reconnect resumes from the last seq seen before the drop, as a real client does.
     if (intentional || this.stopped) this.dropExpected(c, 'ws_msgs_recipient_left');
     else {
       this.ctx.count('ws_disconnects');

@@ -12,11 +12,13 @@ import type { Store } from '../store.js';
 import type { Channel, User } from '../types.js';
 import { mkChannel, mkUser, newMsg } from '../contract/fixtures.js';
 import { openSqliteStore } from './index.js';
-import { SearchTexts } from './search-texts.js';
+import { ENTRY_COST, SearchTexts } from './search-texts.js';
 
 describe('SearchTexts', () => {
   it('keeps texts up to its bound; the least recently used go first', () => {
-    const c = new SearchTexts(16);
+    // Each text costs its length plus ENTRY_COST: four of these fill half of the bound.
+    const unit = 4 + ENTRY_COST;
+    const c = new SearchTexts(unit * 4);
     c.sync(0);
     c.set('a', 'aaaa');
     c.set('b', 'bbbb');
@@ -27,11 +29,19 @@ describe('SearchTexts', () => {
     assert.equal(c.get('b'), undefined, 'b was not used since: dropped with its half');
     assert.equal(c.get('a'), 'aaaa');
     assert.equal(c.get('e'), 'eeee');
-    c.set('big', 'x'.repeat(9));
+    c.set('big', 'x'.repeat(unit * 2 - ENTRY_COST + 1));
     assert.equal(c.get('big'), undefined, 'a text above half the bound is not kept');
     for (let i = 0; i < 1000; i++) c.set(`m${i}`, 'zzzz');
     assert.ok(c.size <= 4, `at most the bound in texts (${c.size} kept)`);
     assert.equal(c.get('m999'), 'zzzz');
+  });
+
+  it('empty texts are bounded too (each costs ENTRY_COST)', () => {
+    const c = new SearchTexts(ENTRY_COST * 10);
+    c.sync(0);
+    for (let i = 0; i < 1000; i++) c.set(`e${i}`, '');
+    assert.ok(c.size <= 10, `${c.size} kept`);
+    assert.equal(c.get('e999'), '');
   });
 
   it('is cleared when the edit count moves, not otherwise', () => {

@@ -17,11 +17,16 @@
 //   server process; nchat's maintenance commands work with the server stopped) would rank by its
 //   old text until the next edit through the server or until evicted. Visibility never depends
 //   on the cache: membership and the FTS match are decided by the statement.
-// - Bound: TEXT_CACHE_CHARS characters of text per connection; the least recently used half
-//   goes when it is full.
+// - Bound: TEXT_CACHE_CHARS characters of text (plus ENTRY_COST per text) per connection; the
+//   least recently used half goes when it is full.
 
-/** Characters of text one connection keeps (~4–8 MB); a window of 500 short messages is ~50 K. */
+/**
+ * What one connection keeps, in characters of text plus ENTRY_COST per text (a Map entry and a
+ * string header cost about that many bytes, so a cache of very short texts stays bounded too):
+ * ~4–8 MB. A window of 500 short messages is ~50 K.
+ */
 export const TEXT_CACHE_CHARS = 4 * 1024 * 1024;
+export const ENTRY_COST = 64;
 
 export class SearchTexts {
   // Two generations instead of a least-recently-used list: texts go into `young`; when it holds
@@ -56,14 +61,15 @@ export class SearchTexts {
   }
 
   set(messageId: string, text: string): void {
-    if (text.length > this.maxChars / 2 || this.young.has(messageId)) return;
-    if (this.youngChars + text.length > this.maxChars / 2) {
+    const cost = text.length + ENTRY_COST;
+    if (cost > this.maxChars / 2 || this.young.has(messageId)) return;
+    if (this.youngChars + cost > this.maxChars / 2) {
       this.old = this.young;
       this.young = new Map();
       this.youngChars = 0;
     }
     this.young.set(messageId, text);
-    this.youngChars += text.length;
+    this.youngChars += cost;
   }
 
   /** Texts kept (both generations). */

@@ -22,10 +22,15 @@
 
 /**
  * What one connection keeps, in characters of text plus ENTRY_COST per text (a Map entry and a
- * string header cost about that many bytes, so a cache of very short texts stays bounded too):
- * ~4–8 MB. A window of 500 short messages is ~50 K.
+ * string header cost about that many bytes, so a cache of very short texts stays bounded too).
+ * 1M: the API scenario's six busy words' windows (~3,000 texts of ~30 characters) fit in one
+ * half. The cost in server RSS, bench:search at 1M (diverse words, few hits; 2026-12-01): the
+ * cache off 277 MB, 1M 318–319 MB, 4M 402–457 MB, against 275–372 MB before it. Most of it is not
+ * the texts (a few MB) but the reader threads' young generation, which V8 grows when more objects
+ * survive: capping it at 4 MB (Worker resourceLimits) gave 292 MB, and 155 against 179–187
+ * queries/s at capacity in one run; not adopted on one run.
  */
-export const TEXT_CACHE_CHARS = 4 * 1024 * 1024;
+export const TEXT_CACHE_CHARS = 1024 * 1024;
 export const ENTRY_COST = 64;
 
 export class SearchTexts {

@@ -14,6 +14,7 @@ import type { Scenario, WorkerContext, Plan, Aggregate, ScenarioSummary } from '
 import type { Account } from '../setup.js';
 import { split, refreshAccount } from '../setup.js';
 import type { LoadtestConfig } from '../config.js';
+import { ResumePosition } from '../clients/resume-position.js';
 import { NchatSocket, wsUrlOf } from '../clients/ws.js';
 import { HttpClient } from '../clients/http.js';
 import { summarizeEncoded } from '../hist.js';
@@ -116,19 +117,7 @@ interface Conn {
   idx: number;
   sock: NchatSocket;
   state: 'absent' | 'open' | 'away';
-  lastSeq: number;
-  /**
-   * Where the resume after an unexpected drop starts: lastSeq at the drop, kept until a
-   * `resumed` answers. Not lastSeq at reconnect time: live messages can arrive on the new socket
-   * before the reconnect's continuation sends the resume (hello and live frames in one read), and
-   * would move lastSeq past what was missed.
-   */
-  resumeFrom: number | undefined;
-  /**
-   * Seqs received since the drop, until `resumed`: the replay may repeat messages that came live
-   * first (the server's resume contract: duplicates carry the same seq and clients drop them).
-   */
-  sinceDrop: Set<number>;
+  pos: ResumePosition;
   failures: number;
   expired: boolean;
 }
@@ -164,9 +153,7 @@ class MessagesRun {
           idx: this.conns.length,
           sock: new NchatSocket(wsUrlOf(p.nodes[acc.node]), acc.accessToken),
           state: 'absent',
-          lastSeq: 0,
-          resumeFrom: undefined,
-          sinceDrop: new Set(),
+          pos: new ResumePosition(),
           failures: 0,
           expired: false,
         };
@@ -229,18 +216,13 @@ class MessagesRun {
     if (e.type === 'hello') {
       // The first hello gives the position to resume from; a reconnect's hello must not move it
       // past messages sent while away.
-      if (c.state === 'absent') c.lastSeq = e.channels?.find((x) => x.channelId === this.p.channels[c.ch].channelId)?.lastSeq ?? 0;
+      if (c.state === 'absent') c.pos.start(e.channels?.find((x) => x.channelId === this.p.channels[c.ch].channelId)?.lastSeq ?? 0);
     } else if (e.type === 'resumed') {
-      c.resumeFrom = undefined;
-      c.sinceDrop.clear();
+      c.pos.resumed();
       ctx.count('msg_ws_resumed_channels');
       if (e.limited) ctx.count('msg_ws_resume_limited');
     } else if (e.type === 'message.created') {
-      if (c.resumeFrom !== undefined && typeof e.seq === 'number') {
-        if (c.sinceDrop.has(e.seq)) return; // a replayed repeat of a live one
-        c.sinceDrop.add(e.seq);
-      }
-      if (typeof e.seq === 'number' && e.seq > c.lastSeq) c.lastSeq = e.seq;
+      if (!c.pos.received(e.seq)) return; // a replayed repeat of a live one
       const cid = e.message?.clientMsgId;
       if (typeof cid !== 'string' || !cid.startsWith(`${ctx.tag}m`)) return;
       const m = this.pending.get(cid);
@@ -266,11 +248,7 @@ class MessagesRun {
     } // counted where the generator closes it
     this.ctx.count('msg_ws_disconnects_unexpected');
     c.state = 'away';
-    // A drop before the last resume was answered resumes from that older position.
-    if (c.resumeFrom === undefined) {
-      c.resumeFrom = c.lastSeq;
-      c.sinceDrop.clear();
-    }
+    c.pos.dropped();
     if (code === CloseCodes.TOKEN_EXPIRED) c.expired = true;
     setTimeout(() => void this.reconnect(c), 250 + Math.random() * 1000); // jitter, as a real client
   }
@@ -291,7 +269,7 @@ class MessagesRun {
       c.state = 'open';
       c.failures = 0;
       this.ctx.count('msg_ws_reconnects');
-      c.sock.send({ op: 'resume', positions: { [this.p.channels[c.ch].channelId]: c.resumeFrom ?? c.lastSeq } });
+      c.sock.send({ op: 'resume', positions: { [this.p.channels[c.ch].channelId]: c.pos.resumeFrom } });
     } else {
       this.ctx.count('msg_ws_reconnect_errors');
       c.failures++;

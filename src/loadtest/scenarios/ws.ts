@@ -10,6 +10,7 @@ import type { Account } from '../setup.js';
 import { split, refreshAccount } from '../setup.js';
 import { HttpClient } from '../clients/http.js';
 import { targetAt, stagesDuration, type LoadtestConfig } from '../config.js';
+import { ResumePosition } from '../clients/resume-position.js';
 import { NchatSocket, wsUrlOf } from '../clients/ws.js';
 import { summarizeEncoded } from '../hist.js';
 import { PoissonArrivals, seededRandom, seedOf } from '../schedule.js';
@@ -35,18 +36,7 @@ interface Conn {
   everOpened: boolean;
   retryAt: number;
   failures: number;
-  lastSeq: number;
-  /**
-   * Where the resume after an unexpected drop starts: lastSeq at the drop, kept until `resumed`
-   * answers (live messages can arrive on the new socket before the resume is sent and move
-   * lastSeq past what was missed; messages.ts has the same rule).
-   */
-  resumeFrom: number | undefined;
-  /**
-   * Seqs received since the drop, until `resumed`: the replay may repeat messages that came live
-   * first (the server's resume contract: duplicates carry the same seq and clients drop them).
-   */
-  sinceDrop: Set<number>;
+  pos: ResumePosition;
   expired: boolean;
 }
 interface Pending {
@@ -120,9 +110,7 @@ class WsRun {
           everOpened: false,
           retryAt: 0,
           failures: 0,
-          lastSeq: 0,
-          resumeFrom: undefined,
-          sinceDrop: new Set(),
+          pos: new ResumePosition(),
           expired: false,
         }),
       ),
@@ -155,18 +143,13 @@ class WsRun {
   private onEvent(c: Conn, e: ServerEvent, at: number): void {
     const ctx = this.ctx;
     if (e.type === 'hello') {
-      if (!c.everOpened) c.lastSeq = e.channels?.find((x) => x.channelId === this.channelOf(c))?.lastSeq ?? 0;
+      if (!c.everOpened) c.pos.start(e.channels?.find((x) => x.channelId === this.channelOf(c))?.lastSeq ?? 0);
     } else if (e.type === 'resumed') {
-      c.resumeFrom = undefined;
-      c.sinceDrop.clear();
+      c.pos.resumed();
       ctx.count('ws_resumed_channels');
       if (e.limited) ctx.count('ws_resume_limited');
     } else if (e.type === 'message.created') {
-      if (c.resumeFrom !== undefined && typeof e.seq === 'number') {
-        if (c.sinceDrop.has(e.seq)) return; // a replayed repeat of a live one
-        c.sinceDrop.add(e.seq);
-      }
-      if (typeof e.seq === 'number' && e.seq > c.lastSeq) c.lastSeq = e.seq;
+      if (!c.pos.received(e.seq)) return; // a replayed repeat of a live one
       const cid = e.message?.clientMsgId;
       if (typeof cid !== 'string' || !cid.startsWith(`${ctx.tag}w`)) return;
       const m = this.pending.get(cid);
@@ -196,11 +179,7 @@ class WsRun {
     if (intentional || this.stopped) this.dropExpected(c, 'ws_msgs_recipient_left');
     else {
       this.ctx.count('ws_disconnects');
-      // A drop before the last resume was answered resumes from that older position.
-      if (c.resumeFrom === undefined) {
-        c.resumeFrom = c.lastSeq;
-        c.sinceDrop.clear();
-      }
+      c.pos.dropped();
       c.retryAt = performance.now() + 250 + Math.random() * 1000; // reconnect with jitter
     }
   }
@@ -233,7 +212,7 @@ class WsRun {
       if (again) {
         ctx.count('ws_reconnects');
         ctx.hists.record('ws_reconnecting', r.connectMs);
-        c.sock.send({ op: 'resume', positions: { [this.channelOf(c)]: c.resumeFrom ?? c.lastSeq } });
+        c.sock.send({ op: 'resume', positions: { [this.channelOf(c)]: c.pos.resumeFrom } });
       } else {
         ctx.count('ws_sessions');
         ctx.hists.record('ws_connecting', r.connectMs);

@@ -64,6 +64,10 @@ interface CandRow {
 
 export class SqliteSearch implements SearchStore {
   private readonly readers?: SearchReaders;
+  /** The candidates' texts this connection read (search-texts.ts). */
+  private readonly texts = new SearchTexts();
+  /** recentDocs()'s sample and when it was read. */
+  private sample?: { at: number; channels: string[] };
 
   /**
    * With `readers` (the database file and a thread count), search and suggestTerms run on reader
@@ -174,16 +178,15 @@ export class SqliteSearch implements SearchStore {
    * the others read in one statement and kept.
    */
   private fillTexts(rows: CandRow[]): void {
-    const missing: string[] = [];
+    const missing: CandRow[] = [];
     for (const r of rows) {
       const t = this.texts.get(r.id);
-      if (t === undefined) missing.push(r.id);
+      if (t === undefined) missing.push(r);
       else r.text = t;
     }
     if (missing.length === 0) return;
-    const read = new Map(this.q().texts.all(JSON.stringify(missing)) as [string, string][]);
-    for (const r of rows) {
-      if (r.text !== '') continue;
+    const read = new Map(this.q().texts.all(JSON.stringify(missing.map((r) => r.id))) as [string, string][]);
+    for (const r of missing) {
       const t = read.get(r.id);
       if (t === undefined) continue;
       r.text = t;
@@ -218,9 +221,6 @@ export class SqliteSearch implements SearchStore {
     }
     return this.sample.channels;
   }
-
-  private sample?: { at: number; channels: string[] };
-  private readonly texts = new SearchTexts();
 
   /**
    * One candidate statement: the newest `window` matches within [lo, top] that pass the
@@ -261,7 +261,7 @@ export class SqliteSearch implements SearchStore {
       params.match = match;
       // The FTS walk is a co-routine capped at SCAN_MAX matches; its order carries through (no
       // sort), so the join stops as soon as the window is full.
-      sql = `SELECT f.rid AS rid, d.message_id AS id
+      sql = `SELECT f.rid AS rid, d.message_id AS id, '' AS text
              FROM (SELECT rowid AS rid FROM search_fts WHERE search_fts MATCH @match AND rowid BETWEEN @lo AND @hi
                    ORDER BY rowid DESC LIMIT @scan) f
              JOIN search_docs d ON d.id = f.rid
@@ -271,13 +271,14 @@ export class SqliteSearch implements SearchStore {
     } else {
       // No FTS clause (filters only: dates, is:thread, has:file/image, many channels): newest docs
       // first, at most SCAN_MAX of them examined.
-      sql = `SELECT d.id AS rid, d.message_id AS id
+      sql = `SELECT d.id AS rid, d.message_id AS id, '' AS text
              FROM (SELECT id, message_id, channel_id FROM search_docs WHERE id BETWEEN @lo AND @hi ORDER BY id DESC LIMIT @scan) d
              WHERE ${member}
              ${msgConds.length ? `AND EXISTS (SELECT 1 FROM messages m WHERE m.id = d.message_id AND ${msgConds.join(' AND ')})` : ''}
              ORDER BY d.id DESC LIMIT @window`;
     }
-    const rows = (this.stmt(sql).all(params) as { rid: number; id: string }[]).map((r) => ({ rid: r.rid, id: r.id, text: '' }));
+    // text: '' until fillTexts (relevance only).
+    const rows = this.stmt(sql).all(params) as CandRow[];
     // A short window may be short because the scan stopped: then the count is not exact.
     let capped = false;
     if (rows.length < window) {

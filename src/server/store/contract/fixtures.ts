@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { AppError, type ErrorCode } from '../../errors.js';
 import { newId } from '../../ids.js';
+import type { SearchSpec } from '../../search/ast.js';
+import { parseQuery } from '../../search/parse.js';
 import type { Store } from '../store.js';
 import type { Channel, Mentions, NewMessage, User } from '../types.js';
 
@@ -108,3 +110,23 @@ export async function rejectsWith(p: Promise<unknown>, code: ErrorCode): Promise
 
 export const sorted = (xs: string[]) => [...xs].sort();
 export const seqs = (ms: { seq: number }[]) => ms.map((m) => m.seq);
+
+/** A search spec from query text (the parser's terms and filters) plus overrides: relevance, 20 a page. */
+export function searchSpec(userId: string, q: string, over: Partial<SearchSpec> = {}): SearchSpec {
+  const p = parseQuery(q);
+  return {
+    userId,
+    include: p.include,
+    exclude: p.exclude,
+    channelIds: [],
+    authorIds: [],
+    has: p.has,
+    before: p.before,
+    after: p.after,
+    isThread: p.isThread,
+    sort: 'relevance',
+    limit: 20,
+    offset: 0,
+    ...over,
+  };
+}

@@ -4,36 +4,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newId } from '../../ids.js';
 import type { SearchSpec } from '../../search/ast.js';
-import { parseQuery } from '../../search/parse.js';
 import type { SearchBounds } from '../search-store.js';
 import type { Store } from '../store.js';
 import type { Channel, User } from '../types.js';
-import { type Ctx, mkChannel, mkUser, newMsg, nextAt, uniq } from './fixtures.js';
+import { type Ctx, mkChannel, mkUser, newMsg, nextAt, searchSpec, uniq } from './fixtures.js';
 
 const bounds: SearchBounds = { window: 500, timeoutMs: 5000 };
 
 /** A word no other test (or run) writes: letters only, so every backend sees one token. */
 const w = () => uniq('w').replace(/[0-9]/g, (d) => 'abcdefghij'[Number(d)]!);
 
-/** A spec from query text (the parser's text terms) plus overrides. */
-function spec(userId: string, q: string, over: Partial<SearchSpec> = {}): SearchSpec {
-  const p = parseQuery(q);
-  return {
-    userId,
-    include: p.include,
-    exclude: p.exclude,
-    channelIds: [],
-    authorIds: [],
-    has: p.has,
-    before: p.before,
-    after: p.after,
-    isThread: p.isThread,
-    sort: 'relevance',
-    limit: 20,
-    offset: 0,
-    ...over,
-  };
-}
+const spec = searchSpec;
 
 /** Backdated messages get ids of their time, as every writer must (ids.ts; search-store.ts). */
 async function send(s: Store, ch: Channel, author: User, text: string, over: Parameters<typeof newMsg>[2] = {}) {

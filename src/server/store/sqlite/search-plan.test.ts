@@ -9,32 +9,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { newId } from '../../ids.js';
-import { parseQuery } from '../../search/parse.js';
-import type { SearchSpec } from '../../search/ast.js';
 import type { Store } from '../store.js';
 import type { Channel, User } from '../types.js';
-import { mkChannel, mkUser, newMsg } from '../contract/fixtures.js';
+import { mkChannel, mkUser, newMsg, searchSpec } from '../contract/fixtures.js';
 import { openSqliteStore } from './index.js';
 import { recentShare, SCAN_MAX, SHARE_SAMPLE, TOKENS_SKIP_SHARE } from './search.js';
 
 const bounds = { window: 100, timeoutMs: 0 };
 
-function spec(userId: string, q: string, over: Partial<SearchSpec> = {}): SearchSpec {
-  const p = parseQuery(q);
-  return {
-    userId,
-    include: p.include,
-    exclude: p.exclude,
-    channelIds: [],
-    authorIds: [],
-    has: [],
-    isThread: false,
-    sort: 'relevance',
-    limit: 20,
-    offset: 0,
-    ...over,
-  };
-}
+const spec = searchSpec;
 
 describe('recentShare', () => {
   const recent = (a: number, b: number) => [...Array(a).fill('a'), ...Array(b).fill('b')];

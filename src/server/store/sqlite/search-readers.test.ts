@@ -7,9 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { newId } from '../../ids.js';
-import { parseQuery } from '../../search/parse.js';
-import type { SearchSpec } from '../../search/ast.js';
 import type { Store } from '../store.js';
+import { searchSpec } from '../contract/fixtures.js';
 import { openSqliteStore } from './index.js';
 
 const bounds = { window: 100, timeoutMs: 0 };
@@ -19,21 +18,8 @@ describe('SQLite search readers', () => {
   let store: Store;
   let userId: string;
   let channelId: string;
-  const spec = (q: string): SearchSpec => {
-    const p = parseQuery(q);
-    return {
-      userId,
-      include: p.include,
-      exclude: p.exclude,
-      channelIds: [],
-      authorIds: [],
-      has: [],
-      isThread: false,
-      sort: 'relevance',
-      limit: 20,
-      offset: 0,
-    };
-  };
+  const spec = (q: string) => searchSpec(userId, q);
+
   const send = async (text: string) =>
     (
       await store.messages.create({

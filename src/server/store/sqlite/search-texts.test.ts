@@ -6,11 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { newId } from '../../ids.js';
-import { parseQuery } from '../../search/parse.js';
-import type { SearchSpec } from '../../search/ast.js';
 import type { Store } from '../store.js';
 import type { Channel, User } from '../types.js';
-import { mkChannel, mkUser, newMsg } from '../contract/fixtures.js';
+import { mkChannel, mkUser, newMsg, searchSpec } from '../contract/fixtures.js';
 import { openSqliteStore } from './index.js';
 import { ENTRY_COST, SearchTexts } from './search-texts.js';
 
@@ -62,21 +60,8 @@ for (const readers of [0, 2]) {
     let store: Store;
     let me: User;
     let ch: Channel;
-    const spec = (q: string): SearchSpec => {
-      const p = parseQuery(q);
-      return {
-        userId: me.id,
-        include: p.include,
-        exclude: p.exclude,
-        channelIds: [],
-        authorIds: [],
-        has: [],
-        isThread: false,
-        sort: 'relevance',
-        limit: 20,
-        offset: 0,
-      };
-    };
+    const spec = (q: string) => searchSpec(me.id, q);
+
     const bounds = { window: 100, timeoutMs: 0 };
     const order = async (q: string) => (await store.search.search(spec(q), bounds)).hits.map((h) => h.message.text);
 

@@ -187,8 +187,9 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
 
   /**
    * historyVersion's state. Every write through this connection that changes how a message
-   * renders calls touch() for its channel inside its transaction (so before any reader can see
-   * it: better-sqlite3 runs the transaction synchronously); a rolled-back write has only made a
+   * renders calls touch() for its channel in the same synchronous step as the write (inside its
+   * transaction, or right after a single autocommit statement for reactions), so no request on
+   * this thread can read the new page under the old version; a rolled-back write has only made a
    * version stale, which costs a page read. One entry per channel ever written since start.
    */
   private clock = 0;

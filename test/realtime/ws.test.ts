@@ -259,8 +259,10 @@ describe('realtime: one node', () => {
   });
 
   test('a socket whose access token expires is closed with 4001', async () => {
-    // The shortest configurable TTL is 30 s; a token signed here with the node's secret expires in 1 s.
-    // Same session (sid) as bob's real token, so only the expiry differs.
+    // The shortest configurable TTL is 30 s; a token signed here with the node's secret expires in
+    // 1–2 s: exp is whole seconds, and floor(now) + 1 could be a few ms away, so that the token
+    // expired before the upgrade (seen in CI: 401 at upgrade after 11 ms). floor(now) + 2 leaves
+    // at least a second to connect. Same session (sid) as bob's real token, so only the expiry differs.
     const { sid } = JSON.parse(Buffer.from(bob.token.split('.')[1], 'base64url').toString());
     const token = await new SignJWT({ role: 'member', ...(sid ? { sid } : {}) })
       .setProtectedHeader({ alg: 'HS256' })
@@ -268,7 +270,7 @@ describe('realtime: one node', () => {
       .setIssuer('nchat')
       .setAudience('nchat')
       .setIssuedAt()
-      .setExpirationTime(Math.floor(Date.now() / 1000) + 1)
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 2)
       .sign(new TextEncoder().encode(SECRET));
     const c = await open(bob, { token } as never);
     const closed = await c.waitClosed(5000);

@@ -10,6 +10,17 @@ import { Worker } from 'node:worker_threads';
 import type { ErrorCode } from '../../errors.js';
 import { AppError } from '../../errors.js';
 
+/**
+ * Each reader's V8 young generation, in MB (Worker resourceLimits). Without a limit a reader
+ * grows its own young generation as far as the main thread's (V8's default, two 16 MB
+ * semi-spaces), and it stays resident. Measured 2026-12-01 20:26–20:41 on the 2-core box
+ * (docs/PERFORMANCE.md): with 16, `nchat loadtest --spawn sqlite --profile quick --scenarios
+ * api,files` peaked 34–54 MB lower in the files phase, with API req/s +2% and +11% and
+ * bench:search capacity 181/198 against 197/190 queries/s (alternated pairs). A 4 MB page cache
+ * with an 8 MB young generation cost 23–26% of API req/s: search needs the cache more.
+ */
+export const READER_YOUNG_GENERATION_MB = 16;
+
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
@@ -38,7 +49,10 @@ export class SearchReaders {
   private start(): Reader[] {
     const url = new URL('./search-reader-boot.mjs', import.meta.url);
     this.readers = Array.from({ length: this.count }, () => {
-      const worker = new Worker(url, { workerData: { file: this.file } });
+      const worker = new Worker(url, {
+        workerData: { file: this.file },
+        resourceLimits: { maxYoungGenerationSizeMb: READER_YOUNG_GENERATION_MB },
+      });
       const reader: Reader = { worker, busy: 0, alive: true, ready: false };
       worker.unref();
       worker.on('message', (m: { id: number; ready?: true; value?: unknown; error?: { code?: ErrorCode; message: string } }) => {

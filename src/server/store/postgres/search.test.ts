@@ -7,6 +7,7 @@ import { after, before, it } from 'node:test';
 import pg from 'pg';
 import { describePostgres, type FreshPostgres, freshPostgres } from '../../../../test/helpers/postgres.js';
 import { newId } from '../../ids.js';
+import { searchSpec } from '../contract/fixtures.js';
 import { parseQuery } from '../../search/parse.js';
 import type { SearchSpec } from '../../search/ast.js';
 import type { Store } from '../store.js';
@@ -16,22 +17,8 @@ import { probeWeeks } from './search.js';
 const DAY = 86_400_000;
 const noMentions = { userIds: [], channel: false, here: false };
 
-function spec(userId: string, q: string, over: Partial<SearchSpec> = {}): SearchSpec {
-  const p = parseQuery(q);
-  return {
-    userId,
-    include: p.include,
-    exclude: p.exclude,
-    channelIds: [],
-    authorIds: [],
-    has: [],
-    isThread: false,
-    sort: 'recent',
-    limit: 50,
-    offset: 0,
-    ...over,
-  };
-}
+/** Newest first, 50 a page: the shape these probes are written for. */
+const spec = (userId: string, q: string, over: Partial<SearchSpec> = {}) => searchSpec(userId, q, { sort: 'recent', limit: 50, ...over });
 
 await describePostgres('postgres search: week probes', () => {
   let db: FreshPostgres;

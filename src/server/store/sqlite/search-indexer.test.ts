@@ -12,9 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { newId } from '../../ids.js';
-import type { SearchSpec } from '../../search/ast.js';
-import { parseQuery } from '../../search/parse.js';
-import { mkChannel, mkUser, newMsg, uniq } from '../contract/fixtures.js';
+import { mkChannel, mkUser, newMsg, searchSpec, uniq } from '../contract/fixtures.js';
 import type { Store } from '../store.js';
 import type { Channel, User } from '../types.js';
 import { openSqliteStore } from './index.js';
@@ -25,21 +23,8 @@ const HOUR = 3_600_000;
 /** Letters only (one FTS token), unique per call. */
 const w = () => uniq('w').replace(/[0-9]/g, (d) => 'abcdefghij'[Number(d)]!);
 
-function spec(userId: string, q: string): SearchSpec {
-  const p = parseQuery(q);
-  return {
-    userId,
-    include: p.include,
-    exclude: p.exclude,
-    channelIds: [],
-    authorIds: [],
-    has: [],
-    isThread: false,
-    sort: 'recent',
-    limit: 50,
-    offset: 0,
-  };
-}
+/** Newest first, 50 a page. */
+const spec = (userId: string, q: string) => searchSpec(userId, q, { sort: 'recent', limit: 50 });
 
 let dir: string;
 before(async () => {

@@ -16,6 +16,32 @@ export function membersContract(ctx: Ctx): void {
       assert.deepEqual(await s.channels.memberIdsByUsernames(newId(), [u1.username]), [], 'no such channel: nobody');
     });
 
+    it('memberIdsByUsernames called many times at once: each call gets the answer it would get alone', async () => {
+      // PostgreSQL shares one statement between the calls of an event-loop turn (read-batch.ts).
+      const s = ctx.store;
+      const [owner, u1, u2, outsider] = await mkUsers(s, 4);
+      const a = await mkChannel(s, owner, { members: [u1] });
+      const b = await mkChannel(s, owner, { members: [u1, u2] });
+      const calls: [string, string[]][] = [
+        [a.id, [u1.username, u2.username]],
+        [b.id, [u1.username.toUpperCase(), u2.username, u2.username]],
+        [b.id, [outsider.username]],
+        [a.id, [u2.username, u1.username]],
+        [newId(), [u1.username]],
+        [a.id, ['no-such-user-y', owner.username, u1.username]],
+        [b.id, []],
+      ];
+      const together = await Promise.all(calls.map(([ch, names]) => s.channels.memberIdsByUsernames(ch, names)));
+      const alone: string[][] = [];
+      for (const [ch, names] of calls) alone.push(await s.channels.memberIdsByUsernames(ch, names));
+      assert.deepEqual(together.map(sorted), alone.map(sorted), 'together as alone');
+      assert.deepEqual(
+        together.map(sorted),
+        [[u1.id], sorted([u1.id, u2.id]), [], [u1.id], [], sorted([owner.id, u1.id]), []].map(sorted),
+        'the members named, per call',
+      );
+    });
+
     it('addMembers adds only new members and keeps memberCount', async () => {
       const s = ctx.store;
       const [owner, u1, u2, u3] = await mkUsers(s, 4);

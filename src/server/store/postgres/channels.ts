@@ -24,6 +24,7 @@ type ChannelWithMember = { channel: Channel; member: Member | undefined };
 type WithMemberRow = ChannelRow & { m_role: string | null; m_joined_at: string | null; m_read_seq: number | null };
 
 const withMemberKey = (channelId: string, userId: string) => `${channelId}\u0000${userId}`;
+const byUsernamesKey = (channelId: string, names: string[]) => `${channelId}\u0000${names.join('\u0000')}`;
 
 function toWithMember(row: WithMemberRow, userId: string): ChannelWithMember {
   const member =
@@ -307,14 +308,54 @@ export class PostgresChannels implements ChannelStore {
 
   async memberIdsByUsernames(channelId: string, usernames: string[]): Promise<string[]> {
     if (usernames.length === 0) return [];
-    const r = await this.pool.query<{ id: string }>({
-      name: 'nchat_member_ids_by_usernames',
-      text: `SELECT u.id FROM users u JOIN channel_members m ON m.user_id = u.id AND m.channel_id = $1
-             WHERE lower(u.username) = ANY($2::text[]) ORDER BY u.username`,
-      values: [channelId, usernames.map((n) => String(n).toLowerCase())],
-    });
-    return r.rows.map((x) => x.id);
+    // A send with @mentions reads this before its write: the calls of one turn share a statement
+    // (read-batch.ts), as the authorization read does. Names are matched lower-cased, so the key is too.
+    const names = [...new Set(usernames.map((n) => String(n).toLowerCase()))].sort();
+    return (await this.byUsernames.load({ channelId, names })) ?? [];
   }
+
+  private readonly byUsernames = new ReadBatcher<{ channelId: string; names: string[] }, string[]>(
+    (k) => byUsernamesKey(k.channelId, k.names),
+    async ({ channelId, names }) => {
+      const r = await this.pool.query<{ id: string }>({
+        name: 'nchat_member_ids_by_usernames',
+        text: `SELECT u.id FROM users u JOIN channel_members m ON m.user_id = u.id AND m.channel_id = $1
+               WHERE lower(u.username) = ANY($2::text[]) ORDER BY u.username`,
+        values: [channelId, names],
+      });
+      return r.rows.map((x) => x.id);
+    },
+    async (keys) => {
+      // Flattened to one row per (key, name); each row is an index probe on lower(username), then
+      // on the member's primary key. Every key gets an entry (empty when no name is a member).
+      const ki: number[] = [];
+      const chs: string[] = [];
+      const ns: string[] = [];
+      keys.forEach((k, i) => {
+        for (const n of k.names) {
+          ki.push(i);
+          chs.push(k.channelId);
+          ns.push(n);
+        }
+      });
+      const r = await this.pool.query<{ k: number; id: string }>({
+        name: 'nchat_member_ids_by_usernames_many',
+        text: `SELECT q.k, u.id
+               FROM unnest($1::int[], $2::text[], $3::text[]) AS q(k, channel_id, name)
+               CROSS JOIN LATERAL (SELECT * FROM users x WHERE lower(x.username) = q.name COLLATE "C" LIMIT 1) u
+               CROSS JOIN LATERAL (SELECT 1 FROM channel_members m
+                 WHERE m.channel_id = q.channel_id COLLATE "C" AND m.user_id = u.id LIMIT 1) m
+               ORDER BY q.k, u.username`,
+        values: [ki, chs, ns],
+      });
+      const out = new Map<string, string[]>(keys.map((k) => [byUsernamesKey(k.channelId, k.names), []]));
+      for (const row of r.rows) {
+        const k = keys[row.k];
+        out.get(byUsernamesKey(k.channelId, k.names))!.push(row.id);
+      }
+      return out;
+    },
+  );
 
   async positionsForUser(userId: string): Promise<{ channelId: string; lastSeq: number }[]> {
     const r = await this.pool.query<{ id: string; last_seq: number }>(

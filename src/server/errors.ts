@@ -18,6 +18,16 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * A write with NewMessage.checkAuthor found the channel missing or archived, or the author not a
+ * member. Internal: the service turns it into the coded error its authorization read would give.
+ */
+export class SendRefused extends Error {
+  constructor(readonly channelId: string) {
+    super('send refused: no such channel, channel archived, or author not a member');
+  }
+}
+
 export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`);
 export const badRequest = (why: string, details?: unknown) => new AppError('VALIDATION_FAILED', why, details);
 

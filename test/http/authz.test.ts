@@ -338,6 +338,47 @@ await forEachBackend('authz', (ctx) => {
     assertError(await ann.api.patch(`/api/channels/${ch.id}`, { topic: 'x' }), 409, 'CHANNEL_ARCHIVED', 'PATCH after archive');
   });
 
+  it('a member removed after sending gets the errors of a cold send, and nothing is written (the checked send path)', async () => {
+    // After a first send the server knows the channel and writes without a read before it
+    // (MessageService.send's checked path); a refusal must still answer exactly as before.
+    const srv = ctx.server();
+    const [ann, bob, cat] = [await srv.user('ann'), await srv.user('bob'), await srv.user('cat')];
+    const pub = await createChannel(ann.api, unique('pub'));
+    const priv = await createChannel(ann.api, unique('priv'), 'private');
+    ok(await ann.api.post(`/api/channels/${pub.id}/members`, { userIds: [bob.id, cat.id] }));
+    ok(await ann.api.post(`/api/channels/${priv.id}/members`, { userIds: [bob.id, cat.id] }));
+    for (const id of [pub.id, priv.id]) {
+      await send(bob.api, id, 'first');
+      await send(bob.api, id, `second @${cat.username}`, { clientMsgId: 'bob-2' });
+    }
+    // The second send was written on the checked path with its mention.
+    const mentions = ok(await cat.api.get('/api/notifications')).notifications.filter((n: any) => n.kind === 'mention');
+    assert.equal(mentions.length, 2, 'a mention notification per channel');
+    assert.equal((await ann.api.del(`/api/channels/${pub.id}/members/${bob.id}`)).status, 204);
+    assert.equal((await ann.api.del(`/api/channels/${priv.id}/members/${bob.id}`)).status, 204);
+    for (const [id, status, code] of [
+      [pub.id, 403, 'NOT_A_MEMBER'],
+      [priv.id, 404, 'NOT_FOUND'],
+    ] as const) {
+      const before = ok(await ann.api.get(`/api/channels/${id}`)).lastSeq;
+      assertError(await bob.api.post(`/api/channels/${id}/messages`, { text: 'after removal' }), status, code, 'send after removal');
+      // A retry of an earlier send's clientMsgId is refused too, not answered with the original.
+      assertError(
+        await bob.api.post(`/api/channels/${id}/messages`, { text: `second @${cat.username}`, clientMsgId: 'bob-2' }),
+        status,
+        code,
+        'retry after removal',
+      );
+      assert.equal(ok(await ann.api.get(`/api/channels/${id}`)).lastSeq, before, 'no seq taken');
+    }
+    // In a DM, a send on the checked path notifies the other member as a cold one does.
+    const dm = ok(await bob.api.post('/api/dms', { userIds: [cat.id] }));
+    await send(bob.api, dm.id, 'dm one');
+    await send(bob.api, dm.id, 'dm two');
+    const dms = ok(await cat.api.get('/api/notifications')).notifications.filter((n: any) => n.kind === 'dm' && n.channelId === dm.id);
+    assert.equal(dms.length, 2, 'a dm notification per message');
+  });
+
   it('unauthenticated requests get 401 UNAUTHENTICATED; bad tokens 401 TOKEN_INVALID', async () => {
     const srv = ctx.server();
     const ann = await srv.user('ann');

@@ -15,7 +15,10 @@ import { FixedWindowLimiter, unlimited, type RateLimiter } from '../lib/rate-lim
 /** Window of config.channelCreateLimit. */
 export const CREATE_WINDOW_MS = 60 * 60 * 1000;
 
-export const isDm = (c: Channel) => c.type === 'direct' || c.type === 'group';
+export const isDm = (c: Pick<Channel, 'type'>) => c.type === 'direct' || c.type === 'group';
+
+/** ChannelService.knownType's bound (about 100 bytes an entry). */
+const KNOWN_TYPES_MAX = 100_000;
 
 /** Writing to a channel needs membership: NOT_A_MEMBER for a visible channel the actor has not joined. */
 export function requireJoined(channel: Channel, member: Member | undefined): Member {
@@ -41,11 +44,27 @@ export class ChannelService {
     return this.deps.store;
   }
 
+  /**
+   * Types of the channels this node has read, for MessageService.send's checked path. A channel's
+   * type never changes and channels are never deleted, so an entry never goes stale; an entry says
+   * nothing about who may see or write the channel. Bounded: cleared when full.
+   */
+  private readonly types = new Map<string, Channel['type']>();
+
+  /** The channel's type if this node has read the channel before, else undefined. */
+  knownType(channelId: string): Channel['type'] | undefined {
+    return this.types.get(channelId);
+  }
+
   /** The channel if the actor may see it, with the actor's membership (if any). */
   async visible(actor: Actor, channelId: string): Promise<{ channel: Channel; member: Member | undefined }> {
     const found = await this.store.channels.getWithMember(channelId, actor.userId);
     if (!found) throw notFound('channel');
     const { channel, member } = found;
+    if (!this.types.has(channel.id)) {
+      if (this.types.size >= KNOWN_TYPES_MAX) this.types.clear();
+      this.types.set(channel.id, channel.type);
+    }
     if (!member && (channel.type !== 'public' || actor.role === 'guest')) throw notFound('channel');
     return { channel, member };
   }

@@ -1,13 +1,13 @@
 // Messages: authorize → write (one store transaction) → publish after commit.
 // The same `send` serves REST and WebSocket, so both validate and authorize identically.
-import { AppError, notFound } from '../errors.js';
+import { AppError, notFound, SendRefused } from '../errors.js';
 import { channelTopic, userTopic } from '../broker/broker.js';
 import { newId } from '../ids.js';
 import type { Channel, Member, Message, NewMessage } from '../store/types.js';
 import { type Actor, type ServiceDeps, isModerator } from './context.js';
 import type { ChannelService } from './channels.js';
 import { isDm, requireJoined } from './channels.js';
-import { parseMentions } from './mentions.js';
+import { parseMentions, type ParsedMentions } from './mentions.js';
 import { HistoryPages } from './history-pages.js';
 import { FixedWindowLimiter, unlimited, type RateLimiter } from '../lib/rate-limit.js';
 import { assertWellFormed, checkMessageText } from '../lib/text.js';
@@ -54,13 +54,49 @@ export class MessageService {
     // The in-memory limiter answers synchronously: await only the Redis one (no extra microtask per send).
     const limited = this.sendLimiter.hit(actor.userId);
     if (limited) await limited;
+    const parsed = parseMentions(input.text);
+
+    // The checked path: no authorization read before the write. The store checks, inside the
+    // write, that the channel is there and not archived and that the author is a member
+    // (NewMessage.checkAuthor), so one statement does the work of two on PostgreSQL. It needs the
+    // channel's type (DMs notify every member), which never changes and which this node learns
+    // from any earlier read of the channel; and it is taken only for sends that need nothing else
+    // of the channel: no parent (checked against the channel first), no files, no @channel or
+    // @here (both depend on the member count). A refused write has written nothing; the read
+    // below then gives the exact error the send would have had (or, if the author joined or the
+    // channel was unarchived in between, the send goes on as usual).
+    const type =
+      input.parentId || fileIds.length > 0 || parsed.channel || parsed.here ? undefined : this.channels.knownType(input.channelId);
+    if (type !== undefined) {
+      try {
+        return await this.write(actor, input, fileIds, { id: input.channelId, type }, parsed, true);
+      } catch (err) {
+        if (!(err instanceof SendRefused)) throw err;
+      }
+    }
+
     const { channel } = await this.channels.requireMembership(actor, input.channelId);
     if (channel.archivedAt) throw new AppError('CHANNEL_ARCHIVED', 'channel is archived');
     if (input.parentId) await this.requireRoot(input.parentId, channel.id);
+    return this.write(actor, input, fileIds, channel, parsed, false);
+  }
 
-    const mentions = await this.resolveMentions(input.text, channel);
+  /**
+   * Mentions resolved, notification recipients decided, the message written and published.
+   * `channel.memberCount` is needed only for @channel and @here (the checked path has neither).
+   */
+  private async write(
+    actor: Actor,
+    input: SendInput,
+    fileIds: string[],
+    channel: Pick<Channel, 'id' | 'type'> & { memberCount?: number },
+    parsed: ParsedMentions,
+    checkAuthor: boolean,
+  ): Promise<{ message: Message; created: boolean }> {
+    const mentions = await this.resolveMentions(parsed, channel.id);
     const explicit = new Set(mentions.userIds);
-    if (mentions.here && channel.memberCount <= this.deps.config.notifyChannelMaxMembers) {
+    const small = channel.memberCount !== undefined && channel.memberCount <= this.deps.config.notifyChannelMaxMembers;
+    if (mentions.here && small) {
       const members = await this.store.channels.memberIds(channel.id);
       for (const id of this.deps.presence.onlineUserIds(members)) explicit.add(id);
     }
@@ -76,13 +112,10 @@ export class MessageService {
       createdAt: this.deps.now().toISOString(),
       notify: {
         mentionUserIds: [...explicit],
-        allMembers: isDm(channel)
-          ? 'dm'
-          : mentions.channel && channel.memberCount <= this.deps.config.notifyChannelMaxMembers
-            ? 'mention'
-            : null,
+        allMembers: isDm(channel) ? 'dm' : mentions.channel && small ? 'mention' : null,
         threadParticipants: Boolean(input.parentId),
       },
+      checkAuthor,
     };
     const result = await this.store.messages.create(input2);
     if (result.created) {
@@ -101,11 +134,10 @@ export class MessageService {
   }
 
   /** Mentioned usernames that exist and are members (a mention never reveals a channel to a non-member). */
-  private async resolveMentions(text: string, channel: Channel): Promise<NewMessage['mentions']> {
-    const parsed = parseMentions(text);
+  private async resolveMentions(parsed: ParsedMentions, channelId: string): Promise<NewMessage['mentions']> {
     if (parsed.usernames.length === 0) return { userIds: [], channel: parsed.channel, here: parsed.here };
     // One read for every name (was a user lookup, then one member lookup per user).
-    const userIds = await this.store.channels.memberIdsByUsernames(channel.id, parsed.usernames);
+    const userIds = await this.store.channels.memberIdsByUsernames(channelId, parsed.usernames);
     return { userIds, channel: parsed.channel, here: parsed.here };
   }
 
@@ -175,7 +207,12 @@ export class MessageService {
     checkMessageText(text, m.files.length > 0);
     if (channel.archivedAt) throw new AppError('CHANNEL_ARCHIVED', 'channel is archived');
     requireJoined(channel, member);
-    const updated = await this.store.messages.update(id, text, await this.resolveMentions(text, channel), this.deps.now().toISOString());
+    const updated = await this.store.messages.update(
+      id,
+      text,
+      await this.resolveMentions(parseMentions(text), channel.id),
+      this.deps.now().toISOString(),
+    );
     if (!updated) throw notFound('message');
     this.deps.broker.publish(channelTopic(updated.channelId), {
       type: 'message.updated',

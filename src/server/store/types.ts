@@ -116,6 +116,14 @@ export interface NewMessage {
   fileIds: string[];
   createdAt: string;
   /**
+   * When true, the store writes only if, inside the write's transaction, the channel exists, is
+   * not archived and the author is a member; otherwise the call rejects with SendRefused and
+   * nothing of it is written (no seq taken). The service sets it when it skips its own
+   * authorization read before the write (MessageService.send), and maps a refusal to the exact
+   * error that read would have given.
+   */
+  checkAuthor?: boolean;
+  /**
    * Who qualifies for a notification row, created in the same transaction. The recipient rule
    * (members only, never the author, one per user, precedence) is stated once, on
    * MessageStore.create in store.ts.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AppError } from '../../errors.js';
+import { AppError, SendRefused } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { mkChannel, mkUser, mkUsers, newMsg, nextAt, post, seqs, type Ctx } from './fixtures.js';
 
@@ -139,6 +139,77 @@ export function messagesContract(ctx: Ctx): void {
       assert.equal(await s.messages.get(input.id), undefined);
     });
 
+    it('checkAuthor: a non-member, an archived channel or a missing channel is refused with SendRefused, writing nothing; the others in the same turn go through', async () => {
+      const s = ctx.store;
+      const [a, b, outsider, dmPeer] = await mkUsers(s, 4);
+      const ch = await mkChannel(s, a, { members: [b] });
+      const archived = await mkChannel(s, a, { members: [b] });
+      await post(s, archived, a, 1);
+      await s.channels.archive(archived.id, nextAt());
+      const { channel: dm } = await s.channels.getOrCreateDm([b.id, dmPeer.id], b.id, newId(), nextAt());
+      const left = await mkChannel(s, a, { members: [b] });
+      await s.channels.removeMember(left.id, b.id);
+      const checked = (channel: string, author: typeof a, over: Parameters<typeof newMsg>[2] = {}) =>
+        s.messages.create(newMsg(channel, author, { ...over, checkAuthor: true }));
+      // All in one turn: the stores group them into one transaction or statement.
+      const results = await Promise.allSettled([
+        checked(ch.id, b, { text: 'member' }),
+        checked(ch.id, outsider, { text: 'outsider', clientMsgId: 'o-1' }),
+        checked(archived.id, b, { text: 'archived' }),
+        checked(newId(), b, { text: 'no channel' }),
+        checked(left.id, b, { text: 'left' }),
+        checked(dm.id, dmPeer, {
+          text: 'dm',
+          notify: { mentionUserIds: [], allMembers: 'dm', threadParticipants: false },
+        }),
+        checked(ch.id, a, {
+          text: 'mention @b',
+          mentions: { userIds: [b.id], channel: false, here: false },
+          notify: { mentionUserIds: [b.id], allMembers: null, threadParticipants: false },
+        }),
+      ]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['fulfilled', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled', 'fulfilled'],
+      );
+      for (const i of [1, 2, 3, 4]) {
+        const reason = (results[i] as PromiseRejectedResult).reason;
+        assert.ok(reason instanceof SendRefused, `call ${i}: ${reason}`);
+      }
+      const value = (i: number) => (results[i] as PromiseFulfilledResult<Awaited<ReturnType<typeof s.messages.create>>>).value;
+      assert.deepEqual(
+        value(5).notifications.map((n) => [n.userId, n.kind]),
+        [[b.id, 'dm']],
+      );
+      assert.deepEqual(
+        value(6).notifications.map((n) => [n.userId, n.kind]),
+        [[b.id, 'mention']],
+      );
+      // Nothing of the refused calls was written, and they took no seq.
+      assert.deepEqual((await s.messages.history(ch.id, { after: 0, limit: 10 })).map((m) => m.text).sort(), ['member', 'mention @b']);
+      assert.equal((await s.channels.get(ch.id))!.lastSeq, 2);
+      assert.equal((await s.channels.get(archived.id))!.lastSeq, 1);
+      assert.equal((await s.channels.get(left.id))!.lastSeq, 0);
+      // Plain calls only (PostgreSQL: its smaller batch statement) the same.
+      const plain = await Promise.allSettled([checked(ch.id, outsider, { text: 'p1' }), checked(ch.id, b, { text: 'p2' })]);
+      assert.deepEqual(
+        plain.map((r) => r.status),
+        ['rejected', 'fulfilled'],
+      );
+      assert.ok((plain[0] as PromiseRejectedResult).reason instanceof SendRefused);
+      assert.equal((await s.channels.get(ch.id))!.lastSeq, 3);
+      // Alone (a batch of one) the same.
+      await assert.rejects(checked(ch.id, outsider, { text: 'alone' }), (e: unknown) => e instanceof SendRefused);
+      await assert.rejects(checked(archived.id, b, { text: 'alone' }), (e: unknown) => e instanceof SendRefused);
+      assert.equal((await s.channels.get(ch.id))!.lastSeq, 3);
+      // A refused call with a clientMsgId is refused again on retry, not taken for a repeat.
+      await assert.rejects(checked(ch.id, outsider, { text: 'outsider', clientMsgId: 'o-1' }), (e: unknown) => e instanceof SendRefused);
+      // A member's checked send with a repeated clientMsgId returns the original.
+      const first = await checked(ch.id, b, { text: 'once', clientMsgId: 'b-1' });
+      const again = await checked(ch.id, b, { text: 'once', clientMsgId: 'b-1' });
+      assert.equal(again.created, false);
+      assert.equal(again.message.id, first.message.id);
+    });
     it('history: newest first by default and with before, oldest first with after', async () => {
       const s = ctx.store;
       const a = await mkUser(s);

@@ -21,7 +21,7 @@
 // in flight together never wait on each other in a cycle. Every other lock a batch takes (parent
 // message, author's member row) belongs to one of those channels.
 import type pg from 'pg';
-import { AppError } from '../../errors.js';
+import { AppError, SendRefused } from '../../errors.js';
 import type { CreateMessageResult, Message, NewMessage, Notification, NotificationKind } from '../types.js';
 import { FULL_SQL, ONE_PLAIN_SQL, PLAIN_SQL } from './message-sql.js';
 import { insertedMessage } from './rows.js';
@@ -42,6 +42,8 @@ interface BatchRow {
   seq: number | null;
   existing_id: string | null;
   notes: string[] | null;
+  /** NewMessage.checkAuthor refused the call: nothing of it was written. */
+  refused: boolean;
 }
 
 type LoadOriginal = (channelId: string, authorId: string, clientMsgId: string) => Promise<Message | undefined>;
@@ -185,6 +187,7 @@ export class MessageWriter {
   }
 
   private settle(p: Pending, row: BatchRow): void {
+    if (row.refused) return p.reject(new SendRefused(p.input.channelId));
     if (row.existing_id) return this.duplicate(p);
     if (row.seq == null) return p.reject(new AppError('NOT_FOUND', 'channel not found'));
     const input = p.input;
@@ -232,6 +235,7 @@ export class MessageWriter {
     const r = await c.query<BatchRow>(FULL_SQL, [JSON.stringify([toJson(p, 0)])]);
     const row = r.rows.find((x) => x.idx === 0);
     if (!row) throw new Error('message missing from the statement result');
+    if (row.refused) throw new SendRefused(input.channelId);
     if (row.existing_id) return { existingId: row.existing_id };
     this.settle(p, row);
     if (failure !== undefined || !result) throw failure ?? new Error('message not settled');
@@ -257,7 +261,17 @@ function isPlain(p: Pending): boolean {
 /** ONE_PLAIN_SQL's parameters, for a call that isPlain. */
 function oneValues(p: Pending): unknown[] {
   const m = p.input;
-  return [m.id, m.channelId, m.authorId, m.text, m.clientMsgId ?? null, p.createdAt, !!m.mentions?.channel, !!m.mentions?.here];
+  return [
+    m.id,
+    m.channelId,
+    m.authorId,
+    m.text,
+    m.clientMsgId ?? null,
+    p.createdAt,
+    !!m.mentions?.channel,
+    !!m.mentions?.here,
+    !!m.checkAuthor,
+  ];
 }
 
 function toJson(p: Pending, idx: number) {
@@ -279,5 +293,6 @@ function toJson(p: Pending, idx: number) {
     notify_mention_ids: notify.mentionUserIds ?? [],
     all_members: notify.allMembers ?? null,
     thread_participants: !!notify.threadParticipants && !!m.parentId,
+    check_author: !!m.checkAuthor,
   };
 }

@@ -4,6 +4,8 @@
 // is half the size, ~30% less backend CPU per call), FULL_SQL otherwise.
 //
 // b       the batch, one row per call (idx = position in the batch)
+// rf      calls refused by NewMessage.checkAuthor (no such channel, archived, author not a
+//         member): they write nothing and take no seq; the result says `refused`
 // ex      idempotency: calls whose (channel, author, clientMsgId) already exists write nothing
 // cnt/lk  messages per channel; channel rows locked in id order (an InitPlan: runs fully first)
 // ch      last_seq += n per channel, RETURNING the base: seq = base + rank within the channel,
@@ -27,14 +29,26 @@ WITH b AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS j(
     idx int, id text, channel_id text, author_id text, body text, client_msg_id text, parent_id text,
     mention_user_ids text[], mention_channel boolean, mention_here boolean, file_ids text[],
-    created_at timestamptz, notify_mention_ids text[], all_members text, thread_participants boolean)
+    created_at timestamptz, notify_mention_ids text[], all_members text, thread_participants boolean,
+    check_author boolean)
+),
+rf AS (
+  SELECT b.idx FROM b
+  WHERE b.check_author
+    AND (SELECT 1 FROM channels c
+         JOIN channel_members m ON m.channel_id = c.id AND m.user_id = b.author_id COLLATE "C"
+         WHERE c.id = b.channel_id COLLATE "C" AND c.archived_at IS NULL) IS NULL
 ),
 ex AS (
   SELECT b.idx, (SELECT m.id FROM messages m
                  WHERE m.channel_id = b.channel_id AND m.author_id = b.author_id AND m.client_msg_id = b.client_msg_id) AS existing_id
-  FROM b WHERE b.client_msg_id IS NOT NULL
+  FROM b WHERE b.client_msg_id IS NOT NULL AND b.idx <> ALL (ARRAY(SELECT rf.idx FROM rf))
 ),
-nb AS (SELECT b.* FROM b WHERE b.idx <> ALL (ARRAY(SELECT ex.idx FROM ex WHERE ex.existing_id IS NOT NULL))),
+nb AS (
+  SELECT b.* FROM b
+  WHERE b.idx <> ALL (ARRAY(SELECT ex.idx FROM ex WHERE ex.existing_id IS NOT NULL))
+    AND b.idx <> ALL (ARRAY(SELECT rf.idx FROM rf))
+),
 cnt AS (SELECT nb.channel_id, count(*) AS n FROM nb GROUP BY nb.channel_id),
 lk AS (
   SELECT c.id FROM channels c WHERE c.id = ANY (ARRAY(SELECT cnt.channel_id FROM cnt)) ORDER BY c.id FOR NO KEY UPDATE
@@ -128,7 +142,7 @@ export const FULL_SQL =
   READ_POSITIONS +
   NOTIFICATIONS +
   `
-SELECT b.idx, s.seq, ex.existing_id, na.notes
+SELECT b.idx, s.seq, ex.existing_id, na.notes, b.idx = ANY (ARRAY(SELECT rf.idx FROM rf)) AS refused
 FROM b
 LEFT JOIN s ON s.idx = b.idx
 LEFT JOIN ex ON ex.idx = b.idx
@@ -139,7 +153,7 @@ export const PLAIN_SQL =
   HEAD +
   READ_POSITIONS.trimEnd().replace(/,$/, '') +
   `
-SELECT b.idx, s.seq, ex.existing_id, NULL::text[] AS notes
+SELECT b.idx, s.seq, ex.existing_id, NULL::text[] AS notes, b.idx = ANY (ARRAY(SELECT rf.idx FROM rf)) AS refused
 FROM b
 LEFT JOIN s ON s.idx = b.idx
 LEFT JOIN ex ON ex.idx = b.idx`;
@@ -150,16 +164,23 @@ LEFT JOIN ex ON ex.idx = b.idx`;
  * per-channel counts, window function, locks in id order). Its plan is a fraction of PLAIN_SQL's,
  * and a send that arrives alone pays for all of its plan's start-up (measured in
  * docs/PERFORMANCE.md). One channel row is locked, by the UPDATE: no lock order to keep.
- * $1 id, $2 channel, $3 author, $4 text, $5 clientMsgId, $6 createdAt, $7 @channel, $8 @here.
+ * $1 id, $2 channel, $3 author, $4 text, $5 clientMsgId, $6 createdAt, $7 @channel, $8 @here,
+ * $9 checkAuthor (rf: refused when the channel is missing or archived or $3 is not a member).
  */
 export const ONE_PLAIN_SQL = `
-WITH ex AS (
+WITH rf AS (
+  SELECT 1 WHERE $9::boolean
+    AND (SELECT 1 FROM channels c JOIN channel_members m ON m.channel_id = c.id AND m.user_id = $3
+         WHERE c.id = $2 AND c.archived_at IS NULL) IS NULL
+),
+ex AS (
   SELECT m.id FROM messages m
   WHERE $5::text IS NOT NULL AND m.channel_id = $2 AND m.author_id = $3 AND m.client_msg_id = $5
+    AND NOT EXISTS (SELECT 1 FROM rf)
 ),
 ch AS (
   UPDATE channels c SET last_seq = c.last_seq + 1
-  WHERE c.id = $2 AND NOT EXISTS (SELECT 1 FROM ex)
+  WHERE c.id = $2 AND NOT EXISTS (SELECT 1 FROM ex) AND NOT EXISTS (SELECT 1 FROM rf)
   RETURNING c.last_seq
 ),
 ins AS (
@@ -170,4 +191,5 @@ rd AS (
   UPDATE channel_members cm SET read_seq = ch.last_seq FROM ch
   WHERE cm.channel_id = $2 AND cm.user_id = $3 AND cm.read_seq < ch.last_seq
 )
-SELECT 0 AS idx, (SELECT ch.last_seq FROM ch) AS seq, (SELECT ex.id FROM ex LIMIT 1) AS existing_id, NULL::text[] AS notes`;
+SELECT 0 AS idx, (SELECT ch.last_seq FROM ch) AS seq, (SELECT ex.id FROM ex LIMIT 1) AS existing_id, NULL::text[] AS notes,
+       EXISTS (SELECT 1 FROM rf) AS refused`;

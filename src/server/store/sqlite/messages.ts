@@ -1,4 +1,4 @@
-import { AppError, notFound } from '../../errors.js';
+import { AppError, notFound, SendRefused } from '../../errors.js';
 import type { MessageStore, ReactionLimits } from '../store.js';
 import type { CreateMessageResult, HistoryQuery, Mentions, Message, NewMessage, ReactionSummary } from '../types.js';
 import { lazy, SqliteModule, type Db } from './db.js';
@@ -25,6 +25,12 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
     const db = this.db;
     return {
       byClient: db.prepare(`SELECT ${MESSAGE_COLS} FROM messages WHERE channel_id = ? AND author_id = ? AND client_msg_id = ?`).raw(),
+      // NewMessage.checkAuthor: the channel exists, is not archived, and the author is a member.
+      mayWrite: db
+        .prepare(
+          'SELECT 1 FROM channels c JOIN members m ON m.channel_id = c.id AND m.user_id = ? WHERE c.id = ? AND c.archived_at IS NULL',
+        )
+        .pluck(),
       nextSeq: db.prepare('UPDATE channels SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq').pluck(),
       insert: db.prepare(
         `INSERT INTO messages (id, channel_id, seq, author_id, text, created_at, parent_id,
@@ -89,6 +95,8 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
   /** The body of one send. Runs inside a transaction opened by the caller. */
   private createOne(input: NewMessage): CreateMessageResult {
     const q = this.q();
+    // First, before anything is written: batchTx relies on a refusal leaving the transaction as it was.
+    if (input.checkAuthor && q.mayWrite.get(input.authorId, input.channelId) === undefined) throw new SendRefused(input.channelId);
     if (input.clientMsgId !== null) {
       const existing = q.byClient.get(input.channelId, input.authorId, input.clientMsgId) as MessageRow | undefined;
       if (existing) return { message: this.withReactions(existing), created: false, notifications: [] };
@@ -170,7 +178,17 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
    * the whole transaction rolls back and every send of the batch is retried in its own
    * transaction, so one bad send never takes the others down and never leaves partial writes.
    */
-  private readonly batchTx = this.db.transaction((batch: Pending[]): CreateMessageResult[] => batch.map((p) => this.createOne(p.input)));
+  private readonly batchTx = this.db.transaction((batch: Pending[]): (CreateMessageResult | SendRefused)[] =>
+    batch.map((p) => {
+      try {
+        return this.createOne(p.input);
+      } catch (err) {
+        // A refused send has written nothing (createOne checks first): the batch goes on without it.
+        if (err instanceof SendRefused) return err;
+        throw err;
+      }
+    }),
+  );
 
   /**
    * `committed(n)` runs after every group commit that inserted n new messages (not idempotent
@@ -264,7 +282,7 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
         }
         continue;
       }
-      let results: CreateMessageResult[] | undefined;
+      let results: (CreateMessageResult | SendRefused)[] | undefined;
       try {
         results = this.batchTx.immediate(batch);
       } catch {
@@ -272,7 +290,11 @@ export class SqliteMessages extends SqliteModule implements MessageStore {
       }
       if (results) {
         // Settled only after COMMIT: nobody hears of a message that could still roll back.
-        for (let i = 0; i < batch.length; i++) settle(batch[i], results[i]);
+        for (let i = 0; i < batch.length; i++) {
+          const r = results[i];
+          if (r instanceof SendRefused) batch[i].reject(r);
+          else settle(batch[i], r);
+        }
         continue;
       }
       for (const p of batch) {

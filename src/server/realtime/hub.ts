@@ -37,7 +37,12 @@ interface ChannelSub {
   /** Highest message seq this node delivered or knows the client was told about (hello/subscription). */
   lastSeq: number;
   repairing: boolean;
-  repairAgain: boolean;
+  /**
+   * While a repair is scheduled or running: the lowest seq a later request asked to read after,
+   * read once more when it ends. The lowest, not lastSeq then: by the time the repair ends,
+   * lastSeq has moved past the later gap, and reading after it would leave that gap unfilled.
+   */
+  againFrom: number | undefined;
 }
 
 const REPAIR_DELAY_MS = 100;
@@ -86,7 +91,7 @@ export class Hub {
   subscribe(conn: HubConnection, channelId: string, knownSeq: number): void {
     let s = this.channelSubs.get(channelId);
     if (!s) {
-      s = { conns: new Set(), off: () => {}, lastSeq: knownSeq, repairing: false, repairAgain: false };
+      s = { conns: new Set(), off: () => {}, lastSeq: knownSeq, repairing: false, againFrom: undefined };
       const sub = s;
       s.off = this.broker.subscribe(channelTopic(channelId), (e) => this.onChannelEvent(channelId, sub, e));
       this.channelSubs.set(channelId, s);
@@ -198,26 +203,28 @@ export class Hub {
 
   /**
    * Re-reads messages after the channel's last known seq and delivers them to every local
-   * subscriber as `message.created` (duplicates allowed). One repair per channel at a time; a
-   * request during a repair runs it once more afterwards.
+   * subscriber as `message.created` (duplicates allowed). `fromSeq` defaults to the channel's
+   * lastSeq now (callers ask before they move it). One repair per channel at a time; requests
+   * during one run once more afterwards, from the lowest seq they asked for.
    */
   scheduleRepair(channelId: string, delayMs: number, fromSeq?: number): void {
     const s = this.channelSubs.get(channelId);
     if (!s) return;
+    const start = fromSeq ?? s.lastSeq;
     if (s.repairing) {
-      s.repairAgain = true;
+      s.againFrom = Math.min(s.againFrom ?? start, start);
       return;
     }
     s.repairing = true;
-    const start = fromSeq ?? s.lastSeq;
     setTimeout(() => {
       this.repair(channelId, s, start)
         .catch((err: unknown) => this.logger.warn({ err, channelId }, 'repair from the store failed'))
         .finally(() => {
           s.repairing = false;
-          if (s.repairAgain) {
-            s.repairAgain = false;
-            this.scheduleRepair(channelId, REPAIR_DELAY_MS);
+          const again = s.againFrom;
+          if (again !== undefined) {
+            s.againFrom = undefined;
+            this.scheduleRepair(channelId, REPAIR_DELAY_MS, again);
           }
         });
     }, delayMs).unref();

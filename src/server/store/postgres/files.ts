@@ -152,9 +152,16 @@ export class PostgresFiles implements FileStore {
   /**
    * The send of a message with files, in one transaction on the main pool. The file rows are
    * locked in id order first (two sends naming the same files cannot deadlock), then the
-   * compare-and-set attach, then the send statement (which locks the channel row), then the
-   * message_files rows and the snapshot. Any file that is not the author's own unattached upload:
-   * VALIDATION_FAILED and nothing written. A repeated clientMsgId: the original, created=false.
+   * compare-and-set attach, then the message_files rows, then the send statement with the files
+   * snapshot (it locks the channel row), then COMMIT. The send statement comes last so that the
+   * channel row's lock, which every other send to the channel waits for, is held for the COMMIT
+   * alone, not for more round trips from a busy event loop: with the rows written after it,
+   * 2026-12-01 22:35 (2 nodes on PostgreSQL, the quick messages scenario), an average of 4.5
+   * send batches sat waiting on that lock while file sends were "idle in transaction".
+   * message_files has no foreign key to messages (files-migration.ts), and the transaction
+   * makes the rows and the message appear together. Any file that is not the author's own
+   * unattached upload: VALIDATION_FAILED and nothing written. A repeated clientMsgId: the
+   * original, created=false.
    */
   async sendWithFiles(input: NewMessage, writer: MessageWriter, loadOriginal: LoadOriginal): Promise<CreateMessageResult> {
     const original = async (): Promise<CreateMessageResult | undefined> => {
@@ -173,14 +180,13 @@ export class PostgresFiles implements FileStore {
       if (attached.rowCount !== input.fileIds.length) throw new NotAttachable();
       const byId = new Map(attached.rows.map((r) => [r.id, r]));
       const files: FileObject[] = input.fileIds.map((id) => toFileObject(toRecord(byId.get(id)!)));
-      const sent = await writer.createOn(c, input);
-      if ('existingId' in sent) throw new Repeated();
       await c.query(
         `INSERT INTO message_files (message_id, file_id, channel_id, is_image, created_at)
          SELECT $1, x.id, $2, x.img, $3 FROM unnest($4::text[], $5::boolean[]) AS x(id, img)`,
         [input.id, input.channelId, input.createdAt, input.fileIds, input.fileIds.map((id) => byId.get(id)!.is_image)],
       );
-      await c.query('UPDATE messages SET files = $2::jsonb WHERE id = $1', [input.id, JSON.stringify(files)]);
+      const sent = await writer.createOn(c, input, files);
+      if ('existingId' in sent) throw new Repeated();
       sent.result.message.files = files;
       return sent.result;
     }).catch(async (err: unknown) => {

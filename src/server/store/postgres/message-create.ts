@@ -25,6 +25,7 @@ import { AppError, SendRefused } from '../../errors.js';
 import type { CreateMessageResult, Message, NewMessage, Notification, NotificationKind } from '../types.js';
 import { FULL_SQL, ONE_PLAIN_SQL, PLAIN_SQL } from './message-sql.js';
 import { insertedMessage } from './rows.js';
+import type { FileObject } from '../../../protocol/files.js';
 
 /** A batch is also one statement's working set; beyond this, latency grows without gain. */
 const MAX_BATCH = 64;
@@ -218,7 +219,11 @@ export class MessageWriter {
    * (postgres/files.ts attaches them in the same transaction). Not queued, batched or retried;
    * the hot path above is untouched. A repeated clientMsgId returns { existingId }, nothing written.
    */
-  async createOn(c: pg.PoolClient, input: NewMessage): Promise<{ existingId: string } | { result: CreateMessageResult }> {
+  async createOn(
+    c: pg.PoolClient,
+    input: NewMessage,
+    files?: FileObject[],
+  ): Promise<{ existingId: string } | { result: CreateMessageResult }> {
     let result: CreateMessageResult | undefined;
     let failure: unknown;
     const p: Pending = {
@@ -232,7 +237,7 @@ export class MessageWriter {
         failure = e;
       },
     };
-    const r = await c.query<BatchRow>(FULL_SQL, [JSON.stringify([toJson(p, 0)])]);
+    const r = await c.query<BatchRow>(FULL_SQL, [JSON.stringify([toJson(p, 0, files)])]);
     const row = r.rows.find((x) => x.idx === 0);
     if (!row) throw new Error('message missing from the statement result');
     if (row.refused) throw new SendRefused(input.channelId);
@@ -274,7 +279,8 @@ function oneValues(p: Pending): unknown[] {
   ];
 }
 
-function toJson(p: Pending, idx: number) {
+/** One call as a row of the send statement's recordset; `files`: the snapshot written with the message (createOn). */
+function toJson(p: Pending, idx: number, files?: FileObject[]) {
   const m = p.input;
   const notify = m.notify ?? { mentionUserIds: [], allMembers: null, threadParticipants: false };
   return {
@@ -294,5 +300,6 @@ function toJson(p: Pending, idx: number) {
     all_members: notify.allMembers ?? null,
     thread_participants: !!notify.threadParticipants && !!m.parentId,
     check_author: !!m.checkAuthor,
+    files: files ?? null,
   };
 }

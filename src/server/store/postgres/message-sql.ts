@@ -30,7 +30,7 @@ WITH b AS (
     idx int, id text, channel_id text, author_id text, body text, client_msg_id text, parent_id text,
     mention_user_ids text[], mention_channel boolean, mention_here boolean, file_ids text[],
     created_at timestamptz, notify_mention_ids text[], all_members text, thread_participants boolean,
-    check_author boolean)
+    check_author boolean, files jsonb)
 ),
 rf AS (
   SELECT b.idx FROM b
@@ -64,10 +64,10 @@ s AS (
 ),
 ins AS (
   INSERT INTO messages (id, channel_id, seq, author_id, text, created_at, parent_id,
-                        mention_user_ids, mention_channel, mention_here, file_ids, client_msg_id)
+                        mention_user_ids, mention_channel, mention_here, file_ids, client_msg_id, files)
   SELECT s.id, s.channel_id, s.seq, s.author_id, s.body, s.created_at, s.parent_id,
          COALESCE(s.mention_user_ids, '{}'), COALESCE(s.mention_channel, false),
-         COALESCE(s.mention_here, false), COALESCE(s.file_ids, '{}'), s.client_msg_id
+         COALESCE(s.mention_here, false), COALESCE(s.file_ids, '{}'), s.client_msg_id, s.files
   FROM s
 ),
 `;

@@ -47,7 +47,17 @@ export class Load {
   private latency = histogram();
   /** Send → receipt from the actual send (the pre-fix method, kept for the side-by-side). */
   private fromSend = histogram();
+  /** First receipts of a message at a client (repeats not counted). */
   deliveries = 0;
+  /**
+   * Receipts of a message a client already had: the server's repair from the store delivers
+   * duplicates by contract (hub.ts). Before they were set apart, they counted as deliveries, the
+   * drain ended once the count reached the expected total, and the last messages of a run that
+   * had repairs were reported lost while still on their way (2026-12-01, 2 nodes on PostgreSQL).
+   */
+  repeats = 0;
+  /** Per client: the clientMsgIds it has received in this run. */
+  private seenBy: (Set<string> | undefined)[] = [];
   acks = 0;
   errors = 0;
   /** Error events whose `ref` matches no message of this run. */
@@ -125,6 +135,12 @@ export class Load {
         const id = e.message?.clientMsgId;
         const p = id ? this.pending.get(id) : undefined;
         if (!p) continue;
+        const seen = (this.seenBy[client] ??= new Set());
+        if (seen.has(id!)) {
+          this.repeats++;
+          continue;
+        }
+        seen.add(id!);
         p.got++;
         p.debug?.got.push(client);
         this.deliveries++;
@@ -156,7 +172,8 @@ export class Load {
     this.latency = histogram();
     this.fromSend = histogram();
     const lag = histogram();
-    this.deliveries = this.acks = this.errors = this.errorsUnmatched = this.closedUnexpectedly = 0;
+    this.deliveries = this.repeats = this.acks = this.errors = this.errorsUnmatched = this.closedUnexpectedly = 0;
+    this.seenBy = [];
     this.errorCodes.clear();
     this.recording = true;
     const text = 'x'.repeat(textBytes);
@@ -283,6 +300,8 @@ export class Load {
       lostOfUnanswered,
       receivedOfRefused,
       deliveries: this.deliveries,
+      /** Repeated receipts (a repair's duplicates), not counted as deliveries. */
+      repeats: this.repeats,
       deliveriesPerSec: this.deliveries / (Math.max(this.lastReceipt - this.firstSend, sendWindowMs) / 1000),
       /** e2e from the intended time (ms). */
       p50: e2e.p50,

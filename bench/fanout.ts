@@ -370,7 +370,7 @@ async function runRate(m: Measured, rate: number, phase: Run['phase'] = 'rate li
   };
   m.result.runs.push(run);
   log(
-    `${m.result.name}: ${rate} msg/s → ${holds(run) ? 'holds' : `fails (${whyNot(run)})`}; p95 ${f(run.p95, 2)} ms, p99 ${f(run.p99, 2)} ms, ${run.received}/${run.expected} delivered, server CPU ${f(run.serverCpuPct)}%, generator CPU ${f(run.generatorCpuPct)}%`,
+    `${m.result.name}: ${rate} msg/s → ${holds(run) ? 'holds' : `fails (${whyNot(run)})`}; p95 ${f(run.p95, 2)} ms, p99 ${f(run.p99, 2)} ms, ${run.received}/${run.expected} delivered (${run.repeats} repeats from repairs not counted), server CPU ${f(run.serverCpuPct)}%, generator CPU ${f(run.generatorCpuPct)}%`,
   );
   return run;
 }

@@ -64,3 +64,47 @@ test('bench:fanout generator: every outcome counted (acked, unanswered), lost de
     child.kill();
   }
 });
+
+test('bench:fanout generator: a message received twice by one client counts once (a repair repeats messages)', async () => {
+  // A server that answers each send with an ack and the message twice, to the sender alone
+  // (channels of one). Repeats must not count as deliveries: the drain ends when the count
+  // reaches the expected total, so counting them ended it early and reported the last
+  // messages of a run with repairs as lost.
+  const { WebSocketServer } = await import('ws');
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  wss.on('connection', (ws) => {
+    ws.send(JSON.stringify([{ type: 'hello' }]));
+    ws.on('message', (data) => {
+      const op = JSON.parse(data.toString());
+      const created = { type: 'message.created', channelId: op.channelId, message: { clientMsgId: op.clientMsgId } };
+      ws.send(JSON.stringify([{ type: 'ack', clientMsgId: op.clientMsgId }, created]));
+      ws.send(JSON.stringify([created]));
+    });
+  });
+  try {
+    const port = (wss.address() as { port: number }).port;
+    const users = 4;
+    const load = new Load({
+      name: 'repeats',
+      users,
+      channelIds: ['c0', 'c1', 'c2', 'c3'],
+      channelOf: (i) => i,
+      membersOf: (c) => [c],
+      url: () => `ws://127.0.0.1:${port}/`,
+      protocols: () => undefined,
+    });
+    assert.equal((await load.connectAll(4)).failed, 0);
+    const r = await load.run(40, 1, 2000);
+    load.closeAll();
+    assert.equal(r.acked, r.sent);
+    assert.equal(r.expected, r.sent);
+    assert.equal(r.received, r.expected);
+    assert.equal(r.deliveries, r.sent, 'each message counted once');
+    assert.equal(r.repeats, r.sent, 'the second copy of each is a repeat');
+    assert.equal(r.lost, 0);
+  } finally {
+    for (const c of wss.clients) c.terminate();
+    await new Promise<void>((r) => wss.close(() => r()));
+  }
+});

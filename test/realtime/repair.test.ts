@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { channelTopic } from '../../src/server/broker/broker.js';
-import { newId } from '../../src/server/ids.js';
+import { newMsg } from '../../src/server/store/contract/fixtures.js';
 import type { Message } from '../../src/server/store/types.js';
 import { aliceAndBobInChannel, Clients, startNode, type Node } from './harness.js';
 
@@ -24,19 +24,7 @@ after(async () => {
 
 /** Writes a message straight to the store: committed, but no event published. */
 async function writeUnpublished(channelId: string, authorId: string, text: string): Promise<Message> {
-  const r = await node.store.messages.create({
-    id: newId(),
-    channelId,
-    authorId,
-    text,
-    clientMsgId: null,
-    parentId: null,
-    mentions: { userIds: [], channel: false, here: false },
-    fileIds: [],
-    createdAt: new Date().toISOString(),
-    notify: { mentionUserIds: [], allMembers: null, threadParticipants: false },
-  });
-  return r.message;
+  return (await node.store.messages.create(newMsg(channelId, { id: authorId }, { text }))).message;
 }
 
 test('a seq jump during a repair is filled from before the jump, not from where the jump left lastSeq', async () => {

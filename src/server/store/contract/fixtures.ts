@@ -77,7 +77,7 @@ export async function mkChannel(
 
 export const noMentions = (): Mentions => ({ userIds: [], channel: false, here: false });
 
-export function newMsg(channel: Channel | string, author: User, over: Partial<NewMessage> = {}): NewMessage {
+export function newMsg(channel: Channel | string, author: Pick<User, 'id'>, over: Partial<NewMessage> = {}): NewMessage {
   return {
     id: newId(),
     channelId: typeof channel === 'string' ? channel : channel.id,

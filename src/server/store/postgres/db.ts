@@ -45,12 +45,16 @@ export function createPool(url: string, poolSize: number, genericPlans = false):
 
 export type Queryable = pg.Pool | pg.PoolClient;
 
-/** Runs fn inside BEGIN/COMMIT on one pooled connection; rolls back on any throw. */
-export async function tx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs fn inside BEGIN/COMMIT on one pooled connection; rolls back on any throw. `settings`:
+ * parameterless statements (e.g. `SET LOCAL jit = off`) sent with the BEGIN in one simple-protocol
+ * message, which saves their round trip; they must not come from user input.
+ */
+export async function tx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, settings?: string): Promise<T> {
   const c = await pool.connect();
   let broken = false;
   try {
-    await c.query('BEGIN');
+    await c.query(settings ? `BEGIN; ${settings}` : 'BEGIN');
     const out = await fn(c);
     await c.query('COMMIT');
     return out;

@@ -14,15 +14,16 @@ export class PostgresNotifications implements NotificationStore {
    */
   async list(userId: string, opts: { unreadOnly: boolean; limit: number; cursor?: string }): Promise<Page<Notification>> {
     const limit = pageLimit('notifications', opts.limit);
-    const r = await this.pool.query<NotificationRow>(
-      `SELECT ${NOTIFICATION_COLS} FROM notifications n
+    const r = await this.pool.query<NotificationRow>({
+      name: 'nchat_notifications_list',
+      text: `SELECT ${NOTIFICATION_COLS} FROM notifications n
        WHERE n.user_id = $1
          AND (NOT $2::boolean OR n.read_at IS NULL)
          AND ($3::text IS NULL OR n.id < $3)
          AND EXISTS (SELECT 1 FROM channel_members m WHERE m.channel_id = n.channel_id AND m.user_id = $1)
        ORDER BY n.id DESC LIMIT $4`,
-      [userId, !!opts.unreadOnly, opts.cursor ?? null, limit + 1],
-    );
+      values: [userId, !!opts.unreadOnly, opts.cursor ?? null, limit + 1],
+    });
     const more = r.rows.length > limit;
     const items = r.rows.slice(0, limit).map(toNotification);
     return { items, nextCursor: more ? items[items.length - 1].id : null };

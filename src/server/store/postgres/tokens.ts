@@ -39,27 +39,20 @@ export class PostgresTokens implements TokenStore {
     return (r.rowCount ?? 0) === 1;
   }
 
+  /**
+   * One round trip: public.nchat_token_rotate (token-migration.ts) takes FAMILY_LOCK and reads
+   * the token again under it, as revokeFamily's transaction does, then marks it used and inserts
+   * the successor, or revokes the family on reuse.
+   */
   async rotate(tokenHash: string, s: SuccessorToken, at: string): Promise<RotateResult> {
-    return tx(this.pool, async (c) => {
-      const first = await c.query<{ family_id: string }>('SELECT family_id FROM refresh_tokens WHERE token_hash = $1', [tokenHash]);
-      if (!first.rows[0]) return { outcome: 'unknown' };
-      await lockFamily(c, first.rows[0].family_id);
-      // Read again under the lock: this statement sees every rotation/revocation committed before.
-      const r = await c.query<TokenRow>(`SELECT ${TOKEN_COLS} FROM refresh_tokens WHERE token_hash = $1`, [tokenHash]);
-      const token = toToken(r.rows[0]);
-      if (token.revokedAt) return { outcome: 'revoked', token };
-      if (Date.parse(token.expiresAt) <= Date.parse(at)) return { outcome: 'expired', token };
-      if (token.usedAt) {
-        await c.query('UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL', [token.familyId, at]);
-        return { outcome: 'reused', token };
-      }
-      await c.query('UPDATE refresh_tokens SET used_at = $2 WHERE id = $1', [token.id, at]);
-      await c.query(
-        `INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-        [s.id, token.userId, token.familyId, s.tokenHash, s.expiresAt, s.createdAt],
-      );
-      return { outcome: 'rotated', token };
+    const r = await this.pool.query<TokenRow & { outcome: RotateResult['outcome'] }>({
+      name: 'nchat_token_rotate',
+      text: `SELECT outcome, ${TOKEN_COLS} FROM public.nchat_token_rotate($1, $2, $3, $4, $5, $6)`,
+      values: [tokenHash, s.id, s.tokenHash, s.expiresAt, s.createdAt, at],
     });
+    const row = r.rows[0];
+    if (!row || row.outcome === 'unknown') return { outcome: 'unknown' };
+    return { outcome: row.outcome, token: toToken(row) };
   }
 
   async revokeFamily(familyId: string, at: string): Promise<number> {

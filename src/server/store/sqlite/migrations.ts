@@ -177,6 +177,9 @@ export const migrations: Migration[] = [
   { id: '0011_unread', sql: unreadMigrationSqlite },
   // Unattached-file sweep index (files-migration.ts; issue 11).
   { id: '0012_files_sweep', sql: filesSweepMigrationSqlite },
+  // PostgreSQL only (refresh-token rotation as one function call: postgres/token-migration.ts);
+  // SQLite's rotate is already one local transaction with no round trips.
+  { id: '0013_token_rotate', sql: 'SELECT 1;' },
 ];
 
 /**

@@ -5,7 +5,7 @@
 // measured until then is kept.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mergeEncoded, summarizeHist, decodeHist, newHist, encodeHist, type Histogram } from './hist.js';
+import { mergeEncoded, quantilesOf, decodeHist, newHist, encodeHist, type Histogram } from './hist.js';
 import type { Aggregate, Scenario, Plan } from './scenario.js';
 import type { LoadtestConfig } from './config.js';
 import type { Tick, WorkerInit } from './worker.js';
@@ -101,10 +101,7 @@ export async function runWorkers(opts: {
     const gauges: Record<string, number> = {};
     for (const g of r.gauges.values()) for (const [k, v] of Object.entries(g)) gauges[k] = (gauges[k] ?? 0) + v;
     const latency: TimelineRow['latency'] = {};
-    for (const [k, h] of r.hists) {
-      const x = summarizeHist(h);
-      latency[k] = { count: x.count, p50: x.p50, p95: x.p95, p99: x.p99, max: x.max };
-    }
+    for (const [k, h] of r.hists) latency[k] = quantilesOf(h);
     return { t: s, counters: r.counters, gauges, latency, workers: r.workers };
   };
 

@@ -14,6 +14,8 @@ import {
   summarizeHist,
   summarizeEncoded,
   HistSet,
+  meanOf,
+  quantilesOf,
   CLOCK_ERROR_PREFIX,
   clockErrorsOf,
   reportClockErrors,
@@ -33,6 +35,29 @@ test('merging encoded histograms equals recording everything in one', () => {
   assert.deepEqual(summarizeHist(merged), summarizeHist(all));
   const round = decodeHist(encodeHist(all));
   assert.deepEqual(summarizeHist(round), summarizeHist(all));
+});
+
+test("meanOf is the library mean to the last bit, and quantilesOf the summary's percentiles: spread values, one value, after a merge and a decode", () => {
+  let seed = 7;
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const spread = newHist();
+  for (let i = 0; i < 20_000; i++) recordMs(spread, rnd() ** 4 * 30_000); // 1 µs .. 30 s, most small
+  const one = newHist();
+  recordMs(one, 42.5);
+  const parts = [newHist(), newHist()];
+  for (let i = 0; i < 5000; i++) recordMs(parts[i % 2], rnd() * 900);
+  const merged = mergeEncoded(parts.map(encodeHist));
+  for (const h of [spread, one, merged, decodeHist(encodeHist(spread))]) {
+    assert.ok(h.totalCount > 0);
+    assert.equal(meanOf(h), h.mean);
+    // A timeline row's figures are the summary's.
+    const { count, p50, p95, p99, max } = summarizeHist(h);
+    assert.deepEqual(quantilesOf(h), { count, p50, p95, p99, max });
+  }
+  assert.equal(meanOf(newHist()), 0);
 });
 
 test('values are kept in µs with 3 significant digits; large values are not clipped', () => {

@@ -12,7 +12,7 @@ import { parseQuery } from '../../search/parse.js';
 import type { SearchSpec } from '../../search/ast.js';
 import type { Store } from '../store.js';
 import { openPostgresStore } from './index.js';
-import { probeWeeks } from './search.js';
+import { planSearch, probeWeeks } from './search.js';
 
 const DAY = 86_400_000;
 const noMentions = { userIds: [], channel: false, here: false };
@@ -25,6 +25,9 @@ await describePostgres('postgres search: week probes', () => {
   let store: Store;
   let user: string;
   const mid: { id: string; at: number }[] = [];
+  /** Every message of the caller's channel (all carry "common"). */
+  const readable: { id: string; at: number }[] = [];
+  let mineId: string;
 
   before(async () => {
     db = (await freshPostgres())!;
@@ -52,6 +55,7 @@ await describePostgres('postgres search: week probes', () => {
       createdBy: user,
       createdAt: new Date(start).toISOString(),
     });
+    mineId = mine.id;
     const theirs = await store.channels.create({
       id: newId(start),
       type: 'private',
@@ -79,12 +83,14 @@ await describePostgres('postgres search: week probes', () => {
         notify: { mentionUserIds: [], allMembers: null, threadParticipants: false },
       });
       if (isMid && ch === mine.id) mid.push({ id: m.message.id, at });
+      if (ch === mine.id) readable.push({ id: m.message.id, at });
     }
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     await c.query('ANALYZE messages');
     await c.end();
     mid.sort((a, b) => b.at - a.at);
+    readable.sort((a, b) => b.at - a.at);
   });
 
   after(async () => {
@@ -146,6 +152,35 @@ await describePostgres('postgres search: week probes', () => {
     assert.deepEqual(
       recent.hits.map((h) => h.message.id),
       mid.filter((m) => m.at >= Date.parse(p.after!)).map((m) => m.id),
+    );
+  });
+  it('after ANALYZE, a word in every message walks the primary key backwards: the newest window of readable messages', async () => {
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const st = await (store.search as any).lexemeStats(c);
+      assert.equal(
+        planSearch({ include: spec(user, 'common').include, authorIds: [], channelIds: [] }, st, [mineId], 30, '0').kind,
+        'walk',
+      );
+    } finally {
+      await c.end();
+    }
+    const page = await store.search.search(spec(user, 'common', { limit: 30 }), { window: 30, timeoutMs: 5000 });
+    assert.deepEqual(
+      page.hits.map((h) => h.message.id),
+      readable.slice(0, 30).map((m) => m.id),
+    );
+    assert.equal(page.totalExact, false);
+    const before = new Date(readable[40]!.at + DAY / 2).toISOString().slice(0, 10);
+    const p = parseQuery(`common before:${before}`);
+    const older = await store.search.search(spec(user, 'common', { before: p.before, limit: 5 }), { window: 5, timeoutMs: 5000 });
+    assert.deepEqual(
+      older.hits.map((h) => h.message.id),
+      readable
+        .filter((m) => m.at < Date.parse(p.before!))
+        .slice(0, 5)
+        .map((m) => m.id),
     );
   });
 });

@@ -109,6 +109,7 @@ export async function runLoadtest(o: RunOptions): Promise<RunResult> {
       notices.push(`${calibrationLine(calibration)}${nodes.every(isLocal) ? '' : ' (the generator machine; the target is remote)'}`);
     collector = startCollector(o, dir, nodes, cluster, health, calibration);
     await collector.start();
+    notices.push(...collector.serverNotices());
 
     const setup = new Setup(http, nodes, tag);
     await setup.init(o.admin ?? (seeded ? { login: seeded.result.info.admin, password: seeded.result.info.password } : undefined));

@@ -19,7 +19,7 @@ import type { SeedParams } from './plan.js';
 import { SeedError, type SeedResult, seedWorkspace } from './seed.js';
 
 /** Bumped whenever generated content or the relevance set changes for the same parameters. */
-export const SEED_FORMAT = 2;
+export const SEED_FORMAT = 3; // 3: PostgreSQL seeds end with VACUUM (ANALYZE), not ANALYZE alone
 export const CACHE_ARGON2_KIB = '1024';
 
 /** 8 hex chars of both backends' migration SQL: a schema change (a new or edited migration) is a new cache entry. */

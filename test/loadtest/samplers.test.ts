@@ -60,6 +60,13 @@ test('PostgreSQL sampler: transactions, activity, locks; pg_stat_statements reco
     assert.ok(sample!.total >= 1, 'our other connection shows in pg_stat_activity');
     assert.ok(s.pids.length >= 1, 'backend pids known');
     assert.ok(sample!.cacheHitRatio === null || (sample!.cacheHitRatio >= 0 && sample!.cacheHitRatio <= 1));
+    // autovacuum as the server has it, and a notice exactly when it is off.
+    const av = (await c.query<{ autovacuum: string }>('SHOW autovacuum')).rows[0]!.autovacuum;
+    assert.equal(s.info.autovacuum, av);
+    assert.equal(
+      s.notices().some((n) => /autovacuum is off/.test(n)),
+      av === 'off',
+    );
     await c.end();
     const fin = await s.finish();
     assert.ok((fin.run as { commits: number }).commits >= 50);

@@ -108,6 +108,10 @@ export class Collector {
   /** performance.now() of each node's last successful /metrics scrape. */
   private readonly lastScrape = new Map<number, number>();
   pgInfo: Record<string, unknown> | string = 'not applicable';
+  /** Notices about the database server (PostgresSampler.notices), once start() has run. */
+  serverNotices(): string[] {
+    return this.pg?.notices() ?? [];
+  }
   redisInfo: Record<string, unknown> | string = 'not applicable';
   /** In-memory copy for the summary: stream → rows. */
   readonly rows: Record<string, Record<string, unknown>[]> = {};

@@ -149,8 +149,12 @@ class PostgresBulk implements BulkWriter {
         );
       }
     });
-    // Fresh statistics for the planner: the tables grew from empty to millions of rows.
-    await this.c.query('ANALYZE');
+    // Fresh statistics for the planner (the tables grew from empty to millions of rows), and a
+    // VACUUM: it sets the pages' hint bits and all-visible bits, as autovacuum would have long
+    // before a production workspace held this many messages. Without it every copy of a seeded
+    // workspace (a TEMPLATE of the load test's run database) started with no page all-visible,
+    // and on a server with autovacuum off (this machine's CI configuration) stayed so.
+    await this.c.query('VACUUM (ANALYZE)');
   }
 
   async close(): Promise<void> {

@@ -13,7 +13,7 @@
 // infrastructure) for a reader to compare runs. They describe the machine the generator runs on,
 // which is the server's only when the server is local.
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,14 @@ export interface Calibration {
   syscallUs: number;
   /** µs per 4 KiB pwrite into a temp file (page cache, no fsync): how file writes cost. */
   pwrite4kUs: number;
+  /**
+   * µs per 8 KiB pread at a scattered offset of a 64 MiB temp file held in the page cache: what a
+   * database page costs when the database's own cache misses and the kernel's hits (PostgreSQL's
+   * shared_buffers is 128 MB by default, a 1M-message workspace several times that). Added after
+   * PostgreSQL searches at 1M cost 3-4× the CPU on one day that they did the day before, with
+   * the same code, and no other probe moved (docs/PERFORMANCE.md, 2026-12-02).
+   */
+  pageReadUs: number;
   /** µs per one-row SQLite commit (WAL, synchronous=NORMAL, the server's default) in a temp file. */
   sqliteCommitUs: number;
   /**
@@ -105,6 +113,31 @@ async function tcpWriteUs(): Promise<number> {
   }
 }
 
+/** See Calibration.pageReadUs. The file is written first, so its pages are in the page cache. */
+function scatteredReadUs(path: string): number {
+  const PAGE = 8192;
+  const PAGES = (64 << 20) / PAGE;
+  const chunk = Buffer.alloc(1 << 20, 5);
+  const w = openSync(path, 'w');
+  try {
+    for (let i = 0; i < 64; i++) writeSync(w, chunk);
+  } finally {
+    closeSync(w);
+  }
+  const r = openSync(path, 'r');
+  const buf = Buffer.alloc(PAGE);
+  let x = 12345;
+  try {
+    // A fixed pseudo-random walk (LCG), so every run reads the same pages in the same order.
+    return perOpUs(2_000, () => {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      readSync(r, buf, 0, PAGE, (x % PAGES) * PAGE);
+    });
+  } finally {
+    closeSync(r);
+  }
+}
+
 const round = (v: number, d: number) => Math.round(v * 10 ** d) / 10 ** d;
 
 /** Runs the probes (about a second on the 2-core dev VM); files go to a temp dir, removed after. */
@@ -131,6 +164,8 @@ export async function calibrate(parent = tmpdir()): Promise<Calibration> {
     } finally {
       closeSync(file);
     }
+
+    const pageReadUs = scatteredReadUs(join(dir, 'pages'));
 
     const db = new Database(join(dir, 'commit.db'));
     let sqliteCommitUs: number;
@@ -172,6 +207,7 @@ export async function calibrate(parent = tmpdir()): Promise<Calibration> {
       at: new Date().toISOString(),
       syscallUs: round(syscallUs, 2),
       pwrite4kUs: round(pwrite4kUs, 2),
+      pageReadUs: round(pageReadUs, 2),
       sqliteCommitUs: round(sqliteCommitUs, 1),
       tcpWriteUs: round(tcp, 2),
       sha256MBps: Math.round(sha256MBps),
@@ -188,7 +224,7 @@ export async function calibrate(parent = tmpdir()): Promise<Calibration> {
 export function calibrationFigures(c: Calibration): string {
   return (
     `(${c.at}, load average ${c.loadavg1}; medians): system call ${c.syscallUs} µs, ` +
-    `4 KiB pwrite ${c.pwrite4kUs} µs, SQLite commit ${c.sqliteCommitUs} µs, 64 B loopback TCP write ${c.tcpWriteUs} µs, SHA-256 ${c.sha256MBps} MB/s, ` +
+    `4 KiB pwrite ${c.pwrite4kUs} µs, 8 KiB cached page read ${c.pageReadUs ?? 'not measured'} µs, SQLite commit ${c.sqliteCommitUs} µs, 64 B loopback TCP write ${c.tcpWriteUs} µs, SHA-256 ${c.sha256MBps} MB/s, ` +
     `JSON round trip of 1 KB ${c.jsonUs} µs — compare runs of different days by these`
   );
 }

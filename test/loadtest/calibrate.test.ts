@@ -12,7 +12,7 @@ test('calibrate: every figure measured, nothing left on disk', async () => {
   const parent = mkdtempSync(join(tmpdir(), 'nchat-calibrate-test-'));
   try {
     const c = await calibrate(parent);
-    for (const k of ['syscallUs', 'pwrite4kUs', 'sqliteCommitUs', 'tcpWriteUs', 'sha256MBps', 'jsonUs'] as const) {
+    for (const k of ['syscallUs', 'pwrite4kUs', 'pageReadUs', 'sqliteCommitUs', 'tcpWriteUs', 'sha256MBps', 'jsonUs'] as const) {
       assert.ok(Number.isFinite(c[k]) && c[k] > 0, `${k} = ${c[k]}`);
     }
     // Orders that hold on any machine: a commit (several writes and locks) costs more than one
@@ -24,6 +24,7 @@ test('calibrate: every figure measured, nothing left on disk', async () => {
     const line = calibrationLine(c);
     assert.match(line, new RegExp(`SQLite commit ${c.sqliteCommitUs} µs`));
     assert.match(line, new RegExp(`loopback TCP write ${c.tcpWriteUs} µs`));
+    assert.match(line, new RegExp(`8 KiB cached page read ${c.pageReadUs} µs`));
   } finally {
     rmSync(parent, { recursive: true, force: true });
   }

@@ -133,17 +133,20 @@ export function summarizeHist(h: Histogram): TrendSummary {
   };
 }
 
-/**
- * The percentiles of a timeline row (the same figures summarizeHist gives), without the mean:
- * the pool summarizes every latency histogram every second, and a row shows no average.
- */
-export function quantilesOf(h: Histogram): {
+/** A timeline row's figures for one latency histogram (ms; null when nothing was recorded). */
+export interface Quantiles {
   count: number;
   p50: number | null;
   p95: number | null;
   p99: number | null;
   max: number | null;
-} {
+}
+
+/**
+ * The percentiles of a timeline row (the same figures summarizeHist gives), without the mean:
+ * the pool summarizes every latency histogram every second, and a row shows no average.
+ */
+export function quantilesOf(h: Histogram): Quantiles {
   const count = h.totalCount;
   if (count === 0) return { count, p50: null, p95: null, p99: null, max: null };
   return {

@@ -5,7 +5,7 @@
 // measured until then is kept.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mergeEncoded, quantilesOf, decodeHist, newHist, encodeHist, type Histogram } from './hist.js';
+import { mergeEncoded, quantilesOf, decodeHist, newHist, encodeHist, type Histogram, type Quantiles } from './hist.js';
 import type { Aggregate, Scenario, Plan } from './scenario.js';
 import type { LoadtestConfig } from './config.js';
 import type { Tick, WorkerInit } from './worker.js';
@@ -16,7 +16,7 @@ export interface TimelineRow {
   counters: Record<string, number>;
   gauges: Record<string, number>;
   /** Per-second latency percentiles (ms) of each histogram with samples in that second. */
-  latency: Record<string, { count: number; p50: number | null; p95: number | null; p99: number | null; max: number | null }>;
+  latency: Record<string, Quantiles>;
   /** Per-worker process CPU (fraction of one core) and event-loop utilization. */
   workers: { cpu: number | null; elu: number }[];
 }

@@ -45,12 +45,16 @@ export function createPool(url: string, poolSize: number, genericPlans = false):
 
 export type Queryable = pg.Pool | pg.PoolClient;
 
+/** Runs fn inside BEGIN/COMMIT on one pooled connection; rolls back on any throw. */
+export function tx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  return txWith(pool, undefined, fn);
+}
+
 /**
- * Runs fn inside BEGIN/COMMIT on one pooled connection; rolls back on any throw. `settings`:
- * parameterless statements (e.g. `SET LOCAL jit = off`) sent with the BEGIN in one simple-protocol
- * message, which saves their round trip; they must not come from user input.
+ * tx() whose BEGIN carries `settings`: parameterless statements (e.g. `SET LOCAL jit = off`) sent
+ * with it in one simple-protocol message, which saves their round trip; never user input.
  */
-export async function tx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, settings?: string): Promise<T> {
+export async function txWith<T>(pool: pg.Pool, settings: string | undefined, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const c = await pool.connect();
   let broken = false;
   try {

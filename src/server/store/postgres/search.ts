@@ -22,7 +22,7 @@ import { allOf, anyOf, idLexemes, prefixLiteral } from '../../search/tsquery.js'
 import type { ChannelType } from '../../../protocol/objects.js';
 import type { SearchChannel } from '../../../protocol/search.js';
 import type { SearchBounds, SearchResult, SearchStore } from '../search-store.js';
-import { likeEscape, tx } from './db.js';
+import { likeEscape, tx, txWith } from './db.js';
 import { groupReactions, MESSAGE_COLS, type MessageRow, type ReactionRow, toMessage } from './rows.js';
 import { createSearchIndex, SEARCH_GIN_INDEX } from './search-schema.js';
 
@@ -286,131 +286,127 @@ export class PostgresSearch implements SearchStore {
     // jit off: a probe's estimated cost can pass jit_above_cost, and compiling costs more than
     // the few thousand rows a search reads. Sent with the BEGIN (one round trip less).
     const settings = `SET LOCAL statement_timeout = ${Math.max(1, Math.floor(bounds.timeoutMs))}; SET LOCAL jit = off`;
-    const result = await tx(
-      this.pool,
-      async (c) => {
-        // The newest id (the snapshot of a first page) and the caller's channels, read once here
-        // in the search's transaction: membership as of this query.
-        const head = await c.query<{ top: string | null; chans: string[] }>({
-          name: spec.snapshot === undefined ? 'nchat_search_head' : 'nchat_search_head_at',
-          text: `SELECT ${spec.snapshot === undefined ? '(SELECT max(id) FROM messages)' : '$2::text'} AS top,
+    const result = await txWith(this.pool, settings, async (c) => {
+      // The newest id (the snapshot of a first page) and the caller's channels, read once here
+      // in the search's transaction: membership as of this query.
+      const head = await c.query<{ top: string | null; chans: string[] }>({
+        name: spec.snapshot === undefined ? 'nchat_search_head' : 'nchat_search_head_at',
+        text: `SELECT ${spec.snapshot === undefined ? '(SELECT max(id) FROM messages)' : '$2::text'} AS top,
                 ARRAY(SELECT cm.channel_id FROM channel_members cm WHERE cm.user_id = $1) AS chans`,
-          values: spec.snapshot === undefined ? [spec.userId] : [spec.userId, spec.snapshot],
-        });
-        const top = head.rows[0]?.top ?? '0';
-        let scope = head.rows[0]?.chans ?? [];
-        if (spec.channelIds.length) scope = scope.filter((ch) => spec.channelIds.includes(ch));
-        if (scope.length === 0) return { rows: [], top };
-        const st = await this.lexemeStats(c);
-        const plan = planSearch(spec, st, scope, bounds.window, top);
-        if (plan.kind === 'gin') await c.query('SET LOCAL enable_indexscan = off');
-        // The walk is the primary key backwards, stopping when the window is full. On a table of a
-        // few thousand rows the planner (which cannot see a per-row function's selectivity)
-        // preferred a seq scan of every row and a sort: 3.8 ms against 1.0 ms for the walk
-        // (EXPLAIN ANALYZE, 'alpha' in a third of 6,084 messages, 2026-12-02); the walk's cost stays
-        // the window's, however large the table grows.
-        else if (plan.kind === 'walk') await c.query('SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off');
+        values: spec.snapshot === undefined ? [spec.userId] : [spec.userId, spec.snapshot],
+      });
+      const top = head.rows[0]?.top ?? '0';
+      let scope = head.rows[0]?.chans ?? [];
+      if (spec.channelIds.length) scope = scope.filter((ch) => spec.channelIds.includes(ch));
+      if (scope.length === 0) return { rows: [], top };
+      const st = await this.lexemeStats(c);
+      const plan = planSearch(spec, st, scope, bounds.window, top);
+      if (plan.kind === 'gin') await c.query('SET LOCAL enable_indexscan = off');
+      // The walk is the primary key backwards, stopping when the window is full. On a table of a
+      // few thousand rows the planner (which cannot see a per-row function's selectivity)
+      // preferred a seq scan of every row and a sort: 3.8 ms against 1.0 ms for the walk
+      // (EXPLAIN ANALYZE, 'alpha' in a third of 6,084 messages, 2026-12-02); the walk's cost stays
+      // the window's, however large the table grows.
+      else if (plan.kind === 'walk') await c.query('SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off');
 
-        // Permission and filters, tested per row. `(m.channel_id || '')`: not an index condition,
-        // so the planner neither ANDs a btree bitmap of the channels nor loops over them.
-        const conds = [`(m.channel_id || '') = ANY(${bind(scope)}::text[])`, 'm.deleted_at IS NULL'];
-        if (spec.authorIds.length) conds.push(`m.author_id = ANY(${bind(spec.authorIds)}::text[])`);
-        const exc = anyOf(spec.exclude, bind);
-        if (exc) conds.push(`NOT ts_match_vq(m.search_tsv, ${exc})`);
-        if (spec.after) {
-          conds.push(`m.created_at >= ${bind(spec.after)}`, `m.id >= ${bind(idFloor(Date.parse(spec.after) - DRIFT_MS))}`);
-        }
-        if (spec.before) {
-          conds.push(`m.created_at < ${bind(spec.before)}`, `m.id < ${bind(idFloor(Date.parse(spec.before) + DRIFT_MS))}`);
-        }
-        if (spec.isThread) conds.push('(m.parent_id IS NOT NULL OR m.reply_count > 0)');
-        if (spec.has.includes('link')) conds.push("strpos(m.text, '://') > 0");
-        if (spec.has.includes('file')) conds.push('EXISTS (SELECT 1 FROM message_files mf WHERE mf.message_id = m.id)');
-        if (spec.has.includes('image')) conds.push('EXISTS (SELECT 1 FROM message_files mf WHERE mf.message_id = m.id AND mf.is_image)');
-        // The snapshot as a filter, not an index condition: `m.id <= top` let the planner AND the
-        // GIN bitmap with a bitmap of nearly the whole primary key (227 ms at 1M, S2's EXPLAIN);
-        // written on an expression it is tested per row instead, which the newest-first walk needs
-        // only for the few messages sent after the first page. A first page needs no bound at all.
-        if (spec.snapshot !== undefined) conds.push(`(m.id || '') <= ${bind(top)}`);
+      // Permission and filters, tested per row. `(m.channel_id || '')`: not an index condition,
+      // so the planner neither ANDs a btree bitmap of the channels nor loops over them.
+      const conds = [`(m.channel_id || '') = ANY(${bind(scope)}::text[])`, 'm.deleted_at IS NULL'];
+      if (spec.authorIds.length) conds.push(`m.author_id = ANY(${bind(spec.authorIds)}::text[])`);
+      const exc = anyOf(spec.exclude, bind);
+      if (exc) conds.push(`NOT ts_match_vq(m.search_tsv, ${exc})`);
+      if (spec.after) {
+        conds.push(`m.created_at >= ${bind(spec.after)}`, `m.id >= ${bind(idFloor(Date.parse(spec.after) - DRIFT_MS))}`);
+      }
+      if (spec.before) {
+        conds.push(`m.created_at < ${bind(spec.before)}`, `m.id < ${bind(idFloor(Date.parse(spec.before) + DRIFT_MS))}`);
+      }
+      if (spec.isThread) conds.push('(m.parent_id IS NOT NULL OR m.reply_count > 0)');
+      if (spec.has.includes('link')) conds.push("strpos(m.text, '://') > 0");
+      if (spec.has.includes('file')) conds.push('EXISTS (SELECT 1 FROM message_files mf WHERE mf.message_id = m.id)');
+      if (spec.has.includes('image')) conds.push('EXISTS (SELECT 1 FROM message_files mf WHERE mf.message_id = m.id AND mf.is_image)');
+      // The snapshot as a filter, not an index condition: `m.id <= top` let the planner AND the
+      // GIN bitmap with a bitmap of nearly the whole primary key (227 ms at 1M, S2's EXPLAIN);
+      // written on an expression it is tested per row instead, which the newest-first walk needs
+      // only for the few messages sent after the first page. A first page needs no bound at all.
+      if (spec.snapshot !== undefined) conds.push(`(m.id || '') <= ${bind(top)}`);
 
-        // The GIN condition (index) and the rest of the match (per row: ts_match_vq is the @@
-        // operator as a function, which the planner never takes as an index condition).
-        const idTerms: string[] = [];
-        if (spec.authorIds.length) idTerms.push(`${bind(idLexemes('@', spec.authorIds))}::tsquery`);
-        if (spec.channelIds.length) idTerms.push(`${bind(idLexemes('#', spec.channelIds))}::tsquery`);
-        const gin: string[] = [];
-        const filter: string[] = [];
-        if (plan.kind === 'plain') {
-          // No statistics yet: one statement, the planner's choice (a small or fresh database).
-          const all = allOf(spec.include, bind);
-          if (all) gin.push(all);
-          gin.push(...idTerms);
-        } else if (plan.kind === 'walk') {
-          const all = allOf(spec.include, bind);
-          if (all) filter.push(all);
-        } else {
-          // One GIN scan key per term and per id group: GIN intersects keys by skipping through
-          // each one's posting lists, where one key of many lexemes tests the whole tsquery per
-          // item of its rarest group (half the CPU for 'have' in 12 channels, EXPLAIN ANALYZE).
-          for (const t of spec.include) {
-            if (plan.filterTerms.includes(t)) continue;
-            const one = allOf([t], bind);
-            if (one) gin.push(one);
-          }
-          const inFilter = allOf(plan.filterTerms, bind);
-          if (inFilter) filter.push(inFilter);
-          gin.push(...idTerms);
-          if (plan.scopeLexemes && !spec.channelIds.length) gin.push(`${bind(idLexemes('#', scope))}::tsquery`);
+      // The GIN condition (index) and the rest of the match (per row: ts_match_vq is the @@
+      // operator as a function, which the planner never takes as an index condition).
+      const idTerms: string[] = [];
+      if (spec.authorIds.length) idTerms.push(`${bind(idLexemes('@', spec.authorIds))}::tsquery`);
+      if (spec.channelIds.length) idTerms.push(`${bind(idLexemes('#', spec.channelIds))}::tsquery`);
+      const gin: string[] = [];
+      const filter: string[] = [];
+      if (plan.kind === 'plain') {
+        // No statistics yet: one statement, the planner's choice (a small or fresh database).
+        const all = allOf(spec.include, bind);
+        if (all) gin.push(all);
+        gin.push(...idTerms);
+      } else if (plan.kind === 'walk') {
+        const all = allOf(spec.include, bind);
+        if (all) filter.push(all);
+      } else {
+        // One GIN scan key per term and per id group: GIN intersects keys by skipping through
+        // each one's posting lists, where one key of many lexemes tests the whole tsquery per
+        // item of its rarest group (half the CPU for 'have' in 12 channels, EXPLAIN ANALYZE).
+        for (const t of spec.include) {
+          if (plan.filterTerms.includes(t)) continue;
+          const one = allOf([t], bind);
+          if (one) gin.push(one);
         }
-        if (filter.length) conds.push(`ts_match_vq(m.search_tsv, (${filter.join(' && ')}))`);
+        const inFilter = allOf(plan.filterTerms, bind);
+        if (inFilter) filter.push(inFilter);
+        gin.push(...idTerms);
+        if (plan.scopeLexemes && !spec.channelIds.length) gin.push(`${bind(idLexemes('#', scope))}::tsquery`);
+      }
+      if (filter.length) conds.push(`ts_match_vq(m.search_tsv, (${filter.join(' && ')}))`);
 
-        const rows: { id: string; ms: number; text: string }[] = [];
-        const query = async (extra: string[], extraParams: unknown[]) => {
-          const all = [...params, ...extraParams];
-          const sql = `SELECT m.id, (extract(epoch FROM m.created_at) * 1000)::float8 AS ms, ${text} AS text
+      const rows: { id: string; ms: number; text: string }[] = [];
+      const query = async (extra: string[], extraParams: unknown[]) => {
+        const all = [...params, ...extraParams];
+        const sql = `SELECT m.id, (extract(epoch FROM m.created_at) * 1000)::float8 AS ms, ${text} AS text
                      FROM messages m WHERE ${[...conds, ...extra].join(' AND ')}
                      ORDER BY m.id DESC LIMIT $${all.length + 1}`;
-          all.push(bounds.window - rows.length);
-          rows.push(...(await c.query<{ id: string; ms: number; text: string }>(sql, all)).rows);
-        };
-        const ginSql = gin.length ? gin.map((g) => `m.search_tsv @@ ${g}`).join(' AND ') : undefined;
-        try {
-          if (plan.kind !== 'gin' || !ginSql || plan.spans.length === 0 || top.length < 10) {
-            await query(ginSql ? [ginSql] : [], []);
-          } else {
-            // Newest weeks first (0005's '~<week>' lexemes): each probe is one GIN intersection
-            // and fetches only that span's matches; stop once the window is full.
-            const n = params.length;
-            const topWeek = weekOf(Math.min(timeOfId(top), spec.before ? Date.parse(spec.before) : Number.POSITIVE_INFINITY));
-            const afterWeek = spec.after ? weekOf(Date.parse(spec.after)) : Number.NEGATIVE_INFINITY;
-            let newest = topWeek;
-            for (const span of plan.spans) {
-              const oldest = Math.max(topWeek - span + 1, afterWeek);
-              if (oldest <= newest) {
-                const weeks = Array.from({ length: newest - oldest + 1 }, (_, i) => `'~${newest - i}'`).join(' | ');
-                await query([ginSql, `m.search_tsv @@ $${n + 1}::tsquery`], [weeks]);
-              }
-              newest = topWeek - span;
-              if (rows.length >= bounds.window || newest < afterWeek) break;
+        all.push(bounds.window - rows.length);
+        rows.push(...(await c.query<{ id: string; ms: number; text: string }>(sql, all)).rows);
+      };
+      const ginSql = gin.length ? gin.map((g) => `m.search_tsv @@ ${g}`).join(' AND ') : undefined;
+      try {
+        if (plan.kind !== 'gin' || !ginSql || plan.spans.length === 0 || top.length < 10) {
+          await query(ginSql ? [ginSql] : [], []);
+        } else {
+          // Newest weeks first (0005's '~<week>' lexemes): each probe is one GIN intersection
+          // and fetches only that span's matches; stop once the window is full.
+          const n = params.length;
+          const topWeek = weekOf(Math.min(timeOfId(top), spec.before ? Date.parse(spec.before) : Number.POSITIVE_INFINITY));
+          const afterWeek = spec.after ? weekOf(Date.parse(spec.after)) : Number.NEGATIVE_INFINITY;
+          let newest = topWeek;
+          for (const span of plan.spans) {
+            const oldest = Math.max(topWeek - span + 1, afterWeek);
+            if (oldest <= newest) {
+              const weeks = Array.from({ length: newest - oldest + 1 }, (_, i) => `'~${newest - i}'`).join(' | ');
+              await query([ginSql, `m.search_tsv @@ $${n + 1}::tsquery`], [weeks]);
             }
-            if (rows.length < bounds.window && newest >= afterWeek) {
-              const start = (newest + 1) * WEEK_MS;
-              await query(
-                [ginSql, `m.created_at < $${n + 1}`, `m.id < $${n + 2}`],
-                [new Date(start).toISOString(), idFloor(start + DRIFT_MS)],
-              );
-            }
+            newest = topWeek - span;
+            if (rows.length >= bounds.window || newest < afterWeek) break;
           }
-          return { rows, top };
-        } catch (err) {
-          if ((err as { code?: string }).code === '57014') {
-            throw new AppError('BAD_REQUEST', 'the search took too long; narrow it with more words or filters');
+          if (rows.length < bounds.window && newest >= afterWeek) {
+            const start = (newest + 1) * WEEK_MS;
+            await query(
+              [ginSql, `m.created_at < $${n + 1}`, `m.id < $${n + 2}`],
+              [new Date(start).toISOString(), idFloor(start + DRIFT_MS)],
+            );
           }
-          throw err;
         }
-      },
-      settings,
-    );
+        return { rows, top };
+      } catch (err) {
+        if ((err as { code?: string }).code === '57014') {
+          throw new AppError('BAD_REQUEST', 'the search took too long; narrow it with more words or filters');
+        }
+        throw err;
+      }
+    });
     return result;
   }
 
@@ -431,11 +427,10 @@ export class PostgresSearch implements SearchStore {
     const toks = tokens(prefix);
     const p = toks[toks.length - 1];
     if (toks.length !== 1 || !p || p.length < 2) return [];
-    const recent = await tx(
-      this.pool,
-      async (c) => {
-        const r = await c.query<{ text: string }>(
-          `WITH mine AS (SELECT array_agg(channel_id) AS ids, count(*) AS n FROM channel_members WHERE user_id = $1)
+    const suggestSettings = `SET LOCAL statement_timeout = ${SUGGEST_TIMEOUT_MS}; SET LOCAL jit = off`;
+    const recent = await txWith(this.pool, suggestSettings, async (c) => {
+      const r = await c.query<{ text: string }>(
+        `WITH mine AS (SELECT array_agg(channel_id) AS ids, count(*) AS n FROM channel_members WHERE user_id = $1)
          SELECT x.text FROM mine, unnest(mine.ids) AS ch
          CROSS JOIN LATERAL (
            SELECT m.id, m.text, m.search_tsv FROM messages m
@@ -444,12 +439,10 @@ export class PostgresSearch implements SearchStore {
          ) x
          WHERE ts_match_vq(x.search_tsv, to_tsquery('pg_catalog.simple', $2))
          ORDER BY x.id DESC LIMIT $3`,
-          [userId, prefixLiteral([p]), sample],
-        );
-        return r.rows.map((row) => row.text);
-      },
-      `SET LOCAL statement_timeout = ${SUGGEST_TIMEOUT_MS}; SET LOCAL jit = off`,
-    );
+        [userId, prefixLiteral([p]), sample],
+      );
+      return r.rows.map((row) => row.text);
+    });
     return countPrefixTerms(recent, p, limit);
   }
 

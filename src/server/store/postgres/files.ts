@@ -1,14 +1,13 @@
 // Files on PostgreSQL (issue 11). The contract is FileStore (store/file-store.ts). A message with
-// files is sent by sendWithFiles: one transaction that locks and attaches the files, writes the
-// message with the ordinary send statement (MessageWriter.createOn), its message_files rows and
-// its files snapshot. Messages without files never come here (the group-commit path is unchanged).
+// files is sent by sendWithFiles: one statement (message-sql.ts FILES_SQL) that locks and attaches
+// the files and writes the message, its message_files rows and its files snapshot. Messages
+// without files never come here.
 import type pg from 'pg';
 import { AppError } from '../../errors.js';
 import type { FileObject } from '../../../protocol/files.js';
 import { type FileRecord, type FileShare, type FileStore, type NewFile, NOT_ATTACHABLE, toFileObject } from '../file-store.js';
 import type { CreateMessageResult, Message, NewMessage } from '../types.js';
-import { tx } from './db.js';
-import type { MessageWriter } from './message-create.js';
+import { type MessageWriter, NotAttachable } from './message-create.js';
 
 // Per-uploader quota checks are serialised by pg_advisory_xact_lock(QUOTA_LOCK, hashtext(userId)),
 // QUOTA_LOCK = 0x6e636803 (1852008451), taken inside public.nchat_file_create (files-migration.ts).
@@ -150,58 +149,44 @@ export class PostgresFiles implements FileStore {
   }
 
   /**
-   * The send of a message with files, in one transaction on the main pool. The file rows are
-   * locked in id order first (two sends naming the same files cannot deadlock), then the
-   * compare-and-set attach, then the message_files rows, then the send statement with the files
-   * snapshot (it locks the channel row), then COMMIT. The send statement comes last so that the
-   * channel row's lock, which every other send to the channel waits for, is held for the COMMIT
-   * alone, not for more round trips from a busy event loop: with the rows written after it,
-   * 2026-12-01 22:35 (2 nodes on PostgreSQL, the quick messages scenario), an average of 4.5
-   * send batches sat waiting on that lock while file sends were "idle in transaction".
-   * message_files has no foreign key to messages (files-migration.ts), and the transaction
-   * makes the rows and the message appear together. Any file that is not the author's own
-   * unattached upload: VALIDATION_FAILED and nothing written. A repeated clientMsgId: the
-   * original, created=false.
+   * The send of a message with files: a read of the files' rows (no lock), then one autocommit
+   * statement on the send pool (MessageWriter.createWithFiles, FILES_SQL) that locks them in id
+   * order, re-checks under the lock that each is the author's own and unattached, attaches them
+   * and writes the message with its message_files rows and files snapshot. The snapshot is built
+   * here from the read: every field of it is fixed at upload except whether a thumbnail is
+   * pending, and one that fails between the read and the send is a thumbnail that fails after
+   * the send, as before (the snapshot is never rewritten). Until 2026-12-02 this was a
+   * transaction of six round trips. Any file that is not the author's own unattached upload:
+   * VALIDATION_FAILED and nothing written. A repeated clientMsgId: the original, created=false.
    */
   async sendWithFiles(input: NewMessage, writer: MessageWriter, loadOriginal: LoadOriginal): Promise<CreateMessageResult> {
-    const original = async (): Promise<CreateMessageResult | undefined> => {
-      if (input.clientMsgId == null) return undefined;
-      const m = await loadOriginal(input.channelId, input.authorId, input.clientMsgId);
-      return m && { message: m, created: false, notifications: [] };
-    };
-    const outcome = await tx(this.pool, async (c) => {
-      const ids = [...new Set(input.fileIds)];
-      await c.query('SELECT f.id FROM files f WHERE f.id = ANY($1::text[]) ORDER BY f.id FOR UPDATE', [ids]);
-      const attached = await c.query<FileRow>(
-        `UPDATE files f SET message_id = $1 WHERE f.id = ANY($2::text[]) AND f.uploader_id = $3 AND f.message_id IS NULL
-         RETURNING ${FILE_COLS}`,
-        [input.id, ids, input.authorId],
-      );
-      if (attached.rowCount !== input.fileIds.length) throw new NotAttachable();
-      const byId = new Map(attached.rows.map((r) => [r.id, r]));
-      const files: FileObject[] = input.fileIds.map((id) => toFileObject(toRecord(byId.get(id)!)));
-      await c.query(
-        `INSERT INTO message_files (message_id, file_id, channel_id, is_image, created_at)
-         SELECT $1, x.id, $2, x.img, $3 FROM unnest($4::text[], $5::boolean[]) AS x(id, img)`,
-        [input.id, input.channelId, input.createdAt, input.fileIds, input.fileIds.map((id) => byId.get(id)!.is_image)],
-      );
-      const sent = await writer.createOn(c, input, files);
-      if ('existingId' in sent) throw new Repeated();
-      sent.result.message.files = files;
-      return sent.result;
-    }).catch(async (err: unknown) => {
-      // Rolled back. A repeated clientMsgId (or losing the attach race to our own retry) answers
-      // with the original; anything else about the files is the caller's 400.
-      if (err instanceof Repeated || err instanceof NotAttachable) {
-        const o = await original();
-        if (o) return o;
-        if (err instanceof NotAttachable) throw new AppError('VALIDATION_FAILED', NOT_ATTACHABLE);
+    const refuse = async (): Promise<CreateMessageResult> => {
+      // A repeated clientMsgId (its files attached to the original) answers with the original;
+      // anything else about the files is the caller's 400.
+      if (input.clientMsgId != null) {
+        const m = await loadOriginal(input.channelId, input.authorId, input.clientMsgId);
+        if (m) return { message: m, created: false, notifications: [] };
       }
-      throw err;
+      throw new AppError('VALIDATION_FAILED', NOT_ATTACHABLE);
+    };
+    const ids = input.fileIds;
+    const r = await this.pool.query<FileRow>({
+      name: 'nchat_files_for_send',
+      text: `SELECT ${FILE_COLS} FROM files f WHERE f.id = ANY ($1::text[])`,
+      values: [ids],
     });
-    return outcome;
+    const byId = new Map(r.rows.map((row) => [row.id, row]));
+    const attachable = (id: string) => {
+      const row = byId.get(id);
+      return row !== undefined && row.uploader_id === input.authorId && row.message_id === null;
+    };
+    if (new Set(ids).size !== ids.length || !ids.every(attachable)) return refuse();
+    const files: FileObject[] = ids.map((id) => toFileObject(toRecord(byId.get(id)!)));
+    try {
+      return await writer.createWithFiles(input, files);
+    } catch (err) {
+      if (err instanceof NotAttachable) return refuse();
+      throw err;
+    }
   }
 }
-
-class NotAttachable extends Error {}
-class Repeated extends Error {}

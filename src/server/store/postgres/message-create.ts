@@ -23,7 +23,7 @@
 import type pg from 'pg';
 import { AppError, SendRefused } from '../../errors.js';
 import type { CreateMessageResult, Message, NewMessage, Notification, NotificationKind } from '../types.js';
-import { FULL_SQL, ONE_PLAIN_SQL, PLAIN_SQL } from './message-sql.js';
+import { FILES_SQL, FULL_SQL, ONE_PLAIN_SQL, PLAIN_SQL } from './message-sql.js';
 import { insertedMessage } from './rows.js';
 import type { FileObject } from '../../../protocol/files.js';
 
@@ -32,6 +32,8 @@ const MAX_BATCH = 64;
 
 interface Pending {
   input: NewMessage;
+  /** A message with files (createWithFiles): the snapshot written with it. Always a batch of its own. */
+  files?: FileObject[];
   createdAt: string;
   mentionIds: string[];
   resolve(r: CreateMessageResult): void;
@@ -45,7 +47,12 @@ interface BatchRow {
   notes: string[] | null;
   /** NewMessage.checkAuthor refused the call: nothing of it was written. */
   refused: boolean;
+  /** FILES_SQL only: some file is not the author's own unattached upload; nothing was written. */
+  not_attachable?: boolean;
 }
+
+/** createWithFiles: a file is not the author's own unattached upload (or is gone); nothing was written. */
+export class NotAttachable extends Error {}
 
 type LoadOriginal = (channelId: string, authorId: string, clientMsgId: string) => Promise<Message | undefined>;
 
@@ -72,9 +79,25 @@ export class MessageWriter {
   ) {}
 
   create(input: NewMessage): Promise<CreateMessageResult> {
+    return this.enqueue(input);
+  }
+
+  /**
+   * A message with files (postgres/files.ts): FILES_SQL, one autocommit statement that locks and
+   * attaches the files and writes the message with `files` as its snapshot, queued with the other
+   * sends on the send pool's connections (named, generic plan) as a batch of its own. Rejects with
+   * NotAttachable when a file is not the author's own unattached upload; a repeated clientMsgId
+   * resolves to the original (created=false), as create() does.
+   */
+  createWithFiles(input: NewMessage, files: FileObject[]): Promise<CreateMessageResult> {
+    return this.enqueue(input, files);
+  }
+
+  private enqueue(input: NewMessage, files?: FileObject[]): Promise<CreateMessageResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({
         input,
+        files,
         createdAt: asIso(input.createdAt),
         mentionIds: [...new Set((input.mentions?.userIds ?? []).map(String))],
         resolve,
@@ -95,7 +118,10 @@ export class MessageWriter {
 
   private flush(): void {
     while (this.queue.length > 0 && this.inflight < this.maxInflight) {
-      const batch = this.queue.splice(0, MAX_BATCH);
+      // Queue order is kept: a batch ends before a message with files, which goes alone.
+      let n = 1;
+      if (!this.queue[0].files) while (n < MAX_BATCH && n < this.queue.length && !this.queue[n].files) n++;
+      const batch = this.queue.splice(0, n);
       this.inflight++;
       this.runBatch(batch).finally(() => {
         this.inflight--;
@@ -149,8 +175,14 @@ export class MessageWriter {
     let rows: BatchRow[];
     try {
       const plain = calls.every(isPlain);
-      const r =
-        plain && calls.length === 1
+      const withFiles = calls.length === 1 ? calls[0].files : undefined;
+      const r = withFiles
+        ? await this.pool.query<BatchRow>({
+            name: 'nchat_msg_create_files',
+            text: FILES_SQL,
+            values: [JSON.stringify([toJson(calls[0], 0, withFiles)]), calls[0].input.fileIds ?? []],
+          })
+        : plain && calls.length === 1
           ? await this.pool.query<BatchRow>({ name: 'nchat_msg_create_one', text: ONE_PLAIN_SQL, values: oneValues(calls[0]) })
           : await this.pool.query<BatchRow>({
               name: plain ? 'nchat_msg_create_plain' : 'nchat_msg_create_full',
@@ -190,10 +222,12 @@ export class MessageWriter {
   private settle(p: Pending, row: BatchRow): void {
     if (row.refused) return p.reject(new SendRefused(p.input.channelId));
     if (row.existing_id) return this.duplicate(p);
+    if (row.not_attachable) return p.reject(new NotAttachable());
     if (row.seq == null) return p.reject(new AppError('NOT_FOUND', 'channel not found'));
     const input = p.input;
     const seq = Number(row.seq);
     const message = insertedMessage(input, seq, p.mentionIds, p.createdAt);
+    if (p.files) message.files = p.files;
     const notifications: Notification[] = (row.notes ?? []).map((n) => {
       // "kind:userId:id" — kind and the generated id contain no ':'.
       const a = n.indexOf(':');
@@ -212,39 +246,6 @@ export class MessageWriter {
     });
     notifications.sort((x, y) => (x.userId < y.userId ? -1 : x.userId > y.userId ? 1 : 0));
     p.resolve({ message, created: true, notifications });
-  }
-
-  /**
-   * One call alone, on the caller's connection inside its transaction: a message with files
-   * (postgres/files.ts attaches them in the same transaction). Not queued, batched or retried;
-   * the hot path above is untouched. A repeated clientMsgId returns { existingId }, nothing written.
-   */
-  async createOn(
-    c: pg.PoolClient,
-    input: NewMessage,
-    files?: FileObject[],
-  ): Promise<{ existingId: string } | { result: CreateMessageResult }> {
-    let result: CreateMessageResult | undefined;
-    let failure: unknown;
-    const p: Pending = {
-      input,
-      createdAt: asIso(input.createdAt),
-      mentionIds: [...new Set((input.mentions?.userIds ?? []).map(String))],
-      resolve: (r) => {
-        result = r;
-      },
-      reject: (e) => {
-        failure = e;
-      },
-    };
-    const r = await c.query<BatchRow>(FULL_SQL, [JSON.stringify([toJson(p, 0, files)])]);
-    const row = r.rows.find((x) => x.idx === 0);
-    if (!row) throw new Error('message missing from the statement result');
-    if (row.refused) throw new SendRefused(input.channelId);
-    if (row.existing_id) return { existingId: row.existing_id };
-    this.settle(p, row);
-    if (failure !== undefined || !result) throw failure ?? new Error('message not settled');
-    return { result };
   }
 
   /** A repeated clientMsgId: the original (committed by now) with created=false. */

@@ -152,4 +152,83 @@ await describePostgres('postgres send path (0009_pg_write_path)', () => {
     const last = await sql.query('SELECT last_seq FROM channels WHERE id = $1', [ch.id]);
     assert.equal(last.rows[0].last_seq, '2');
   });
+
+  test('a send with files waits on a file row another transaction is attaching; when that commits, it writes nothing', async () => {
+    const a = await user('wpf_a');
+    const ch = await store.channels.create({
+      id: newId(),
+      type: 'public',
+      name: 'wpf',
+      description: '',
+      topic: '',
+      createdBy: a.id,
+      createdAt: now(),
+    });
+    await store.channels.addMembers(ch.id, [{ userId: a.id, role: 'owner' }], now());
+    const file = (id: string) => ({
+      id,
+      uploaderId: a.id,
+      channelId: null,
+      name: 'a.bin',
+      size: 10,
+      mime: 'application/octet-stream',
+      sha256: '0'.repeat(64),
+      blobKey: `f/00/${id}`,
+      isImage: false,
+      width: null,
+      height: null,
+      thumbState: 'none' as const,
+      createdAt: now(),
+    });
+    const [f1, f2] = [file(newId()), file(newId())];
+    for (const f of [f1, f2]) assert.equal(await store.files.create(f, 0), true);
+    // Another writer holds f2's row: the send reads both as attachable, then waits in FILES_SQL's lock.
+    const other = newId();
+    await sql.query('BEGIN');
+    await sql.query('UPDATE files SET message_id = $1 WHERE id = $2', [other, f2.id]);
+    const send = newMsg(ch.id, a, { text: '', fileIds: [f1.id, f2.id] });
+    const pending = store.messages.create(send);
+    let waited = false;
+    for (let i = 0; i < 200 && !waited; i++) {
+      waited = (await pgWaiting(db.url)) > 0;
+      if (!waited) await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(waited, 'the send waits on the file row lock');
+    await sql.query('COMMIT');
+    await assert.rejects(pending, (e) => e instanceof AppError && e.code === 'VALIDATION_FAILED');
+    const rows = await sql.query('SELECT id, message_id FROM files WHERE id = ANY($1::text[]) ORDER BY id', [[f1.id, f2.id]]);
+    assert.deepEqual(
+      rows.rows.map((r) => [r.id, r.message_id]).sort(),
+      [
+        [f1.id, null],
+        [f2.id, other],
+      ].sort(),
+      'f1 stays unattached: nothing of the refused send is written',
+    );
+    for (const q of ['SELECT 1 FROM messages WHERE id = $1', 'SELECT 1 FROM message_files WHERE message_id = $1']) {
+      assert.equal((await sql.query(q, [send.id])).rowCount, 0, q);
+    }
+    assert.equal((await sql.query('SELECT last_seq FROM channels WHERE id = $1', [ch.id])).rows[0].last_seq, '0');
+    // The free file still attaches.
+    const ok = await store.messages.create(newMsg(ch.id, a, { text: '', fileIds: [f1.id] }));
+    assert.equal(ok.message.seq, 1);
+    assert.deepEqual(
+      ok.message.files.map((f) => f.id),
+      [f1.id],
+    );
+  });
 });
+
+/** Backends of the database waiting on a lock (another connection, so the test's own is free). */
+async function pgWaiting(url: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    );
+    return r.rows[0].n;
+  } finally {
+    await c.end();
+  }
+}

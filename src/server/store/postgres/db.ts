@@ -22,16 +22,29 @@ function makeTypes(): pg.CustomTypesConfig {
 }
 
 /**
- * @param genericPlans sessions plan prepared statements once (plan_cache_mode =
- *   force_generic_plan). Used for the send pool: planning the batch statement costs ~4× its
- *   execution (measured 1.18 vs 0.24 ms of backend CPU per message), and the plan cache kept
- *   choosing custom plans. Not for the main pool: e.g. `LIKE $1` needs a custom plan to use an index.
+ * The send pool's session settings (createPool's `genericPlans`).
+ * - plan_cache_mode = force_generic_plan: each connection plans a send statement once. Planning
+ *   the batch statement costs ~4× its execution (measured 1.18 vs 0.24 ms of backend CPU per
+ *   message), and the plan cache kept choosing custom plans.
+ * - enable_seqscan = off: that one plan is made when the connection first sends, which on a new
+ *   deployment (or a load test's fresh database) is when the tables are nearly empty, and a plan
+ *   made then kept a sequential scan of `messages` in the statement's parent-counter CTE for the
+ *   connection's life: every batch read the whole table, more each minute (2026-12-02: 37% of
+ *   PostgreSQL's CPU in the quick messages scenario). Every lookup of the send statements is meant
+ *   to be an index probe (message-sql.ts); with this setting the planner picks one whatever the
+ *   tables held at that moment. write-path.test.ts checks the plans on an empty database.
+ */
+export const SEND_SESSION_OPTIONS = '-c plan_cache_mode=force_generic_plan -c enable_seqscan=off';
+
+/**
+ * @param genericPlans the send pool's sessions (SEND_SESSION_OPTIONS). Not for the main pool:
+ *   e.g. `LIKE $1` needs a custom plan to use an index.
  */
 export function createPool(url: string, poolSize: number, genericPlans = false): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
-    ...(genericPlans ? { options: '-c plan_cache_mode=force_generic_plan' } : {}),
+    ...(genericPlans ? { options: SEND_SESSION_OPTIONS } : {}),
     types: makeTypes(),
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,

@@ -9,7 +9,9 @@ import { AppError } from '../../errors.js';
 import { newId } from '../../ids.js';
 import type { Store } from '../store.js';
 import { newMsg } from '../contract/fixtures.js';
+import { SEND_SESSION_OPTIONS } from './db.js';
 import { openPostgresStore } from './index.js';
+import { FILES_SQL, FULL_SQL, ONE_PLAIN_SQL, PLAIN_SQL } from './message-sql.js';
 
 const now = () => new Date().toISOString();
 
@@ -41,6 +43,33 @@ await describePostgres('postgres send path (0009_pg_write_path)', () => {
       passwordHash: 'x',
       createdAt: now(),
     });
+
+  // First: the tables are as empty as a new deployment's when its send connections plan.
+  test('the send statements plan no sequential scan, even planned on empty tables (the send pool session settings)', async () => {
+    const c = new pg.Client({ connectionString: db.url, options: SEND_SESSION_OPTIONS });
+    await c.connect();
+    try {
+      const one = JSON.stringify([{ idx: 0, id: 'm', channel_id: 'c', author_id: 'a', body: 'b', created_at: now() }]);
+      const statements: [string, string, string][] = [
+        ['full', FULL_SQL, `('${one}'::jsonb)`],
+        ['plain', PLAIN_SQL, `('${one}'::jsonb)`],
+        ['files', FILES_SQL, `('${one}'::jsonb, ARRAY['f']::text[])`],
+        ['one_plain', ONE_PLAIN_SQL, `('m', 'c', 'a', 'b', NULL, now(), false, false, false)`],
+      ];
+      for (const [name, text, args] of statements) {
+        await c.query(`PREPARE wp_${name} AS ${text}`);
+        const plan = (await c.query(`EXPLAIN EXECUTE wp_${name}${args}`)).rows.map((r) => String(r['QUERY PLAN']));
+        assert.ok(plan.length > 10, `${name}: a plan`);
+        assert.deepEqual(
+          plan.filter((l) => /Seq Scan/.test(l)).map((l) => l.trim()),
+          [],
+          `${name}: every table access is an index probe`,
+        );
+      }
+    } finally {
+      await c.end();
+    }
+  });
 
   test('the send statement checks no foreign key row by row: messages and mention rows have none', async () => {
     const r = await sql.query<{ rel: string; name: string }>(

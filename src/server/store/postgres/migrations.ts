@@ -15,6 +15,7 @@
 import { filesMigrationPostgres, filesSweepMigrationPostgres } from './files-migration.js';
 import { searchFiltersMigrationPostgres, searchMigrationPostgres } from './search-schema.js';
 import { qualifiedSearchFunctionsPostgres } from './qualified-functions.js';
+import { searchFunctionsPlpgsqlMigrationPostgres } from './search-functions-migration.js';
 import { tokenRotateMigrationPostgres } from './token-migration.js';
 import { unreadMigrationPostgres } from './unread-migration.js';
 import { writePathMigrationPostgres } from './write-path-migration.js';
@@ -191,4 +192,6 @@ CREATE UNIQUE INDEX invites_hash_key ON invites (token_hash);
   { id: '0012_files_sweep', sql: filesSweepMigrationPostgres },
   // Refresh-token rotation in one round trip (token-migration.ts; issue 14).
   { id: '0013_token_rotate', sql: tokenRotateMigrationPostgres },
+  // The search functions in PL/pgSQL: planned once per session, not in every send (search-functions-migration.ts; issue 14).
+  { id: '0014_search_functions_plpgsql', sql: searchFunctionsPlpgsqlMigrationPostgres },
 ];

@@ -5,7 +5,8 @@
 // table (whose generated search_tsv column calls nchat_search_doc) then failed with "function
 // nchat_search_fold(text) does not exist" and the restore stopped (test/ops/pg-dump.test.ts).
 // Same signatures and results: the generated column and the GIN index stay as they are (no
-// rewrite); the bodies are still plain SQL, so the planner keeps inlining them.
+// rewrite). (The bodies stayed plain SQL, which the planner never inlined: unaccent() is STABLE;
+// 0014 moved them to PL/pgSQL, search-functions-migration.ts.)
 export const qualifiedSearchFunctionsPostgres = `
 CREATE OR REPLACE FUNCTION public.nchat_search_fold(t text) RETURNS text
   LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT

@@ -183,4 +183,59 @@ await describePostgres('postgres search: week probes', () => {
         .map((m) => m.id),
     );
   });
+
+  it('0014: the PL/pgSQL search functions give what the SQL ones they replaced gave, week boundaries included', async () => {
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const langs = await c.query<{ f: string; lang: string }>(
+        `SELECT p.oid::regprocedure::text AS f, l.lanname AS lang FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+         WHERE p.proname IN ('nchat_search_fold', 'nchat_search_week', 'nchat_search_doc') ORDER BY 1`,
+      );
+      assert.equal(langs.rows.length, 4);
+      for (const r of langs.rows) assert.equal(r.lang, 'plpgsql', r.f);
+      // The bodies of 0005/0007, as session-local SQL functions.
+      await c.query(`CREATE FUNCTION pg_temp.old_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE STRICT
+        AS $$ SELECT pg_catalog.lower(public.unaccent('public.unaccent'::regdictionary, t)) $$`);
+      await c.query(`CREATE FUNCTION pg_temp.old_week(at timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE STRICT
+        AS $$ SELECT floor(extract(epoch FROM at) / 604800)::bigint $$`);
+      await c.query(`CREATE FUNCTION pg_temp.old_doc(t text, ch text, au text, at timestamptz) RETURNS tsvector LANGUAGE sql IMMUTABLE
+        AS $$ SELECT pg_catalog.to_tsvector('pg_catalog.simple', pg_temp.old_fold(coalesce(t, '')))
+                     || pg_catalog.array_to_tsvector(ARRAY['#' || ch, '@' || au, '~' || pg_temp.old_week(at)]) $$`);
+      const texts = [
+        'Café CRÈME brûlée',
+        'load test message 42 lorem ipsum',
+        '',
+        null,
+        'naïve façade — ÅNGSTRÖM',
+        'x'.repeat(3000),
+        '```ts\nconst a = 1;\n```',
+      ];
+      // Week boundaries (604,800 s from the epoch) and the microseconds just before them.
+      const times = [
+        '1970-01-01T00:00:00Z',
+        '2026-11-26T00:00:00Z',
+        '2026-11-25T23:59:59.999999Z',
+        '2026-12-02T12:34:56.789Z',
+        '1969-12-31T23:59:59.999999Z',
+      ];
+      const r = await c.query<{ same: boolean; n: number }>(
+        `SELECT bool_and(public.nchat_search_doc(t, 'ch1', 'au1', at) IS NOT DISTINCT FROM pg_temp.old_doc(t, 'ch1', 'au1', at)
+                     AND public.nchat_search_week(at) = pg_temp.old_week(at)
+                     AND public.nchat_search_fold(t) IS NOT DISTINCT FROM pg_temp.old_fold(t)
+                     AND public.nchat_search_doc(t) IS NOT DISTINCT FROM pg_catalog.to_tsvector('pg_catalog.simple', pg_temp.old_fold(t))) AS same,
+                count(*)::int AS n
+         FROM unnest($1::text[]) AS t, unnest($2::timestamptz[]) AS at`,
+        [texts, times],
+      );
+      assert.deepEqual(r.rows[0], { same: true, n: texts.length * times.length });
+      // And the generated column of a stored message is the function's value.
+      const row = await c.query<{ same: boolean }>(
+        `SELECT bool_and(m.search_tsv = public.nchat_search_doc(m.text, m.channel_id, m.author_id, m.created_at)) AS same FROM messages m`,
+      );
+      assert.equal(row.rows[0].same, true);
+    } finally {
+      await c.end();
+    }
+  });
 });

@@ -180,6 +180,8 @@ export const migrations: Migration[] = [
   // PostgreSQL only (refresh-token rotation as one function call: postgres/token-migration.ts);
   // SQLite's rotate is already one local transaction with no round trips.
   { id: '0013_token_rotate', sql: 'SELECT 1;' },
+  // PostgreSQL only (its search functions in PL/pgSQL: postgres/search-functions-migration.ts).
+  { id: '0014_search_functions_plpgsql', sql: 'SELECT 1;' },
 ];
 
 /**

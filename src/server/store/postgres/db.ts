@@ -28,9 +28,10 @@ function makeTypes(): pg.CustomTypesConfig {
  *   message), and the plan cache kept choosing custom plans.
  * - enable_seqscan = off: that one plan is made when the connection first sends, which on a new
  *   deployment (or a load test's fresh database) is when the tables are nearly empty, and a plan
- *   made then kept a sequential scan of `messages` in the statement's parent-counter CTE for the
- *   connection's life: every batch read the whole table, more each minute (2026-12-02: 37% of
- *   PostgreSQL's CPU in the quick messages scenario). Every lookup of the send statements is meant
+ *   made then kept a sequential scan of `messages` in the statement's parent-counter CTE until
+ *   an ANALYZE of the table invalidated it (autovacuum's, in production; never, on a server with
+ *   autovacuum off, as on the development machine): every batch read the whole table, more each
+ *   minute (2026-12-02: 37% of PostgreSQL's CPU in the quick messages scenario). Every lookup of the send statements is meant
  *   to be an index probe (message-sql.ts); with this setting the planner picks one whatever the
  *   tables held at that moment. write-path.test.ts checks the plans on an empty database.
  */

@@ -71,6 +71,21 @@ await describePostgres('postgres send path (0009_pg_write_path)', () => {
     }
   });
 
+  /** A public channel whose only member is its owner. */
+  const ownChannel = async (name: string, ownerId: string) => {
+    const ch = await store.channels.create({
+      id: newId(),
+      type: 'public',
+      name,
+      description: '',
+      topic: '',
+      createdBy: ownerId,
+      createdAt: now(),
+    });
+    await store.channels.addMembers(ch.id, [{ userId: ownerId, role: 'owner' }], now());
+    return ch;
+  };
+
   test('the send statement checks no foreign key row by row: messages and mention rows have none', async () => {
     const r = await sql.query<{ rel: string; name: string }>(
       `SELECT conrelid::regclass::text AS rel, conname AS name FROM pg_constraint
@@ -146,16 +161,7 @@ await describePostgres('postgres send path (0009_pg_write_path)', () => {
 
   test('a plain send alone (its own short statement): seq, read position, repeat by clientMsgId, missing channel', async () => {
     const a = await user('wp1_a');
-    const ch = await store.channels.create({
-      id: newId(),
-      type: 'public',
-      name: 'wp1',
-      description: '',
-      topic: '',
-      createdBy: a.id,
-      createdAt: now(),
-    });
-    await store.channels.addMembers(ch.id, [{ userId: a.id, role: 'owner' }], now());
+    const ch = await ownChannel('wp1', a.id);
     const first = newMsg(ch.id, a, { text: 'first', clientMsgId: 'wp1-1', mentions: { userIds: [], channel: true, here: false } });
     const r1 = await store.messages.create(first);
     assert.equal(r1.created, true);
@@ -184,16 +190,7 @@ await describePostgres('postgres send path (0009_pg_write_path)', () => {
 
   test('a send with files waits on a file row another transaction is attaching; when that commits, it writes nothing', async () => {
     const a = await user('wpf_a');
-    const ch = await store.channels.create({
-      id: newId(),
-      type: 'public',
-      name: 'wpf',
-      description: '',
-      topic: '',
-      createdBy: a.id,
-      createdAt: now(),
-    });
-    await store.channels.addMembers(ch.id, [{ userId: a.id, role: 'owner' }], now());
+    const ch = await ownChannel('wpf', a.id);
     const file = (id: string) => ({
       id,
       uploaderId: a.id,

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { SendRefused } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { type NewFile, toFileObject } from '../file-store.js';
 import type { Store } from '../store.js';
@@ -122,6 +123,33 @@ export function filesContract(ctx: Ctx): void {
       assert.equal(out[2].status, 'rejected');
       assert.equal([out[3], out[4]].filter((o) => o.status === 'fulfilled').length, 1);
       assert.equal((await s.channels.get(ch.id))!.lastSeq, 3, 'seqs stay gapless');
+    });
+
+    it('checkAuthor with files: the author is checked first (SendRefused, nothing written); then the files (VALIDATION_FAILED)', async () => {
+      const s = ctx.store;
+      const [a, b, outsider] = await mkUsers(s, 3);
+      const ch = await mkChannel(s, a, { members: [b] });
+      const mine = await mkFile(s, a);
+      const theirs = await mkFile(s, b);
+      const outsiders = await mkFile(s, outsider);
+      const checked = (author: User, fileIds: string[]) => newMsg(ch, author, { text: '', fileIds, checkAuthor: true });
+      for (const fileIds of [[outsiders.id], [theirs.id], [newId()]]) {
+        await assert.rejects(
+          s.messages.create(checked(outsider, fileIds)),
+          (e) => e instanceof SendRefused,
+          `non-member, files ${fileIds}`,
+        );
+      }
+      await rejectsWith(s.messages.create(checked(a, [theirs.id])), 'VALIDATION_FAILED');
+      assert.equal((await s.channels.get(ch.id))!.lastSeq, 0, 'nothing written');
+      assert.equal((await s.files.get(outsiders.id))!.messageId, null);
+      const ok = await s.messages.create(checked(a, [mine.id]));
+      assert.deepEqual(
+        ok.message.files.map((f) => f.id),
+        [mine.id],
+      );
+      assert.equal(ok.message.seq, 1);
+      assert.equal((await s.files.get(mine.id))!.messageId, ok.message.id);
     });
 
     it('a repeated clientMsgId with files returns the original, files and all', async () => {

@@ -3,7 +3,7 @@
 // the files and writes the message, its message_files rows and its files snapshot. Messages
 // without files never come here.
 import type pg from 'pg';
-import { AppError } from '../../errors.js';
+import { AppError, SendRefused } from '../../errors.js';
 import type { FileObject } from '../../../protocol/files.js';
 import { type FileRecord, type FileShare, type FileStore, type NewFile, NOT_ATTACHABLE, toFileObject } from '../file-store.js';
 import type { CreateMessageResult, Message, NewMessage } from '../types.js';
@@ -148,6 +148,16 @@ export class PostgresFiles implements FileStore {
     return r.rows.map(toRecord);
   }
 
+  /** The channel exists, is not archived, and the user is a member (NewMessage.checkAuthor's rule). */
+  private async mayWrite(channelId: string, userId: string): Promise<boolean> {
+    const r = await this.pool.query(
+      `SELECT 1 FROM channels c JOIN channel_members m ON m.channel_id = c.id AND m.user_id = $2
+       WHERE c.id = $1 AND c.archived_at IS NULL`,
+      [channelId, userId],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
   /**
    * The send of a message with files: a read of the files' rows (no lock), then one autocommit
    * statement on the send pool (MessageWriter.createWithFiles, FILES_SQL) that locks them in id
@@ -158,6 +168,8 @@ export class PostgresFiles implements FileStore {
    * the send, as before (the snapshot is never rewritten). Until 2026-12-02 this was a
    * transaction of six round trips. Any file that is not the author's own unattached upload:
    * VALIDATION_FAILED and nothing written. A repeated clientMsgId: the original, created=false.
+   * With `checkAuthor` the author is checked first, in FILES_SQL (rf) or, when the read already
+   * refuses a file, by mayWrite: SendRefused, nothing written.
    */
   async sendWithFiles(input: NewMessage, writer: MessageWriter, loadOriginal: LoadOriginal): Promise<CreateMessageResult> {
     const refuse = async (): Promise<CreateMessageResult> => {
@@ -180,7 +192,13 @@ export class PostgresFiles implements FileStore {
       const row = byId.get(id);
       return row !== undefined && row.uploader_id === input.authorId && row.message_id === null;
     };
-    if (new Set(ids).size !== ids.length || !ids.every(attachable)) return refuse();
+    if (new Set(ids).size !== ids.length || !ids.every(attachable)) {
+      // With checkAuthor the author comes first (store.ts NewMessage.checkAuthor; SQLite's
+      // createOne checks it before attaching): refused unless the channel is there, not
+      // archived, and the author a member.
+      if (input.checkAuthor && !(await this.mayWrite(input.channelId, input.authorId))) throw new SendRefused(input.channelId);
+      return refuse();
+    }
     const files: FileObject[] = ids.map((id) => toFileObject(toRecord(byId.get(id)!)));
     try {
       return await writer.createWithFiles(input, files);

@@ -62,9 +62,8 @@ export class MessageService {
     // channel's type (DMs notify every member), which never changes and which this node learns
     // from any earlier read of the channel; and it is taken only for sends that need nothing else
     // of the channel: no parent (checked against the channel first), no @channel or @here (both
-    // depend on the member count). Files are checked by the store after the author (a send with
-    // files that the store cannot attach is refused the same way when checkAuthor is set, so a
-    // non-member still hears about membership first). A refused write has written nothing; the
+    // depend on the member count). The store checks the author before any file the send attaches,
+    // so a non-member still hears about membership first. A refused write has written nothing; the
     // read below then gives the exact error the send would have had (or, if the author joined or
     // the channel was unarchived in between, the send goes on as usual).
     const type = input.parentId || parsed.channel || parsed.here ? undefined : this.channels.knownType(input.channelId);

@@ -11,7 +11,8 @@ import type { Store } from '../store.js';
 import type { User } from '../types.js';
 import { type Ctx, mkChannel, mkUsers, newMsg, nextAt, rejectsWith } from './fixtures.js';
 
-function newFile(uploader: User, over: Partial<NewFile> = {}): NewFile {
+/** A file row of `uploader` (unattached, not an image unless `over` says so). */
+export function newFile(uploader: User, over: Partial<NewFile> = {}): NewFile {
   return {
     id: newId(),
     uploaderId: uploader.id,

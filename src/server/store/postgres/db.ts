@@ -31,9 +31,10 @@ function makeTypes(): pg.CustomTypesConfig {
  *   made then kept a sequential scan of `messages` in the statement's parent-counter CTE until
  *   an ANALYZE of the table invalidated it (autovacuum's, in production; never, on a server with
  *   autovacuum off, as on the development machine): every batch read the whole table, more each
- *   minute (2026-12-02: 37% of PostgreSQL's CPU in the quick messages scenario). Every lookup of the send statements is meant
- *   to be an index probe (message-sql.ts); with this setting the planner picks one whatever the
- *   tables held at that moment. write-path.test.ts checks the plans on an empty database.
+ *   minute (2026-12-02: 37% of PostgreSQL's CPU in the quick messages scenario). Every lookup of
+ *   the send statements is meant to be an index probe (message-sql.ts); with this setting the
+ *   planner picks one whatever the tables held at that moment. write-path.test.ts checks the
+ *   plans on an empty database.
  */
 export const SEND_SESSION_OPTIONS = '-c plan_cache_mode=force_generic_plan -c enable_seqscan=off';
 

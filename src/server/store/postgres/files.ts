@@ -7,6 +7,7 @@ import { AppError, SendRefused } from '../../errors.js';
 import type { FileObject } from '../../../protocol/files.js';
 import { type FileRecord, type FileShare, type FileStore, type NewFile, NOT_ATTACHABLE, toFileObject } from '../file-store.js';
 import type { CreateMessageResult, Message, NewMessage } from '../types.js';
+import type { PostgresChannels } from './channels.js';
 import { type MessageWriter, NotAttachable } from './message-create.js';
 
 // Per-uploader quota checks are serialised by pg_advisory_xact_lock(QUOTA_LOCK, hashtext(userId)),
@@ -57,7 +58,11 @@ const toRecord = (r: FileRow): FileRecord => ({
 type LoadOriginal = (channelId: string, authorId: string, clientMsgId: string) => Promise<Message | undefined>;
 
 export class PostgresFiles implements FileStore {
-  constructor(private readonly pool: pg.Pool) {}
+  /** @param channels the authorization read (batched: channels.ts) that a refused checked send needs. */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly channels: Pick<PostgresChannels, 'getWithMember'>,
+  ) {}
 
   /**
    * One round trip: public.nchat_file_create (migration 0012_files_sweep, files-migration.ts)
@@ -150,12 +155,8 @@ export class PostgresFiles implements FileStore {
 
   /** The channel exists, is not archived, and the user is a member (NewMessage.checkAuthor's rule). */
   private async mayWrite(channelId: string, userId: string): Promise<boolean> {
-    const r = await this.pool.query(
-      `SELECT 1 FROM channels c JOIN channel_members m ON m.channel_id = c.id AND m.user_id = $2
-       WHERE c.id = $1 AND c.archived_at IS NULL`,
-      [channelId, userId],
-    );
-    return (r.rowCount ?? 0) > 0;
+    const cm = await this.channels.getWithMember(channelId, userId);
+    return cm !== undefined && cm.member !== undefined && cm.channel.archivedAt === null;
   }
 
   /**

@@ -49,7 +49,7 @@ class PostgresStore implements Store {
     this.users = new PostgresUsers(pool);
     this.tokens = new PostgresTokens(pool);
     this.channels = new PostgresChannels(pool);
-    this.files = new PostgresFiles(pool);
+    this.files = new PostgresFiles(pool, this.channels);
     this.search = new PostgresSearch(pool);
     this.messages = new PostgresMessages(pool, sendPool, this.files);
     this.notifications = new PostgresNotifications(pool);

@@ -155,18 +155,16 @@ nt AS (
 )
 `;
 
-/** Full variant: everything. */
-export const FULL_SQL =
-  head(false) +
-  MENTIONS_AND_PARENTS +
-  READ_POSITIONS +
-  NOTIFICATIONS +
-  `
-SELECT b.idx, s.seq, ex.existing_id, na.notes, b.idx = ANY (ARRAY(SELECT rf.idx FROM rf)) AS refused
+/** The result rows of the variants that write notifications (FULL_SQL, FILES_SQL): one per call. */
+const fullResult = (extraColumns = '') => `
+SELECT b.idx, s.seq, ex.existing_id, na.notes, b.idx = ANY (ARRAY(SELECT rf.idx FROM rf)) AS refused${extraColumns}
 FROM b
 LEFT JOIN s ON s.idx = b.idx
 LEFT JOIN ex ON ex.idx = b.idx
 LEFT JOIN (SELECT nt.message_id, array_agg(nt.n) AS notes FROM nt GROUP BY nt.message_id) na ON na.message_id = b.id`;
+
+/** Full variant: everything. */
+export const FULL_SQL = head(false) + MENTIONS_AND_PARENTS + READ_POSITIONS + NOTIFICATIONS + fullResult();
 
 /** Plain variant: no mention rows, parents or notifications to write. */
 export const PLAIN_SQL =
@@ -235,10 +233,5 @@ att AS (
 mf AS (
   INSERT INTO message_files (message_id, file_id, channel_id, is_image, created_at)
   SELECT s.id, fl.id, s.channel_id, fl.is_image, s.created_at FROM s CROSS JOIN fl
-)
-SELECT b.idx, s.seq, ex.existing_id, na.notes, b.idx = ANY (ARRAY(SELECT rf.idx FROM rf)) AS refused,
-       (SELECT count(*) FROM fl) <> cardinality($2::text[]) AS not_attachable
-FROM b
-LEFT JOIN s ON s.idx = b.idx
-LEFT JOIN ex ON ex.idx = b.idx
-LEFT JOIN (SELECT nt.message_id, array_agg(nt.n) AS notes FROM nt GROUP BY nt.message_id) na ON na.message_id = b.id`;
+)` +
+  fullResult(',\n       (SELECT count(*) FROM fl) <> cardinality($2::text[]) AS not_attachable');

@@ -8,6 +8,7 @@ import { describePostgres, freshPostgres, type FreshPostgres } from '../../../..
 import { AppError } from '../../errors.js';
 import { newId } from '../../ids.js';
 import type { Store } from '../store.js';
+import { newFile } from '../contract/files.js';
 import { newMsg } from '../contract/fixtures.js';
 import { SEND_SESSION_OPTIONS } from './db.js';
 import { openPostgresStore } from './index.js';
@@ -191,22 +192,7 @@ await describePostgres('postgres send path (0009_pg_write_path)', () => {
   test('a send with files waits on a file row another transaction is attaching; when that commits, it writes nothing', async () => {
     const a = await user('wpf_a');
     const ch = await ownChannel('wpf', a.id);
-    const file = (id: string) => ({
-      id,
-      uploaderId: a.id,
-      channelId: null,
-      name: 'a.bin',
-      size: 10,
-      mime: 'application/octet-stream',
-      sha256: '0'.repeat(64),
-      blobKey: `f/00/${id}`,
-      isImage: false,
-      width: null,
-      height: null,
-      thumbState: 'none' as const,
-      createdAt: now(),
-    });
-    const [f1, f2] = [file(newId()), file(newId())];
+    const [f1, f2] = [newFile(a), newFile(a)];
     for (const f of [f1, f2]) assert.equal(await store.files.create(f, 0), true);
     // Another writer holds f2's row: the send reads both as attachable, then waits in FILES_SQL's lock.
     const other = newId();

@@ -179,6 +179,28 @@ await forEachBackend(
       assert.deepEqual(again.body.files, first.body.files);
     });
 
+    it('fileIds from a non-member: the membership answer a text send gets, whatever the files; nothing written or attached', async () => {
+      const srv = ctx.server();
+      const [a, b, out] = [await srv.user('fo'), await srv.user('fp'), await srv.user('fq')];
+      const ch = await privateChannel(a, [b]);
+      // The node knows the channel (a member sent before): sends take the checked path.
+      assert.equal((await a.api.post(`/api/channels/${ch.id}/messages`, { text: 'hi' })).status, 201);
+      const before = (await a.api.get(`/api/channels/${ch.id}`)).body.lastSeq;
+      const text = await out.api.post(`/api/channels/${ch.id}/messages`, { text: 'x' });
+      assert.ok(text.status === 403 || text.status === 404, `a text send: ${text.status}`);
+      const own = await upload(srv.running.url, out, randomBytes(10));
+      const bs = await upload(srv.running.url, b, randomBytes(10));
+      for (const fileIds of [[own.body.id], [bs.body.id], ['0000000000000000000000']]) {
+        const r = await out.api.post(`/api/channels/${ch.id}/messages`, { text: 'x', fileIds });
+        assert.equal(r.status, text.status, JSON.stringify(fileIds));
+        assert.equal(r.body.error.code, text.body.error.code);
+      }
+      assert.equal((await a.api.get(`/api/channels/${ch.id}`)).body.lastSeq, before, 'nothing was written');
+      // `own` was not attached: its uploader can still attach it elsewhere.
+      const mine = await out.api.post('/api/channels', { name: 'fq-own', type: 'public' });
+      assert.equal((await out.api.post(`/api/channels/${mine.body.id}/messages`, { text: 'ok', fileIds: [own.body.id] })).status, 201);
+    });
+
     it('no upload without a token (401 before the body is read); unknown ids are 404', async () => {
       const srv = ctx.server();
       const a = await srv.user('fn');

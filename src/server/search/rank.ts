@@ -46,10 +46,20 @@ export function termFrequency(toks: readonly string[], t: TextTerm): number {
   return tf;
 }
 
+/** The tokens rank() scores a text by: those of its first SCORED_CHARS characters. */
+export function scoredTokens(text: string): string[] {
+  return tokens(text.slice(0, SCORED_CHARS));
+}
+
 export interface Candidate {
   id: string;
   /** The message text (needed for sort 'relevance' only). */
   text: string;
+  /**
+   * scoredTokens(text), when the caller has kept them from an earlier search (SQLite's per-
+   * connection cache, search-texts.ts): tokenizing is most of rank()'s time over a window.
+   */
+  tokens?: readonly string[];
   createdAtMs: number;
   /** Position in the window, 0 = newest: the tie-breaker. */
   order: number;
@@ -65,7 +75,7 @@ export function rank(
   if (sort === 'recent' || terms.length === 0) {
     return cands.map((c) => ({ id: c.id, score: sort === 'recent' ? 0 : recencyWeight(c.createdAtMs, nowMs) }));
   }
-  const toks = cands.map((c) => tokens(c.text.slice(0, SCORED_CHARS)));
+  const toks = cands.map((c) => c.tokens ?? scoredTokens(c.text));
   const avgLen = Math.max(1, toks.reduce((s, t) => s + t.length, 0) / Math.max(1, toks.length));
   const scored = cands.map((c, i) => {
     const t = toks[i]!;

@@ -10,7 +10,8 @@ import type { Store } from '../store.js';
 import type { Channel, User } from '../types.js';
 import { mkChannel, mkUser, newMsg, searchSpec } from '../contract/fixtures.js';
 import { openSqliteStore } from './index.js';
-import { ENTRY_COST, SearchTexts } from './search-texts.js';
+import { rank, scoredTokens } from '../../search/rank.js';
+import { ENTRY_COST, SearchTexts, TOKEN_COST } from './search-texts.js';
 
 describe('SearchTexts', () => {
   it('keeps texts up to its bound; the least recently used go first', () => {
@@ -40,6 +41,58 @@ describe('SearchTexts', () => {
     for (let i = 0; i < 1000; i++) c.set(`e${i}`, '');
     assert.ok(c.size <= 10, `${c.size} kept`);
     assert.equal(c.get('e999'), '');
+  });
+
+  it("keeps a cached text's scored tokens: made once, and only for that text", () => {
+    const c = new SearchTexts();
+    c.sync(0);
+    c.set('a', 'Café OLÉ, café!');
+    const first = c.scoredTokens('a', 'Café OLÉ, café!');
+    assert.deepEqual(first, ['cafe', 'ole', 'cafe']);
+    assert.equal(c.scoredTokens('a', 'Café OLÉ, café!'), first, 'the kept array, not a new one');
+    assert.deepEqual(c.scoredTokens('a', 'other words'), ['other', 'words'], 'another text for the id: its own tokens');
+    assert.equal(c.scoredTokens('a', 'Café OLÉ, café!'), first, 'which replace nothing');
+    const notCached = c.scoredTokens('b', 'kiwi kiwi');
+    assert.deepEqual(notCached, ['kiwi', 'kiwi']);
+    assert.notEqual(c.scoredTokens('b', 'kiwi kiwi'), notCached, 'a text not cached is tokenized anew each time');
+    c.sync(1);
+    assert.equal(c.get('a'), undefined);
+    c.set('a', 'Café OLÉ, café!');
+    assert.notEqual(c.scoredTokens('a', 'Café OLÉ, café!'), first, 'cleared with the texts');
+  });
+
+  it('kept tokens count against the bound', () => {
+    // 'ab cd' costs 5 + ENTRY_COST; its tokens 2 × (2 + TOKEN_COST) more.
+    const text = 'ab cd';
+    const withTokens = text.length + ENTRY_COST + 2 * (2 + TOKEN_COST);
+    const c = new SearchTexts(withTokens * 2 * 3); // three texts with their tokens per half
+    c.sync(0);
+    for (let i = 0; i < 6; i++) c.set(`t${i}`, text);
+    assert.equal(c.size, 6, 'without tokens, six texts in two halves');
+    const d = new SearchTexts(withTokens * 2 * 3);
+    d.sync(0);
+    for (let i = 0; i < 12; i++) {
+      d.set(`t${i}`, text);
+      d.scoredTokens(`t${i}`, text);
+    }
+    assert.ok(d.size <= 6, `with tokens, at most three per half (${d.size} kept)`);
+    assert.equal(d.get('t11'), text);
+  });
+
+  it('rank() gives the same order and scores with kept tokens as without', () => {
+    const now = Date.parse('2026-12-02T00:00:00Z');
+    const texts = ['kiwi', 'kiwi kiwi banana', 'a long text about a kiwi and other fruit', 'KIWÍ kiwi'];
+    const cands = texts.map((text, i) => ({ id: `m${i}`, text, createdAtMs: now - i * 86_400_000, order: i }));
+    const terms = [{ kind: 'word' as const, tokens: ['kiwi'], source: 'kiwi' }];
+    const plain = rank(cands, terms, 'relevance', now);
+    const kept = rank(
+      cands.map((c) => ({ ...c, tokens: scoredTokens(c.text) })),
+      terms,
+      'relevance',
+      now,
+    );
+    assert.deepEqual(kept, plain);
+    assert.equal(plain[0].id, 'm3');
   });
 
   it('is cleared when the edit count moves, not otherwise', () => {

@@ -17,8 +17,15 @@
 //   server process; nchat's maintenance commands work with the server stopped) would rank by its
 //   old text until the next edit through the server or until evicted. Visibility never depends
 //   on the cache: membership and the FTS match are decided by the statement.
-// - Bound: TEXT_CACHE_CHARS characters of text (plus ENTRY_COST per text) per connection; the
-//   least recently used half goes when it is full.
+// - Bound: TEXT_CACHE_CHARS characters of text (plus ENTRY_COST per text, and a text's scored
+//   tokens once kept: their characters plus TOKEN_COST each) per connection; the least recently
+//   used half goes when it is full.
+// - Scored tokens (rank.ts scoredTokens) are kept beside a text the first time a relevance search
+//   ranks it: tokenizing was most of ranking a window (fold and the token regex, ~0.2–0.3 ms of
+//   a 500-candidate window, 2026-12-02). They are a function of the text alone, so they are as
+//   fresh as the text they sit beside.
+
+import { scoredTokens } from '../../search/rank.js';
 
 /**
  * What one connection keeps, in characters of text plus ENTRY_COST per text (a Map entry and a
@@ -32,14 +39,27 @@
  */
 export const TEXT_CACHE_CHARS = 1024 * 1024;
 export const ENTRY_COST = 64;
+/** A kept token's cost beyond its characters (a string header and an array slot). */
+export const TOKEN_COST = 24;
+
+interface Entry {
+  text: string;
+  scored?: readonly string[];
+}
+
+function tokensCost(toks: readonly string[]): number {
+  let n = 0;
+  for (const t of toks) n += t.length + TOKEN_COST;
+  return n;
+}
 
 export class SearchTexts {
   // Two generations instead of a least-recently-used list: texts go into `young`; when it holds
   // half the bound, it becomes `old` and the previous `old` is dropped whole. A text read from
   // `old` moves back to `young`. Every operation is O(1). (Deleting a Map's first entries one by
   // one and iterating from its start again is not: V8 walks the deleted slots until it rehashes.)
-  private young = new Map<string, string>();
-  private old = new Map<string, string>();
+  private young = new Map<string, Entry>();
+  private old = new Map<string, Entry>();
   private youngChars = 0;
   private epoch: number | undefined;
 
@@ -55,25 +75,50 @@ export class SearchTexts {
   }
 
   get(messageId: string): string | undefined {
-    const t = this.young.get(messageId);
-    if (t !== undefined) return t;
+    return this.entry(messageId)?.text;
+  }
+
+  set(messageId: string, text: string): void {
+    this.put(messageId, { text });
+  }
+
+  /**
+   * The scored tokens of `text` (rank.ts scoredTokens), kept with the message's cached text: made
+   * once per cached text. A text that is not cached here (or not this text) gets them made anew.
+   */
+  scoredTokens(messageId: string, text: string): readonly string[] {
+    const e = this.entry(messageId);
+    if (e === undefined || e.text !== text) return scoredTokens(text);
+    if (e.scored === undefined) {
+      e.scored = scoredTokens(text);
+      // Counted against the young half, where entry() just put it (or, if a later put() has
+      // rotated it out since, counted there anyway: the half only fills sooner).
+      this.youngChars += tokensCost(e.scored);
+    }
+    return e.scored;
+  }
+
+  /** The entry, moved back to the young half when found in the old one. */
+  private entry(messageId: string): Entry | undefined {
+    const e = this.young.get(messageId);
+    if (e !== undefined) return e;
     const o = this.old.get(messageId);
     if (o !== undefined) {
       this.old.delete(messageId);
-      this.set(messageId, o);
+      this.put(messageId, o);
     }
     return o;
   }
 
-  set(messageId: string, text: string): void {
-    const cost = text.length + ENTRY_COST;
+  private put(messageId: string, e: Entry): void {
+    const cost = e.text.length + ENTRY_COST + (e.scored ? tokensCost(e.scored) : 0);
     if (cost > this.maxChars / 2 || this.young.has(messageId)) return;
     if (this.youngChars + cost > this.maxChars / 2) {
       this.old = this.young;
       this.young = new Map();
       this.youngChars = 0;
     }
-    this.young.set(messageId, text);
+    this.young.set(messageId, e);
     this.youngChars += cost;
   }
 

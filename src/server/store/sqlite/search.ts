@@ -143,12 +143,20 @@ export class SqliteSearch implements SearchStore {
    */
   searchSync(spec: SearchSpec, bounds: SearchBounds, epoch: number): SearchResult {
     this.texts.sync(epoch);
-    const { rows, top, capped } = this.candidates(spec, bounds.window, spec.sort === 'relevance' && spec.include.length > 0);
+    const withText = spec.sort === 'relevance' && spec.include.length > 0;
+    const { rows, top, capped } = this.candidates(spec, bounds.window, withText);
     const totalExact = rows.length < bounds.window && !capped;
     const q = this.q();
     const nowMs = Math.floor(top / ID_SCALE) || Date.now();
     const empty: SearchResult = { hits: [], total: 0, totalExact: true, snapshot: String(top) };
-    const cands: Candidate[] = rows.map((r, i) => ({ id: r.id, text: r.text, createdAtMs: Math.floor(r.rid / ID_SCALE), order: i }));
+    const cands: Candidate[] = rows.map((r, i) => ({
+      id: r.id,
+      text: r.text,
+      // Ranked by these (withText is exactly when rank() scores texts): kept with the text.
+      tokens: withText ? this.texts.scoredTokens(r.id, r.text) : undefined,
+      createdAtMs: Math.floor(r.rid / ID_SCALE),
+      order: i,
+    }));
     const ranked = rank(cands, spec.include, spec.sort, nowMs).slice(spec.offset, spec.offset + spec.limit);
     const byId = new Map<string, MessageRow>();
     if (ranked.length) {

@@ -57,7 +57,10 @@ function startNode(
   log: (m: string) => void,
 ): Promise<{ child: ChildProcess; origin: string }> {
   const out = createWriteStream(join(logDir, `node${i}.log`));
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'serve', ...args], {
+  // NCHAT_LOADTEST_SERVER_NODE_ARGS: extra node flags for the spawned nodes (e.g. `--cpu-prof
+  // --cpu-prof-dir=D`, which NODE_OPTIONS refuses; profiles are written when the run stops them).
+  const extra = (process.env.NCHAT_LOADTEST_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, join(ROOT, 'dist', 'cli.js'), 'serve', ...args], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -24,8 +24,15 @@ import type { BulkUsersBody, CreateInviteBody, SigninBody, SignupBody } from '..
 
 const ISSUER = 'nchat';
 const AUDIENCE = 'nchat';
-/** How long a node trusts its cached copy of a user's role and status (also dropped by `user.changed`). */
-const ROLE_TTL_MS = 5_000;
+/**
+ * How long a node trusts its cached copy of a user's role and status. Not what makes a change
+ * apply: every change the server makes publishes `user.changed`, which drops the copy on every
+ * node at once, and a broker gap drops every copy (sessions.ts). The TTL only bounds a change
+ * made behind the server's back (SQL by hand). It was 5 s: a user who sends over REST every few
+ * seconds then cost a user read per send (0.17 statements per message in the PostgreSQL
+ * messages scenario, 2026-12-02).
+ */
+const ROLE_TTL_MS = 60_000;
 
 export interface Session {
   user: User;

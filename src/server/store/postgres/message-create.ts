@@ -23,7 +23,7 @@
 import type pg from 'pg';
 import { AppError, SendRefused } from '../../errors.js';
 import type { CreateMessageResult, Message, NewMessage, Notification, NotificationKind } from '../types.js';
-import { FILES_SQL, FULL_SQL, ONE_PLAIN_SQL, PLAIN_SQL } from './message-sql.js';
+import { FILES_PLAIN_SQL, FILES_SQL, FULL_SQL, ONE_PLAIN_SQL, PLAIN_SQL } from './message-sql.js';
 import { insertedMessage } from './rows.js';
 import type { FileObject } from '../../../protocol/files.js';
 
@@ -178,8 +178,8 @@ export class MessageWriter {
       const withFiles = calls.length === 1 ? calls[0].files : undefined;
       const r = withFiles
         ? await this.pool.query<BatchRow>({
-            name: 'nchat_msg_create_files',
-            text: FILES_SQL,
+            name: plain ? 'nchat_msg_create_files_plain' : 'nchat_msg_create_files',
+            text: plain ? FILES_PLAIN_SQL : FILES_SQL,
             values: [JSON.stringify([toJson(calls[0], 0, withFiles)]), calls[0].input.fileIds ?? []],
           })
         : plain && calls.length === 1

@@ -12,7 +12,7 @@ import { newFile } from '../contract/files.js';
 import { newMsg } from '../contract/fixtures.js';
 import { SEND_SESSION_OPTIONS } from './db.js';
 import { openPostgresStore } from './index.js';
-import { FILES_SQL, FULL_SQL, ONE_PLAIN_SQL, PLAIN_SQL } from './message-sql.js';
+import { FILES_PLAIN_SQL, FILES_SQL, FULL_SQL, ONE_PLAIN_SQL, PLAIN_SQL } from './message-sql.js';
 
 const now = () => new Date().toISOString();
 
@@ -55,6 +55,7 @@ await describePostgres('postgres send path (0009_pg_write_path)', () => {
         ['full', FULL_SQL, `('${one}'::jsonb)`],
         ['plain', PLAIN_SQL, `('${one}'::jsonb)`],
         ['files', FILES_SQL, `('${one}'::jsonb, ARRAY['f']::text[])`],
+        ['files_plain', FILES_PLAIN_SQL, `('${one}'::jsonb, ARRAY['f']::text[])`],
         ['one_plain', ONE_PLAIN_SQL, `('m', 'c', 'a', 'b', NULL, now(), false, false, false)`],
       ];
       for (const [name, text, args] of statements) {
@@ -189,46 +190,60 @@ await describePostgres('postgres send path (0009_pg_write_path)', () => {
     assert.equal(last.rows[0].last_seq, '2');
   });
 
-  test('a send with files waits on a file row another transaction is attaching; when that commits, it writes nothing', async () => {
-    const a = await user('wpf_a');
-    const ch = await ownChannel('wpf', a.id);
-    const [f1, f2] = [newFile(a), newFile(a)];
-    for (const f of [f1, f2]) assert.equal(await store.files.create(f, 0), true);
-    // Another writer holds f2's row: the send reads both as attachable, then waits in FILES_SQL's lock.
-    const other = newId();
-    await sql.query('BEGIN');
-    await sql.query('UPDATE files SET message_id = $1 WHERE id = $2', [other, f2.id]);
-    const send = newMsg(ch.id, a, { text: '', fileIds: [f1.id, f2.id] });
-    const pending = store.messages.create(send);
-    let waited = false;
-    for (let i = 0; i < 200 && !waited; i++) {
-      waited = (await pgWaiting(db.url)) > 0;
-      if (!waited) await new Promise((r) => setTimeout(r, 10));
-    }
-    assert.ok(waited, 'the send waits on the file row lock');
-    await sql.query('COMMIT');
-    await assert.rejects(pending, (e) => e instanceof AppError && e.code === 'VALIDATION_FAILED');
-    const rows = await sql.query('SELECT id, message_id FROM files WHERE id = ANY($1::text[]) ORDER BY id', [[f1.id, f2.id]]);
-    assert.deepEqual(
-      rows.rows.map((r) => [r.id, r.message_id]).sort(),
-      [
-        [f1.id, null],
-        [f2.id, other],
-      ].sort(),
-      'f1 stays unattached: nothing of the refused send is written',
-    );
-    for (const q of ['SELECT 1 FROM messages WHERE id = $1', 'SELECT 1 FROM message_files WHERE message_id = $1']) {
-      assert.equal((await sql.query(q, [send.id])).rowCount, 0, q);
-    }
-    assert.equal((await sql.query('SELECT last_seq FROM channels WHERE id = $1', [ch.id])).rows[0].last_seq, '0');
-    // The free file still attaches.
-    const ok = await store.messages.create(newMsg(ch.id, a, { text: '', fileIds: [f1.id] }));
-    assert.equal(ok.message.seq, 1);
-    assert.deepEqual(
-      ok.message.files.map((f) => f.id),
-      [f1.id],
-    );
-  });
+  // FILES_PLAIN_SQL (no mention) and FILES_SQL (a mention of the author: a mention row, no notification).
+  for (const [variant, tag] of [
+    ['plain', 'p'],
+    ['with a mention', 'm'],
+  ] as const) {
+    test(`a send with files (${variant}) waits on a file row another transaction is attaching; when that commits, it writes nothing`, async () => {
+      const a = await user(`wpf${tag}_a`);
+      const ch = await ownChannel(`wpf${tag}`, a.id);
+      const over = (fileIds: string[]) =>
+        tag === 'm' ? { text: '', fileIds, mentions: { userIds: [a.id], channel: false, here: false } } : { text: '', fileIds };
+      const [f1, f2] = [newFile(a), newFile(a)];
+      for (const f of [f1, f2]) assert.equal(await store.files.create(f, 0), true);
+      // Another writer holds f2's row: the send reads both as attachable, then waits in fl's lock.
+      const other = newId();
+      await sql.query('BEGIN');
+      await sql.query('UPDATE files SET message_id = $1 WHERE id = $2', [other, f2.id]);
+      const send = newMsg(ch.id, a, over([f1.id, f2.id]));
+      const pending = store.messages.create(send);
+      let waited = false;
+      for (let i = 0; i < 200 && !waited; i++) {
+        waited = (await pgWaiting(db.url)) > 0;
+        if (!waited) await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.ok(waited, 'the send waits on the file row lock');
+      await sql.query('COMMIT');
+      await assert.rejects(pending, (e) => e instanceof AppError && e.code === 'VALIDATION_FAILED');
+      const rows = await sql.query('SELECT id, message_id FROM files WHERE id = ANY($1::text[]) ORDER BY id', [[f1.id, f2.id]]);
+      assert.deepEqual(
+        rows.rows.map((r) => [r.id, r.message_id]).sort(),
+        [
+          [f1.id, null],
+          [f2.id, other],
+        ].sort(),
+        'f1 stays unattached: nothing of the refused send is written',
+      );
+      for (const q of ['SELECT 1 FROM messages WHERE id = $1', 'SELECT 1 FROM message_files WHERE message_id = $1']) {
+        assert.equal((await sql.query(q, [send.id])).rowCount, 0, q);
+      }
+      assert.equal((await sql.query('SELECT last_seq FROM channels WHERE id = $1', [ch.id])).rows[0].last_seq, '0');
+      // The free file still attaches.
+      const ok = await store.messages.create(newMsg(ch.id, a, over([f1.id])));
+      assert.equal(ok.message.seq, 1);
+      assert.deepEqual(
+        ok.message.files.map((f) => f.id),
+        [f1.id],
+      );
+      const mentions = await sql.query('SELECT user_id FROM message_mentions WHERE message_id = $1', [ok.message.id]);
+      assert.deepEqual(
+        mentions.rows.map((r) => r.user_id),
+        tag === 'm' ? [a.id] : [],
+        'the mention row is written by FILES_SQL; the plain variant has none to write',
+      );
+    });
+  }
 });
 
 /** Backends of the database waiting on a lock (another connection, so the test's own is free). */

@@ -1,7 +1,7 @@
 // Files on PostgreSQL (issue 11). The contract is FileStore (store/file-store.ts). A message with
-// files is sent by sendWithFiles: one statement (message-sql.ts FILES_SQL) that locks and attaches
-// the files and writes the message, its message_files rows and its files snapshot. Messages
-// without files never come here.
+// files is sent by sendWithFiles: its batch's statement (message-sql.ts FILES_SQL) locks and
+// attaches the files and writes the message, its message_files rows and its files snapshot.
+// Messages without files never come here.
 import type pg from 'pg';
 import { AppError, SendRefused } from '../../errors.js';
 import type { FileObject } from '../../../protocol/files.js';
@@ -160,10 +160,11 @@ export class PostgresFiles implements FileStore {
   }
 
   /**
-   * The send of a message with files: a read of the files' rows (no lock), then one autocommit
-   * statement on the send pool (MessageWriter.createWithFiles, FILES_SQL) that locks them in id
-   * order, re-checks under the lock that each is the author's own and unattached, attaches them
-   * and writes the message with its message_files rows and files snapshot. The snapshot is built
+   * The send of a message with files: a read of the files' rows (no lock), then the group-commit
+   * batch it joins on the send pool (MessageWriter.createWithFiles, FILES_SQL), one autocommit
+   * statement that locks them in id order, re-checks under the lock that each is the author's own
+   * and unattached, attaches them and writes the message with its message_files rows and files
+   * snapshot. The snapshot is built
    * here from the read: every field of it is fixed at upload except whether a thumbnail is
    * pending, and one that fails between the read and the send is a thumbnail that fails after
    * the send, as before (the snapshot is never rewritten). Until 2026-12-02 this was a

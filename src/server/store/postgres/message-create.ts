@@ -17,9 +17,11 @@
 // connection is not retried: the batch may have committed; each call fails with that error.)
 // Repeated clientMsgIds inside one batch are resolved here: the later calls wait for the first.
 //
-// Deadlocks: a batch locks its channel rows in id order (lk), before anything else, so batches
-// in flight together never wait on each other in a cycle. Every other lock a batch takes (parent
-// message, author's member row) belongs to one of those channels.
+// Deadlocks: a batch locks its channel rows in id order (lk), before anything else but the files
+// its calls name (fl, FILES_SQL: all of them, in file id order, before any channel row; no other
+// writer of files takes a channel lock), so batches in flight together never wait on each other
+// in a cycle. Every other lock a batch takes (parent message, author's member row) belongs to one
+// of those channels.
 import type pg from 'pg';
 import { AppError, SendRefused } from '../../errors.js';
 import type { CreateMessageResult, Message, NewMessage, Notification, NotificationKind } from '../types.js';
@@ -32,7 +34,7 @@ const MAX_BATCH = 64;
 
 interface Pending {
   input: NewMessage;
-  /** A message with files (createWithFiles): the snapshot written with it. Always a batch of its own. */
+  /** A message with files (createWithFiles): the snapshot written with it. */
   files?: FileObject[];
   createdAt: string;
   mentionIds: string[];
@@ -47,7 +49,7 @@ interface BatchRow {
   notes: string[] | null;
   /** NewMessage.checkAuthor refused the call: nothing of it was written. */
   refused: boolean;
-  /** FILES_SQL only: some file is not the author's own unattached upload; nothing was written. */
+  /** FILES_SQL, FILES_PLAIN_SQL: some file is not the author's own unattached upload; nothing of the call was written. */
   not_attachable?: boolean;
 }
 
@@ -83,9 +85,9 @@ export class MessageWriter {
   }
 
   /**
-   * A message with files (postgres/files.ts): FILES_SQL, one autocommit statement that locks and
-   * attaches the files and writes the message with `files` as its snapshot, queued with the other
-   * sends on the send pool's connections (named, generic plan) as a batch of its own. Rejects with
+   * A message with files (postgres/files.ts): queued with the other sends; its batch is written by
+   * FILES_SQL (or FILES_PLAIN_SQL), one autocommit statement that locks and attaches the files and
+   * writes each message with `files` as its snapshot. Rejects with
    * NotAttachable when a file is not the author's own unattached upload; a repeated clientMsgId
    * resolves to the original (created=false), as create() does.
    */
@@ -118,10 +120,17 @@ export class MessageWriter {
 
   private flush(): void {
     while (this.queue.length > 0 && this.inflight < this.maxInflight) {
-      // Queue order is kept: a batch ends before a message with files, which goes alone.
-      let n = 1;
-      if (!this.queue[0].files) while (n < MAX_BATCH && n < this.queue.length && !this.queue[n].files) n++;
-      const batch = this.queue.splice(0, n);
+      // A batch ends before a call naming a file an earlier call of it names (rare: the same
+      // upload sent twice at once): one statement cannot tell which of the two will be written,
+      // and each call's outcome must stay its own. So no file is named twice in a batch.
+      let n = 0;
+      const named = new Set<string>();
+      for (; n < MAX_BATCH && n < this.queue.length; n++) {
+        const ids = this.queue[n].files ? this.queue[n].input.fileIds : [];
+        if (ids.some((id) => named.has(id))) break;
+        for (const id of ids) named.add(id);
+      }
+      const batch = this.queue.splice(0, Math.max(1, n));
       this.inflight++;
       this.runBatch(batch).finally(() => {
         this.inflight--;
@@ -175,12 +184,11 @@ export class MessageWriter {
     let rows: BatchRow[];
     try {
       const plain = calls.every(isPlain);
-      const withFiles = calls.length === 1 ? calls[0].files : undefined;
-      const r = withFiles
+      const r = calls.some((p) => p.files)
         ? await this.pool.query<BatchRow>({
             name: plain ? 'nchat_msg_create_files_plain' : 'nchat_msg_create_files',
             text: plain ? FILES_PLAIN_SQL : FILES_SQL,
-            values: [JSON.stringify([toJson(calls[0], 0, withFiles)]), calls[0].input.fileIds ?? []],
+            values: [JSON.stringify(calls.map((p, i) => toJson(p, i)))],
           })
         : plain && calls.length === 1
           ? await this.pool.query<BatchRow>({ name: 'nchat_msg_create_one', text: ONE_PLAIN_SQL, values: oneValues(calls[0]) })
@@ -280,8 +288,8 @@ function oneValues(p: Pending): unknown[] {
   ];
 }
 
-/** One call as a row of the send statement's recordset; `files`: the snapshot written with the message (createOn). */
-function toJson(p: Pending, idx: number, files?: FileObject[]) {
+/** One call as a row of the send statement's recordset; `files`: the snapshot written with its message. */
+function toJson(p: Pending, idx: number) {
   const m = p.input;
   const notify = m.notify ?? { mentionUserIds: [], allMembers: null, threadParticipants: false };
   return {
@@ -295,12 +303,13 @@ function toJson(p: Pending, idx: number, files?: FileObject[]) {
     mention_user_ids: p.mentionIds,
     mention_channel: !!m.mentions?.channel,
     mention_here: !!m.mentions?.here,
-    file_ids: m.fileIds ?? [],
+    // Only a call from createWithFiles names files to lock and attach (with its snapshot, `files`).
+    file_ids: p.files ? (m.fileIds ?? []) : [],
     created_at: p.createdAt,
     notify_mention_ids: notify.mentionUserIds ?? [],
     all_members: notify.allMembers ?? null,
     thread_participants: !!notify.threadParticipants && !!m.parentId,
     check_author: !!m.checkAuthor,
-    files: files ?? null,
+    files: p.files ?? null,
   };
 }

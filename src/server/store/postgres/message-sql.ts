@@ -4,7 +4,7 @@
 // is half the size, ~30% less backend CPU per call), FULL_SQL otherwise.
 //
 // b       the batch, one row per call (idx = position in the batch)
-// fl      (FILES_SQL only) the files of a send with files, locked; att/mf attach them
+// fl      (FILES_SQL, FILES_PLAIN_SQL) the files the calls name, locked; att/mf attach them
 // rf      calls refused by NewMessage.checkAuthor (no such channel, archived, author not a
 //         member): they write nothing and take no seq; the result says `refused`
 // ex      idempotency: calls whose (channel, author, clientMsgId) already exists write nothing
@@ -25,21 +25,33 @@
 // chosen while a table was small would otherwise seq-scan messages on every batch.
 
 /**
- * fl — a send with files (FILES_SQL, a batch of one): of the ids in $2, the author's own files not
- * yet attached to a message, locked in id order (two sends naming the same files cannot deadlock):
- * a nested loop over the sorted ids, each a primary-key probe (written so: with `id = ANY ($2)`
- * the generic plan intersected files_unattached_idx, 10,000 entries at 0.3 ms, with the
- * uploader's index). Under READ COMMITTED a row another send attached meanwhile is re-checked once
- * its lock is released and drops out. Materialized, and nb depends on it: the files are locked
- * before the channel row (lk), as every other writer of files takes no channel lock.
+ * fl — the files of the batch's calls (b.file_ids), locked: for each, the call naming it, if the
+ * file is that call's author's own and not yet attached to a message. Locked in file id order
+ * over the whole batch (two batches naming the same files cannot deadlock): a nested loop over
+ * the sorted ids, each a primary-key probe. "Unattached" is written `coalesce(message_id, '') =
+ * ''` (ids are never empty), not `message_id IS NULL`: that is files_unattached_idx's predicate,
+ * and a generic plan made on small tables then scanned that whole index for each id, filtering
+ * on the id (every unattached upload per file sent; write-path.test.ts checks the probe). With
+ * `id = ANY (...)` it had intersected that index with the uploader's; with the ids compared as
+ * COLLATE "C" (not the column's collation) the primary key could not serve at all. The order is
+ * the column's collation's, the same in every batch. The uploader is tested outside the lock
+ * (an uploader never changes, and sendWithFiles has read it already): inside, the planner took
+ * files_uploader_idx and filtered on the id. The
+ * writer never puts two calls naming one file in a batch (message-create.ts flush); were it to,
+ * the file would go to the first (DISTINCT ON) and the other call be short of it. Under READ COMMITTED a row another send attached meanwhile is re-checked once its
+ * lock is released and drops out. Materialized, and nb depends on it: every file is locked
+ * before any channel row (lk), as every other writer of files takes no channel lock.
  */
 const FILE_LOCKS = `fl AS MATERIALIZED (
-  SELECT f.id, f.is_image
-  FROM (SELECT DISTINCT x.id COLLATE "C" AS id FROM unnest($2::text[]) AS x(id) ORDER BY 1) x
+  SELECT x.idx, f.id, f.is_image
+  FROM (SELECT DISTINCT ON (1) u.id, b.idx, b.author_id
+        FROM b CROSS JOIN unnest(b.file_ids) AS u(id)
+        ORDER BY 1, b.idx) x
   CROSS JOIN LATERAL (
-    SELECT f.id, f.is_image FROM files f
-    WHERE f.id = x.id AND f.uploader_id = (SELECT b.author_id FROM b) AND f.message_id IS NULL
+    SELECT f.id, f.is_image, f.uploader_id FROM files f
+    WHERE f.id = x.id AND coalesce(f.message_id, '') = ''
     FOR UPDATE) f
+  WHERE f.uploader_id = x.author_id
 ),
 `;
 
@@ -67,7 +79,7 @@ ex AS (
 nb AS (
   SELECT b.* FROM b
   WHERE b.idx <> ALL (ARRAY(SELECT ex.idx FROM ex WHERE ex.existing_id IS NOT NULL))
-    AND b.idx <> ALL (ARRAY(SELECT rf.idx FROM rf))${files ? '\n    AND (SELECT count(*) FROM fl) = cardinality($2::text[])' : ''}
+    AND b.idx <> ALL (ARRAY(SELECT rf.idx FROM rf))${files ? '\n    AND (SELECT count(*) FROM fl WHERE fl.idx = b.idx) = cardinality(b.file_ids)' : ''}
 ),
 cnt AS (SELECT nb.channel_id, count(*) AS n FROM nb GROUP BY nb.channel_id),
 lk AS (
@@ -212,33 +224,30 @@ rd AS (
 SELECT 0 AS idx, (SELECT ch.last_seq FROM ch) AS seq, (SELECT ex.id FROM ex LIMIT 1) AS existing_id, NULL::text[] AS notes,
        EXISTS (SELECT 1 FROM rf) AS refused`;
 
-/**
- * A message with files, alone: FULL_SQL's writes plus the attach (files.message_id) and the
- * message_files rows, in ONE autocommit statement. $1 the call as FULL_SQL's recordset (its
- * `files`: the snapshot written with the message), $2 its file ids. Written only when every id is
- * in fl (the author's own, unattached, locked): otherwise nothing is, and `not_attachable` says so.
- * It replaced a transaction of six round trips (BEGIN, lock, attach, rows, send, COMMIT), during
- * which the files and then the channel row stayed locked while a busy node got round to the next
- * statement. message_files has no foreign key to messages (files-migration.ts).
- */
-/** att, mf — the files' message_id and the message_files rows (fl: the files, locked). */
+/** att, mf — the files of the calls written (s) get their message_id and message_files rows. */
 const ATTACH = `att AS (
-  UPDATE files f SET message_id = s.id FROM s WHERE f.id = ANY (ARRAY(SELECT fl.id FROM fl))
+  UPDATE files f SET message_id = (SELECT s.id FROM fl JOIN s ON s.idx = fl.idx WHERE fl.id = f.id)
+  WHERE f.id = ANY (ARRAY(SELECT fl.id FROM fl JOIN s ON s.idx = fl.idx))
 ),
 mf AS (
   INSERT INTO message_files (message_id, file_id, channel_id, is_image, created_at)
-  SELECT s.id, fl.id, s.channel_id, fl.is_image, s.created_at FROM s CROSS JOIN fl
+  SELECT s.id, fl.id, s.channel_id, fl.is_image, s.created_at FROM fl JOIN s ON s.idx = fl.idx
 )`;
 
-const NOT_ATTACHABLE = ',\n       (SELECT count(*) FROM fl) <> cardinality($2::text[]) AS not_attachable';
-
-export const FILES_SQL = `${head(true) + MENTIONS_AND_PARENTS + READ_POSITIONS + NOTIFICATIONS},\n${ATTACH}${fullResult(NOT_ATTACHABLE)}`;
+/** Per call: some file named is not its author's own unattached upload; nothing of it was written. */
+const NOT_ATTACHABLE = ',\n       (SELECT count(*) FROM fl WHERE fl.idx = b.idx) <> cardinality(b.file_ids) AS not_attachable';
 
 /**
- * FILES_SQL for a call with no mentions, parent or notifications (isPlain, as PLAIN_SQL is to
- * FULL_SQL): the same locks, checks, writes and result, without the mention, parent and
- * notification parts. A file send is a batch of its own, so all of its plan's start-up is paid
- * for one message: FILES_SQL was 1.19 ms per call against 0.34 ms per message of FULL_SQL's
- * batches (pg_stat_statements, the messages scenario on PostgreSQL + Redis, 2026-12-02).
+ * A batch with files (any of its calls has some): FULL_SQL's writes plus the attach
+ * (files.message_id) and the message_files rows, in ONE autocommit statement. $1 the calls as
+ * FULL_SQL's recordset (each call's `files`: the snapshot written with its message). A call is
+ * written only when every file it names is in fl (its author's own, unattached, locked):
+ * otherwise nothing of it is, and `not_attachable` says so; the other calls go on. It replaced
+ * (2026-12-02) a transaction of six round trips per message, then a statement per message with
+ * files (1.19 ms a call against 0.34 ms a message in FULL_SQL's batches, the messages scenario on
+ * PostgreSQL). message_files has no foreign key to messages (files-migration.ts).
  */
+export const FILES_SQL = `${head(true) + MENTIONS_AND_PARENTS + READ_POSITIONS + NOTIFICATIONS},\n${ATTACH}${fullResult(NOT_ATTACHABLE)}`;
+
+/** FILES_SQL for a batch whose calls all have no mentions, parent or notifications (isPlain). */
 export const FILES_PLAIN_SQL = head(true) + READ_POSITIONS + ATTACH + plainResult(NOT_ATTACHABLE);

@@ -22,7 +22,8 @@ export class PostgresMessages implements MessageStore {
 
   /**
    * Group-committed on the send pool: batching and retries in message-create.ts, the statement in
-   * message-sql.ts. A message with files is one transaction of its own (files.ts sendWithFiles).
+   * message-sql.ts. A message with files goes through files.ts sendWithFiles (its files' rows read
+   * first, for the snapshot), then joins the batches like any other.
    */
   create(input: NewMessage): Promise<CreateMessageResult> {
     if (input.fileIds?.length) return this.files.sendWithFiles(input, this.writer, (c, a, k) => this.getByClientMsgId(c, a, k));

@@ -7,11 +7,15 @@ import pg from 'pg';
 import { describePostgres, freshPostgres, type FreshPostgres } from '../../../../test/helpers/postgres.js';
 import { AppError } from '../../errors.js';
 import { newId } from '../../ids.js';
+import { toFileObject } from '../file-store.js';
 import type { Store } from '../store.js';
+import type { CreateMessageResult } from '../types.js';
+import type { FileObject } from '../../../protocol/files.js';
 import { newFile } from '../contract/files.js';
 import { newMsg } from '../contract/fixtures.js';
 import { SEND_SESSION_OPTIONS } from './db.js';
 import { openPostgresStore } from './index.js';
+import type { MessageWriter } from './message-create.js';
 import { FILES_PLAIN_SQL, FILES_SQL, FULL_SQL, ONE_PLAIN_SQL, PLAIN_SQL } from './message-sql.js';
 
 const now = () => new Date().toISOString();
@@ -51,11 +55,14 @@ await describePostgres('postgres send path (0009_pg_write_path)', () => {
     await c.connect();
     try {
       const one = JSON.stringify([{ idx: 0, id: 'm', channel_id: 'c', author_id: 'a', body: 'b', created_at: now() }]);
+      const withFile = JSON.stringify([
+        { idx: 0, id: 'm', channel_id: 'c', author_id: 'a', body: 'b', created_at: now(), file_ids: ['f'] },
+      ]);
       const statements: [string, string, string][] = [
         ['full', FULL_SQL, `('${one}'::jsonb)`],
         ['plain', PLAIN_SQL, `('${one}'::jsonb)`],
-        ['files', FILES_SQL, `('${one}'::jsonb, ARRAY['f']::text[])`],
-        ['files_plain', FILES_PLAIN_SQL, `('${one}'::jsonb, ARRAY['f']::text[])`],
+        ['files', FILES_SQL, `('${withFile}'::jsonb)`],
+        ['files_plain', FILES_PLAIN_SQL, `('${withFile}'::jsonb)`],
         ['one_plain', ONE_PLAIN_SQL, `('m', 'c', 'a', 'b', NULL, now(), false, false, false)`],
       ];
       for (const [name, text, args] of statements) {
@@ -67,6 +74,17 @@ await describePostgres('postgres send path (0009_pg_write_path)', () => {
           [],
           `${name}: every table access is an index probe`,
         );
+        if (name.startsWith('files')) {
+          assert.ok(
+            plan.some((l) => /Index Scan using files_pkey on files/.test(l)),
+            `${name}: the files are locked by primary-key probes`,
+          );
+          assert.deepEqual(
+            plan.filter((l) => /files_(unattached|uploader)_idx/.test(l)).map((l) => l.trim()),
+            [],
+            `${name}: not by scanning every unattached file, or the uploader's, per id`,
+          );
+        }
       }
     } finally {
       await c.end();
@@ -244,6 +262,100 @@ await describePostgres('postgres send path (0009_pg_write_path)', () => {
       );
     });
   }
+
+  test('sends with files share a batch with other sends; each call attaches its own files or writes nothing', async () => {
+    const a = await user('wpb_a');
+    const b = await user('wpb_b');
+    const ch = await ownChannel('wpb', a.id);
+    const [f1, f2, f3, fb] = [newFile(a), newFile(a), newFile(a), newFile(b)];
+    for (const f of [f1, f2, f3, fb]) assert.equal(await store.files.create(f, 0), true);
+    const text = newMsg(ch.id, a, { text: 'plain text' });
+    const first = newMsg(ch.id, a, { text: '', fileIds: [f1.id, f2.id] });
+    const notHers = newMsg(ch.id, a, { text: '', fileIds: [fb.id] }); // b's file
+    const mention = newMsg(ch.id, a, { text: '', fileIds: [f3.id], mentions: { userIds: [a.id], channel: false, here: false } });
+    const { results, statements } = await inOneTurn(
+      [
+        (w) => w.create(text),
+        async (w, snap) => w.createWithFiles(first, await snap),
+        async (w, snap) => w.createWithFiles(notHers, await snap),
+        async (w, snap) => w.createWithFiles(mention, await snap),
+      ],
+      [[], first.fileIds, notHers.fileIds, mention.fileIds],
+    );
+    assert.equal(statements, 1, 'one batch, one statement');
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.deepEqual(seqsOf(results), [1, 2, undefined, 3], 'the written calls take consecutive seqs in queue order; the refused one none');
+    assert.deepEqual(await owners([f1.id, f2.id, f3.id, fb.id]), [first.id, first.id, mention.id, null]);
+    const mf = await sql.query('SELECT message_id, file_id FROM message_files WHERE channel_id = $1', [ch.id]);
+    assert.deepEqual(
+      mf.rows.map((r) => `${r.message_id}:${r.file_id}`).sort(),
+      [`${first.id}:${f1.id}`, `${first.id}:${f2.id}`, `${mention.id}:${f3.id}`].sort(),
+    );
+    assert.equal((await sql.query('SELECT 1 FROM messages WHERE id = $1', [notHers.id])).rowCount, 0);
+    const mentions = await sql.query('SELECT message_id FROM message_mentions WHERE channel_id = $1', [ch.id]);
+    assert.deepEqual(
+      mentions.rows.map((r) => r.message_id),
+      [mention.id],
+      'the batch took FILES_SQL (one call has a mention)',
+    );
+  });
+
+  test('a call naming a file an earlier call of the turn names waits for the next batch: its outcome stays its own', async () => {
+    const a = await user('wpd_a');
+    const ch = await ownChannel('wpd', a.id);
+    const [f1, f2, f3] = [newFile(a), newFile(a), newFile(a)];
+    for (const f of [f1, f2, f3]) assert.equal(await store.files.create(f, 0), true);
+    const first = newMsg(ch.id, a, { text: '', fileIds: [f1.id, f2.id] });
+    const again = newMsg(ch.id, a, { text: '', fileIds: [f2.id, f3.id] }); // f2 is first's: refused
+    const later = newMsg(ch.id, a, { text: '', fileIds: [f3.id] }); // f3 is free: written
+    const { results, statements } = await inOneTurn(
+      [first, again, later].map((m) => async (w, snap) => w.createWithFiles(m, await snap)),
+      [first.fileIds, again.fileIds, later.fileIds],
+    );
+    assert.equal(statements, 3, 'again and later each start a batch');
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.deepEqual(seqsOf(results), [1, undefined, 2]);
+    assert.deepEqual(await owners([f1.id, f2.id, f3.id]), [first.id, first.id, later.id]);
+  });
+
+  type Call = (w: MessageWriter, snap: Promise<FileObject[]>) => Promise<CreateMessageResult>;
+  /**
+   * Queues the calls in one event-loop turn on the store's own writer (the files' snapshots are
+   * read first), and counts the statements its send pool ran for them.
+   */
+  async function inOneTurn(calls: Call[], fileIds: string[][]) {
+    const snaps = await Promise.all(
+      fileIds.map(async (ids) => Promise.all(ids.map(async (id) => toFileObject((await store.files.get(id))!)))),
+    );
+    const internals = store as unknown as { sendPool: pg.Pool; messages: { writer: MessageWriter } };
+    const pool = internals.sendPool;
+    const query = pool.query;
+    let statements = 0;
+    pool.query = ((...args: unknown[]) => {
+      statements++;
+      return (query as (...a: unknown[]) => unknown).apply(pool, args);
+    }) as typeof pool.query;
+    try {
+      const results = await Promise.allSettled(calls.map((c, i) => c(internals.messages.writer, Promise.resolve(snaps[i]))));
+      return { results, statements };
+    } finally {
+      pool.query = query;
+    }
+  }
+
+  const seqsOf = (rs: PromiseSettledResult<CreateMessageResult>[]) =>
+    rs.map((r) => (r.status === 'fulfilled' ? r.value.message.seq : undefined));
+  const owners = async (ids: string[]) => {
+    const r = await sql.query('SELECT id, message_id FROM files WHERE id = ANY($1::text[])', [ids]);
+    const by = new Map(r.rows.map((x) => [x.id, x.message_id]));
+    return ids.map((id) => by.get(id) ?? null);
+  };
 });
 
 /** Backends of the database waiting on a lock (another connection, so the test's own is free). */

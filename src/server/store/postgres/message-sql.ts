@@ -26,21 +26,21 @@
 
 /**
  * fl — the files of the batch's calls (b.file_ids), locked: for each, the call naming it, if the
- * file is that call's author's own and not yet attached to a message. Locked in file id order
- * over the whole batch (two batches naming the same files cannot deadlock): a nested loop over
- * the sorted ids, each a primary-key probe. "Unattached" is written `coalesce(message_id, '') =
- * ''` (ids are never empty), not `message_id IS NULL`: that is files_unattached_idx's predicate,
- * and a generic plan made on small tables then scanned that whole index for each id, filtering
- * on the id (every unattached upload per file sent; write-path.test.ts checks the probe). With
- * `id = ANY (...)` it had intersected that index with the uploader's; with the ids compared as
- * COLLATE "C" (not the column's collation) the primary key could not serve at all. The order is
- * the column's collation's, the same in every batch. The uploader is tested outside the lock
- * (an uploader never changes, and sendWithFiles has read it already): inside, the planner took
- * files_uploader_idx and filtered on the id. The
- * writer never puts two calls naming one file in a batch (message-create.ts flush); were it to,
- * the file would go to the first (DISTINCT ON) and the other call be short of it. Under READ COMMITTED a row another send attached meanwhile is re-checked once its
- * lock is released and drops out. Materialized, and nb depends on it: every file is locked
- * before any channel row (lk), as every other writer of files takes no channel lock.
+ * file is that call's author's own and not yet attached to a message. The writer never puts two
+ * calls naming one file in a batch (message-create.ts flush); were it to, the file would go to
+ * the first (DISTINCT ON) and the other call be short of it.
+ * - Locked in file id order over the whole batch (two batches naming the same files cannot
+ *   deadlock), every file before any channel row (lk): materialized, and nb depends on it. No
+ *   other writer of files takes a channel lock.
+ * - Each file is one primary-key probe, and written so that nothing else can serve:
+ *   "unattached" is `coalesce(message_id, '') = ''` (ids are never empty), not `message_id IS
+ *   NULL`, which is files_unattached_idx's predicate: a generic plan made on small tables then
+ *   scanned that whole index for each id, filtering on the id. The ids compare in the column's
+ *   collation (as COLLATE "C" the primary key could not serve at all). The uploader is tested
+ *   outside the lock: inside, the planner took files_uploader_idx and filtered on the id (an
+ *   uploader never changes, and sendWithFiles has read it already). write-path.test.ts checks.
+ * - Under READ COMMITTED a row another send attached meanwhile is re-checked once its lock is
+ *   released, and drops out.
  */
 const FILE_LOCKS = `fl AS MATERIALIZED (
   SELECT x.idx, f.id, f.is_image

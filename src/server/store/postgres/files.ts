@@ -164,10 +164,9 @@ export class PostgresFiles implements FileStore {
    * batch it joins on the send pool (MessageWriter.createWithFiles, FILES_SQL), one autocommit
    * statement that locks them in id order, re-checks under the lock that each is the author's own
    * and unattached, attaches them and writes the message with its message_files rows and files
-   * snapshot. The snapshot is built
-   * here from the read: every field of it is fixed at upload except whether a thumbnail is
-   * pending, and one that fails between the read and the send is a thumbnail that fails after
-   * the send, as before (the snapshot is never rewritten). Until 2026-12-02 this was a
+   * snapshot. The snapshot is built here from the read: every field of it is fixed at upload
+   * except whether a thumbnail is pending, and one that fails between the read and the send is a
+   * thumbnail that fails after the send, as before (the snapshot is never rewritten). Until 2026-12-02 this was a
    * transaction of six round trips. Any file that is not the author's own unattached upload:
    * VALIDATION_FAILED and nothing written. A repeated clientMsgId: the original, created=false.
    * With `checkAuthor` the author is checked first, in FILES_SQL (rf) or, when the read already

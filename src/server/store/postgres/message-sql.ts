@@ -235,7 +235,7 @@ mf AS (
 )`;
 
 /** Per call: some file named is not its author's own unattached upload; nothing of it was written. */
-const NOT_ATTACHABLE = ',\n       (SELECT count(*) FROM fl WHERE fl.idx = b.idx) <> cardinality(b.file_ids) AS not_attachable';
+const NOT_ATTACHABLE_COLUMN = ',\n       (SELECT count(*) FROM fl WHERE fl.idx = b.idx) <> cardinality(b.file_ids) AS not_attachable';
 
 /**
  * A batch with files (any of its calls has some): FULL_SQL's writes plus the attach
@@ -247,7 +247,7 @@ const NOT_ATTACHABLE = ',\n       (SELECT count(*) FROM fl WHERE fl.idx = b.idx)
  * files (1.19 ms a call against 0.34 ms a message in FULL_SQL's batches, the messages scenario on
  * PostgreSQL). message_files has no foreign key to messages (files-migration.ts).
  */
-export const FILES_SQL = `${head(true) + MENTIONS_AND_PARENTS + READ_POSITIONS + NOTIFICATIONS},\n${ATTACH}${fullResult(NOT_ATTACHABLE)}`;
+export const FILES_SQL = `${head(true) + MENTIONS_AND_PARENTS + READ_POSITIONS + NOTIFICATIONS},\n${ATTACH}${fullResult(NOT_ATTACHABLE_COLUMN)}`;
 
 /** FILES_SQL for a batch whose calls all have no mentions, parent or notifications (isPlain). */
-export const FILES_PLAIN_SQL = head(true) + READ_POSITIONS + ATTACH + plainResult(NOT_ATTACHABLE);
+export const FILES_PLAIN_SQL = head(true) + READ_POSITIONS + ATTACH + plainResult(NOT_ATTACHABLE_COLUMN);

@@ -178,14 +178,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     'Connections closed 4008 for queued replies over the send-buffer bound (counter semantics)',
     () => realtime.stats().queuedBytesCloses,
   );
-  await app.listen({ port: config.port, host: config.host });
-  const metricsServer = config.metricsPort ? await startMetricsServer(metrics, config.metricsHost, config.metricsPort) : undefined;
-  if (metricsServer) logger.info({ url: metricsServer.url }, 'metrics listener');
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
-
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
   let closing: Promise<void> | undefined;
   const drain = () =>
     (closing ??= (async () => {
@@ -207,6 +200,21 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       await step('store', () => Promise.all([store.close(), storePing.close()]));
       logger.info({ ms: Math.round(performance.now() - t0) }, 'stopped');
     })());
+  // Listening comes last, and a listener that cannot bind (a port in use) closes everything
+  // opened above before the error is thrown: otherwise the API listener, the store and the
+  // broker would stay open and hold the process (or an in-process test) alive.
+  try {
+    await app.listen({ port: config.port, host: config.host });
+    if (config.metricsPort) metricsServer = await startMetricsServer(metrics, config.metricsHost, config.metricsPort);
+  } catch (err) {
+    await drain().catch((e) => logger.error({ err: e }, 'cleanup after a failed listen failed'));
+    throw err;
+  }
+  if (metricsServer) logger.info({ url: metricsServer.url }, 'metrics listener');
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const shownHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
   return { url, port, config, store, broker, services, realtime, logger, metricsUrl: metricsServer?.url, drain, close: drain };
 }
 

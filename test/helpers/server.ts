@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server/main.js';
 import { freshPostgres, pgSkipReason } from './postgres.js';
+import { freePort } from './redis.js';
 
 export type Backend = 'sqlite' | 'postgres';
 
@@ -112,7 +113,14 @@ export async function startTestServer(backend: Backend, env: Record<string, stri
       ...env,
     },
   );
-  const running = await startServer(config);
+  let running: RunningServer;
+  try {
+    running = await startServer(config);
+  } catch (err) {
+    await pgdb?.drop();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   const api = new Api(running.url);
   const user = async (prefix = 'u'): Promise<TestUser> => {
     const username = unique(prefix);
@@ -133,6 +141,25 @@ export async function startTestServer(backend: Backend, env: Record<string, stri
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A test server with its separate /metrics listener on a free port. freePort() only finds a
+ * port that was free a moment ago; another process may bind it before the server does, so an
+ * EADDRINUSE is retried on a new port (a handful of times, then thrown).
+ */
+export async function startTestServerWithMetrics(
+  backend: Backend,
+  env: Record<string, string> = {},
+): Promise<{ srv: TestServer & { stop(): Promise<void> }; metricsPort: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const metricsPort = await freePort();
+    try {
+      return { srv: await startTestServer(backend, { ...env, NCHAT_METRICS_PORT: String(metricsPort) }), metricsPort };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw err;
+    }
+  }
 }
 
 /**

@@ -3,12 +3,12 @@
 // trusted proxies and per-IP budgets, /metrics not public, owner-only data files.
 // SQLite only: nothing here touches the store beyond what every suite already covers on both.
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm, stat, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startTestServer, unique, type TestServer } from '../helpers/server.js';
+import { startTestServer, startTestServerWithMetrics, unique, type TestServer } from '../helpers/server.js';
 import { freePort } from '../helpers/redis.js';
 import { Client } from '../realtime/harness.js';
 import { assertError, createChannel, send } from './util.js';
@@ -186,10 +186,9 @@ describe('HTTP edge: /metrics on its own listener (NCHAT_METRICS_PORT)', () => {
   let srv: Srv;
   let port: number;
   before(async () => {
-    port = await freePort();
-    srv = await startTestServer('sqlite', { NCHAT_METRICS_PORT: String(port) });
+    ({ srv, metricsPort: port } = await startTestServerWithMetrics('sqlite'));
   });
-  after(() => srv.stop());
+  after(() => srv?.stop());
 
   it('serves Prometheus text on 127.0.0.1:<port>/metrics and nothing else; the public port still 404s', async () => {
     await srv.owner.api.get('/api/channels');
@@ -199,6 +198,29 @@ describe('HTTP edge: /metrics on its own listener (NCHAT_METRICS_PORT)', () => {
     assert.match(await r.text(), /nchat_http_requests_total\{method="GET",route="\/api\/channels",status="200"\} \d+/);
     assert.equal((await fetch(`http://127.0.0.1:${port}/api/health`)).status, 404, 'only /metrics on the metrics listener');
     assertError(await srv.api.get('/metrics'), 404, 'NOT_FOUND');
+  });
+
+  it('a metrics port already in use fails the start with EADDRINUSE and leaves the API port closed', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const takenPort = (taken.address() as AddressInfo).port;
+    try {
+      const apiPort = await freePort();
+      await assert.rejects(
+        startTestServer('sqlite', { NCHAT_PORT: String(apiPort), NCHAT_METRICS_PORT: String(takenPort) }),
+        (e: NodeJS.ErrnoException) => e.code === 'EADDRINUSE',
+      );
+      // The API listener bound first; the failed start must have closed it (and the store
+      // and broker with it), or a process would hang instead of exiting on the error.
+      const again = createServer();
+      await new Promise<void>((resolve, reject) => {
+        again.once('error', reject);
+        again.listen(apiPort, '127.0.0.1', resolve);
+      });
+      await new Promise((r) => again.close(r));
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
   });
 });
 

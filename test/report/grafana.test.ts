@@ -5,17 +5,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { freePort } from '../helpers/redis.js';
-import { startTestServer } from '../helpers/server.js';
+import { startTestServerWithMetrics } from '../helpers/server.js';
 
 const dash = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'ops', 'grafana', 'nchat-dashboard.json'), 'utf8'));
-let srv: Awaited<ReturnType<typeof startTestServer>>;
+let srv: Awaited<ReturnType<typeof startTestServerWithMetrics>>['srv'];
 let port: number;
 before(async () => {
-  port = await freePort();
-  srv = await startTestServer('sqlite', { NCHAT_METRICS_PORT: String(port) });
+  ({ srv, metricsPort: port } = await startTestServerWithMetrics('sqlite'));
 });
-after(() => srv.stop());
+after(() => srv?.stop());
 
 test('the dashboard is importable: panels with Prometheus targets, a data-source input, unique ids', () => {
   assert.equal(typeof dash.title, 'string');

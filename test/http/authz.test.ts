@@ -457,6 +457,15 @@ await forEachBackend('authz', (ctx) => {
       assertError(await srv.api.as(t).get('/api/users/me'), 401, code, what);
     }
 
+    // The node keeps a token it verified (lib/verified-tokens.ts): the kept one still expires at
+    // its exp, to the second, like one verified afresh.
+    const exp = Math.floor(Date.now() / 1000) + 3;
+    const short = await mint({ role: 'member', exp });
+    assert.equal(ok(await srv.api.as(short).get('/api/users/me')).id, ann.id, 'accepted before its exp (and kept)');
+    assert.equal(ok(await srv.api.as(short).get('/api/users/me')).id, ann.id, 'accepted again from the kept copy');
+    await new Promise((r) => setTimeout(r, exp * 1000 - Date.now() + 50));
+    assertError(await srv.api.as(short).get('/api/users/me'), 401, 'TOKEN_EXPIRED', 'the kept token expires at its exp');
+
     assert.equal(ok(await ann.api.get('/api/users/me')).id, ann.id);
   });
 });

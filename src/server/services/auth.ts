@@ -12,6 +12,7 @@
 import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { hash as argonHash, verify as argonVerify, Algorithm } from '@node-rs/argon2';
 import { signHs256, verifyHs256 } from '../lib/jwt-hs256.js';
+import { VerifiedTokens } from '../lib/verified-tokens.js';
 import { AppError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Role, User } from '../store/types.js';
@@ -55,6 +56,8 @@ let decoyHash: Promise<string> | undefined;
 
 export class AuthService {
   private readonly key: KeyObject;
+  /** Access tokens verified on this node (lib/verified-tokens.ts: a hit re-checks expiry only). */
+  private readonly verified = new VerifiedTokens();
   /** Sign-in and sign-up limits; per node, replaced by a Redis-shared guard in services/shared-limits.ts. */
   guard: SigninGuard;
   readonly sessions: SessionRegistry;
@@ -238,10 +241,16 @@ export class AuthService {
    * `user.changed`), so a demotion or deactivation applies at once, not at token expiry.
    */
   async verifyAccessToken(token: string): Promise<Actor> {
-    const r = verifyHs256(token, this.key, ISSUER, AUDIENCE);
-    if (!r.ok)
-      throw r.expired ? new AppError('TOKEN_EXPIRED', 'access token expired') : new AppError('TOKEN_INVALID', 'access token is not valid');
-    const { sub, sid, role: claimedRole } = r.payload;
+    const nowSec = Math.floor(Date.now() / 1000);
+    let payload = this.verified.get(token, nowSec);
+    if (payload === undefined) {
+      const r = verifyHs256(token, this.key, ISSUER, AUDIENCE, nowSec);
+      if (!r.ok)
+        throw r.expired ? new AppError('TOKEN_EXPIRED', 'access token expired') : new AppError('TOKEN_INVALID', 'access token is not valid');
+      payload = r.payload;
+      this.verified.set(token, payload);
+    }
+    const { sub, sid, role: claimedRole } = payload;
     if (typeof sub !== 'string' || typeof claimedRole !== 'string') throw new AppError('TOKEN_INVALID', 'access token is not valid');
     // Tokens minted before sessions existed carry no sid: the client refreshes (TOKEN_EXPIRED path).
     if (typeof sid !== 'string') throw new AppError('TOKEN_EXPIRED', 'access token has no session; refresh it');

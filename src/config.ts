@@ -422,7 +422,10 @@ export const schema = {
   thumbnailConcurrency: opt({
     kind: 'int',
     env: 'NCHAT_THUMBNAIL_CONCURRENCY',
-    default: 2,
+    // 3, not 2: on the 2-core machine with uploads saturating it, 2 render threads got too small
+    // a share of the CPU and the queue grew all run (processing p95 7.4–9.1 s); 3 kept up (0.9 s),
+    // upload throughput and p95 unchanged, RSS peak +15–20 MB (docs/PERFORMANCE.md, 2026-12-02).
+    default: 3,
     min: 1,
     max: 64,
     doc: 'Image thumbnails made at once per node (a queue off the request path; the rest wait).',

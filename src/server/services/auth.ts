@@ -246,7 +246,9 @@ export class AuthService {
     if (payload === undefined) {
       const r = verifyHs256(token, this.key, ISSUER, AUDIENCE, nowSec);
       if (!r.ok)
-        throw r.expired ? new AppError('TOKEN_EXPIRED', 'access token expired') : new AppError('TOKEN_INVALID', 'access token is not valid');
+        throw r.expired
+          ? new AppError('TOKEN_EXPIRED', 'access token expired')
+          : new AppError('TOKEN_INVALID', 'access token is not valid');
       payload = r.payload;
       this.verified.set(token, payload);
     }

@@ -369,7 +369,12 @@ function resourcesSection(s: Summary): string[] {
     '',
     ...table(
       ['Component', 'Avg', 'Max', 'p95'],
-      comps.map((k) => row(k, (r[k] as Record<string, unknown>).cpu)),
+      // The hypervisor's steal under the machine row: CPU this VM wanted and other guests got.
+      comps.flatMap((k) =>
+        k === 'machine'
+          ? [row(k, (r[k] as Record<string, unknown>).cpu), row('hypervisor steal', (r[k] as Record<string, unknown>).stealCpu)]
+          : [row(k, (r[k] as Record<string, unknown>).cpu)],
+      ),
     ),
     '',
   );

@@ -88,7 +88,8 @@ export function resourceSummary(rows: Rows, nodeCount: number): Record<string, u
   out.machine = {
     cpu: col('machine.cpu'),
     othersCpu: col('machine.others'),
-    note: 'othersCpu = machine CPU not used by the generator or the target: other work on this host during the run',
+    stealCpu: col('machine.steal'),
+    note: 'othersCpu = machine CPU not used by the generator, the target or the hypervisor: other processes on this host during the run; stealCpu = CPU this VM wanted while the hypervisor ran other guests (/proc/stat steal)',
   };
   out.postgres = { cpu: col('postgres.cpu'), rssMB: col('postgres.rssBytes', 1 / 1048576), processes: col('postgres.count') };
   out.redis = { cpu: col('redis.cpu'), rssMB: col('redis.rssBytes', 1 / 1048576) };
@@ -283,5 +284,10 @@ export function saturation(
     warnings.push(
       `OTHER LOAD ON THE HOST: processes outside this run used ${others.avg}% of a core on average (max ${others.max}%): figures include that interference`,
     );
-  return { saturated, machineSaturated, warnings, workers: { ...workers, process: gen, generatorPlusServer: t, machine, others } };
+  const steal = stats(proc.map((r) => get(r, 'machine.steal')));
+  if ((steal.avg ?? 0) >= 10)
+    warnings.push(
+      `HYPERVISOR STEAL: other guests ran on this VM's CPUs for ${steal.avg}% of a core on average (max ${steal.max}%; /proc/stat steal): every figure includes that wait`,
+    );
+  return { saturated, machineSaturated, warnings, workers: { ...workers, process: gen, generatorPlusServer: t, machine, others, steal } };
 }

@@ -5,7 +5,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import pg from 'pg';
-import { readProc, pidListeningOn, netDev, diskStats, pidsByComm, childPids } from '../../src/loadtest/samplers/proc.js';
+import {
+  readProc,
+  pidListeningOn,
+  netDev,
+  diskStats,
+  pidsByComm,
+  childPids,
+  machineCpu,
+  parseProcStatCpu,
+} from '../../src/loadtest/samplers/proc.js';
 import { PostgresSampler } from '../../src/loadtest/samplers/postgres.js';
 import { RedisSampler, parseInfo } from '../../src/loadtest/samplers/redis.js';
 import { scrapeValues, Collector } from '../../src/loadtest/samplers/collector.js';
@@ -113,4 +122,13 @@ test('Collector: a sample of every stream, not-applicable reasons for what a tar
   assert.ok(proc.generator.rssBytes > 0);
   assert.match(c.notApplicable.postgres, /not applicable/);
   assert.match(c.notApplicable.redis, /not applicable/);
+});
+
+test('/proc/stat: busy excludes idle and iowait, steal is read apart (part of busy); the live file parses', () => {
+  // user nice system idle iowait irq softirq steal guest guest_nice
+  const c = parseProcStatCpu('cpu  100 5 50 800 20 0 10 15 0 0');
+  assert.deepEqual(c, { total: 1000, busy: 180, steal: 15 });
+  assert.deepEqual(parseProcStatCpu('cpu  100 0 50 800'), { total: 950, busy: 150, steal: 0 }, 'old kernels: no steal field');
+  const live = machineCpu();
+  if (live) assert.ok(live.total > 0 && live.steal >= 0 && live.steal <= live.busy && live.busy <= live.total);
 });

@@ -45,6 +45,15 @@ test('saturation: a worker at ≥ 90% of a core is called out loudly; an idle on
     1,
   );
   assert.ok(busyHost.warnings.some((w) => /OTHER LOAD ON THE HOST/.test(w)));
+  const stolen = saturation(
+    {},
+    Array.from({ length: 10 }, (_, i) => ({ ts: i, generator: { cpu: 10 }, machine: { cpu: 80, others: 5, steal: 30 } })),
+    2,
+    1,
+  );
+  assert.ok(stolen.warnings.some((w) => /HYPERVISOR STEAL: .* 30% of a core on average/.test(w)));
+  assert.ok(!stolen.warnings.some((w) => /OTHER LOAD ON THE HOST/.test(w)), 'steal is not counted as other processes');
+  assert.ok(!busyHost.warnings.some((w) => /HYPERVISOR STEAL/.test(w)), 'no steal measured, no steal warning');
 });
 
 test('summary.md prints "not measured" for what was not measured', () => {

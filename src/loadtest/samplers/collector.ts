@@ -252,15 +252,19 @@ export class Collector {
         if (t.pgProcesses) proc.postgres = this.cpuOf(this.pg?.pids.length ? this.pg.pids : pidsByComm(['postgres']), dt);
         if (t.redisProcesses) proc.redis = this.cpuOf(pidsByComm(['redis-server']), dt);
       }
-      // Whole machine (% of one core, all cores summed) and what is left for processes outside this run.
+      // Whole machine (% of one core, all cores summed); the hypervisor's steal apart (CPU this VM
+      // wanted and another guest got); what is left is processes outside this run.
       const m = machineCpu();
       if (m && this.prevMachine && m.total > this.prevMachine.total) {
         const cores = Math.max(1, (await import('node:os')).cpus().length);
-        const busy = ((m.busy - this.prevMachine.busy) / (m.total - this.prevMachine.total)) * cores * 100;
+        const dTotal = m.total - this.prevMachine.total;
+        const busy = ((m.busy - this.prevMachine.busy) / dTotal) * cores * 100;
+        const steal = (Math.max(0, m.steal - this.prevMachine.steal) / dTotal) * cores * 100;
         let ours = (proc.generator as { cpu: number }).cpu;
         for (const [k, v] of Object.entries(proc))
           if (k !== 'generator' && k !== 'ts' && v && typeof v === 'object') ours += (v as { cpu: number }).cpu ?? 0;
-        proc.machine = { cpu: Math.round(busy * 10) / 10, others: Math.max(0, Math.round((busy - ours) * 10) / 10), cores };
+        const r1 = (x: number) => Math.round(x * 10) / 10;
+        proc.machine = { cpu: r1(busy), others: Math.max(0, r1(busy - steal - ours)), steal: r1(steal), cores };
       }
       this.prevMachine = m;
       this.prevUptime = uptime;

@@ -202,14 +202,22 @@ export function childPids(ppid: number): number[] {
   return out;
 }
 
-/** Machine-wide CPU time from /proc/stat: busy and total jiffies over all cores (null off Linux). */
-export function machineCpu(): { busy: number; total: number } | null {
+/**
+ * The aggregate `cpu` line of /proc/stat in jiffies over all cores: total, busy (total − idle −
+ * iowait) and steal (the 8th field: time the hypervisor ran something else while this guest
+ * wanted the CPU; part of busy, and no process of this machine's).
+ */
+export function parseProcStatCpu(line: string): { busy: number; total: number; steal: number } {
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3] + (f[4] ?? 0);
+  const total = f.slice(0, 8).reduce((a, b) => a + (b || 0), 0);
+  return { busy: total - idle, total, steal: f[7] || 0 };
+}
+
+/** Machine-wide CPU time from /proc/stat (parseProcStatCpu; null off Linux). */
+export function machineCpu(): { busy: number; total: number; steal: number } | null {
   try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
-    const f = line.trim().split(/\s+/).slice(1).map(Number);
-    const idle = f[3] + (f[4] ?? 0);
-    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { busy: total - idle, total };
+    return parseProcStatCpu(readFileSync('/proc/stat', 'utf8').split('\n')[0]);
   } catch {
     return null;
   }

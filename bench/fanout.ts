@@ -36,6 +36,7 @@ import { Load, type Histogram, type RunResult, type Target } from './fanout-load
 import pg from 'pg';
 import { cpuPercent, sampleProcs, type ProcSample } from './proc.js';
 import { ensureServerBuild } from '../src/loadtest/spawn.js';
+import { machineCpu } from '../src/loadtest/samplers/proc.js';
 import { calibrate, calibrationLine, type Calibration } from '../src/loadtest/calibrate.js';
 import { bracket, holdsAt, nextSweepRate, SERVER_BUSY_PCT, saturation, whyNotAt, type SweepOptions } from './saturation.js';
 
@@ -252,6 +253,8 @@ type Run = RunResult & {
   phase: 'rate list' | 'step up' | 'step down' | 'bisect';
   /** 1-minute load average at the end of the step (/proc/loadavg). */
   loadAvg: number;
+  /** Hypervisor steal over the step, % of one core summed over all cores (/proc/stat; NaN off Linux). */
+  stealPct: number;
 };
 interface TargetResult {
   name: string;
@@ -355,8 +358,10 @@ async function connect(name: string, pids: number[], target: Target): Promise<Me
 async function runRate(m: Measured, rate: number, phase: Run['phase'] = 'rate list'): Promise<Run> {
   log(`${m.result.name}: ${rate} msg/s for ${DURATION} s${phase === 'rate list' ? '' : ` (${phase})`}`);
   const s0: ProcSample | undefined = sampleProcs(m.pids);
+  const c0 = machineCpu();
   const r = await m.load.run(rate, DURATION);
   const s1 = sampleProcs(m.pids);
+  const c1 = machineCpu();
   // CPU per delivery holds up on a shared machine better than latency does: it does not
   // depend on how much of a core the scheduler happened to give the server.
   const cpuUs = s0 && s1 ? ((s1.cpuSec - s0.cpuSec) * 1e6) / Math.max(1, r.deliveries) : NaN;
@@ -367,6 +372,7 @@ async function runRate(m: Measured, rate: number, phase: Run['phase'] = 'rate li
     serverCpuUsPerDelivery: cpuUs,
     phase,
     loadAvg: loadAvg(),
+    stealPct: c0 && c1 && c1.total > c0.total ? ((c1.steal - c0.steal) / (c1.total - c0.total)) * cpus().length * 100 : NaN,
   };
   m.result.runs.push(run);
   log(
@@ -468,12 +474,12 @@ function print(results: TargetResult[]): void {
     }
     lines.push('');
     lines.push(
-      '| rate msg/s | deliveries/s | e2e p50 ms | p95 ms | p99 ms | max ms | e2e p95 from send ms | lag p50 ms | lag p95 | lag p99 | lag max | server CPU % | server CPU µs/delivery | server RSS MB | generator CPU % |',
+      '| rate msg/s | deliveries/s | e2e p50 ms | p95 ms | p99 ms | max ms | e2e p95 from send ms | lag p50 ms | lag p95 | lag p99 | lag max | server CPU % | server CPU µs/delivery | server RSS MB | generator CPU % | hypervisor steal % |',
     );
-    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of t.runs) {
       lines.push(
-        `| ${r.rate} | ${f(r.deliveriesPerSec, 0)} | ${f(r.p50, 2)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} | ${f(r.max, 1)} | ${f(r.fromSend.p95, 2)} | ${f(r.lag.p50, 2)} | ${f(r.lag.p95, 2)} | ${f(r.lag.p99, 2)} | ${f(r.lag.max, 1)} | ${f(r.serverCpuPct)} | ${f(r.serverCpuUsPerDelivery)} | ${f(r.serverRssMB)} | ${f(r.generatorCpuPct)}${genBound(r) ? ' (generator-bound)' : ''} |`,
+        `| ${r.rate} | ${f(r.deliveriesPerSec, 0)} | ${f(r.p50, 2)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} | ${f(r.max, 1)} | ${f(r.fromSend.p95, 2)} | ${f(r.lag.p50, 2)} | ${f(r.lag.p95, 2)} | ${f(r.lag.p99, 2)} | ${f(r.lag.max, 1)} | ${f(r.serverCpuPct)} | ${f(r.serverCpuUsPerDelivery)} | ${f(r.serverRssMB)} | ${f(r.generatorCpuPct)}${genBound(r) ? ' (generator-bound)' : ''} | ${f(r.stealPct)} |`,
       );
     }
     lines.push('');
@@ -483,20 +489,20 @@ function print(results: TargetResult[]): void {
       `## Saturation search (--sweep: start ${SWEEP_OPTS.start} msg/s, ×${SWEEP_OPTS.factor} up to ${SWEEP_OPTS.max}, then bisection to within ${SWEEP_OPTS.resolution * 100}% / ${SWEEP_OPTS.minStep} msg/s; a step holds when e2e p95 < ${P95_BOUND} ms and nothing is lost, unanswered, refused, skipped or closed)`,
     );
     lines.push(
-      '| server | step | phase | rate msg/s | deliveries/s | e2e p95 ms | p99 ms | delivered / expected | server CPU % | server µs/delivery | generator CPU % | load avg | verdict |',
+      '| server | step | phase | rate msg/s | deliveries/s | e2e p95 ms | p99 ms | delivered / expected | server CPU % | server µs/delivery | generator CPU % | load avg | hypervisor steal % | verdict |',
     );
-    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const t of results)
       t.runs.forEach((r, k) =>
         lines.push(
-          `| ${t.name} | ${k + 1} | ${r.phase} | ${r.rate} | ${f(r.deliveriesPerSec, 0)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} | ${r.received} / ${r.expected} | ${f(r.serverCpuPct)} | ${f(r.serverCpuUsPerDelivery)} | ${f(r.generatorCpuPct)}${genBound(r) ? ' (generator-bound)' : ''} | ${f(r.loadAvg)} | ${holds(r) ? 'holds' : `fails: ${whyNot(r)}${machineBound(r, t.nodes) ? ' (contended: server not CPU-bound)' : ''}`} |`,
+          `| ${t.name} | ${k + 1} | ${r.phase} | ${r.rate} | ${f(r.deliveriesPerSec, 0)} | ${f(r.p95, 2)} | ${f(r.p99, 2)} | ${r.received} / ${r.expected} | ${f(r.serverCpuPct)} | ${f(r.serverCpuUsPerDelivery)} | ${f(r.generatorCpuPct)}${genBound(r) ? ' (generator-bound)' : ''} | ${f(r.loadAvg)} | ${f(r.stealPct)} | ${holds(r) ? 'holds' : `fails: ${whyNot(r)}${machineBound(r, t.nodes) ? ' (contended: server not CPU-bound)' : ''}`} |`,
         ),
       );
     lines.push('');
     for (const t of results) {
       const { pass, fail } = bracket(t.runs, P95_BOUND);
       lines.push(
-        `- **${t.name}: ${pass ? `${pass.rate} msg/s = ${f(pass.deliveriesPerSec, 0)} deliveries/s` : 'no rate held'}** (the highest rate that held${fail ? `; ${fail.rate} msg/s failed: ${whyNot(fail)}` : '; none failed up to --sweep-max'})${fail && genBound(fail) ? ` — generator-bound: the generator used ${f(fail.generatorCpuPct, 0)}% of a core at ${fail.rate} msg/s, so the limit found may be the generator's` : pass && !fail && genBound(pass) ? ' — generator-bound at the top rate' : fail && machineBound(fail, t.nodes) ? ` — machine-bound: at ${fail.rate} msg/s the server used only ${f(fail.serverCpuPct, 0)}% of a core${t.nodes > 1 ? ` over ${t.nodes} nodes` : ''} and the generator ${f(fail.generatorCpuPct, 0)}% (load average ${f(fail.loadAvg)}): other processes held the CPUs, so this is not the server's saturation point` : fail ? ` — server-bound (server ${f(fail.serverCpuPct, 0)}% of a core, generator ${f(fail.generatorCpuPct, 0)}% at the failing rate)` : ''}`,
+        `- **${t.name}: ${pass ? `${pass.rate} msg/s = ${f(pass.deliveriesPerSec, 0)} deliveries/s` : 'no rate held'}** (the highest rate that held${fail ? `; ${fail.rate} msg/s failed: ${whyNot(fail)}` : '; none failed up to --sweep-max'})${fail && genBound(fail) ? ` — generator-bound: the generator used ${f(fail.generatorCpuPct, 0)}% of a core at ${fail.rate} msg/s, so the limit found may be the generator's` : pass && !fail && genBound(pass) ? ' — generator-bound at the top rate' : fail && machineBound(fail, t.nodes) ? ` — machine-bound: at ${fail.rate} msg/s the server used only ${f(fail.serverCpuPct, 0)}% of a core${t.nodes > 1 ? ` over ${t.nodes} nodes` : ''} and the generator ${f(fail.generatorCpuPct, 0)}% (load average ${f(fail.loadAvg)}, hypervisor steal ${f(fail.stealPct)}% of a core): other processes or other guests of the host held the CPUs, so this is not the server's saturation point` : fail ? ` — server-bound (server ${f(fail.serverCpuPct, 0)}% of a core, generator ${f(fail.generatorCpuPct, 0)}% at the failing rate)` : ''}`,
       );
     }
     lines.push('');

@@ -15,6 +15,8 @@ export interface RateRun {
   generatorCpuPct: number;
   /** Server CPU over the run, % of one core summed over its nodes (when measured). */
   serverCpuPct?: number;
+  /** Hypervisor steal over the run (/proc/stat), % of one core summed over all cores (when measured). */
+  stealPct?: number;
 }
 
 /** A server below this share of a core (per node) at a failing rate was not the limit: the machine was. */
@@ -80,7 +82,7 @@ export function saturation<R extends RateRun>(
       holds: best,
       fails: fail,
       generatorBound: false,
-      label: `machine-bound: at ${fail.rate} msg/s (${whyNotAt(fail, p95Bound)}) the server used only ${f(fail.serverCpuPct, 0)}% of a core${nodes > 1 ? ` over ${nodes} nodes` : ''} and the generator ${f(fail.generatorCpuPct, 0)}%: other processes held the CPUs, so this is not the server's saturation point`,
+      label: `machine-bound: at ${fail.rate} msg/s (${whyNotAt(fail, p95Bound)}) the server used only ${f(fail.serverCpuPct, 0)}% of a core${nodes > 1 ? ` over ${nodes} nodes` : ''} and the generator ${f(fail.generatorCpuPct, 0)}%${fail.stealPct !== undefined && !Number.isNaN(fail.stealPct) ? `, hypervisor steal ${f(fail.stealPct)}% of a core` : ''}: other processes${fail.stealPct ? ' or other guests of the host' : ''} held the CPUs, so this is not the server's saturation point`,
     };
   return {
     holds: best,

@@ -66,6 +66,11 @@ test('the verdict: generator-bound, machine-bound (server under 80% of a core pe
   assert.match(saturation(fail({ generatorCpuPct: 95, serverCpuPct: 99 }), 50, 90).label, /^generator-bound/);
   assert.match(saturation(fail({ serverCpuPct: 15 }), 50, 90).label, /^machine-bound/);
   assert.match(saturation(fail({ serverCpuPct: 120 }), 50, 90, 2).label, /^machine-bound: .* over 2 nodes/);
+  assert.match(
+    saturation(fail({ serverCpuPct: 40, stealPct: 35 }), 50, 90).label,
+    /^machine-bound: .*hypervisor steal 35\.0% of a core: other processes or other guests/,
+  );
+  assert.doesNotMatch(saturation(fail({ serverCpuPct: 15 }), 50, 90).label, /steal/, 'no steal measured, none named');
   assert.match(saturation(fail({ serverCpuPct: 97 }), 50, 90).label, /^server-bound/);
   assert.match(saturation(fail({}), 50, 90).label, /^server-bound/, 'server CPU not measured: as before');
 });

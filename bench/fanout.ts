@@ -36,7 +36,7 @@ import { Load, type Histogram, type RunResult, type Target } from './fanout-load
 import pg from 'pg';
 import { cpuPercent, sampleProcs, type ProcSample } from './proc.js';
 import { ensureServerBuild } from '../src/loadtest/spawn.js';
-import { machineCpu } from '../src/loadtest/samplers/proc.js';
+import { machineCpu, stealPercent } from '../src/loadtest/samplers/proc.js';
 import { calibrate, calibrationLine, type Calibration } from '../src/loadtest/calibrate.js';
 import { bracket, holdsAt, nextSweepRate, SERVER_BUSY_PCT, saturation, whyNotAt, type SweepOptions } from './saturation.js';
 
@@ -372,7 +372,7 @@ async function runRate(m: Measured, rate: number, phase: Run['phase'] = 'rate li
     serverCpuUsPerDelivery: cpuUs,
     phase,
     loadAvg: loadAvg(),
-    stealPct: c0 && c1 && c1.total > c0.total ? ((c1.steal - c0.steal) / (c1.total - c0.total)) * cpus().length * 100 : NaN,
+    stealPct: stealPercent(c0, c1, cpus().length),
   };
   m.result.runs.push(run);
   log(

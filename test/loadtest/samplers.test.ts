@@ -14,6 +14,7 @@ import {
   childPids,
   machineCpu,
   parseProcStatCpu,
+  stealPercent,
 } from '../../src/loadtest/samplers/proc.js';
 import { PostgresSampler } from '../../src/loadtest/samplers/postgres.js';
 import { RedisSampler, parseInfo } from '../../src/loadtest/samplers/redis.js';
@@ -129,6 +130,8 @@ test('/proc/stat: busy excludes idle and iowait, steal is read apart (part of bu
   const c = parseProcStatCpu('cpu  100 5 50 800 20 0 10 15 0 0');
   assert.deepEqual(c, { total: 1000, busy: 180, steal: 15 });
   assert.deepEqual(parseProcStatCpu('cpu  100 0 50 800'), { total: 950, busy: 150, steal: 0 }, 'old kernels: no steal field');
+  assert.equal(stealPercent({ total: 1000, steal: 10 }, { total: 1200, steal: 30 }, 2), 20, '20 of 200 jiffies on 2 cores: 20% of a core');
+  assert.ok(Number.isNaN(stealPercent(null, { total: 1, steal: 0 }, 2)), 'no first reading: not measured');
   const live = machineCpu();
   if (live) assert.ok(live.total > 0 && live.steal >= 0 && live.steal <= live.busy && live.busy <= live.total);
 });

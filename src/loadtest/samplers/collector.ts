@@ -9,6 +9,7 @@ import {
   pidsByComm,
   childPids,
   machineCpu,
+  stealPercent,
   netDev,
   diskStats,
   uptimeSec,
@@ -257,9 +258,8 @@ export class Collector {
       const m = machineCpu();
       if (m && this.prevMachine && m.total > this.prevMachine.total) {
         const cores = Math.max(1, (await import('node:os')).cpus().length);
-        const dTotal = m.total - this.prevMachine.total;
-        const busy = ((m.busy - this.prevMachine.busy) / dTotal) * cores * 100;
-        const steal = (Math.max(0, m.steal - this.prevMachine.steal) / dTotal) * cores * 100;
+        const busy = ((m.busy - this.prevMachine.busy) / (m.total - this.prevMachine.total)) * cores * 100;
+        const steal = stealPercent(this.prevMachine, m, cores);
         let ours = (proc.generator as { cpu: number }).cpu;
         for (const [k, v] of Object.entries(proc))
           if (k !== 'generator' && k !== 'ts' && v && typeof v === 'object') ours += (v as { cpu: number }).cpu ?? 0;

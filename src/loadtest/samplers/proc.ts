@@ -214,6 +214,16 @@ export function parseProcStatCpu(line: string): { busy: number; total: number; s
   return { busy: total - idle, total, steal: f[7] || 0 };
 }
 
+/** Steal between two machineCpu() readings, % of one core summed over `cores` (NaN without both or no time between). */
+export function stealPercent(
+  a: { total: number; steal: number } | null | undefined,
+  b: { total: number; steal: number } | null | undefined,
+  cores: number,
+): number {
+  if (!a || !b || b.total <= a.total) return Number.NaN;
+  return (Math.max(0, b.steal - a.steal) / (b.total - a.total)) * cores * 100;
+}
+
 /** Machine-wide CPU time from /proc/stat (parseProcStatCpu; null off Linux). */
 export function machineCpu(): { busy: number; total: number; steal: number } | null {
   try {
